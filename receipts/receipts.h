@@ -1,0 +1,93 @@
+// receipts/: records and proves; never decides. DSSE-signed receipts, per-job durable logs,
+// the journal, proof bundles and their offline verification (formats.md §4-§5).
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/policy.h"
+
+namespace clawjail::receipts {
+
+using policy::Json;
+
+inline constexpr const char* kReceiptPayloadType = "application/vnd.clawjail.receipt.v1+json";
+inline constexpr const char* kBundlePayloadType = "application/vnd.clawjail.bundle.v1+json";
+
+// ---- DSSE (dsse.cc) ----
+std::string pae(std::string_view type, std::string_view payload);
+Json dsse_sign(const policy::SecretKey& key, std::string_view type, std::string_view payload);
+// Verifies one signature by a key in `trusted` (did:key list); returns the exact payload bytes.
+Result<std::string> dsse_verify(const Json& envelope, std::string_view type,
+                                const std::vector<std::string>& trusted);
+
+// ---- one receipt's content, before seq/prev/signature are assigned ----
+struct Draft {
+  std::string phase;     // started|finished|blocked
+  std::string job_id, call_id, tool;
+  std::vector<std::string> scopes;
+  std::string decision;  // allowed|blocked
+  Reason reason = Reason::OK;
+  std::string reason_detail;
+  std::string agent_did;
+  std::string policy_hash_b64u;
+  std::optional<std::string> token_scope_hash_b64u, cst_jti, jail_hash_b64u;
+  std::string request_hash_b64u;
+  std::optional<Json> result;  // finished only: sandbox::Outcome::to_json()
+};
+struct Written {
+  std::string receipt_id;
+  int64_t seq = 0;
+  std::string payload;  // the exact signed bytes
+  Json envelope;
+};
+
+// ---- the durable store (job_log.cc, journal.cc) ----
+// One append-only log per job under <state_dir>/receipts/<job>.log. Concurrent record() calls of
+// one job are serialised for seq/prev and share fdatasync (group commit). record() returns only
+// when the line is durable; on failure nothing is claimed (RECEIPT_STORE_FAILED).
+// Every receipt is also sent to the journal; without journald the store warns once and goes on.
+class ReceiptStore {
+ public:
+  static Result<std::unique_ptr<ReceiptStore>> open(const std::filesystem::path& state_dir,
+                                                    policy::SecretKey signing_key);
+  ~ReceiptStore();
+  Result<Written> record(const Draft& draft);
+  std::string signer_did() const;
+ private:
+  ReceiptStore();
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+struct JobLog {
+  std::vector<Json> envelopes;       // in file order
+  std::optional<std::string> torn;   // description of a torn last line set aside, if any
+};
+Result<JobLog> read_job_log(const std::filesystem::path& state_dir, std::string_view job_id);
+std::vector<std::string> list_jobs(const std::filesystem::path& state_dir);
+
+// ---- bundles (bundle.cc, verify.cc) ----
+struct ExportOptions {
+  std::string job_id;
+  bool include_token = false;
+  std::optional<std::string> token;   // the raw CST when known
+  std::optional<policy::Cst> cst;     // claims for the bundle's `cst`
+};
+Result<Json> export_bundle(const std::filesystem::path& state_dir, const policy::SecretKey& key,
+                           const ExportOptions& options);
+struct Verdict {
+  bool pass = false;
+  Reason reason = Reason::OK;
+  std::string detail;
+  std::vector<std::string> unfinished_calls;
+  int64_t receipts = 0;
+  Json to_json() const;
+  std::string line() const;  // "PASS" or "FAIL <REASON_CODE> <detail>"
+};
+// Fail-closed; an empty trust list is TRUST_REQUIRED.
+Verdict verify_bundle(const Json& bundle_envelope, const std::vector<std::string>& trusted);
+
+}  // namespace clawjail::receipts

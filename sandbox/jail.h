@@ -1,0 +1,133 @@
+// sandbox/: builds and runs a jail from a plain description. Never reads a token or a receipt.
+#pragma once
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/policy.h"
+
+namespace clawjail::sandbox {
+
+using policy::Json;
+
+// What this host can do, probed once at start-up (probe.cc). `problem` is the one clear sentence,
+// with the fix, when no jail can be made at all.
+struct HostSupport {
+  bool user_namespaces = false;
+  bool running_as_root = false;
+  bool seccomp = false;
+  bool seccomp_user_notif = false;
+  int landlock_abi = 0;
+  bool cgroup_v2_delegated = false;
+  std::string cgroup_v2_path;          // our delegated subtree, when any
+  bool cgroup_v1_memory_pids = false;  // hybrid hosts
+  std::optional<std::string> problem;
+};
+const HostSupport& host_support();  // probed on first use, cached
+
+struct UidRange {
+  uid_t first = 100000;
+  uint32_t count = 65536;
+};
+
+// Everything that shapes a jail. Derived from a WPC by the supervisor (spec_from_policy).
+struct JailSpec {
+  std::filesystem::path workspace;  // host directory; empty when access is none
+  policy::WorkspaceAccess workspace_access = policy::WorkspaceAccess::none;
+  std::vector<std::string> rootfs_binds{"/usr", "/bin", "/lib", "/lib64", "/etc/ssl"};
+  std::vector<policy::BindSpec> binds;  // from the WPC only
+  bool allow_exec = true;           // false: execve/execveat refused outright
+  bool allow_docker_socket = false;
+  bool network = false;             // jail gets the approved-hosts proxy
+  std::vector<std::string> approved_hosts;
+  bool elevated = false;
+  policy::Limits limits;
+  UidRange uid_range;
+  std::vector<std::filesystem::path> protected_paths;  // supervisor state, socket: never bindable
+};
+JailSpec spec_from_policy(const policy::Policy& wpc, const std::filesystem::path& workspace,
+                          const std::vector<std::string>& rootfs_binds);
+
+// The effective jail as JSON: namespaces, every mount with its mode, seccomp summary, limits,
+// network. `clawjail explain` prints it; jail_hash_b64u = canonical_hash_b64u(describe(spec)).
+Json describe(const JailSpec& spec);
+std::string jail_hash_b64u(const JailSpec& spec);
+
+// Resolves every bind by file descriptor and refuses sockets and sensitive paths
+// (BIND_REFUSED_SOCKET, BIND_REFUSED_SENSITIVE, BIND_SOURCE_MISSING, WORKSPACE_INVALID).
+// `binds_socket` reports whether a socket bind was allowed through docker_socket.
+struct BindCheck {
+  bool binds_socket = false;
+};
+Result<BindCheck> check_binds(const JailSpec& spec);
+
+// The process side. Descriptors are borrowed; the jail dups what it needs.
+struct Io {
+  int stdin_fd = -1;   // -1: /dev/null
+  int stdout_fd = -1;  // the jail's output is relayed here as produced (hashed, counted, capped)
+  int stderr_fd = -1;
+  bool pty = false;
+};
+struct Command {
+  std::vector<std::string> argv;  // argv[0] is looked up in the jail's PATH
+  std::string workdir = "/workspace";
+  std::map<std::string, std::string> env;
+};
+struct Violation {
+  std::string syscall;
+  int64_t count = 0;
+};
+struct Outcome {
+  std::string status = "error";  // success|error|timeout|killed|limit
+  int exit_code = -1;
+  int signal = 0;
+  int64_t duration_ms = 0;
+  std::string stdout_hash_b64u, stderr_hash_b64u;
+  int64_t stdout_bytes = 0, stderr_bytes = 0;
+  bool output_truncated = false;
+  std::vector<Violation> violations;
+  std::optional<Error> error;  // set when the jail could not be built
+  Json to_json() const;        // the receipt's `result`
+};
+
+// A running jail. Dropping it kills the whole tree.
+class Jail {
+ public:
+  static Result<Jail> start(const JailSpec& spec, const Command& command, const Io& io);
+  Jail(Jail&&) noexcept;
+  Jail& operator=(Jail&&) noexcept;
+  ~Jail();
+  pid_t pid() const;
+  // Thread-safe: kills every process in the jail; wait() then reports `killed`.
+  void kill();
+  // Blocks until the tree is gone (exit, timeout, kill) and output is relayed.
+  Outcome wait();
+ private:
+  Jail();
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+// File tools, run inside a jail by clawjail's own code with execve refused (fs_ops.cc).
+// Paths are relative to /workspace and can never leave it.
+struct FsOp {
+  std::string op;  // read|write|ls|stat|mkdir|remove|rename
+  std::vector<std::string> paths;
+  bool create = true, truncate = true, exclusive = false;  // write
+  bool recursive = false;                                  // remove, mkdir (-p)
+};
+struct FsResult {
+  Json value;  // ls: [{name,type,size,mtime_ms}], stat: {type,size,mtime_ms}|null, others: {}
+  Outcome outcome;
+};
+// `data_in` (write) and `data_out` (read) are streamed through the given descriptors.
+Result<FsResult> run_fs_op(const JailSpec& spec, const FsOp& op, const Io& io);
+
+}  // namespace clawjail::sandbox

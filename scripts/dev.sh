@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The README's two commands:  scripts/dev.sh demo  |  scripts/dev.sh test
+# demo: install what is missing, build, run `clawjail demo`.
+# test: install what is missing, build (plain and ASan+UBSan), run every test suite.
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+mode=${1:-}
+case "$mode" in demo|test) ;; *) echo "usage: scripts/dev.sh demo|test" >&2; exit 2 ;; esac
+
+scripts/install-deps.sh
+jobs=$(nproc)
+
+build() {  # build DIR [cmake args…]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs"
+}
+
+if [ "$mode" = demo ]; then
+  build build
+  exec ./build/clawjail demo
+fi
+
+build build
+build build-asan -DCLAWJAIL_SANITIZE=ON
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+status=0
+( cd build && ctest --output-on-failure -j"$jobs" --timeout 900 ) || status=1
+( cd build-asan && ctest --output-on-failure -j"$jobs" --timeout 900 -LE 'e2e|bench|fuzz' ) || status=1
+exit $status

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages clawjail needs to build and test, and only the missing ones.
+set -euo pipefail
+packages=(build-essential cmake pkg-config clang libclang-rt-14-dev
+          libseccomp-dev libcap-dev libsodium-dev nlohmann-json3-dev libspdlog-dev libsystemd-dev
+          libgtest-dev libcli11-dev systemd bubblewrap util-linux iproute2 procps)
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "clawjail: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then echo "clawjail: run as root to install packages" >&2; exit 1; fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,39 @@
+// The supervisor's configuration file (cli.md "Configuration"). Strict: unknown keys are errors.
+#pragma once
+#include <sys/types.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/policy.h"
+#include "sandbox/jail.h"
+
+namespace clawjail {
+
+struct Config {
+  std::filesystem::path path;  // where it was read from
+  std::filesystem::path socket = "/run/clawjail/clawjail.sock";
+  std::filesystem::path state_dir = "/var/lib/clawjail";
+  std::filesystem::path signing_key = "/var/lib/clawjail/keys/supervisor.key";
+  std::vector<std::string> wpc_signers;
+  std::vector<policy::CstIssuer> cst_issuers;
+  std::string audience = "clawjail";
+  int64_t cst_max_lifetime_s = 3600;
+  std::vector<uid_t> client_uids;
+  std::vector<gid_t> client_gids;
+  sandbox::UidRange uid_range;
+  std::vector<std::string> rootfs_binds{"/usr", "/bin", "/lib", "/lib64", "/etc/ssl"};
+  // Freeze at last known-good: when non-empty, only these WPC hashes are accepted.
+  std::vector<std::string> pinned_wpc_hashes;
+  std::string log_level = "info";
+};
+
+// $CLAWJAIL_CONFIG, else /etc/clawjail/config.json — unless `explicit_path` is given.
+std::filesystem::path default_config_path();
+Result<Config> load_config(const std::filesystem::path& path);
+Result<Config> parse_config(const policy::Json& json, const std::filesystem::path& path);
+policy::Json config_to_json(const Config& config);
+
+}  // namespace clawjail
