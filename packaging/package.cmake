@@ -1,0 +1,70 @@
+# Install rules and the Debian package (`cpack -G DEB` from the build tree).
+# The package carries no setuid file: the supervisor runs as a systemd service, and clients reach
+# it through a socket whose group is created at install time (packaging/sysusers.conf).
+include(GNUInstallDirs)
+
+set(CLAWJAIL_PKG ${CMAKE_CURRENT_SOURCE_DIR}/packaging)
+set(CLAWJAIL_CONFIG_DIR /etc/clawjail)  # absolute: /etc even though the prefix is /usr
+
+install(TARGETS clawjail RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
+        PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
+
+install(FILES ${CLAWJAIL_PKG}/systemd/clawjail.service ${CLAWJAIL_PKG}/systemd/clawjail.socket
+        DESTINATION lib/systemd/system PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+install(FILES ${CLAWJAIL_PKG}/sysusers.conf DESTINATION lib/sysusers.d RENAME clawjail.conf
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+install(FILES ${CLAWJAIL_PKG}/tmpfiles.conf DESTINATION lib/tmpfiles.d RENAME clawjail.conf
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+
+# The configuration names signers and issuers but holds no secret; only root may change it.
+install(DIRECTORY DESTINATION ${CLAWJAIL_CONFIG_DIR}
+        DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
+                              WORLD_READ WORLD_EXECUTE)
+install(FILES ${CLAWJAIL_PKG}/config.json DESTINATION ${CLAWJAIL_CONFIG_DIR}
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+
+# Debian ships man pages compressed, with no timestamp in the gzip header (-n).
+set(CLAWJAIL_MANPAGE ${CMAKE_CURRENT_BINARY_DIR}/clawjail.1.gz)
+add_custom_command(OUTPUT ${CLAWJAIL_MANPAGE}
+                   COMMAND gzip -9nc ${CLAWJAIL_PKG}/clawjail.1 > ${CLAWJAIL_MANPAGE}
+                   DEPENDS ${CLAWJAIL_PKG}/clawjail.1 VERBATIM)
+add_custom_target(clawjail_manpage ALL DEPENDS ${CLAWJAIL_MANPAGE})
+install(FILES ${CLAWJAIL_MANPAGE} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/README.md ${CMAKE_CURRENT_SOURCE_DIR}/docs/operations.md
+        DESTINATION ${CMAKE_INSTALL_DOCDIR} PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+
+# The OpenClaw plugin, loaded by the gateway from plugins.load.paths (docs/operations.md).
+if(EXISTS ${CLAWJAIL_PKG}/openclaw-plugin)
+  install(DIRECTORY ${CLAWJAIL_PKG}/openclaw-plugin/ DESTINATION ${CMAKE_INSTALL_DATADIR}/clawjail/openclaw-plugin
+          FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+          DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
+                                WORLD_READ WORLD_EXECUTE
+          PATTERN node_modules EXCLUDE
+          PATTERN test EXCLUDE
+          PATTERN tests EXCLUDE)
+else()
+  message(WARNING "packaging/openclaw-plugin is missing: the package will lack the OpenClaw plugin")
+endif()
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME clawjail)
+set(CPACK_PACKAGE_VENDOR clawjail)
+set(CPACK_PACKAGE_CONTACT "clawjail maintainers <clawjail@localhost>")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "runs agent tool calls in jails built from signed policies")
+set(CPACK_PACKAGE_DESCRIPTION
+    "clawjail is a supervisor that runs every tool call of an OpenClaw agent inside a jail built\n"
+    "from a signed Work Policy Contract, admits calls with scoped tokens, and signs a receipt for\n"
+    "every permitted or blocked call. Includes the systemd units and the OpenClaw plugin.")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # clawjail_<version>_<arch>.deb
+set(CPACK_DEBIAN_PACKAGE_SECTION admin)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${CLAWJAIL_PKG}/debian/postinst ${CLAWJAIL_PKG}/debian/prerm ${CLAWJAIL_PKG}/debian/postrm
+    ${CLAWJAIL_PKG}/debian/conffiles)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+include(CPack)
