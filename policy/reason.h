@@ -41,7 +41,8 @@ namespace clawjail {
   X(TRUST_REQUIRED)                                                                            \
   /* supervisor and protocol */                                                                \
   X(CONFIG_INVALID) X(PEER_NOT_ALLOWED) X(REQUEST_MALFORMED) X(REQUEST_TOO_LARGE)              \
-  X(REQUEST_TIMEOUT) X(SUPERVISOR_SHUTTING_DOWN) X(INTERNAL_ERROR)
+  X(REQUEST_TIMEOUT) X(SUPERVISOR_SHUTTING_DOWN) X(INTERNAL_ERROR)                          \
+  X(CLIENT_DISCONNECTED)
 
 enum class Reason {
 #define CLAWJAIL_REASON_ENUM(name) name,
