@@ -42,7 +42,9 @@ namespace clawjail {
   /* supervisor and protocol */                                                                \
   X(CONFIG_INVALID) X(PEER_NOT_ALLOWED) X(REQUEST_MALFORMED) X(REQUEST_TOO_LARGE)              \
   X(REQUEST_TIMEOUT) X(SUPERVISOR_SHUTTING_DOWN) X(INTERNAL_ERROR)                          \
-  X(CLIENT_DISCONNECTED)
+  X(CLIENT_DISCONNECTED)                                                                       \
+  /* receipts: verification (added) */                                                         \
+  X(RECEIPT_OUT_OF_ORDER) X(RECEIPT_DUPLICATE_CALL)
 
 enum class Reason {
 #define CLAWJAIL_REASON_ENUM(name) name,
