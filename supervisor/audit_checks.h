@@ -1,0 +1,66 @@
+// `clawjail audit`: what is weak in this installation, each finding with a check id, a severity
+// and the fix. Private to the supervisor; cli_audit.cc prints what these checks find.
+#pragma once
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "policy/policy.h"
+#include "supervisor/config.h"
+
+namespace clawjail::audit {
+
+enum class Severity { info, warn, critical };
+std::string_view severity_name(Severity s);
+
+struct Finding {
+  std::string check_id;  // stable, dotted: "fs.key.perms_readable"
+  Severity severity = Severity::info;
+  std::string title;     // what is wrong, one line
+  std::string detail;    // the facts that show it (paths, modes, hashes)
+  std::string fix;       // what to do about it
+};
+
+struct Report {
+  std::filesystem::path config_path;
+  std::vector<Finding> findings;
+  void add(std::string check_id, Severity severity, std::string title, std::string detail,
+           std::string fix);
+  bool has_critical() const;
+  policy::Json to_json() const;
+};
+
+// Where the host is looked at; tests point these at scratch paths.
+struct HostPaths {
+  std::filesystem::path journal_socket = "/run/systemd/journal/socket";
+  uid_t expected_owner = 0;  // the uid the supervisor runs as (the auditor's euid by default)
+};
+
+// audit_files.cc: ownership and modes of the config, the key, the state directory, the socket.
+void check_config_file(const std::filesystem::path& path, const HostPaths& host, Report& report);
+void check_signing_key(const Config& config, const HostPaths& host, Report& report);
+void check_state_dir(const Config& config, const HostPaths& host, Report& report);
+void check_socket(const Config& config, const HostPaths& host, Report& report);
+
+// audit_trust.cc: who is trusted and what the configuration lets every jail see.
+void check_trust(const Config& config, Report& report);
+void check_rootfs_binds(const Config& config, Report& report);
+// True for paths no jail may see: /, /etc, /proc, /sys, /dev, /run, homes, .ssh/.aws/.gnupg, and
+// the supervisor's own state and socket.
+bool is_sensitive_path(const std::filesystem::path& path, const Config& config);
+
+// audit_wpc.cc: every WPC in <state_dir>/policies.
+void check_policy_store(const Config& config, Report& report);
+void check_policy(const policy::Policy& wpc, const std::string& where, const Config& config,
+                  Report& report);
+
+// audit_host.cc: user namespaces, seccomp, cgroup delegation, journald.
+void check_host(const HostPaths& host, Report& report);
+
+// Everything, in order. A config that cannot be read is itself a critical finding; the host
+// checks still run.
+Report audit_installation(const std::filesystem::path& config_path, const HostPaths& host);
+
+}  // namespace clawjail::audit

@@ -1,0 +1,86 @@
+// Whom the supervisor trusts, and what every jail sees whatever its WPC says.
+#include <algorithm>
+
+#include "supervisor/audit_checks.h"
+#include "supervisor/logging.h"
+
+namespace clawjail::audit {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path resolved(const fs::path& path) {
+  std::error_code ec;
+  fs::path real = fs::weakly_canonical(path, ec);
+  return ec ? path.lexically_normal() : real;
+}
+
+bool is_within(const fs::path& path, const fs::path& dir) {
+  auto [end, _] = std::mismatch(dir.begin(), dir.end(), path.begin(), path.end());
+  return end == dir.end();
+}
+
+}  // namespace
+
+bool is_sensitive_path(const fs::path& path, const Config& config) {
+  const fs::path real = resolved(path);
+  // Exactly these: a jail may see /etc/ssl but never /etc itself.
+  static const std::vector<fs::path> exact = {"/", "/etc", "/proc", "/sys", "/dev", "/run",
+                                              "/var/run", "/home", "/root", "/boot", "/var", "/var/lib"};
+  for (const auto& p : exact)
+    if (real == p) return true;
+  // Anything at or below these.
+  for (const fs::path& dir : {fs::path("/proc"), fs::path("/sys"), fs::path("/dev"), fs::path("/run"),
+                              fs::path("/var/run"), fs::path("/root"), resolved(config.state_dir),
+                              resolved(config.socket.parent_path()), resolved(config.signing_key)})
+    if (is_within(real, dir)) return true;
+  for (const auto& part : real)
+    if (part == ".ssh" || part == ".aws" || part == ".gnupg" || part == ".kube" || part == ".docker")
+      return true;
+  return false;
+}
+
+void check_trust(const Config& config, Report& report) {
+  const std::string file = config.path.string();
+  if (config.wpc_signers.empty())
+    report.add("trust.wpc_signers_missing", Severity::critical,
+               "no WPC signer allowlist: every WPC is refused, so no call can run",
+               "\"wpc_signers\" is empty in " + file,
+               "add the did:key of your policy signer to \"wpc_signers\" (clawjail keygen prints it)");
+  if (config.cst_issuers.empty())
+    report.add("trust.cst_issuers_missing", Severity::critical,
+               "no CST issuer configured: every call under a WPC that requires a CST is refused",
+               "\"cst_issuers\" is empty in " + file,
+               "add {\"kid\": \"...\", \"did\": \"did:key:...\"} of clawscope's signing key to \"cst_issuers\"");
+  if (config.cst_max_lifetime_s > 3600)
+    report.add("trust.cst_lifetime_long", Severity::warn,
+               "tokens may live longer than an hour: a leaked CST stays useful that long",
+               "cst_max_lifetime_s is " + std::to_string(config.cst_max_lifetime_s),
+               "set \"cst_max_lifetime_s\" to 3600 or less");
+  if (!config.pinned_wpc_hashes.empty()) {
+    std::string hashes;
+    for (const auto& h : config.pinned_wpc_hashes) hashes += (hashes.empty() ? "" : ", ") + h;
+    report.add("trust.wpc_pinned", Severity::info,
+               "frozen at known-good WPCs: only the pinned hashes are accepted", "pinned_wpc_hashes: " + hashes,
+               "review a newer WPC (clawjail explain --wpc FILE) before adding its hash");
+    for (const auto& h : config.pinned_wpc_hashes)
+      if (!fs::exists(config.state_dir / "policies" / (h + ".json")))
+        report.add("trust.pinned_wpc_missing", Severity::warn, "a pinned WPC is not in the policy store",
+                   h + " is pinned but " + (config.state_dir / "policies" / (h + ".json")).string() + " is absent",
+                   "clawjail wpc install FILE, or remove the hash from \"pinned_wpc_hashes\"");
+  }
+  if (!parse_log_level(config.log_level))
+    report.add("config.log_level_invalid", Severity::warn, "log_level is not a level; the supervisor logs at info",
+               "log_level \"" + config.log_level + "\"",
+               "use one of trace, debug, info, warn, error, critical, off");
+}
+
+void check_rootfs_binds(const Config& config, Report& report) {
+  for (const auto& bind : config.rootfs_binds)
+    if (is_sensitive_path(bind, config))
+      report.add("jail.rootfs_bind_sensitive", Severity::critical,
+                 "every jail sees a sensitive host path read-only", "jail.rootfs_binds contains " + bind,
+                 "remove " + bind + " from \"jail\": {\"rootfs_binds\"} in " + config.path.string());
+}
+
+}  // namespace clawjail::audit
