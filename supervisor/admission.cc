@@ -1,0 +1,120 @@
+#include "supervisor/admission.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "policy/unique_fd.h"
+
+namespace clawjail {
+namespace {
+
+Status find_wpc(const proto::Request& r, const AdmissionInputs& in, Admission& a) {
+  if (!r.wpc_hash_b64u) return fail(Reason::WPC_NOT_FOUND, "the request names no WPC (wpc_hash_b64u)");
+  auto hash = policy::normalize_hash_b64u(*r.wpc_hash_b64u);
+  if (!hash) return fail(Reason::WPC_NOT_FOUND, "wpc_hash_b64u is not a hash: " + hash.error().detail);
+  a.policy_hash_b64u = hash.value();
+  const auto& pinned = in.config.pinned_wpc_hashes;
+  if (!pinned.empty() && std::find(pinned.begin(), pinned.end(), *hash) == pinned.end())
+    return fail(Reason::WPC_NOT_PINNED, "WPC " + *hash + " is not among the configuration's pinned_wpc_hashes");
+  auto wpc = in.store.get(*hash);
+  if (!wpc) return wpc.error();
+  a.wpc = std::move(wpc.value());
+  return ok_status();
+}
+
+bool leaves_workspace(const std::string& path) {
+  if (!path.empty() && path.front() == '/') return path != "/workspace" && path.rfind("/workspace/", 0) != 0;
+  int depth = 0;
+  for (const auto& part : std::filesystem::path(path)) {
+    if (part == "..") --depth;
+    else if (part != "." && !part.empty()) ++depth;
+    if (depth < 0) return true;
+  }
+  return false;
+}
+
+policy::Call call_of(const proto::Request& r) {
+  policy::Call call;
+  call.tool = r.tool;
+  if (r.exec) {
+    call.background = r.exec->background;
+    call.elevated = r.exec->elevated;
+  }
+  if (r.fs)
+    call.outside_workspace = std::any_of(r.fs->paths.begin(), r.fs->paths.end(), leaves_workspace);
+  return call;
+}
+
+// A client other than root may only hand over a directory it owns: the supervisor must not
+// become the way to mount someone else's files into a jail.
+Status check_workspace_owner(const std::filesystem::path& ws, const Peer& peer) {
+  UniqueFd fd(::open(ws.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return fail(Reason::WORKSPACE_INVALID, "workspace " + ws.string() + " is not a directory");
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) return fail(Reason::WORKSPACE_INVALID, "cannot stat workspace " + ws.string());
+  if (peer.uid != 0 && st.st_uid != peer.uid)
+    return fail(Reason::WORKSPACE_INVALID, "workspace " + ws.string() + " is owned by uid " +
+                                               std::to_string(st.st_uid) + ", not by the caller");
+  return ok_status();
+}
+
+Status build_spec(const proto::Request& r, const AdmissionInputs& in, Admission& a) {
+  const auto& policy = a.wpc->policy;
+  std::filesystem::path ws;
+  if (policy.sandbox.workspace_access != policy::WorkspaceAccess::none) {
+    if (!r.workspace) {
+      if (r.fs) return fail(Reason::WORKSPACE_INVALID, "a file tool needs a workspace (--workspace)");
+    } else {
+      if (auto s = check_workspace_owner(*r.workspace, in.peer); !s) return s;
+      ws = *r.workspace;
+    }
+  }
+  auto spec = sandbox::spec_from_policy(policy, ws, in.config.rootfs_binds);
+  spec.uid_range = in.config.uid_range;
+  spec.elevated = r.exec && r.exec->elevated;
+  if (r.exec && r.exec->timeout_ms) spec.limits.timeout_ms = std::min(spec.limits.timeout_ms, *r.exec->timeout_ms);
+  spec.protected_paths = {in.config.state_dir, in.config.socket, in.config.signing_key, in.config.path};
+  auto binds = sandbox::check_binds(spec);
+  if (!binds) return binds.error();
+  a.call.binds_socket = binds->binds_socket;
+  a.call.wants_network = spec.network;
+  a.jail_hash_b64u = sandbox::jail_hash_b64u(spec);
+  a.spec = std::move(spec);
+  return ok_status();
+}
+
+Status check_token(const proto::Request& r, const AdmissionInputs& in, Admission& a) {
+  if (!r.cst) {
+    if (a.wpc->policy.require_cst) return fail(Reason::CST_MISSING, "the WPC requires a CST and the request has none");
+    return ok_status();
+  }
+  policy::CstVerifyOptions options{in.config.cst_issuers, in.config.audience, in.config.cst_max_lifetime_s, in.now};
+  auto cst = policy::verify_cst(*r.cst, options);
+  if (!cst) return cst.error();
+  a.cst = std::move(cst.value());
+  if (auto s = in.ledger.check_not_revoked(*a.cst); !s) return s;
+  return policy::check_cst_for_call(*a.cst, a.wpc->policy, r.job_id, a.scopes);
+}
+
+}  // namespace
+
+Status admit(const proto::Request& r, const AdmissionInputs& in, Admission& a) {
+  if (auto s = find_wpc(r, in, a); !s) return s;
+  a.call = call_of(r);
+  if (auto s = build_spec(r, in, a); !s) return s;
+  a.scopes = policy::needed_scopes(a.call);
+  if (auto s = check_token(r, in, a); !s) return s;
+  if (in.ledger.job_stopped(r.job_id)) return fail(Reason::JOB_STOPPED, "job " + r.job_id + " was stopped");
+  auto decision = policy::decide(a.wpc->policy, a.cst ? &*a.cst : nullptr, a.call);
+  if (!decision.scopes.empty()) a.scopes = decision.scopes;
+  if (!decision.allowed) return fail(decision.reason, decision.detail);
+  if (r.exec && r.exec->background)
+    return fail(Reason::TOOL_NOT_ALLOWED, "background exec is not supported by this supervisor: run it in the foreground");
+  // Bound last: a refused call must not claim the jti for its job.
+  if (a.cst) return in.ledger.bind_jti(a.cst->jti, r.job_id);
+  return ok_status();
+}
+
+}  // namespace clawjail

@@ -1,0 +1,38 @@
+// Admission of one call: WPC from the store, CST verified and checked against the ledger, the
+// jail derived from the WPC, and policy::decide(). Fills what it learns as it goes, so that a
+// refusal's `blocked` receipt says as much as was known when it was refused.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/policy.h"
+#include "sandbox/jail.h"
+#include "supervisor/cancel.h"
+#include "supervisor/config.h"
+#include "supervisor/peer.h"
+#include "supervisor/protocol.h"
+
+namespace clawjail {
+
+struct Admission {
+  std::optional<std::string> policy_hash_b64u;  // as requested, normalised, until the WPC is found
+  std::optional<policy::VerifiedWpc> wpc;
+  std::optional<policy::Cst> cst;
+  policy::Call call;
+  std::vector<std::string> scopes;
+  std::optional<sandbox::JailSpec> spec;
+  std::optional<std::string> jail_hash_b64u;
+};
+
+struct AdmissionInputs {
+  const Config& config;
+  const policy::PolicyStore& store;
+  Ledger& ledger;
+  const Peer& peer;
+  std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+};
+
+Status admit(const proto::Request& request, const AdmissionInputs& in, Admission& out);
+
+}  // namespace clawjail

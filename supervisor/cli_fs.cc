@@ -1,0 +1,74 @@
+// clawjail fs --job J --cst-file F [--wpc HASH] [--workspace DIR] [--json] OP PATH…
+#include <unistd.h>
+
+#include <iostream>
+
+#include "supervisor/client.h"
+#include "supervisor/commands.h"
+
+namespace clawjail::cli {
+namespace {
+
+struct FsFlags {
+  std::string job, cst_file, wpc, workspace, socket, config, op;
+  std::vector<std::string> paths;
+  bool json = false, exclusive = false, no_truncate = false, recursive = false;
+};
+
+void print_human(const std::string& op, const policy::Json& value) {
+  if (op == "ls" && value.is_array()) {
+    for (const auto& e : value) std::cout << e.value("name", "") << (e.value("type", "") == "dir" ? "/" : "") << "\n";
+  } else if (op == "stat") {
+    if (value.is_null()) std::cout << "absent\n";
+    else std::cout << value.value("type", "") << " " << value.value("size", int64_t{0}) << " bytes\n";
+  }
+}
+
+void run(const FsFlags& f) {
+  auto token = client::read_cst_file(f.cst_file);
+  if (!token) die("fs", token.error().detail, kExitSupervisor);
+  proto::Request r;
+  r.type = "call";
+  r.job_id = f.job;
+  r.cst = *token;
+  r.wpc_hash_b64u = f.wpc.empty() ? client::pinned_policy_hash(*token) : f.wpc;
+  if (!r.wpc_hash_b64u) die("fs", "no --wpc given and the CST pins no policy_hash_b64u", 2);
+  r.tool = f.op;
+  if (!f.workspace.empty()) r.workspace = std::filesystem::absolute(f.workspace).lexically_normal().string();
+  r.fs = proto::FsArgs{f.op, f.paths, f.exclusive, !f.no_truncate, f.recursive};
+  int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
+  auto response = client::call(client::resolve_socket(f.socket, f.config), r, fds);
+  if (!response) die("fs", response.error().detail, kExitSupervisor);
+  int code = client::report("fs", *response);
+  if (code == 0 && response->value && f.op != "read" && f.op != "write") {
+    if (f.json) std::cout << response->value->dump() << "\n";
+    else print_human(f.op, *response->value);
+  }
+  exit_with(code);
+}
+
+const CommandRegistrar kFs("fs", [](CLI::App& app) {
+  auto f = std::make_shared<FsFlags>();
+  auto* sub = app.add_subcommand("fs", "A file tool call through the supervisor: read (bytes on stdout), write "
+                                       "(data on stdin), ls, stat, mkdir, remove, rename. Paths are relative to "
+                                       "the workspace. Exit: 0 done, 1 the operation failed, 126 blocked, 125 "
+                                       "supervisor unreachable or failed");
+  sub->add_option("--job", f->job, "job id")->required();
+  sub->add_option("--cst-file", f->cst_file, "file holding the job's CST")->required();
+  sub->add_option("--wpc", f->wpc, "policy_hash_b64u of the WPC (default: the one the CST pins)");
+  sub->add_option("--workspace", f->workspace, "host directory of the workspace")->required();
+  sub->add_option("--socket", f->socket, "supervisor socket (default: from the configuration)");
+  sub->add_option("--config", f->config, "configuration file, for the socket path");
+  sub->add_flag("--json", f->json, "print the result of ls/stat/mkdir/remove/rename as JSON");
+  sub->add_flag("--exclusive", f->exclusive, "write: fail if the file exists");
+  sub->add_flag("--no-truncate", f->no_truncate, "write: overwrite in place instead of truncating");
+  sub->add_flag("-p,--recursive", f->recursive, "mkdir: create parents; remove: a whole tree");
+  sub->add_option("op", f->op, "read|write|ls|stat|mkdir|remove|rename")
+      ->required()
+      ->check(CLI::IsMember({"read", "write", "ls", "stat", "mkdir", "remove", "rename"}));
+  sub->add_option("paths", f->paths, "PATH (rename: FROM TO)")->required();
+  sub->callback([f] { run(*f); });
+});
+
+}  // namespace
+}  // namespace clawjail::cli

@@ -1,0 +1,31 @@
+// clawjail serve [--config FILE]
+#include "supervisor/commands.h"
+#include "supervisor/config.h"
+#include "supervisor/daemon.h"
+
+namespace clawjail::cli {
+namespace {
+
+struct ServeFlags {
+  std::string config;
+  int64_t drain_grace_ms = 3000;
+};
+
+const CommandRegistrar kServe("serve", [](CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  auto* sub = app.add_subcommand("serve", "Run the supervisor in the foreground (systemd runs this; socket "
+                                          "activation supported)");
+  sub->add_option("--config", flags->config, "configuration file (default: $CLAWJAIL_CONFIG, else /etc/clawjail/config.json)");
+  sub->add_option("--drain-grace-ms", flags->drain_grace_ms,
+                  "on SIGTERM, how long running calls may go on before they are killed")
+      ->check(CLI::Range(int64_t{0}, int64_t{600000}));
+  sub->callback([flags] {
+    ServeOptions options;
+    options.drain_grace = std::chrono::milliseconds(flags->drain_grace_ms);
+    auto path = flags->config.empty() ? default_config_path() : std::filesystem::path(flags->config);
+    exit_with(serve(path, options));
+  });
+});
+
+}  // namespace
+}  // namespace clawjail::cli

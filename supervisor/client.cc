@@ -1,0 +1,84 @@
+#include "supervisor/client.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "supervisor/commands.h"
+#include "supervisor/config.h"
+
+namespace clawjail::client {
+
+std::filesystem::path resolve_socket(const std::string& socket_flag, const std::string& config_flag) {
+  if (!socket_flag.empty()) return socket_flag;
+  auto path = config_flag.empty() ? default_config_path() : std::filesystem::path(config_flag);
+  if (auto config = load_config(path)) return config->socket;
+  if (!config_flag.empty()) cli::die("config", load_config(path).error().detail, cli::kExitSupervisor);
+  return Config{}.socket;
+}
+
+Result<proto::Response> call(const std::filesystem::path& socket, const proto::Request& request,
+                             std::span<const int> fds) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket.string().size() >= sizeof(addr.sun_path))
+    return fail(Reason::CONFIG_INVALID, "socket path too long: " + socket.string());
+  std::strncpy(addr.sun_path, socket.c_str(), sizeof(addr.sun_path) - 1);
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd || ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0)
+    return fail(Reason::INTERNAL_ERROR, "cannot reach the supervisor at " + socket.string() + ": " + std::strerror(errno));
+  if (auto s = proto::write_frame(fd.get(), proto::request_to_json(request).dump(), fds); !s) return s.error();
+  auto frame = proto::read_frame(fd.get(), std::nullopt);
+  if (!frame) return fail(Reason::INTERNAL_ERROR, "no answer from the supervisor: " + frame.error().detail);
+  auto json = policy::parse_strict_json(frame->body);
+  if (!json) return fail(Reason::INTERNAL_ERROR, "unreadable answer from the supervisor: " + json.error().detail);
+  return proto::parse_response(*json);
+}
+
+Result<std::string> read_cst_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return fail(Reason::CST_MISSING, "cannot read " + path.string());
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string token = text.str();
+  auto first = token.find_first_not_of(" \t\r\n");
+  auto last = token.find_last_not_of(" \t\r\n");
+  if (first == std::string::npos) return fail(Reason::CST_MISSING, path.string() + " is empty");
+  return token.substr(first, last - first + 1);
+}
+
+std::optional<std::string> pinned_policy_hash(std::string_view token) {
+  auto dot1 = token.find('.');
+  auto dot2 = token.find('.', dot1 == std::string_view::npos ? 0 : dot1 + 1);
+  if (dot1 == std::string_view::npos || dot2 == std::string_view::npos) return std::nullopt;
+  auto claims = policy::b64u_decode(token.substr(dot1 + 1, dot2 - dot1 - 1));
+  if (!claims) return std::nullopt;
+  auto json = policy::Json::parse(*claims, nullptr, false);
+  if (!json.is_object() || !json.contains("policy_hash_b64u") || !json["policy_hash_b64u"].is_string())
+    return std::nullopt;
+  return json["policy_hash_b64u"].get<std::string>();
+}
+
+int report(std::string_view command, const proto::Response& r) {
+  auto code = std::string(reason_name(r.reason));
+  if (r.decision == "blocked" && r.exit_code == cli::kExitBlocked)
+    std::cerr << "clawjail: blocked: " << code << ": " << r.reason_detail << "\n";
+  else if (r.status == "failed" || r.exit_code == cli::kExitSupervisor)
+    std::cerr << "clawjail: " << command << ": " << code << ": " << r.reason_detail << "\n";
+  else if (r.status == "timeout")
+    std::cerr << "clawjail: " << command << ": timed out\n";
+  else if (r.status == "killed")
+    std::cerr << "clawjail: " << command << ": killed: " << code << ": " << r.reason_detail << "\n";
+  else if (r.status == "limit")
+    std::cerr << "clawjail: " << command << ": stopped at a limit of the WPC\n";
+  else if (r.reason != Reason::OK)
+    std::cerr << "clawjail: " << command << ": " << code << ": " << r.reason_detail << "\n";
+  return r.exit_code;
+}
+
+}  // namespace clawjail::client

@@ -1,0 +1,30 @@
+// The client side of the socket protocol, shared by `run`, `fs`, `job stop` and `demo`.
+#pragma once
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "supervisor/protocol.h"
+
+namespace clawjail::client {
+
+// --socket, else the socket of the configuration (--config, $CLAWJAIL_CONFIG, the default file)
+// when it can be read, else the default path.
+std::filesystem::path resolve_socket(const std::string& socket_flag, const std::string& config_flag);
+
+// Sends the request with `fds` attached and waits for the final frame.
+Result<proto::Response> call(const std::filesystem::path& socket, const proto::Request& request,
+                             std::span<const int> fds);
+
+// The token in a CST file (surrounding white space removed).
+Result<std::string> read_cst_file(const std::filesystem::path& path);
+// The WPC hash a CST pins (claim policy_hash_b64u), read without verification: only the
+// supervisor verifies tokens.
+std::optional<std::string> pinned_policy_hash(std::string_view token);
+
+// Prints what the client's user must know (blocked, failed) on stderr as `clawjail: …` and
+// returns the exit code of cli.md.
+int report(std::string_view command, const proto::Response& response);
+
+}  // namespace clawjail::client

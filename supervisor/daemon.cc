@@ -1,0 +1,192 @@
+#include "supervisor/daemon.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include <list>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "sandbox/jail.h"
+#include "supervisor/call.h"
+#include "supervisor/listener.h"
+#include "supervisor/logging.h"
+
+namespace clawjail {
+
+DaemonContext::DaemonContext(Config config, std::unique_ptr<receipts::ReceiptStore> receipts)
+    : ledger_(config.state_dir), receipts_(std::move(receipts)) {
+  replace(std::move(config));
+}
+
+Snapshot DaemonContext::snapshot() const {
+  std::lock_guard lock(m_);
+  return snapshot_;
+}
+
+void DaemonContext::replace(Config config) {
+  auto store = std::make_shared<const policy::PolicyStore>(config.state_dir, config.wpc_signers);
+  auto shared = std::make_shared<const Config>(std::move(config));
+  std::lock_guard lock(m_);
+  snapshot_ = {std::move(shared), std::move(store)};
+}
+
+namespace {
+
+// Fail at start-up, with one clear sentence, rather than on every call.
+Status check_startup(const Config& c) {
+  if (c.wpc_signers.empty())
+    return fail(Reason::WPC_NO_SIGNERS, c.path.string() + ": wpc_signers is empty, so every WPC would be refused; "
+                                                          "add the did:key of your WPC signer");
+  if (c.cst_issuers.empty())
+    return fail(Reason::CONFIG_INVALID, c.path.string() + ": cst_issuers is empty, so every CST would be refused; "
+                                                          "add {\"kid\": …, \"did\": …} of your CST issuer");
+  if (auto problem = sandbox::host_support().problem) return fail(Reason::JAIL_UNAVAILABLE, *problem);
+  std::error_code ec;
+  std::filesystem::create_directories(c.state_dir, ec);
+  if (ec) return fail(Reason::CONFIG_INVALID, "state_dir " + c.state_dir.string() + ": " + ec.message());
+  ::chmod(c.state_dir.c_str(), 0700);
+  return ok_status();
+}
+
+Result<std::unique_ptr<DaemonContext>> make_context(const std::filesystem::path& path) {
+  auto config = load_config(path);
+  if (!config) return config.error();
+  init_logging(config->log_level);
+  if (auto s = check_startup(*config); !s) return s.error();
+  auto key = policy::SecretKey::load(config->signing_key);
+  if (!key) return fail(key.reason(), "signing_key " + config->signing_key.string() + ": " + key.error().detail);
+  auto store = receipts::ReceiptStore::open(config->state_dir, std::move(key.value()));
+  if (!store) return store.error();
+  return std::make_unique<DaemonContext>(std::move(config.value()), std::move(store.value()));
+}
+
+// SIGTERM, SIGINT and SIGHUP arrive on a descriptor; every thread has them blocked.
+UniqueFd block_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  return UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC));
+}
+
+struct Connection {
+  std::thread thread;
+  std::shared_ptr<std::atomic<bool>> done = std::make_shared<std::atomic<bool>>(false);
+};
+
+class Server {
+ public:
+  Server(DaemonContext& ctx, Listener listener, UniqueFd signals, const ServeOptions& options)
+      : ctx_(ctx), listener_(std::move(listener)), signals_(std::move(signals)), options_(options) {}
+
+  int run() {
+    LedgerWatcher watcher(ctx_.ledger(), ctx_.calls(), options_.ledger_poll);
+    spdlog::info("clawjail supervisor listening on {}", ctx_.snapshot().config->socket.string());
+    sd_notify(0, "READY=1");
+    while (!stopping_) {
+      pollfd fds[2] = {{listener_.fd.get(), POLLIN, 0}, {signals_.get(), POLLIN, 0}};
+      if (::poll(fds, 2, 1000) < 0 && errno != EINTR) break;
+      if (fds[1].revents) on_signal();
+      if (fds[0].revents && !stopping_) accept_one();
+      reap(false);
+    }
+    drain();
+    return 0;
+  }
+
+ private:
+  void on_signal() {
+    signalfd_siginfo info{};
+    if (::read(signals_.get(), &info, sizeof(info)) != sizeof(info)) return;
+    if (info.ssi_signo == SIGHUP) return reload();
+    spdlog::info("signal {}: draining", info.ssi_signo);
+    sd_notify(0, "STOPPING=1");
+    stopping_ = true;
+  }
+
+  void reload() {
+    auto config = load_config(ctx_.snapshot().config->path);
+    if (!config) return spdlog::error("SIGHUP: configuration not reloaded: {}", config.error().detail);
+    if (auto s = check_startup(*config); !s) return spdlog::error("SIGHUP: configuration not reloaded: {}", s.error().detail);
+    if (config->socket != ctx_.snapshot().config->socket || config->signing_key != ctx_.snapshot().config->signing_key)
+      spdlog::warn("SIGHUP: socket and signing_key changes take effect at the next restart");
+    ctx_.replace(std::move(config.value()));
+    ctx_.ledger().reload();
+    spdlog::info("SIGHUP: configuration, WPC store and revocations reloaded");
+  }
+
+  void accept_one() {
+    UniqueFd conn(::accept4(listener_.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!conn) return;
+    if (connections_.size() >= options_.max_connections) {
+      spdlog::warn("connection refused: {} connections already open", connections_.size());
+      return;
+    }
+    Connection c;
+    c.thread = std::thread([this, fd = conn.release(), done = c.done]() mutable {
+      serve_connection(ctx_, UniqueFd(fd));
+      *done = true;
+    });
+    connections_.push_back(std::move(c));
+  }
+
+  void reap(bool all) {
+    for (auto it = connections_.begin(); it != connections_.end();) {
+      if (all || *it->done) {
+        it->thread.join();
+        it = connections_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  // New connections are refused from here on; running calls get the grace, then are killed,
+  // and every connection thread writes its `finished` receipt before we return.
+  void drain() {
+    ctx_.start_draining();
+    close_listener(listener_);
+    auto deadline = std::chrono::steady_clock::now() + options_.drain_grace;
+    if (!ctx_.calls().wait_empty(deadline)) {
+      int n = ctx_.calls().close({Reason::SUPERVISOR_SHUTTING_DOWN, "the supervisor is shutting down"});
+      spdlog::warn("grace over: killed {} running call(s)", n);
+    }
+    reap(true);
+    spdlog::info("clawjail supervisor stopped");
+  }
+
+  DaemonContext& ctx_;
+  Listener listener_;
+  UniqueFd signals_;
+  ServeOptions options_;
+  std::list<Connection> connections_;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+int serve(const std::filesystem::path& config_path, const ServeOptions& options) {
+  auto signals = block_signals();
+  auto ctx = make_context(config_path);
+  if (!ctx) {
+    spdlog::critical("cannot start: {}: {}", reason_name(ctx.reason()), ctx.error().detail);
+    std::fprintf(stderr, "clawjail: serve: %s: %s\n", std::string(reason_name(ctx.reason())).c_str(),
+                 ctx.error().detail.c_str());
+    return 1;
+  }
+  auto listener = open_listener(*(*ctx)->snapshot().config);
+  if (!listener) {
+    std::fprintf(stderr, "clawjail: serve: %s\n", listener.error().detail.c_str());
+    return 1;
+  }
+  Server server(**ctx, std::move(listener.value()), std::move(signals), options);
+  return server.run();
+}
+
+}  // namespace clawjail

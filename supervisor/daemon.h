@@ -1,0 +1,52 @@
+// `clawjail serve`: the long-running supervisor. Owns the socket, the threads of the
+// connections, the receipt store, the ledger watcher, and the reaction to SIGTERM and SIGHUP.
+#pragma once
+#include <atomic>
+#include <memory>
+#include <mutex>
+
+#include "policy/policy.h"
+#include "receipts/receipts.h"
+#include "supervisor/cancel.h"
+#include "supervisor/config.h"
+
+namespace clawjail {
+
+// What a call reads from the configuration; replaced as a whole on SIGHUP.
+struct Snapshot {
+  std::shared_ptr<const Config> config;
+  std::shared_ptr<const policy::PolicyStore> store;
+};
+
+// Everything a connection's thread shares with the others.
+class DaemonContext {
+ public:
+  DaemonContext(Config config, std::unique_ptr<receipts::ReceiptStore> receipts);
+  Snapshot snapshot() const;
+  void replace(Config config);  // SIGHUP
+  Ledger& ledger() { return ledger_; }
+  RunningCalls& calls() { return calls_; }
+  receipts::ReceiptStore& receipts() { return *receipts_; }
+  bool draining() const { return draining_; }
+  void start_draining() { draining_ = true; }
+
+ private:
+  mutable std::mutex m_;
+  Snapshot snapshot_;
+  Ledger ledger_;
+  RunningCalls calls_;
+  std::unique_ptr<receipts::ReceiptStore> receipts_;
+  std::atomic<bool> draining_{false};
+};
+
+struct ServeOptions {
+  std::chrono::milliseconds drain_grace{3000};       // SIGTERM: running calls get this long
+  std::chrono::milliseconds ledger_poll{200};        // job stop / cst revoke reach calls this fast
+  size_t max_connections = 512;
+};
+
+// Start-up checks (signers, issuers, key permissions, state directory, jail support), then
+// serves until SIGTERM or SIGINT. Returns the process exit code.
+int serve(const std::filesystem::path& config_path, const ServeOptions& options = {});
+
+}  // namespace clawjail

@@ -1,0 +1,87 @@
+// The socket protocol between `clawjail run|fs|job` and `clawjail serve` (docs/protocol.md).
+// One request frame (with the client's stdin/stdout/stderr attached by SCM_RIGHTS), one final
+// response frame. A frame is a 4-byte big-endian length followed by that many bytes of JSON.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "policy/policy.h"
+
+namespace clawjail::proto {
+
+using policy::Json;
+
+inline constexpr int kProtocolVersion = 1;
+inline constexpr size_t kMaxFrameBytes = 1 << 20;  // 1 MiB, requests and responses alike
+inline constexpr size_t kMaxFds = 3;               // stdin, stdout, stderr
+inline constexpr auto kRequestDeadline = std::chrono::seconds(10);
+
+// ---- framing (frame.cc) ----
+struct Frame {
+  std::string body;
+  std::vector<UniqueFd> fds;  // received with the frame, O_CLOEXEC
+};
+using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+// REQUEST_TOO_LARGE for a length above max_bytes, REQUEST_TIMEOUT past the deadline,
+// REQUEST_MALFORMED for a short read, a truncated descriptor list or more than kMaxFds.
+Result<Frame> read_frame(int fd, Deadline deadline, size_t max_bytes = kMaxFrameBytes);
+Status write_frame(int fd, std::string_view body, std::span<const int> fds = {});
+
+// ---- messages (protocol.cc) ----
+struct ExecArgs {
+  std::vector<std::string> argv;      // either argv …
+  std::optional<std::string> command;  // … or a shell command (run by /bin/sh -c)
+  std::string workdir = "/workspace";
+  std::map<std::string, std::string> env;
+  std::optional<int64_t> timeout_ms;  // can shorten the WPC's timeout, never lengthen it
+  bool pty = false, elevated = false, background = false;
+};
+struct FsArgs {
+  std::string op;  // read|write|ls|stat|mkdir|remove|rename
+  std::vector<std::string> paths;
+  bool exclusive = false, truncate = true, recursive = false;
+};
+struct Request {
+  std::string type;  // "call" or "stop_job"
+  std::string job_id;
+  std::optional<std::string> cst;
+  std::optional<std::string> wpc_hash_b64u;
+  std::string tool;                      // exec, or the fs op's name
+  std::optional<std::string> workspace;  // host directory
+  std::optional<ExecArgs> exec;
+  std::optional<FsArgs> fs;
+};
+// What a refused request still tells us (for the blocked receipt).
+struct ParseFailure {
+  Error error;
+  std::optional<std::string> job_id;
+};
+// Strict: unknown fields, wrong types and missing fields are refused with the field's name.
+std::variant<Request, ParseFailure> parse_request(const Json& json);
+Json request_to_json(const Request& request);
+bool valid_job_id(std::string_view job_id);
+
+struct Response {
+  std::string type = "result";  // "result" or "stopped"
+  std::string call_id;
+  std::string decision = "blocked";  // allowed|blocked
+  Reason reason = Reason::INTERNAL_ERROR;
+  std::string reason_detail;
+  std::string status = "blocked";  // success|error|timeout|killed|limit|blocked|failed
+  int exit_code = 125;             // what `clawjail run` exits with (cli.md)
+  int signal = 0;
+  std::optional<Json> value;       // fs ops: the result
+  std::vector<std::string> receipt_ids;
+  int64_t killed_calls = 0;        // stop_job
+};
+Json response_to_json(const Response& response);
+Result<Response> parse_response(const Json& json);
+
+}  // namespace clawjail::proto
