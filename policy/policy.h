@@ -42,6 +42,10 @@ struct JsonLimits {
 // Strict parse for outside bytes: duplicate keys, oversize, over-deep, floats (unless allowed),
 // NaN/Infinity and trailing garbage are refused with a reason naming the place.
 Result<Json> parse_strict_json(std::string_view text, const JsonLimits& limits = {});
+// Reads at most limits.max_bytes from `path` (else DOCUMENT_TOO_LARGE) and parses it strictly.
+// A file that cannot be read is BAD_JSON with the path and errno text.
+Result<Json> parse_strict_json_file(const std::filesystem::path& path, const JsonLimits& limits = {});
+Result<std::string> read_file_limited(const std::filesystem::path& path, size_t max_bytes);
 
 // ---- keys (keys.cc, did_key.cc) ----
 // An Ed25519 secret key in memory that libsodium locks and zeroes on destruction.
@@ -102,6 +106,7 @@ struct Policy {
   bool bind_job_scoped_cst = false;
   std::vector<std::string> allow, deny;  // tool scope entries (v2 statements are mapped here)
   std::vector<std::string> fs_read_globs, fs_write_globs;  // v2 side_effect resources (empty = any)
+  std::vector<std::string> fs_read_deny_globs, fs_write_deny_globs;  // v2 Deny side_effect resources
   bool elevated_enabled = false;
   bool require_cst = true;
   std::optional<std::string> cst_scope_hash_b64u;
@@ -186,6 +191,8 @@ class TokenLedger {
   bool job_stopped(std::string_view job_id) const;
   std::vector<std::string> jtis_of_job(std::string_view job_id) const;
   void reload();
+  // The durable file (<state_dir>/tokens/ledger.json): watch it to learn of revocations.
+  std::filesystem::path file() const;
  private:
   std::filesystem::path dir_;
 };
@@ -201,6 +208,12 @@ struct Call {
   bool browser_host_control = false;
 };
 std::vector<std::string> needed_scopes(const Call& call);  // the table of formats.md §2
+// Whether `entry` (an allow/deny list entry) matches `scope`: equal, `*`, `name:*` (the name and
+// all its sub-scopes), and a bare name covers its `:workspace` form (`write` ⊇ `write:workspace`).
+bool scope_matches(std::string_view entry, std::string_view scope);
+// v2 path globs (fnmatch, relative to the workspace): allowed when no deny glob matches and the
+// allow globs are empty or one matches.
+bool path_allowed(const Policy& wpc, std::string_view relative_path, bool write);
 struct Decision {
   bool allowed = false;
   Reason reason = Reason::TOOL_DENIED;

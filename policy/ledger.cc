@@ -1,0 +1,143 @@
+// The token ledger: <state_dir>/tokens/ledger.json holds which job each jti was first used under,
+// the revoked jtis and token hashes, and the stopped jobs. Writers serialise on an flock of a
+// separate lock file and replace the ledger by atomic rename, so readers never see a torn file and
+// a crash loses nothing that was acknowledged. A ledger that cannot be read refuses (fail closed).
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include <cerrno>
+#include <cstring>
+#include <functional>
+
+#include "policy/file_io.h"
+#include "policy/policy.h"
+
+namespace clawjail::policy {
+namespace {
+
+constexpr size_t kMaxLedgerBytes = 256 << 20;
+
+Json empty_ledger() {
+  return {{"ledger_version", "1"},
+          {"jtis", Json::object()},
+          {"revoked_jtis", Json::object()},
+          {"revoked_tokens", Json::object()},
+          {"stopped_jobs", Json::object()}};
+}
+
+Result<Json> read_ledger(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return empty_ledger();
+  auto json = parse_strict_json_file(file, JsonLimits{.max_bytes = kMaxLedgerBytes, .max_depth = 8});
+  if (!json) return fail(Reason::CST_LEDGER_FAILED, json.error().detail);
+  for (const char* key : {"jtis", "revoked_jtis", "revoked_tokens", "stopped_jobs"})
+    if (!json->contains(key) || !(*json)[key].is_object())
+      return fail(Reason::CST_LEDGER_FAILED, file.string() + ": " + key + " is missing");
+  return json;
+}
+
+// Holds an exclusive flock on <dir>/ledger.lock for its lifetime.
+class LedgerLock {
+ public:
+  static Result<LedgerLock> acquire(const std::filesystem::path& dir) {
+    if (auto s = ensure_private_dir(dir, Reason::CST_LEDGER_FAILED); !s) return s.error();
+    UniqueFd fd(::open((dir / "ledger.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd) return fail(Reason::CST_LEDGER_FAILED, (dir / "ledger.lock").string() + ": " + std::strerror(errno));
+    while (::flock(fd.get(), LOCK_EX) != 0)
+      if (errno != EINTR) return fail(Reason::CST_LEDGER_FAILED, std::string("flock: ") + std::strerror(errno));
+    return LedgerLock(std::move(fd));
+  }
+
+ private:
+  explicit LedgerLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;  // closing the fd releases the lock
+};
+
+// Read, change, write back, all under the lock. `change` returns false when nothing changed.
+Status update(const std::filesystem::path& dir, const std::function<Result<bool>(Json&)>& change) {
+  auto lock = LedgerLock::acquire(dir);
+  if (!lock) return lock.error();
+  auto ledger = read_ledger(dir / "ledger.json");
+  if (!ledger) return ledger.error();
+  auto changed = change(*ledger);
+  if (!changed) return changed.error();
+  if (!*changed) return ok_status();
+  return write_file_atomic(dir / "ledger.json", ledger->dump(1) + "\n", 0600, Reason::CST_LEDGER_FAILED);
+}
+
+}  // namespace
+
+TokenLedger::TokenLedger(std::filesystem::path state_dir) : dir_(std::move(state_dir) / "tokens") {}
+
+std::filesystem::path TokenLedger::file() const { return dir_ / "ledger.json"; }
+
+// Every query reads the durable file, so there is no cache to refresh; kept for callers that
+// want to say when they expect outside changes.
+void TokenLedger::reload() {}
+
+Status TokenLedger::bind_jti(std::string_view jti, std::string_view job_id) {
+  return update(dir_, [&](Json& l) -> Result<bool> {
+    if (l["stopped_jobs"].contains(job_id))
+      return fail(Reason::JOB_STOPPED, "job " + std::string(job_id) + " was stopped");
+    auto& jtis = l["jtis"];
+    auto it = jtis.find(jti);
+    if (it == jtis.end()) {
+      jtis[std::string(jti)] = job_id;
+      return true;
+    }
+    if (*it != job_id)
+      return fail(Reason::CST_JTI_REPLAYED, "jti " + std::string(jti) + " was first used under job " +
+                                                it->get<std::string>() + ", not " + std::string(job_id));
+    return false;
+  });
+}
+
+Status TokenLedger::check_not_revoked(const Cst& cst) const {
+  auto ledger = read_ledger(file());
+  if (!ledger) return ledger.error();
+  if ((*ledger)["revoked_jtis"].contains(cst.jti)) return fail(Reason::CST_REVOKED, "jti " + cst.jti + " is revoked");
+  auto hash = cst.token_sha256_b64u();
+  if ((*ledger)["revoked_tokens"].contains(hash)) return fail(Reason::CST_REVOKED, "token " + hash + " is revoked");
+  return ok_status();
+}
+
+Status TokenLedger::revoke_jti(std::string_view jti, std::string_view why) {
+  return update(dir_, [&](Json& l) -> Result<bool> {
+    l["revoked_jtis"][std::string(jti)] = why;
+    return true;
+  });
+}
+
+Status TokenLedger::revoke_token_hash(std::string_view sha256_b64u, std::string_view why) {
+  auto hash = normalize_hash_b64u(sha256_b64u);
+  if (!hash) return hash.error();
+  return update(dir_, [&](Json& l) -> Result<bool> {
+    l["revoked_tokens"][*hash] = why;
+    return true;
+  });
+}
+
+Status TokenLedger::revoke_job(std::string_view job_id) {
+  return update(dir_, [&](Json& l) -> Result<bool> {
+    for (auto& [jti, job] : l["jtis"].items())
+      if (job == job_id) l["revoked_jtis"][jti] = "job " + std::string(job_id) + " stopped";
+    l["stopped_jobs"][std::string(job_id)] = true;
+    return true;
+  });
+}
+
+bool TokenLedger::job_stopped(std::string_view job_id) const {
+  auto ledger = read_ledger(file());
+  return !ledger || (*ledger)["stopped_jobs"].contains(job_id);  // unreadable: treat as stopped
+}
+
+std::vector<std::string> TokenLedger::jtis_of_job(std::string_view job_id) const {
+  std::vector<std::string> out;
+  auto ledger = read_ledger(file());
+  if (!ledger) return out;
+  for (auto& [jti, job] : (*ledger)["jtis"].items())
+    if (job == job_id) out.push_back(jti);
+  return out;
+}
+
+}  // namespace clawjail::policy

@@ -1,0 +1,18 @@
+// Private to policy/: the pieces of a WPC payload parse, one file per shape.
+#pragma once
+#include "policy/policy.h"
+
+namespace clawjail::policy {
+
+Status parse_wpc_v1(const Json& payload, Policy& out);      // wpc_v1.cc
+Status parse_wpc_v2(const Json& payload, Policy& out);      // wpc_v2.cc
+// The `sandbox` object of v1, also `metadata.clawjail` of v2 (wpc_sandbox.cc).
+Status parse_sandbox(const Json& sandbox, std::string_view where, SandboxSettings& out);
+// A tool scope entry as written in allow/deny lists: "exec", "write:workspace", "http:*", "*".
+Status check_scope_entry(const std::string& entry, std::string_view where);
+
+}  // namespace clawjail::policy
+
+namespace clawjail::policy {
+bool is_known_tool(std::string_view tool);  // scopes.cc
+}  // namespace clawjail::policy
