@@ -1,0 +1,92 @@
+// The sandbox backend handle OpenClaw asks for on every agent turn. A clawjail "runtime" holds no
+// state of its own: each call gets a fresh jail from the supervisor, so creating one is free.
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import { checkRuntimeFiles, resolveConfig } from "./config.js";
+import { JAIL_WORKDIR, buildExecSpec, runShellCommand } from "./exec.js";
+import { ClawjailFsBridge } from "./fs-bridge.js";
+
+export const BACKEND_ID = "clawjail";
+const DEFAULT_SOCKET = "/run/clawjail/clawjail.sock";
+
+export function runtimeIdFor(scopeKey) {
+  const safe = String(scopeKey ?? "default").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  const digest = createHash("sha256").update(String(scopeKey ?? "")).digest("hex").slice(0, 8);
+  return `clawjail-${safe.slice(0, 40)}-${digest}`;
+}
+
+export function configLabel(config) {
+  return `job ${config.job}, wpc ${config.wpc ?? "from CST"}`;
+}
+
+// Binds from OpenClaw's docker settings would bypass the WPC: binds come from the policy only.
+function refuseForeignMounts(cfg) {
+  if ((cfg?.docker?.binds?.length ?? 0) > 0)
+    throw new Error("clawjail: agents.*.sandbox.docker.binds is not supported; extra binds come from the WPC");
+}
+
+export function createFactory(rawConfig) {
+  return async (params) => {
+    const config = resolveConfig(rawConfig);
+    checkRuntimeFiles(config);
+    refuseForeignMounts(params.cfg);
+    const workspaceDir = params.workspaceDir;
+    if (typeof workspaceDir !== "string" || !workspaceDir.startsWith("/"))
+      throw new Error("clawjail: OpenClaw gave no absolute workspace directory");
+    const runtimeId = params.runtimeId ?? runtimeIdFor(params.scopeKey);
+    const readOnly = params.cfg?.workspaceAccess === "ro";
+    return {
+      id: BACKEND_ID,
+      runtimeId,
+      runtimeLabel: runtimeId,
+      workdir: JAIL_WORKDIR,
+      configLabel: configLabel(config),
+      configLabelKind: "Policy",
+      capabilities: { browser: false },
+      buildExecSpec: async (spec) => {
+        checkRuntimeFiles(config);
+        return buildExecSpec(config, workspaceDir, spec);
+      },
+      finalizeExec: async () => {},  // the supervisor already wrote the finished receipt
+      runShellCommand: async (command) => {
+        checkRuntimeFiles(config);
+        return runShellCommand(config, workspaceDir, command);
+      },
+      createFsBridge: () => new ClawjailFsBridge({ config, workspaceDir, readOnly }),
+    };
+  };
+}
+
+function supervisorSocket(config) {
+  if (config.socket) return config.socket;
+  try {
+    const file = process.env.CLAWJAIL_CONFIG || "/etc/clawjail/config.json";
+    return JSON.parse(fs.readFileSync(file, "utf8")).socket ?? DEFAULT_SOCKET;
+  } catch {
+    return DEFAULT_SOCKET;
+  }
+}
+
+// `openclaw sandbox list|recreate`. "Running" means the supervisor's socket is there; connecting
+// to it would cost a request (and a receipt), so only its presence is checked.
+export function createManager(rawConfig) {
+  return {
+    async describeRuntime({ entry }) {
+      let config;
+      try {
+        config = resolveConfig(rawConfig);
+      } catch {
+        return { running: false, actualConfigLabel: entry?.image, configLabelMatch: false };
+      }
+      let running = false;
+      try {
+        running = fs.statSync(supervisorSocket(config)).isSocket();
+      } catch {
+        running = false;
+      }
+      return { running, actualConfigLabel: entry?.image, configLabelMatch: entry?.image === configLabel(config) };
+    },
+    // Jails end with their calls; there is nothing per runtime to tear down.
+    async removeRuntime() {},
+  };
+}

@@ -1,0 +1,272 @@
+// OpenClaw end to end: a real OpenClaw gateway with the clawjail plugin as its sandbox backend, a
+// real `clawjail serve`, and real tool calls made by OpenClaw's own tool code (cron script jobs).
+// Started by tests/e2e/run.sh, which installs OpenClaw, owns the work directory and stops every
+// process it recorded, whatever happens here.
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { Gateway, clawjail, env, log, run, scriptOf, startDaemon, stopDaemon, tail, textOf, waitFor } from "./harness.mjs";
+
+const JOB = "job-openclaw-e2e";
+const W = env.work;
+const ws = path.join(W, "workspace");
+const cstFile = path.join(W, "job.cst");
+const socket = path.join(W, "clawjail.sock");
+const configFile = path.join(W, "clawjail.json");
+const keys = path.join(W, "keys");
+let supervisor;
+let gateway;
+const policies = {};
+const dids = {};
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function keygen(name) {
+  const out = clawjail(["keygen", "--out", keys, "--name", name]).stdout;
+  const did = out.match(/did:key:z[1-9A-HJ-NP-Za-km-z]+/)?.[0];
+  assert.ok(did, `keygen printed no did:key: ${out}`);
+  return did;
+}
+
+function writeSupervisorConfig() {
+  const config = {
+    socket,
+    state_dir: path.join(W, "state"),
+    signing_key: path.join(keys, "supervisor.key"),
+    wpc_signers: [dids.signer],
+    cst_issuers: [{ kid: "e2e-issuer", did: dids.issuer }],
+    audience: "clawjail",
+  };
+  fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+}
+
+function wpcPayload(id, tools) {
+  return {
+    wpc_version: "v1", policy_id: id, issuer_did: dids.signer,
+    job: { id: JOB, anti_replay: { bind_job_scoped_cst: true } },
+    tools: { ...tools, elevated: { enabled: false } },
+    tokens: { require_cst: true, pin_wpc_hash: true },
+    sandbox: { workspace_access: "rw", limits: { timeout_ms: 60000, pids: 64 } },
+  };
+}
+
+function installWpc(name, payload) {
+  const file = path.join(W, `${name}.payload.json`);
+  fs.writeFileSync(file, JSON.stringify(payload, null, 2));
+  const envelope = clawjail(["wpc", "sign", "--key", path.join(keys, "signer.key"), file]).stdout;
+  const envFile = path.join(W, `${name}.wpc.json`);
+  fs.writeFileSync(envFile, envelope);
+  const hash = clawjail(["wpc", "install", "--config", configFile, envFile]).stdout.trim().split(/\s+/).pop();
+  assert.match(hash, /^[A-Za-z0-9_-]{43}$/, `wpc install printed no hash`);
+  return hash;
+}
+
+// The operator's issuer rotates this file; the plugin hands its path to every call.
+function issueCst(policyHash) {
+  const token = clawjail(["cst", "issue", "--key", path.join(keys, "issuer.key"), "--kid", "e2e-issuer",
+    "--sub", dids.issuer, "--job", JOB, "--aud", "clawjail", "--scope", "clawjail:call", "--policy", policyHash,
+    "--ttl", "3600"]).stdout.trim();
+  fs.writeFileSync(`${cstFile}.new`, `${token}\n`, { mode: 0o600 });
+  fs.renameSync(`${cstFile}.new`, cstFile);
+}
+
+function receipts() {
+  const out = clawjail(["receipts", "show", "--job", JOB, "--json", "--config", configFile]).stdout.trim();
+  const parsed = out.startsWith("[") ? JSON.parse(out) : out.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  // Either the payloads themselves or DSSE envelopes.
+  return parsed.map((r) => (r.payload && r.payloadType ? JSON.parse(Buffer.from(r.payload, "base64").toString()) : r));
+}
+
+function openclawConfig(port, token) {
+  return {
+    gateway: { mode: "local", bind: "loopback", port, auth: { mode: "token", token } },
+    logging: { file: path.join(W, "openclaw-home", "openclaw.log") },
+    plugins: {
+      allow: ["clawjail"],
+      load: { paths: [env.plugin] },
+      entries: { clawjail: { enabled: true, config: { binary: env.binary, socket, job: JOB, cstFile } } },
+    },
+    agents: {
+      defaults: {
+        workspace: ws,
+        sandbox: { mode: "all", backend: "clawjail", scope: "agent", workspaceAccess: "rw" },
+      },
+    },
+    tools: { exec: { host: "sandbox" } },
+  };
+}
+
+async function startSupervisor() {
+  supervisor = startDaemon("supervisor", [env.binary, "serve", "--config", configFile]);
+  await waitFor("the supervisor's socket", () => {
+    if (supervisor.child.exitCode !== null) throw new Error(`clawjail serve exited:\n${tail(path.join(W, "supervisor.log"))}`);
+    try {
+      return fs.statSync(socket).isSocket();
+    } catch {
+      return false;
+    }
+  });
+}
+
+function hostProcesses(pattern) {
+  const r = run(["pgrep", "-f", pattern], { allowFailure: true });
+  return r.stdout.split("\n").filter(Boolean).filter((pid) => Number(pid) !== process.pid);
+}
+
+before(async () => {
+  fs.mkdirSync(ws, { recursive: true });
+  fs.mkdirSync(keys, { recursive: true });
+  dids.supervisor = keygen("supervisor");
+  dids.signer = keygen("signer");
+  dids.issuer = keygen("issuer");
+  writeSupervisorConfig();
+  policies.allow = installWpc("allow", wpcPayload("openclaw-e2e-allow", {
+    allow: ["exec", "process", "read", "write:workspace"], deny: ["docker_socket"] }));
+  policies.denyExec = installWpc("deny-exec", wpcPayload("openclaw-e2e-deny-exec", {
+    allow: ["read", "write:workspace"], deny: ["exec", "process"] }));
+  issueCst(policies.allow);
+  const port = await freePort();
+  gateway = new Gateway({ port, token: randomBytes(24).toString("hex"), home: path.join(W, "openclaw-home") });
+  gateway.writeConfig(openclawConfig(port, gateway.token));
+  const t0 = Date.now();
+  await gateway.start();
+  log(`gateway healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s on port ${port}`);
+});
+
+after(async () => {
+  try {
+    log(`receipts of job ${JOB}:\n${clawjail(["receipts", "show", "--job", JOB, "--config", configFile], { allowFailure: true }).stdout}`);
+  } catch { /* the suite's own result matters more */ }
+  await gateway?.stop();
+  await stopDaemon(supervisor);
+});
+
+describe("clawjail as OpenClaw's sandbox backend", { concurrency: false }, () => {
+  test("without a supervisor, exec fails closed and nothing runs on the host", () => {
+    const marker = path.join(W, "ran-on-host");
+    const out = gateway.scriptJob(scriptOf([["exec", `exec({ command: "touch ${marker}; echo ran" })`]]));
+    const text = out.exec.ok ? textOf(out.exec) : out.exec.error;
+    assert.match(text, /clawjail: run: /, `exec should report clawjail's error, got: ${text}`);
+    assert.doesNotMatch(text, /^ran$/m);
+    assert.ok(!out.exec.ok || out.exec.value.exitCode === 125, `exit status should be 125: ${JSON.stringify(out.exec)}`);
+    assert.equal(fs.existsSync(marker), false, "the command ran on the host");
+  });
+
+  test("exec runs inside a jail: own pid namespace, /workspace as cwd, /etc/shadow unreadable", async () => {
+    await startSupervisor();
+    const hostPidNs = fs.readlinkSync("/proc/self/ns/pid");
+    const before = receipts().length;
+    const out = gateway.scriptJob(scriptOf([["exec", `exec({ command: ${JSON.stringify(
+      "echo pidns=$(readlink /proc/self/ns/pid); echo cwd=$(pwd); echo uid=$(id -u); " +
+      "if cat /etc/shadow >/dev/null 2>&1; then echo shadow=readable; else echo shadow=unreadable; fi")} })`]]));
+    assert.ok(out.exec.ok, `exec failed: ${out.exec.error}`);
+    const text = textOf(out.exec);
+    log(`exec output:\n${text}`);
+    assert.equal(out.exec.value.exitCode, 0, text);
+    const pidns = text.match(/^pidns=(pid:\[\d+\])$/m)?.[1];
+    assert.ok(pidns, `no pid namespace in output: ${text}`);
+    assert.notEqual(pidns, hostPidNs, "the command ran in the host's pid namespace");
+    assert.match(text, /^cwd=\/workspace$/m);
+    assert.doesNotMatch(text, /^uid=0$/m, "the command ran as root");
+    assert.match(text, /^shadow=unreadable$/m);
+    const added = receipts().slice(before).filter((r) => r.tool === "exec");
+    assert.deepEqual(added.map((r) => r.phase), ["started", "finished"], JSON.stringify(added));
+    assert.equal(added[0].call_id, added[1].call_id);
+    assert.equal(added[1].decision, "allowed");
+    assert.equal(added[1].result?.status, "success");
+    assert.equal(added[1].policy_hash_b64u, policies.allow);
+  });
+
+  test("write, read, edit and ls go through clawjail's file operations", () => {
+    const before = receipts().length;
+    const out = gateway.scriptJob(scriptOf([
+      ["write", `write({ path: "notes/hello.txt", content: "hello from openclaw\\n" })`],
+      ["read", `read({ path: "notes/hello.txt" })`],
+      ["edit", `edit({ path: "notes/hello.txt", edits: [{ oldText: "hello", newText: "edited" }] })`],
+      ["ls", `ls({ path: "notes" })`],
+    ]));
+    for (const step of ["write", "read", "edit", "ls"]) assert.ok(out[step].ok, `${step} failed: ${out[step].error}`);
+    assert.match(textOf(out.read), /hello from openclaw/);
+    assert.match(textOf(out.ls), /hello\.txt/);
+    assert.equal(fs.readFileSync(path.join(ws, "notes", "hello.txt"), "utf8"), "edited from openclaw\n");
+    const tools = new Set(receipts().slice(before).map((r) => r.tool));
+    for (const op of ["write", "read", "ls"]) assert.ok(tools.has(op), `no receipt for ${op}: ${[...tools]}`);
+  });
+
+  test("a read outside the workspace and a symlink pointing out are refused", () => {
+    fs.symlinkSync("/etc/passwd", path.join(ws, "escape-link"));
+    const out = gateway.scriptJob(scriptOf([
+      ["absolute", `read({ path: "/etc/passwd" })`],
+      ["dotdot", `read({ path: "../../../../etc/passwd" })`],
+      ["symlink", `read({ path: "escape-link" })`],
+    ]));
+    for (const step of ["absolute", "dotdot", "symlink"]) {
+      const text = out[step].ok ? textOf(out[step]) : out[step].error;
+      assert.equal(out[step].ok, false, `${step} was not refused: ${text}`);
+      assert.doesNotMatch(text, /root:x:0:0/, `${step} leaked /etc/passwd`);
+    }
+    log(`symlink refusal: ${out.symlink.error}`);
+    assert.match(out.symlink.error, /clawjail/, "the symlink was not refused by clawjail");
+  });
+
+  test("an OpenClaw timeout kills everything in the jail and the finished receipt says so", async () => {
+    const before = receipts().length;
+    const out = gateway.scriptJob(scriptOf([["exec",
+      `exec({ command: "sleep 417 & sleep 418 & sleep 419; echo not-killed", timeoutSeconds: 2 })`]]));
+    const text = out.exec.ok ? textOf(out.exec) : out.exec.error;
+    log(`timed-out exec: ${text.split("\n").slice(-3).join(" | ")}`);
+    assert.doesNotMatch(text, /not-killed/);
+    await waitFor("the jail's processes to be gone", () => hostProcesses("sleep 41[789]").length === 0,
+                  { timeoutMs: 10_000 });
+    let finished;
+    await waitFor("the finished receipt", () => {
+      finished = receipts().slice(before).find((r) => r.tool === "exec" && r.phase === "finished");
+      return finished !== undefined;
+    }, { timeoutMs: 10_000 });
+    assert.match(finished.result?.status ?? "", /^(killed|timeout)$/, JSON.stringify(finished));
+  });
+
+  test("with a WPC that denies exec, OpenClaw's exec fails with clawjail's reason code", () => {
+    const marker = path.join(ws, "denied.txt");
+    const before = receipts().length;
+    issueCst(policies.denyExec);
+    let out;
+    try {
+      out = gateway.scriptJob(scriptOf([["exec", `exec({ command: "echo ran > /workspace/denied.txt" })`]]));
+    } finally {
+      issueCst(policies.allow);
+    }
+    const text = out.exec.ok ? textOf(out.exec) : out.exec.error;
+    log(`denied exec: ${text}`);
+    assert.equal(out.exec.ok, false, `exec was not a tool error: ${text}`);
+    const code = text.match(/clawjail: blocked: ([A-Z_]+)/)?.[1];
+    assert.ok(code, `no reason code in: ${text}`);
+    assert.equal(fs.existsSync(marker), false, "the denied command ran");
+    const blocked = receipts().slice(before).filter((r) => r.phase === "blocked");
+    assert.equal(blocked.length, 1, JSON.stringify(blocked));
+    assert.equal(blocked[0].tool, "exec");
+    assert.equal(blocked[0].reason_code, code);
+    assert.equal(blocked[0].policy_hash_b64u, policies.denyExec);
+  });
+
+  test("openclaw sandbox list shows the clawjail runtime", () => {
+    const listed = JSON.parse(gateway.cli(["sandbox", "list", "--json"]).stdout);
+    const rows = listed.containers ?? listed.runtimes ?? listed;
+    log(`sandbox list: ${JSON.stringify(rows)}`);
+    const row = (Array.isArray(rows) ? rows : []).find((r) => (r.backendId ?? r.backend) === "clawjail");
+    assert.ok(row, `no clawjail runtime in ${JSON.stringify(listed)}`);
+    assert.equal(row.running, true);
+  });
+});

@@ -1,0 +1,151 @@
+// Shared pieces of the OpenClaw end-to-end suite: the clawjail CLI, the supervisor, the OpenClaw
+// gateway, and cron script jobs that make OpenClaw's own tool code call the clawjail backend.
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+export const env = {
+  work: required("CLAWJAIL_E2E_WORK"),
+  binary: required("CLAWJAIL_BINARY"),
+  node: required("CLAWJAIL_E2E_NODE"),
+  openclaw: required("CLAWJAIL_E2E_OPENCLAW"),
+  plugin: required("CLAWJAIL_E2E_PLUGIN"),
+};
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`clawjail-e2e: ${name} is not set (run tests/e2e/run.sh)`);
+  return value;
+}
+
+export function log(message) {
+  process.stderr.write(`clawjail-e2e: ${message}\n`);
+}
+
+// Runs a command to completion; throws with its stderr unless `allowFailure`.
+export function run(argv, { input, allowFailure = false, extraEnv = {}, timeoutMs = 60_000 } = {}) {
+  const r = spawnSync(argv[0], argv.slice(1), {
+    input, encoding: "utf8", timeout: timeoutMs, env: { ...process.env, ...extraEnv }, maxBuffer: 64 << 20,
+  });
+  if (r.error) throw new Error(`${argv.join(" ")}: ${r.error.message}`);
+  if (r.status !== 0 && !allowFailure)
+    throw new Error(`${argv.join(" ")} exited ${r.status}:\n${r.stderr}${r.stdout}`);
+  return r;
+}
+
+export function clawjail(args, options) {
+  return run([env.binary, ...args], options);
+}
+
+// Starts a long-running process in its own session and records its pid in `<name>.pid`, so
+// run.sh's trap can stop it on every exit path, even when this process dies first.
+export function startDaemon(name, argv, extraEnv = {}) {
+  const out = fs.openSync(path.join(env.work, `${name}.log`), "a");
+  const pidfile = path.join(env.work, `${name}.pid`);
+  const child = spawn("setsid", ["sh", "-c", 'echo $$ > "$0"; exec "$@"', pidfile, ...argv], {
+    stdio: ["ignore", out, out], env: { ...process.env, ...extraEnv }, detached: false,
+  });
+  fs.closeSync(out);
+  return { child, pidfile, name };
+}
+
+export async function stopDaemon(daemon, graceMs = 10_000) {
+  if (!daemon || daemon.child.exitCode !== null || daemon.child.signalCode !== null) return;
+  const pid = Number(fs.readFileSync(daemon.pidfile, "utf8"));
+  const exited = new Promise((resolve) => daemon.child.once("exit", resolve));
+  try { process.kill(-pid, "SIGTERM"); } catch { /* already gone */ }
+  const timer = setTimeout(() => { try { process.kill(-pid, "SIGKILL"); } catch { /* gone */ } }, graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function waitFor(what, check, { timeoutMs = 30_000, intervalMs = 250 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export function tail(file, lines = 40) {
+  try {
+    return fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+export class Gateway {
+  constructor({ port, token, home }) {
+    Object.assign(this, { port, token, home });
+    this.jobCount = 0;
+  }
+
+  get env() {
+    return { HOME: this.home, OPENCLAW_HOME: this.home };
+  }
+
+  cli(args, options = {}) {
+    return run([env.node, env.openclaw, ...args], { ...options, extraEnv: { ...this.env, ...options.extraEnv } });
+  }
+
+  auth() {
+    return ["--port", String(this.port), "--token", this.token];
+  }
+
+  writeConfig(config) {
+    fs.mkdirSync(path.join(this.home, ".openclaw"), { recursive: true });
+    fs.writeFileSync(path.join(this.home, ".openclaw", "openclaw.json"), JSON.stringify(config, null, 2));
+  }
+
+  async start() {
+    this.daemon = startDaemon("gateway", [env.node, env.openclaw, "gateway", "run", "--port", String(this.port)],
+                              this.env);
+    await waitFor("the OpenClaw gateway's /health", async () => {
+      if (this.daemon.child.exitCode !== null) throw new Error(`gateway exited:\n${tail(path.join(env.work, "gateway.log"))}`);
+      try {
+        return (await fetch(`http://127.0.0.1:${this.port}/health`)).status === 200;
+      } catch {
+        return false;
+      }
+    }, { timeoutMs: 90_000, intervalMs: 500 });
+  }
+
+  async stop() {
+    await stopDaemon(this.daemon, 15_000);
+  }
+
+  // Runs `source` as an OpenClaw cron script job: OpenClaw builds its coding tools for the agent's
+  // sandbox (the clawjail backend) and the script calls them as exec(), read(), write()… .
+  // The script returns a JSON string through `notify`; this returns it parsed.
+  scriptJob(source, { timeoutSeconds = 120 } = {}) {
+    const name = `e2e-${++this.jobCount}`;
+    const file = path.join(env.work, `${name}.js`);
+    fs.writeFileSync(file, source);
+    const created = JSON.parse(this.cli(["automations", "create", "--name", name, "--at", "1h", "--script", file,
+      "--script-timeout-seconds", String(timeoutSeconds), "--session", "isolated", "--no-deliver",
+      "--keep-after-run", "--json", ...this.auth()]).stdout);
+    const ran = JSON.parse(this.cli(["automations", "run", created.id, "--wait", ...this.auth()],
+                                    { timeoutMs: (timeoutSeconds + 60) * 1000 }).stdout);
+    if (ran.run?.status !== "ok") throw new Error(`script job ${name} did not finish ok: ${JSON.stringify(ran.run ?? ran)}`);
+    return JSON.parse(ran.run.summary);
+  }
+}
+
+// The body of a script job: each step runs one tool and records its result or its error.
+export function scriptOf(steps) {
+  const body = steps.map(([key, call]) =>
+    `try { out[${JSON.stringify(key)}] = { ok: true, value: await ${call} }; } ` +
+    `catch (e) { out[${JSON.stringify(key)}] = { ok: false, error: String(e && e.message || e) }; }`);
+  return ["const out = {};", ...body, "return { notify: JSON.stringify(out) };", ""].join("\n");
+}
+
+// The text a tool result shows the model.
+export function textOf(result) {
+  const value = result?.value;
+  if (typeof value === "string") return value;
+  if (Array.isArray(value?.content)) return value.content.map((c) => c.text ?? "").join("\n");
+  if (typeof value?.aggregated === "string") return value.aggregated;
+  return JSON.stringify(value);
+}

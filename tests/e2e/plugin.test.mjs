@@ -1,0 +1,127 @@
+// The OpenClaw plugin's own logic, without OpenClaw: settings, path mapping, environment filtering,
+// the argv handed to OpenClaw, and how clawjail's exit codes become errors. The real thing is
+// e2e.test.mjs; this pins the details that suite cannot reach cheaply (every bad setting).
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, test } from "node:test";
+
+const plugin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../packaging/openclaw-plugin");
+const { resolveConfig, ClawjailConfigError } = await import(`${plugin}/src/config.js`);
+const { toJailPath } = await import(`${plugin}/src/fs-bridge.js`);
+const { ClawjailFsBridge } = await import(`${plugin}/src/fs-bridge.js`);
+const { buildExecSpec, jailEnv, jailWorkdir } = await import(`${plugin}/src/exec.js`);
+const { errorForExit, parseBlocked } = await import(`${plugin}/src/cli.js`);
+const { createFactory, createManager, runtimeIdFor } = await import(`${plugin}/src/backend.js`);
+
+const good = { binary: "/usr/bin/clawjail", job: "job-1", cstFile: "/etc/clawjail/job.cst" };
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "clawjail-plugin-test-"));
+process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe("settings fail closed with one clear message", () => {
+  test("missing job and cstFile are both named", () => {
+    assert.throws(() => resolveConfig({}), (e) => e instanceof ClawjailConfigError &&
+      /job is required/.test(e.message) && /cstFile is required/.test(e.message) &&
+      e.message.startsWith("clawjail: plugin config (plugins.entries.clawjail.config): "));
+  });
+  test("relative paths, bad job ids, bad hashes and unknown keys are refused", () => {
+    for (const [bad, why] of [
+      [{ ...good, cstFile: "job.cst" }, /cstFile must be an absolute path/],
+      [{ ...good, binary: "clawjail" }, /binary must be an absolute path/],
+      [{ ...good, job: "-x" }, /job must be/],
+      [{ ...good, job: "a/b" }, /job must be/],
+      [{ ...good, wpc: "abc" }, /wpc must be/],
+      [{ ...good, execTimeoutMs: -1 }, /execTimeoutMs/],
+      [{ ...good, envPass: ["A=B"] }, /envPass/],
+      [{ ...good, sokcet: "/x" }, /unknown setting sokcet/],
+    ]) assert.throws(() => resolveConfig(bad), why);
+  });
+  test("a good config resolves with defaults", () => {
+    const c = resolveConfig({ job: "job-1", cstFile: "/c" });
+    assert.equal(c.binary, "/usr/bin/clawjail");
+    assert.deepEqual([...c.envPass], ["LANG", "LC_ALL", "TZ", "TERM"]);
+  });
+  test("the backend factory refuses calls when the settings are bad or the CST file is gone", async () => {
+    await assert.rejects(createFactory({})({ workspaceDir: tmp, scopeKey: "s", cfg: {} }), /job is required/);
+    const missing = { binary: "/bin/sh", job: "job-1", cstFile: path.join(tmp, "nope.cst") };
+    await assert.rejects(createFactory(missing)({ workspaceDir: tmp, scopeKey: "s", cfg: {} }), /cannot be read/);
+  });
+  test("docker binds from OpenClaw's config are refused: binds come from the WPC", async () => {
+    const cst = path.join(tmp, "ok.cst");
+    fs.writeFileSync(cst, "t");
+    const factory = createFactory({ binary: "/bin/sh", job: "job-1", cstFile: cst });
+    await assert.rejects(factory({ workspaceDir: tmp, scopeKey: "s", cfg: { docker: { binds: ["/:/host"] } } }),
+                         /binds is not supported/);
+    const handle = await factory({ workspaceDir: tmp, scopeKey: "agent:main", cfg: { workspaceAccess: "rw" } });
+    assert.equal(handle.id, "clawjail");
+    assert.equal(handle.workdir, "/workspace");
+    assert.equal(handle.runtimeId, runtimeIdFor("agent:main"));
+    assert.equal(handle.runtimeId, (await factory({ workspaceDir: tmp, scopeKey: "agent:main", cfg: {} })).runtimeId);
+  });
+});
+
+describe("paths map to /workspace and never leave it", () => {
+  const host = "/srv/agent-ws";
+  test("relative, jail and host paths", () => {
+    assert.equal(toJailPath("a/b.txt", undefined, host), "/workspace/a/b.txt");
+    assert.equal(toJailPath("b.txt", "/workspace/a", host), "/workspace/a/b.txt");
+    assert.equal(toJailPath("b.txt", "/srv/agent-ws/a", host), "/workspace/a/b.txt");
+    assert.equal(toJailPath("/srv/agent-ws/c", undefined, host), "/workspace/c");
+    assert.equal(toJailPath("/workspace/", undefined, host), "/workspace");
+    assert.equal(toJailPath("a/../b", undefined, host), "/workspace/b");
+  });
+  test("escapes are refused in OpenClaw's own wording", () => {
+    for (const p of ["/etc/passwd", "../x", "a/../../x", "/workspace-other/x", "/srv/agent-ws-2/x", "/srv"])
+      assert.throws(() => toJailPath(p, undefined, host), /^Error: Path escapes sandbox root \(\/workspace\)/);
+    assert.throws(() => toJailPath("a\0b", undefined, host), /invalid path/);
+    assert.throws(() => jailWorkdir("/tmp"), /outside \/workspace/);
+  });
+});
+
+describe("exec", () => {
+  test("the gateway's secrets stay out of the jail; what the call set goes in", () => {
+    const gatewayEnv = { PATH: "/usr/bin", OPENAI_API_KEY: "sk-secret", LANG: "C.UTF-8", HOME: "/root" };
+    const callEnv = { ...gatewayEnv, PATH: "/x/agent-cli:/usr/bin", HOME: "/workspace", MY_FLAG: "1" };
+    assert.deepEqual(jailEnv(callEnv, ["LANG"], gatewayEnv), { LANG: "C.UTF-8", HOME: "/workspace", MY_FLAG: "1" });
+  });
+  test("the argv is one clawjail run, and the client gets a fixed environment", () => {
+    const config = resolveConfig({ ...good, wpc: "A".repeat(43), socket: "/run/cj.sock", execTimeoutMs: 5000 });
+    const spec = buildExecSpec(config, "/srv/ws", { command: "echo hi", workdir: "/workspace/sub", env: { LANG: "C" } });
+    assert.deepEqual(spec.argv, ["/usr/bin/clawjail", "run", "--job", "job-1", "--cst-file", "/etc/clawjail/job.cst",
+      "--wpc", "A".repeat(43), "--workspace", "/srv/ws", "--socket", "/run/cj.sock", "--workdir", "/workspace/sub",
+      "--timeout-ms", "5000", "--env", "LANG=C", "--", "sh", "-c", "echo hi"]);
+    assert.deepEqual(Object.keys(spec.env).sort(), ["LANG", "PATH"]);
+    assert.equal(spec.stdinMode, "pipe-closed");
+  });
+});
+
+describe("clawjail's answers become errors OpenClaw shows", () => {
+  const result = (code, stderr) => ({ code, stdout: Buffer.alloc(0), stderr: Buffer.from(stderr) });
+  test("a blocked call carries its reason code", () => {
+    const e = errorForExit(result(126, "clawjail: blocked: EXEC_DENIED: the WPC denies exec\n"), "exec");
+    assert.equal(e.reasonCode, "EXEC_DENIED");
+    assert.match(e.message, /^clawjail: blocked: EXEC_DENIED: the WPC denies exec/);
+    assert.deepEqual(parseBlocked("noise\nclawjail: blocked: TOOL_DENIED: x\n"), { reasonCode: "TOOL_DENIED", reason: "x" });
+    assert.equal(parseBlocked("clawjail: run: INTERNAL_ERROR: x"), null);
+    // exit 126 without clawjail's line is the command's own "not executable", not a refusal
+    assert.equal(errorForExit(result(126, "sh: ./x: Permission denied"), "exec").reasonCode, undefined);
+  });
+  test("an unreachable supervisor is said as such", () => {
+    const e = errorForExit(result(125, "clawjail: fs: REQUEST_TIMEOUT: connect: No such file or directory\n"), "read a");
+    assert.match(e.message, /^clawjail: supervisor unavailable for read a/);
+  });
+  test("the file bridge turns a real non-zero exit into a tool error with the reason code", async () => {
+    const fake = path.join(tmp, "blocked-client");
+    fs.writeFileSync(fake, "#!/bin/sh\necho 'clawjail: blocked: PATH_OUTSIDE_WORKSPACE: escape-link leaves the workspace' >&2\nexit 126\n", { mode: 0o755 });
+    const bridge = new ClawjailFsBridge({ config: resolveConfig({ ...good, binary: fake }), workspaceDir: tmp });
+    await assert.rejects(bridge.readFile({ filePath: "escape-link" }),
+      (e) => e.reasonCode === "PATH_OUTSIDE_WORKSPACE" && /clawjail: blocked: PATH_OUTSIDE_WORKSPACE/.test(e.message));
+  });
+  test("sandbox list reports a runtime as running only while the supervisor's socket exists", async () => {
+    const manager = createManager({ ...good, socket: path.join(tmp, "absent.sock") });
+    const d = await manager.describeRuntime({ entry: { image: "job job-1, wpc from CST" } });
+    assert.deepEqual(d, { running: false, actualConfigLabel: "job job-1, wpc from CST", configLabelMatch: true });
+  });
+});

@@ -1,0 +1,13 @@
+# The OpenClaw plugin: its unit tests (any Node >= 18) and the end-to-end suite against a real
+# OpenClaw gateway and a real supervisor (installs Node 26 and OpenClaw into a cache on first run).
+find_program(CLAWJAIL_SYSTEM_NODE NAMES node nodejs)
+if(CLAWJAIL_SYSTEM_NODE)
+  add_test(NAME openclaw_plugin_unit
+           COMMAND ${CLAWJAIL_SYSTEM_NODE} --test ${CMAKE_CURRENT_LIST_DIR}/plugin.test.mjs)
+  set_tests_properties(openclaw_plugin_unit PROPERTIES LABELS js TIMEOUT 120)
+endif()
+
+add_test(NAME openclaw_e2e COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/run.sh $<TARGET_FILE:clawjail>)
+# Alone: it starts a gateway and a supervisor, and its timeouts assume a machine not shared with
+# the jail and fuzz suites.
+set_tests_properties(openclaw_e2e PROPERTIES LABELS e2e TIMEOUT 900 RUN_SERIAL TRUE)
