@@ -1,0 +1,27 @@
+// Running another program (the demo's client calls, the supervisor child): posix_spawn, never a
+// shell, with its output captured through pipes.
+#pragma once
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "policy/reason.h"
+
+namespace clawjail {
+
+struct Captured {
+  int exit_code = -1;  // the exit status, or 128+N when killed by signal N
+  std::string out, err;
+};
+// Runs argv[0] (a path) with `input` on its stdin; kills it after `timeout`.
+Result<Captured> run_captured(const std::vector<std::string>& argv, std::string_view input = {},
+                              std::chrono::milliseconds timeout = std::chrono::seconds(60));
+// Starts argv[0] with stdout and stderr sent to `log_fd` and stdin from /dev/null.
+Result<pid_t> spawn_logged(const std::vector<std::string>& argv, int log_fd);
+int wait_exit_code(pid_t pid);
+std::filesystem::path self_executable();
+
+}  // namespace clawjail
