@@ -1,7 +1,9 @@
 // receipts/: records and proves; never decides. DSSE-signed receipts, per-job durable logs,
 // the journal, proof bundles and their offline verification (formats.md §4-§5).
 #pragma once
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,13 +51,29 @@ struct Written {
 // one job are serialised for seq/prev and share fdatasync (group commit). record() returns only
 // when the line is durable; on failure nothing is claimed (RECEIPT_STORE_FAILED).
 // Every receipt is also sent to the journal; without journald the store warns once and goes on.
+struct StoreOptions {
+  bool journal = true;  // false: the disk log only (tools that must not touch the journal)
+  // Called once per event worth a warning (journald unavailable, a torn line set aside), from the
+  // thread that met it. The same text is also kept for take_warnings().
+  std::function<void(const std::string&)> on_warning;
+};
+struct StoreStats {
+  int64_t receipts = 0;    // lines made durable
+  int64_t fdatasyncs = 0;  // group commit: fewer than receipts under concurrency
+};
 class ReceiptStore {
  public:
   static Result<std::unique_ptr<ReceiptStore>> open(const std::filesystem::path& state_dir,
                                                     policy::SecretKey signing_key);
+  static Result<std::unique_ptr<ReceiptStore>> open(const std::filesystem::path& state_dir,
+                                                    policy::SecretKey signing_key,
+                                                    StoreOptions options);
   ~ReceiptStore();
   Result<Written> record(const Draft& draft);
   std::string signer_did() const;
+  bool journal_available() const;            // false once a send to journald failed
+  std::vector<std::string> take_warnings();  // warnings not yet taken, oldest first
+  StoreStats stats() const;
  private:
   ReceiptStore();
   struct State;
@@ -68,6 +86,20 @@ struct JobLog {
 };
 Result<JobLog> read_job_log(const std::filesystem::path& state_dir, std::string_view job_id);
 std::vector<std::string> list_jobs(const std::filesystem::path& state_dir);
+// Job ids name files: 1-128 characters of [A-Za-z0-9._:@-], not "." or "..", no "/".
+Status check_job_id(std::string_view job_id);
+
+// The CST claims seen for a job, kept at <state_dir>/jobs/<job>.cst.json (0600: it holds the raw
+// token for `bundle export --include-token`). The supervisor calls this on each admitted call;
+// an unchanged token is not rewritten.
+Status record_job_cst(const std::filesystem::path& state_dir, std::string_view job_id,
+                      const policy::Cst& cst);
+struct JobCst {
+  Json claims;
+  std::string token_sha256_b64u, issuer_kid, token;
+};
+Result<std::optional<JobCst>> read_job_cst(const std::filesystem::path& state_dir,
+                                           std::string_view job_id);
 
 // ---- bundles (bundle.cc, verify.cc) ----
 struct ExportOptions {

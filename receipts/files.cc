@@ -1,0 +1,70 @@
+// Small durable-file helpers for the state directory (job CST records, set-aside torn lines).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "receipts/internal.h"
+
+namespace clawjail::receipts::detail {
+namespace {
+
+Error io_error(const std::filesystem::path& path, std::string_view what) {
+  return fail(Reason::RECEIPT_STORE_FAILED,
+              std::string(what) + " " + path.string() + ": " + std::strerror(errno));
+}
+
+Status write_all(int fd, std::string_view bytes, const std::filesystem::path& path) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return io_error(path, "write");
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<std::string> read_file(const std::filesystem::path& path, size_t max_bytes) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return io_error(path, "open");
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return io_error(path, "read");
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > max_bytes)
+      return fail(Reason::DOCUMENT_TOO_LARGE, path.string() + " is larger than " +
+                                                  std::to_string(max_bytes) + " bytes");
+  }
+  return out;
+}
+
+Status fsync_dir(const std::filesystem::path& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd || ::fsync(fd.get()) != 0) return io_error(dir, "fsync directory");
+  return ok_status();
+}
+
+Status write_file_atomic(const std::filesystem::path& path, std::string_view bytes, mode_t mode) {
+  auto tmp = path;
+  tmp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(::gettid());
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
+  if (!fd) return io_error(tmp, "create");
+  auto written = write_all(fd.get(), bytes, tmp);
+  if (written.ok() && ::fsync(fd.get()) != 0) written = io_error(tmp, "fsync");
+  if (written.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) written = io_error(path, "rename");
+  if (!written.ok()) {
+    ::unlink(tmp.c_str());
+    return written;
+  }
+  return fsync_dir(path.parent_path());
+}
+
+}  // namespace clawjail::receipts::detail

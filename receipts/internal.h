@@ -1,0 +1,103 @@
+// Private to receipts/: the pieces the store, the bundle and the verifier share.
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "receipts/receipts.h"
+
+namespace clawjail::receipts::detail {
+
+// ---- receipt payloads (receipt_payload.cc) ----
+std::string new_receipt_id();  // rcpt_<uuid v4 from libsodium's randombytes>
+std::string rfc3339_ms(std::chrono::system_clock::time_point t);
+// Refuses a draft the spec cannot express (RECEIPT_PAYLOAD_INVALID), before anything is written.
+Status check_draft(const Draft& draft);
+struct ChainLink {
+  int64_t seq = 0;
+  std::optional<std::string> prev_hash_b64u;  // nullopt at seq 0
+};
+// The payload bytes: compact JSON with sorted keys (JCS for this integers-only document).
+std::string receipt_payload(const Draft& draft, const ChainLink& link, const std::string& receipt_id,
+                            const std::string& timestamp);
+// Serialises anything outside bytes may have reached: invalid UTF-8 is replaced, never thrown.
+std::string compact_json(const Json& value);
+
+// ---- DSSE internals (dsse.cc) ----
+enum class DsseFailure { none, malformed, wrong_type, untrusted_key, bad_signature };
+struct DsseCheck {
+  DsseFailure failure = DsseFailure::none;
+  std::string detail;
+  std::string payload;  // exact bytes, when failure == none
+  std::string keyid;    // the trusted key that verified
+};
+DsseCheck dsse_check(const Json& envelope, std::string_view type,
+                     const std::vector<std::string>& trusted);
+// Payload bytes of an envelope without checking any signature (for reading one's own log).
+Result<std::string> dsse_payload(const Json& envelope);
+
+// ---- the log files (job_log.cc, log_scan.cc) ----
+std::filesystem::path receipts_dir(const std::filesystem::path& state_dir);
+std::filesystem::path log_path(const std::filesystem::path& state_dir, std::string_view job_id);
+
+// A log's bytes split into complete lines and what follows the last good one.
+struct LogScan {
+  std::vector<std::string> lines;   // complete lines, without '\n'
+  uint64_t good_end = 0;            // offset just past the last good line
+  std::optional<std::string> tail;  // a torn final line: no '\n', or a last line that is not JSON
+};
+LogScan scan_log(std::string_view bytes);
+// Cheap start-up check of a log's last line only (no '\n', or not JSON).
+bool tail_looks_torn(const std::filesystem::path& log);
+// The receipts already set aside from a job's log (<job>.log.torn-<n>).
+std::vector<std::filesystem::path> torn_files(const std::filesystem::path& state_dir,
+                                              std::string_view job_id);
+
+// One job's append-only log, owned by one writer (flock). Appends are serialised for seq/prev
+// and share fdatasync: whoever finds no sync running syncs everything written so far (leader),
+// the others wait for it (followers). append() returns once its own line is durable.
+struct Line {
+  std::string payload;  // the signed bytes, hashed for the next link
+  std::string text;     // the envelope line, ending in '\n'
+};
+class JobLogWriter {
+ public:
+  using MakeLine = std::function<Line(const ChainLink& link)>;
+  // Recovers seq/prev from the existing log and sets a torn final line aside, saying so in
+  // `warnings`. A log whose lines before the end are not a chain is refused.
+  static Result<std::unique_ptr<JobLogWriter>> open(const std::filesystem::path& state_dir,
+                                                    const std::string& job_id,
+                                                    std::vector<std::string>& warnings);
+  ~JobLogWriter();
+  Result<Line> append(const MakeLine& make);
+  bool broken() const;    // a failed rollback: this writer appends nothing more
+  int64_t syncs() const;  // fdatasync calls made
+ private:
+  JobLogWriter();
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+// ---- the journal (journal.cc) ----
+class Journal {
+ public:
+  explicit Journal(bool enabled) : enabled_(enabled) {}
+  // Sends one receipt; returns the warning to give when journald is unreachable, once.
+  std::optional<std::string> send(const Draft& draft, const Written& written);
+  bool available() const { return available_; }
+ private:
+  bool enabled_;
+  std::atomic<bool> available_{true};
+  std::atomic<bool> warned_{false};
+};
+
+// ---- small file helpers (files.cc) ----
+Result<std::string> read_file(const std::filesystem::path& path, size_t max_bytes);
+// Writes via a temporary file, fsync, rename and directory fsync.
+Status write_file_atomic(const std::filesystem::path& path, std::string_view bytes, mode_t mode);
+Status fsync_dir(const std::filesystem::path& dir);
+
+}  // namespace clawjail::receipts::detail

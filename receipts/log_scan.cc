@@ -1,0 +1,146 @@
+// Reading job logs: naming, splitting into lines, finding a torn final line. Never writes.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "receipts/internal.h"
+
+namespace clawjail::receipts {
+namespace {
+
+constexpr size_t kMaxJobIdLength = 128;
+constexpr size_t kMaxLogBytes = size_t{1} << 31;
+
+bool job_id_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == ':' || c == '@' || c == '+' || c == '-';
+}
+
+bool parses_as_object(std::string_view line) {
+  auto j = Json::parse(line, nullptr, false);
+  return !j.is_discarded() && j.is_object();
+}
+
+std::string describe_tail(const detail::LogScan& scan) {
+  return "torn final line (" + std::to_string(scan.tail->size()) + " bytes at offset " +
+         std::to_string(scan.good_end) + "), left by an interrupted write";
+}
+
+}  // namespace
+
+Status check_job_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxJobIdLength)
+    return fail(Reason::BAD_FIELD, "job id must be 1-" + std::to_string(kMaxJobIdLength) + " characters");
+  if (!std::all_of(id.begin(), id.end(), job_id_char))
+    return fail(Reason::BAD_FIELD, "job id may hold only letters, digits and . _ : @ + -");
+  if (id.front() == '.' || id.find("..") != std::string_view::npos)
+    return fail(Reason::BAD_FIELD, "job id must not start with '.' or contain '..'");
+  return ok_status();
+}
+
+namespace detail {
+
+std::filesystem::path receipts_dir(const std::filesystem::path& state_dir) {
+  return state_dir / "receipts";
+}
+
+std::filesystem::path log_path(const std::filesystem::path& state_dir, std::string_view job_id) {
+  return receipts_dir(state_dir) / (std::string(job_id) + ".log");
+}
+
+LogScan scan_log(std::string_view bytes) {
+  LogScan scan;
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    size_t nl = bytes.find('\n', pos);
+    if (nl == std::string_view::npos) break;
+    scan.lines.emplace_back(bytes.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  scan.good_end = pos;
+  if (pos < bytes.size()) {
+    scan.tail = std::string(bytes.substr(pos));
+  } else if (!scan.lines.empty() && !parses_as_object(scan.lines.back())) {
+    // A crash can leave a complete-looking last line of zeros or garbage (size updated before
+    // data): it was never acknowledged, so it is torn too.
+    scan.good_end -= scan.lines.back().size() + 1;
+    scan.tail = std::move(scan.lines.back()) + "\n";
+    scan.lines.pop_back();
+  }
+  return scan;
+}
+
+bool tail_looks_torn(const std::filesystem::path& log) {
+  constexpr off_t kWindow = 1 << 20;  // far beyond any receipt line
+  UniqueFd fd(::open(log.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) return false;
+  off_t size = ::lseek(fd.get(), 0, SEEK_END);
+  if (size <= 0) return false;
+  off_t start = std::max<off_t>(0, size - kWindow);
+  std::string tail(static_cast<size_t>(size - start), '\0');
+  if (::pread(fd.get(), tail.data(), tail.size(), start) != static_cast<ssize_t>(tail.size())) return true;
+  if (tail.back() != '\n') return true;
+  tail.pop_back();
+  auto nl = tail.rfind('\n');
+  if (nl == std::string::npos && start > 0) return false;  // one huge line: leave it to a full scan
+  return !parses_as_object(nl == std::string::npos ? tail : std::string_view(tail).substr(nl + 1));
+}
+
+std::vector<std::filesystem::path> torn_files(const std::filesystem::path& state_dir,
+                                              std::string_view job_id) {
+  std::vector<std::filesystem::path> out;
+  std::string prefix = std::string(job_id) + ".log.torn-";
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(receipts_dir(state_dir), ec))
+    if (entry.path().filename().string().starts_with(prefix)) out.push_back(entry.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace detail
+
+Result<JobLog> read_job_log(const std::filesystem::path& state_dir, std::string_view job_id) {
+  if (auto s = check_job_id(job_id); !s.ok()) return s.error();
+  auto path = detail::log_path(state_dir, job_id);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    return fail(Reason::BAD_FIELD, "no receipt log for job " + std::string(job_id) + " in " +
+                                       detail::receipts_dir(state_dir).string());
+  auto bytes = detail::read_file(path, kMaxLogBytes);
+  if (!bytes.ok()) return bytes.error();
+  auto scan = detail::scan_log(*bytes);
+  JobLog log;
+  for (size_t i = 0; i < scan.lines.size(); ++i) {
+    auto env = Json::parse(scan.lines[i], nullptr, false);
+    if (env.is_discarded() || !env.is_object())
+      return fail(Reason::RECEIPT_PAYLOAD_INVALID, path.string() + " line " + std::to_string(i + 1) +
+                                                       " is not a JSON envelope");
+    log.envelopes.push_back(std::move(env));
+  }
+  std::vector<std::string> notes;
+  if (scan.tail) notes.push_back(describe_tail(scan));
+  for (const auto& f : detail::torn_files(state_dir, job_id))
+    notes.push_back("a torn line was set aside in " + f.string());
+  if (!notes.empty()) {
+    std::string all;
+    for (const auto& n : notes) all += (all.empty() ? "" : "; ") + n;
+    log.torn = all;
+  }
+  return log;
+}
+
+std::vector<std::string> list_jobs(const std::filesystem::path& state_dir) {
+  std::vector<std::string> jobs;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(detail::receipts_dir(state_dir), ec)) {
+    auto name = entry.path().filename().string();
+    if (!name.ends_with(".log") || !entry.is_regular_file(ec)) continue;
+    auto job = name.substr(0, name.size() - 4);
+    if (check_job_id(job).ok()) jobs.push_back(job);
+  }
+  std::sort(jobs.begin(), jobs.end());
+  return jobs;
+}
+
+}  // namespace clawjail::receipts

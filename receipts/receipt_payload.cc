@@ -1,0 +1,137 @@
+// The receipt payload of formats.md §4: exactly its fields, integers only, and the chain link
+// (seq, prev_receipt_hash_b64u) the log assigns.
+#include <sodium.h>
+
+#include <cstdio>
+#include <ctime>
+#include <set>
+
+#include "receipts/internal.h"
+
+namespace clawjail::receipts::detail {
+namespace {
+
+Error invalid(std::string detail) { return fail(Reason::RECEIPT_PAYLOAD_INVALID, std::move(detail)); }
+
+bool is_hash(std::string_view text) { return text.size() == 43 && policy::normalize_hash_b64u(text).ok(); }
+
+Status check_hash(std::string_view field, const std::string& value) {
+  if (!is_hash(value)) return invalid(std::string(field) + " is not a 43-character base64url hash");
+  return ok_status();
+}
+
+Status check_optional_hash(std::string_view field, const std::optional<std::string>& value) {
+  return value ? check_hash(field, *value) : ok_status();
+}
+
+// Receipts carry integers only (formats.md §4): a float in `result` is a caller's bug.
+bool integers_only(const Json& v) {
+  if (v.is_number_float()) return false;
+  if (v.is_structured())
+    for (const auto& child : v)
+      if (!integers_only(child)) return false;
+  return true;
+}
+
+Status check_phase(const Draft& d) {
+  static const std::set<std::string> phases{"started", "finished", "blocked"};
+  if (!phases.count(d.phase)) return invalid("phase must be started, finished or blocked");
+  bool blocked = d.phase == "blocked";
+  if (d.decision != (blocked ? "blocked" : "allowed"))
+    return invalid("phase " + d.phase + " needs decision " + (blocked ? "blocked" : "allowed"));
+  if (blocked && d.reason == Reason::OK) return invalid("a blocked receipt needs a reason");
+  if ((d.phase == "finished") != d.result.has_value())
+    return invalid("result is carried by finished receipts, and only by them");
+  if (d.result && (!d.result->is_object() || !integers_only(*d.result)))
+    return invalid("result must be an object of integers, strings and arrays");
+  return ok_status();
+}
+
+Status check_ids(const Draft& d) {
+  if (auto s = check_job_id(d.job_id); !s.ok()) return invalid(s.error().detail);
+  if (d.call_id.empty()) return invalid("call_id is empty");
+  if (d.tool.empty()) return invalid("tool is empty");
+  return ok_status();
+}
+
+Status check_hashes(const Draft& d) {
+  // A call refused before any WPC was found has no policy hash; an allowed call always has one.
+  if (!d.policy_hash_b64u.empty() || d.phase != "blocked")
+    if (auto s = check_hash("policy_hash_b64u", d.policy_hash_b64u); !s.ok()) return s;
+  if (auto s = check_hash("request_hash_b64u", d.request_hash_b64u); !s.ok()) return s;
+  if (auto s = check_optional_hash("token_scope_hash_b64u", d.token_scope_hash_b64u); !s.ok())
+    return s;
+  return check_optional_hash("jail_hash_b64u", d.jail_hash_b64u);
+}
+
+Json optional_string(const std::optional<std::string>& value) {
+  return value ? Json(*value) : Json(nullptr);
+}
+
+}  // namespace
+
+std::string new_receipt_id() {
+  if (sodium_init() < 0) std::abort();
+  std::array<uint8_t, 16> b{};
+  randombytes_buf(b.data(), b.size());
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  char text[37];
+  std::snprintf(text, sizeof text,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+                b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+                b[15]);
+  return std::string("rcpt_") + text;
+}
+
+std::string rfc3339_ms(std::chrono::system_clock::time_point t) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char text[96];  // sized for any int the format could print, so the compiler can prove no truncation
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return text;
+}
+
+Status check_draft(const Draft& d) {
+  if (auto s = check_ids(d); !s.ok()) return s;
+  if (auto s = check_phase(d); !s.ok()) return s;
+  return check_hashes(d);
+}
+
+std::string compact_json(const Json& value) {
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string receipt_payload(const Draft& d, const ChainLink& link, const std::string& receipt_id,
+                            const std::string& timestamp) {
+  std::string reason(reason_name(d.reason));
+  Json p = {{"receipt_version", "1"},
+            {"receipt_id", receipt_id},
+            {"phase", d.phase},
+            {"job_id", d.job_id},
+            {"seq", link.seq},
+            {"prev_receipt_hash_b64u", optional_string(link.prev_hash_b64u)},
+            {"call_id", d.call_id},
+            {"timestamp", timestamp},
+            {"tool", d.tool},
+            {"scopes", d.scopes},
+            {"decision", d.decision},
+            {"reason_code", reason},
+            {"reason", d.reason_detail.empty() ? reason : d.reason_detail},
+            {"agent_did", d.agent_did},
+            {"policy_hash_b64u", d.policy_hash_b64u.empty() ? Json(nullptr) : Json(d.policy_hash_b64u)},
+            {"token_scope_hash_b64u", optional_string(d.token_scope_hash_b64u)},
+            {"cst_jti", optional_string(d.cst_jti)},
+            {"request_hash_b64u", d.request_hash_b64u},
+            {"jail_hash_b64u", optional_string(d.jail_hash_b64u)}};
+  if (d.result) p["result"] = *d.result;
+  // nlohmann's object is a std::map: keys come out sorted, and with only ASCII keys and integer
+  // numbers this compact form is exactly RFC 8785 JCS.
+  return compact_json(p);
+}
+
+}  // namespace clawjail::receipts::detail

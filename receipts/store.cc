@@ -1,0 +1,155 @@
+// ReceiptStore: signs each receipt, appends it to its job's log (durable before record()
+// returns) and copies it to the journal. The signing key is the one handed in at open(): it is
+// read once by the caller and lives in libsodium's locked, zeroed-on-free memory.
+#include <map>
+#include <mutex>
+
+#include "receipts/internal.h"
+
+namespace clawjail::receipts {
+
+using detail::JobLogWriter;
+
+struct ReceiptStore::State {
+  std::filesystem::path state_dir;
+  policy::SecretKey key;
+  std::string did;
+  StoreOptions options;
+  detail::Journal journal;
+
+  std::mutex mu;  // guards logs, warnings, retired_syncs
+  std::map<std::string, std::shared_ptr<JobLogWriter>> logs;
+  std::vector<std::string> warnings;
+  int64_t retired_syncs = 0;
+  std::atomic<int64_t> receipts{0};
+
+  State(std::filesystem::path dir, policy::SecretKey k, StoreOptions o)
+      : state_dir(std::move(dir)), key(std::move(k)), did(key.did()), options(std::move(o)),
+        journal(options.journal) {}
+
+  void warn(const std::string& text);
+  void close_idle_logs();
+  Result<std::shared_ptr<JobLogWriter>> log_of(const std::string& job);
+  void retire_if_broken(const std::string& job, const std::shared_ptr<JobLogWriter>& log);
+};
+
+void ReceiptStore::State::warn(const std::string& text) {
+  {
+    std::lock_guard lock(mu);
+    warnings.push_back(text);
+  }
+  if (options.on_warning) options.on_warning(text);
+}
+
+// A long-running supervisor sees many jobs; logs nobody is appending to are closed (and
+// recovered again from disk if their job comes back) so descriptors stay bounded.
+void ReceiptStore::State::close_idle_logs() {
+  constexpr size_t kMaxOpenLogs = 256;
+  if (logs.size() < kMaxOpenLogs) return;
+  for (auto it = logs.begin(); it != logs.end();) {
+    if (it->second.use_count() == 1) {
+      retired_syncs += it->second->syncs();
+      it = logs.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+Result<std::shared_ptr<JobLogWriter>> ReceiptStore::State::log_of(const std::string& job) {
+  std::vector<std::string> found;
+  std::shared_ptr<JobLogWriter> log;
+  {
+    std::lock_guard lock(mu);
+    if (auto it = logs.find(job); it != logs.end()) return it->second;
+    auto opened = JobLogWriter::open(state_dir, job, found);
+    if (!opened.ok()) return opened.error();
+    log = std::shared_ptr<JobLogWriter>(std::move(*opened));
+    close_idle_logs();
+    logs.emplace(job, log);
+  }
+  for (const auto& w : found) warn(w);
+  return log;
+}
+
+// A writer that could not undo a failed write is dropped; the next record() reopens the log,
+// which recovers the chain from what is really on disk.
+void ReceiptStore::State::retire_if_broken(const std::string& job,
+                                           const std::shared_ptr<JobLogWriter>& log) {
+  if (!log->broken()) return;
+  std::lock_guard lock(mu);
+  if (auto it = logs.find(job); it != logs.end() && it->second == log) {
+    retired_syncs += log->syncs();
+    logs.erase(it);
+  }
+}
+
+ReceiptStore::ReceiptStore() = default;
+ReceiptStore::~ReceiptStore() = default;
+
+Result<std::unique_ptr<ReceiptStore>> ReceiptStore::open(const std::filesystem::path& state_dir,
+                                                         policy::SecretKey signing_key) {
+  return open(state_dir, std::move(signing_key), StoreOptions{});
+}
+
+Result<std::unique_ptr<ReceiptStore>> ReceiptStore::open(const std::filesystem::path& state_dir,
+                                                         policy::SecretKey signing_key,
+                                                         StoreOptions options) {
+  std::error_code ec;
+  std::filesystem::create_directories(detail::receipts_dir(state_dir), ec);
+  if (ec)
+    return fail(Reason::RECEIPT_STORE_FAILED,
+                "create " + detail::receipts_dir(state_dir).string() + ": " + ec.message());
+  std::unique_ptr<ReceiptStore> store(new ReceiptStore());
+  store->s_ = std::make_unique<State>(state_dir, std::move(signing_key), std::move(options));
+  // A crash leaves at most one torn line per job; find them now rather than at the job's next
+  // call, so that the operator hears of it at start-up.
+  for (const auto& job : list_jobs(state_dir)) {
+    if (!detail::tail_looks_torn(detail::log_path(state_dir, job))) continue;
+    auto log = store->s_->log_of(job);  // opening recovers: the torn line is set aside
+    if (!log.ok()) store->s_->warn("receipts: " + log.error().detail);
+  }
+  return store;
+}
+
+Result<Written> ReceiptStore::record(const Draft& draft) {
+  if (auto s = detail::check_draft(draft); !s.ok()) return s.error();
+  auto log = s_->log_of(draft.job_id);
+  if (!log.ok()) return log.error();
+  Written w;
+  auto line = (*log)->append([&](const detail::ChainLink& link) {
+    w.receipt_id = detail::new_receipt_id();
+    w.seq = link.seq;
+    w.payload = detail::receipt_payload(draft, link, w.receipt_id,
+                                        detail::rfc3339_ms(std::chrono::system_clock::now()));
+    w.envelope = dsse_sign(s_->key, kReceiptPayloadType, w.payload);
+    return detail::Line{w.payload, detail::compact_json(w.envelope) + "\n"};
+  });
+  if (!line.ok()) {
+    s_->retire_if_broken(draft.job_id, *log);
+    return line.error();
+  }
+  ++s_->receipts;
+  if (auto warning = s_->journal.send(draft, w)) s_->warn(*warning);
+  return w;
+}
+
+std::string ReceiptStore::signer_did() const { return s_->did; }
+
+bool ReceiptStore::journal_available() const { return s_->journal.available(); }
+
+std::vector<std::string> ReceiptStore::take_warnings() {
+  std::lock_guard lock(s_->mu);
+  return std::exchange(s_->warnings, {});
+}
+
+StoreStats ReceiptStore::stats() const {
+  StoreStats st;
+  st.receipts = s_->receipts;
+  std::lock_guard lock(s_->mu);
+  st.fdatasyncs = s_->retired_syncs;
+  for (const auto& [_, log] : s_->logs) st.fdatasyncs += log->syncs();
+  return st;
+}
+
+}  // namespace clawjail::receipts
