@@ -154,14 +154,18 @@ after(async () => {
 });
 
 describe("clawjail as OpenClaw's sandbox backend", { concurrency: false }, () => {
-  test("without a supervisor, exec fails closed and nothing runs on the host", () => {
+  test("without a supervisor, exec and file tools fail closed and nothing runs on the host", () => {
     const marker = path.join(W, "ran-on-host");
-    const out = gateway.scriptJob(scriptOf([["exec", `exec({ command: "touch ${marker}; echo ran" })`]]));
-    const text = out.exec.ok ? textOf(out.exec) : out.exec.error;
-    assert.match(text, /clawjail: run: /, `exec should report clawjail's error, got: ${text}`);
-    assert.doesNotMatch(text, /^ran$/m);
-    assert.ok(!out.exec.ok || out.exec.value.exitCode === 125, `exit status should be 125: ${JSON.stringify(out.exec)}`);
+    const out = gateway.scriptJob(scriptOf([
+      ["exec", `exec({ command: "touch ${marker}; echo ran" })`],
+      ["write", `write({ path: "offline.txt", content: "x" })`],
+    ]));
+    for (const step of ["exec", "write"]) {
+      assert.equal(out[step].ok, false, `${step} did not fail: ${JSON.stringify(out[step])}`);
+      assert.match(out[step].error, /clawjail: the supervisor is not running: no socket at /);
+    }
     assert.equal(fs.existsSync(marker), false, "the command ran on the host");
+    assert.equal(fs.existsSync(path.join(ws, "offline.txt")), false, "the file was written from the host");
   });
 
   test("exec runs inside a jail: own pid namespace, /workspace as cwd, /etc/shadow unreadable", async () => {

@@ -60,6 +60,17 @@ describe("settings fail closed with one clear message", () => {
     assert.equal(handle.runtimeId, runtimeIdFor("agent:main"));
     assert.equal(handle.runtimeId, (await factory({ workspaceDir: tmp, scopeKey: "agent:main", cfg: {} })).runtimeId);
   });
+  test("exec and file calls fail closed, naming the socket, while the supervisor is down", async () => {
+    const cst = path.join(tmp, "ok2.cst");
+    fs.writeFileSync(cst, "t");
+    const socket = path.join(tmp, "down.sock");
+    const handle = await createFactory({ binary: "/bin/sh", job: "job-1", cstFile: cst, socket })(
+      { workspaceDir: tmp, scopeKey: "s", cfg: {} });
+    const down = new RegExp(`Error: clawjail: the supervisor is not running: no socket at ${socket}`);
+    await assert.rejects(handle.buildExecSpec({ command: "true" }), down);
+    await assert.rejects(handle.runShellCommand({ script: "true" }), down);
+    await assert.rejects(handle.createFsBridge({}).readFile({ filePath: "a" }), down);
+  });
 });
 
 describe("paths map to /workspace and never leave it", () => {

@@ -44,17 +44,32 @@ export function createFactory(rawConfig) {
       configLabelKind: "Policy",
       capabilities: { browser: false },
       buildExecSpec: async (spec) => {
-        checkRuntimeFiles(config);
+        checkReady(config);
         return buildExecSpec(config, workspaceDir, spec);
       },
       finalizeExec: async () => {},  // the supervisor already wrote the finished receipt
       runShellCommand: async (command) => {
-        checkRuntimeFiles(config);
+        checkReady(config);
         return runShellCommand(config, workspaceDir, command);
       },
-      createFsBridge: () => new ClawjailFsBridge({ config, workspaceDir, readOnly }),
+      createFsBridge: () => new ClawjailFsBridge({ config, workspaceDir, readOnly, beforeCall: () => checkReady(config) }),
     };
   };
+}
+
+// Before every call: the CST file and binary are there, and so is the supervisor's socket. A
+// stopped supervisor then gives one clear tool error instead of a command's exit status 125.
+function checkReady(config) {
+  checkRuntimeFiles(config);
+  const socket = supervisorSocket(config);
+  let isSocket = false;
+  try {
+    isSocket = fs.statSync(socket).isSocket();
+  } catch {
+    isSocket = false;
+  }
+  if (!isSocket)
+    throw new Error(`clawjail: the supervisor is not running: no socket at ${socket} (start clawjail.service); nothing was run`);
 }
 
 function supervisorSocket(config) {

@@ -52,10 +52,11 @@ function parseJsonValue(stdout, what) {
 }
 
 export class ClawjailFsBridge {
-  constructor({ config, workspaceDir, readOnly }) {
+  constructor({ config, workspaceDir, readOnly, beforeCall }) {
     this.config = config;
     this.workspaceDir = workspaceDir;
     this.readOnly = readOnly;
+    this.beforeCall = beforeCall ?? (() => {});
   }
 
   get pathMappings() {
@@ -68,6 +69,7 @@ export class ClawjailFsBridge {
   }
 
   async call(op, jailPaths, { flags = [], json = false, stdin, signal } = {}) {
+    this.beforeCall();
     const args = ["fs", ...callFlags(this.config, this.workspaceDir), ...flags, ...(json ? ["--json"] : []),
                   op, ...jailPaths.map(cliPath)];
     const result = await runClient(this.config.binary, args, { stdin, signal });
