@@ -1,0 +1,234 @@
+// CST verification (formats.md §3): every forged, stale, misdirected or replayed token is refused
+// with its own reason. The clock is passed in; nothing sleeps.
+#include <gtest/gtest.h>
+
+#include "policy/policy.h"
+#include "tests/policy/test_util.h"
+#include "tests/policy/wpc_fixtures.h"
+
+namespace clawjail::policy {
+namespace {
+
+using testing::at;
+constexpr int64_t kNow = 1800000000;
+
+std::string mint(const Json& header, const Json& claims, const SecretKey& key) {
+  std::string input = b64u_encode(header.dump()) + "." + b64u_encode(claims.dump());
+  return input + "." + b64u_encode(key.sign(input));
+}
+
+class CstTest : public ::testing::Test {
+ protected:
+  SecretKey issuer = SecretKey::generate();
+  CstVerifyOptions options{.issuers = {{"scope-1", issuer.did()}}, .now = at(kNow)};
+  Json header = {{"alg", "EdDSA"}, {"typ", "JWT"}, {"kid", "scope-1"}};
+  Json claims = {{"token_version", "1"}, {"sub", "did:key:zAgent"}, {"aud", "clawjail"},
+                 {"scope", {"clawjail:call"}}, {"iat", kNow - 10}, {"exp", kNow + 600},
+                 {"jti", "jti-1"}, {"nonce", "n"}, {"mission_id", "job-1"}};
+
+  Result<Cst> verify(const Json& c) { return verify_cst(mint(header, c, issuer), options); }
+  Reason reason_of(const Json& c) { return verify(c).reason(); }
+};
+
+TEST_F(CstTest, ValidTokenVerifiesAndExposesItsClaims) {
+  auto cst = verify(claims);
+  ASSERT_TRUE(cst.ok()) << cst.error().detail;
+  EXPECT_EQ(cst->kid, "scope-1");
+  EXPECT_EQ(cst->sub, "did:key:zAgent");
+  EXPECT_EQ(cst->aud, std::vector<std::string>{"clawjail"});
+  EXPECT_EQ(cst->mission_id, "job-1");
+  EXPECT_EQ(cst->token_sha256_b64u(), sha256_b64u(cst->token));
+}
+
+TEST_F(CstTest, AlgNoneIsRejected) {
+  header["alg"] = "none";
+  std::string token = b64u_encode(header.dump()) + "." + b64u_encode(claims.dump()) + ".";
+  EXPECT_EQ(verify_cst(token, options).reason(), Reason::CST_ALG_REJECTED);
+}
+
+TEST_F(CstTest, Hs256IsRejectedEvenWithTheIssuerPublicKeyAsSecret) {
+  header["alg"] = "HS256";
+  EXPECT_EQ(reason_of(claims), Reason::CST_ALG_REJECTED);
+  header.erase("alg");
+  EXPECT_EQ(reason_of(claims), Reason::CST_ALG_REJECTED);
+}
+
+TEST_F(CstTest, SignatureByAnotherKeyIsRejected) {
+  auto other = SecretKey::generate();
+  EXPECT_EQ(verify_cst(mint(header, claims, other), options).reason(), Reason::CST_SIGNATURE_INVALID);
+}
+
+TEST_F(CstTest, UnknownKidIsRejected) {
+  header["kid"] = "scope-2";
+  EXPECT_EQ(reason_of(claims), Reason::CST_UNKNOWN_KID);
+  header.erase("kid");
+  EXPECT_EQ(reason_of(claims), Reason::CST_UNKNOWN_KID);
+}
+
+TEST_F(CstTest, TamperedClaimBreaksTheSignature) {
+  std::string token = mint(header, claims, issuer);
+  Json widened = claims;
+  widened["scope"] = {"*"};
+  auto dot1 = token.find('.'), dot2 = token.rfind('.');
+  std::string forged = token.substr(0, dot1 + 1) + b64u_encode(widened.dump()) + token.substr(dot2);
+  EXPECT_EQ(verify_cst(forged, options).reason(), Reason::CST_SIGNATURE_INVALID);
+}
+
+TEST_F(CstTest, MalformedTokensAreRejected) {
+  EXPECT_EQ(verify_cst("", options).reason(), Reason::CST_MISSING);
+  EXPECT_EQ(verify_cst("a.b", options).reason(), Reason::CST_MALFORMED);
+  EXPECT_EQ(verify_cst("a.b.c.d", options).reason(), Reason::CST_MALFORMED);
+  EXPECT_EQ(verify_cst("!!.b.c", options).reason(), Reason::CST_MALFORMED);
+  EXPECT_EQ(verify_cst(std::string(20000, 'a'), options).reason(), Reason::CST_MALFORMED);
+  header["crit"] = {"b64"};
+  EXPECT_EQ(reason_of(claims), Reason::CST_MALFORMED);
+}
+
+TEST_F(CstTest, WrongTokenVersionIsRejected) {
+  claims["token_version"] = "2";
+  EXPECT_EQ(reason_of(claims), Reason::CST_VERSION);
+}
+
+TEST_F(CstTest, UnknownOrMistypedClaimsAreRejected) {
+  Json c = claims;
+  c["admin"] = true;
+  EXPECT_EQ(reason_of(c), Reason::CST_CLAIMS_INVALID);
+  c = claims;
+  c["exp"] = "soon";
+  EXPECT_EQ(reason_of(c), Reason::CST_CLAIMS_INVALID);
+  c = claims;
+  c.erase("jti");
+  EXPECT_EQ(reason_of(c), Reason::CST_CLAIMS_INVALID);
+  c = claims;
+  c["scope"] = Json::array();
+  EXPECT_EQ(reason_of(c), Reason::CST_CLAIMS_INVALID);
+  c = claims;
+  c["agent_did"] = "not a did";
+  EXPECT_EQ(reason_of(c), Reason::CST_CLAIMS_INVALID);
+}
+
+TEST_F(CstTest, WrongAudienceIsRejected) {
+  claims["aud"] = {"clawproxy", "other"};
+  EXPECT_EQ(reason_of(claims), Reason::CST_AUDIENCE);
+  claims["aud"] = {"other", "clawjail"};
+  EXPECT_TRUE(verify(claims).ok());
+}
+
+TEST_F(CstTest, ExpiredTokenIsRejectedWithoutLeeway) {
+  claims["exp"] = kNow;
+  EXPECT_EQ(reason_of(claims), Reason::CST_EXPIRED);
+  claims["exp"] = kNow + 1;
+  EXPECT_TRUE(verify(claims).ok());
+}
+
+TEST_F(CstTest, TokenIssuedInTheFutureIsRejected) {
+  claims["iat"] = kNow + 61;
+  claims["exp"] = kNow + 600;
+  EXPECT_EQ(reason_of(claims), Reason::CST_NOT_YET_VALID);
+  claims["iat"] = kNow + 60;
+  EXPECT_TRUE(verify(claims).ok());
+}
+
+TEST_F(CstTest, LifetimeLongerThanConfiguredIsRejected) {
+  claims["iat"] = kNow - 10;
+  claims["exp"] = kNow - 10 + 3601;
+  EXPECT_EQ(reason_of(claims), Reason::CST_LIFETIME_TOO_LONG);
+}
+
+TEST_F(CstTest, WrongTokenScopeHashIsRejected) {
+  claims["token_scope_hash_b64u"] = token_scope_hash_b64u(claims);
+  EXPECT_TRUE(verify(claims).ok());
+  Json c = claims;
+  c["scope"] = {"clawjail:call", "tool:exec"};  // scope changed, hash not
+  EXPECT_EQ(reason_of(c), Reason::CST_SCOPE_HASH_MISMATCH);
+}
+
+TEST_F(CstTest, TokenScopeHashNormalisesAndIgnoresReissueClaims) {
+  Json a = claims;
+  Json b = claims;
+  b["aud"] = {" clawjail ", "clawjail", ""};
+  b["sub"] = " did:key:zAgent ";
+  b["iat"] = 1;
+  b["exp"] = 2;
+  b["jti"] = "other";
+  b["nonce"] = "other";
+  EXPECT_EQ(token_scope_hash_b64u(a), token_scope_hash_b64u(b));
+  b["mission_id"] = "job-2";
+  EXPECT_NE(token_scope_hash_b64u(a), token_scope_hash_b64u(b));
+  // The hash is SHA-256 of JCS of exactly these fields (formats.md §3 check 7).
+  Json basis = {{"token_version", "1"}, {"sub", "did:key:zAgent"}, {"aud", {"clawjail"}},
+                {"scope", {"clawjail:call"}}, {"mission_id", "job-1"}};
+  EXPECT_EQ(token_scope_hash_b64u(a), sha256_b64u(canonical_json(basis)));
+}
+
+TEST_F(CstTest, IssuedTokenVerifies) {
+  CstIssueRequest req;
+  req.kid = "scope-1";
+  req.sub = "did:key:zAgent";
+  req.job = "job-1";
+  req.now = at(kNow);
+  auto cst = verify_cst(issue_cst(issuer, req), options);
+  ASSERT_TRUE(cst.ok()) << cst.error().detail;
+  EXPECT_EQ(cst->mission_id, "job-1");
+  EXPECT_EQ(cst->exp - cst->iat, 3600);
+  EXPECT_EQ(cst->token_scope_hash_b64u, token_scope_hash_b64u(cst->claims));
+  EXPECT_NE(verify_cst(issue_cst(issuer, req), options)->jti, cst->jti);
+}
+
+class CstForCall : public CstTest {
+ protected:
+  Policy wpc = parse_wpc_payload(testing::tool_wpc()).value();
+  Result<Cst> token(const Json& c) { return verify(c); }
+};
+
+TEST_F(CstForCall, MatchingTokenIsAdmitted) {
+  claims["policy_hash_b64u"] = wpc.hash_b64u;
+  auto cst = token(claims);
+  ASSERT_TRUE(cst.ok());
+  EXPECT_TRUE(check_cst_for_call(*cst, wpc, "job-1", {"read"}).ok());
+}
+
+TEST_F(CstForCall, MissionMismatchIsRejected) {
+  claims["policy_hash_b64u"] = wpc.hash_b64u;
+  claims["mission_id"] = "job-2";
+  EXPECT_EQ(check_cst_for_call(*token(claims), wpc, "job-2", {"read"}).reason(), Reason::CST_JOB_MISMATCH);
+  wpc.job_id.reset();
+  EXPECT_EQ(check_cst_for_call(*token(claims), wpc, "job-1", {"read"}).reason(), Reason::CST_JOB_MISMATCH);
+}
+
+TEST_F(CstForCall, MissingMissionIsRejectedWhenTheWpcBindsJobs) {
+  claims["policy_hash_b64u"] = wpc.hash_b64u;
+  claims.erase("mission_id");
+  EXPECT_EQ(check_cst_for_call(*token(claims), wpc, "job-1", {"read"}).reason(), Reason::CST_MISSION_REQUIRED);
+}
+
+TEST_F(CstForCall, PolicyHashOfAnotherWpcIsRejected) {
+  claims["policy_hash_b64u"] = sha256_b64u("another policy");
+  EXPECT_EQ(check_cst_for_call(*token(claims), wpc, "job-1", {"read"}).reason(), Reason::CST_POLICY_MISMATCH);
+}
+
+TEST_F(CstForCall, UnpinnedTokenIsRejectedWhenTheWpcPins) {
+  EXPECT_EQ(check_cst_for_call(*token(claims), wpc, "job-1", {"read"}).reason(), Reason::CST_POLICY_PIN_REQUIRED);
+}
+
+TEST_F(CstForCall, TokenScopeHashMustEqualTheWpcsCstScopeHash) {
+  claims["policy_hash_b64u"] = wpc.hash_b64u;
+  wpc.cst_scope_hash_b64u = sha256_b64u("expected scope");
+  EXPECT_EQ(check_cst_for_call(*token(claims), wpc, "job-1", {"read"}).reason(), Reason::CST_SCOPE_HASH_MISMATCH);
+  wpc.cst_scope_hash_b64u = token_scope_hash_b64u(claims);
+  EXPECT_TRUE(check_cst_for_call(*token(claims), wpc, "job-1", {"read"}).ok());
+}
+
+TEST_F(CstForCall, ScopeWithoutCallGrantOrWithNarrowerToolsIsRejected) {
+  claims["policy_hash_b64u"] = wpc.hash_b64u;
+  claims["scope"] = {"clawjail:read-only"};
+  EXPECT_EQ(check_cst_for_call(*token(claims), wpc, "job-1", {"read"}).reason(), Reason::CST_SCOPE_DENIED);
+  claims["scope"] = {"clawjail:call", "tool:read"};
+  EXPECT_TRUE(check_cst_for_call(*token(claims), wpc, "job-1", {"read"}).ok());
+  EXPECT_EQ(check_cst_for_call(*token(claims), wpc, "job-1", {"write:workspace"}).reason(), Reason::CST_SCOPE_DENIED);
+  claims["scope"] = {"*"};
+  EXPECT_TRUE(check_cst_for_call(*token(claims), wpc, "job-1", {"write:workspace"}).ok());
+}
+
+}  // namespace
+}  // namespace clawjail::policy
