@@ -1,0 +1,141 @@
+// The token ledger: a jti replayed under another job, a revoked token and a stopped job are
+// refused — after a restart, and with many writers at once.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <thread>
+
+#include "policy/policy.h"
+#include "tests/policy/test_util.h"
+
+namespace clawjail::policy {
+namespace {
+
+Cst token_with(std::string jti, std::string token) {
+  Cst c;
+  c.jti = std::move(jti);
+  c.token = std::move(token);
+  return c;
+}
+
+TEST(Ledger, JtiReusedUnderAnotherJobIsReplay) {
+  testing::TempDir state;
+  TokenLedger ledger(state.path());
+  EXPECT_TRUE(ledger.bind_jti("jti-1", "job-1").ok());
+  EXPECT_TRUE(ledger.bind_jti("jti-1", "job-1").ok());  // same job: the same token for many calls
+  EXPECT_EQ(ledger.bind_jti("jti-1", "job-2").reason(), Reason::CST_JTI_REPLAYED);
+}
+
+TEST(Ledger, BindingSurvivesARestart) {
+  testing::TempDir state;
+  ASSERT_TRUE(TokenLedger(state.path()).bind_jti("jti-1", "job-1").ok());
+  TokenLedger restarted(state.path());
+  EXPECT_EQ(restarted.bind_jti("jti-1", "job-2").reason(), Reason::CST_JTI_REPLAYED);
+  EXPECT_EQ(restarted.jtis_of_job("job-1"), std::vector<std::string>{"jti-1"});
+}
+
+TEST(Ledger, RevokedJtiIsRefused) {
+  testing::TempDir state;
+  TokenLedger ledger(state.path());
+  auto cst = token_with("jti-1", "a.b.c");
+  EXPECT_TRUE(ledger.check_not_revoked(cst).ok());
+  ASSERT_TRUE(ledger.revoke_jti("jti-1", "leaked").ok());
+  EXPECT_EQ(TokenLedger(state.path()).check_not_revoked(cst).reason(), Reason::CST_REVOKED);
+}
+
+TEST(Ledger, RevokedTokenHashIsRefused) {
+  testing::TempDir state;
+  TokenLedger ledger(state.path());
+  auto cst = token_with("jti-9", "x.y.z");
+  ASSERT_TRUE(ledger.revoke_token_hash(cst.token_sha256_b64u(), "leaked").ok());
+  EXPECT_EQ(ledger.check_not_revoked(cst).reason(), Reason::CST_REVOKED);
+  EXPECT_TRUE(ledger.check_not_revoked(token_with("jti-9", "x.y.w")).ok());
+  EXPECT_EQ(ledger.revoke_token_hash("not-a-hash", "x").reason(), Reason::BAD_ENCODING);
+}
+
+TEST(Ledger, StoppedJobRevokesItsJtisAndRefusesNewOnes) {
+  testing::TempDir state;
+  TokenLedger ledger(state.path());
+  ASSERT_TRUE(ledger.bind_jti("jti-1", "job-1").ok());
+  ASSERT_TRUE(ledger.bind_jti("jti-2", "job-2").ok());
+  ASSERT_TRUE(ledger.revoke_job("job-1").ok());
+  EXPECT_TRUE(ledger.job_stopped("job-1"));
+  EXPECT_FALSE(ledger.job_stopped("job-2"));
+  EXPECT_EQ(ledger.check_not_revoked(token_with("jti-1", "t1")).reason(), Reason::CST_REVOKED);
+  EXPECT_TRUE(ledger.check_not_revoked(token_with("jti-2", "t2")).ok());
+  EXPECT_EQ(ledger.bind_jti("jti-3", "job-1").reason(), Reason::JOB_STOPPED);
+}
+
+TEST(Ledger, CorruptLedgerFailsClosed) {
+  testing::TempDir state;
+  TokenLedger ledger(state.path());
+  ASSERT_TRUE(ledger.bind_jti("jti-1", "job-1").ok());
+  std::ofstream(ledger.file()) << "{\"jtis\":";
+  EXPECT_EQ(ledger.bind_jti("jti-2", "job-1").reason(), Reason::CST_LEDGER_FAILED);
+  EXPECT_EQ(ledger.check_not_revoked(token_with("jti-2", "t")).reason(), Reason::CST_LEDGER_FAILED);
+  EXPECT_TRUE(ledger.job_stopped("job-1"));
+}
+
+TEST(Ledger, StateDirThatIsAFileFailsClosed) {
+  testing::TempDir state;
+  std::ofstream(state.path() / "file") << "x";
+  TokenLedger ledger(state.path() / "file");
+  EXPECT_EQ(ledger.bind_jti("jti-1", "job-1").reason(), Reason::CST_LEDGER_FAILED);
+  EXPECT_EQ(ledger.revoke_jti("jti-1", "x").reason(), Reason::CST_LEDGER_FAILED);
+}
+
+TEST(Ledger, ConcurrentThreadsLoseNoWrite) {
+  testing::TempDir state;
+  constexpr int kThreads = 8, kEach = 25;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      TokenLedger ledger(state.path());
+      for (int i = 0; i < kEach; ++i)
+        EXPECT_TRUE(ledger.bind_jti("t" + std::to_string(t) + "-" + std::to_string(i), "job-" + std::to_string(t)).ok());
+    });
+  for (auto& th : threads) th.join();
+  TokenLedger ledger(state.path());
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(ledger.jtis_of_job("job-" + std::to_string(t)).size(), size_t{kEach});
+}
+
+// Processes racing for the same jti under different jobs: exactly one wins, and every other
+// record written meanwhile is still there.
+TEST(Ledger, ConcurrentProcessesBindOneJtiToExactlyOneJob) {
+  testing::TempDir state;
+  constexpr int kProcs = 6;
+  std::vector<pid_t> pids;
+  for (int p = 0; p < kProcs; ++p) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      TokenLedger ledger(state.path());
+      bool ok = true;
+      for (int i = 0; i < 20; ++i)
+        ok = ok && ledger.bind_jti("p" + std::to_string(p) + "-" + std::to_string(i), "job-" + std::to_string(p)).ok();
+      auto shared = ledger.bind_jti("shared", "job-" + std::to_string(p));
+      ::_exit(!ok ? 3 : shared.ok() ? 0 : shared.reason() == Reason::CST_JTI_REPLAYED ? 1 : 2);
+    }
+    pids.push_back(pid);
+  }
+  int winners = 0, losers = 0;
+  for (pid_t pid : pids) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 0) ++winners;
+    else if (WEXITSTATUS(status) == 1) ++losers;
+    else ADD_FAILURE() << "child exit " << WEXITSTATUS(status);
+  }
+  EXPECT_EQ(winners, 1);
+  EXPECT_EQ(losers, kProcs - 1);
+  TokenLedger ledger(state.path());
+  size_t total = 0;
+  for (int p = 0; p < kProcs; ++p) total += ledger.jtis_of_job("job-" + std::to_string(p)).size();
+  EXPECT_EQ(total, size_t{kProcs} * 20 + 1);  // every private jti, and "shared" once
+}
+
+}  // namespace
+}  // namespace clawjail::policy
