@@ -27,15 +27,15 @@ struct WpcOptions {
   bool allow_exec = true;
   bool elevated = false;
   std::string workspace_access = "rw";
-  std::optional<int64_t> timeout_ms;
+  std::optional<int64_t> timeout_ms = std::nullopt;
 };
 policy::Json wpc_payload(const World& world, const WpcOptions& options);
 // Signs with the world's WPC signer and installs into its store; returns policy_hash_b64u.
 Result<std::string> install_wpc(const World& world, const policy::Json& payload);
 
 struct TokenOptions {
-  std::string job;
-  std::optional<std::string> policy_hash_b64u;
+  std::string job = "";
+  std::optional<std::string> policy_hash_b64u = std::nullopt;
   int64_t ttl_s = 3600;
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
   bool bind_job = true;  // mission_id = job

@@ -1,0 +1,110 @@
+// Admitted calls: receipts, exit status, streaming output, file tools.
+#include <poll.h>
+#include <sys/wait.h>
+
+#include "fixture.h"
+
+namespace clawjail::test {
+namespace {
+
+class AllowedCall : public SupervisorTest {
+ protected:
+  void SetUp() override {
+    SupervisorTest::SetUp();
+    start_supervisor();
+  }
+};
+
+TEST_F(AllowedCall, CommandRunsWithStartedAndFinishedReceiptsAndItsExitCode) {
+  auto cst = job_token("job-ok");
+  auto c = clawjail(run_args("job-ok", cst, {"--", "/bin/sh", "-c", "echo out; echo err >&2; exit 7"}));
+  EXPECT_EQ(c.exit_code, 7) << c.err;
+  EXPECT_EQ(c.out, "out\n");
+  EXPECT_EQ(c.err, "err\n");
+  auto r = receipts("job-ok");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0]["phase"], "started");
+  EXPECT_EQ(r[0]["decision"], "allowed");
+  EXPECT_EQ(r[0]["policy_hash_b64u"], main_wpc);
+  EXPECT_EQ(r[0]["agent_did"], world.agent_key->did());
+  EXPECT_EQ(r[1]["phase"], "finished");
+  EXPECT_EQ(r[1]["call_id"], r[0]["call_id"]);
+  EXPECT_EQ(r[1]["result"]["exit_code"], 7);
+  EXPECT_EQ(r[1]["result"]["stdout_bytes"], 4);
+  EXPECT_EQ(r[1]["result"]["stdout_hash_b64u"], policy::sha256_b64u("out\n"));
+  EXPECT_EQ(r[1]["request_hash_b64u"], r[0]["request_hash_b64u"]);
+}
+
+TEST_F(AllowedCall, DeathBySignalIs128PlusN) {
+  auto cst = job_token("job-sig");
+  auto c = clawjail(run_args("job-sig", cst, {"--", "/bin/sh", "-c", "kill -TERM $$"}));
+  EXPECT_EQ(c.exit_code, 128 + SIGTERM) << c.err;
+}
+
+TEST_F(AllowedCall, TimeoutIs124) {
+  auto cst = job_token("job-timeout");
+  auto c = clawjail(run_args("job-timeout", cst, {"--timeout-ms", "300", "--", "/bin/sleep", "20"}));
+  EXPECT_EQ(c.exit_code, 124) << c.err;
+  auto r = receipts("job-timeout");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[1]["result"]["status"], "timeout");
+}
+
+TEST_F(AllowedCall, OutputStreamsBeforeTheCommandEnds) {
+  auto cst = job_token("job-stream");
+  auto client = start_client(run_args("job-stream", cst, {"--", "/bin/sh", "-c", "echo first; sleep 4; echo second"}));
+  auto t0 = std::chrono::steady_clock::now();
+  pollfd p{client.out.get(), POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 3000), 1) << "no output within 3 s";
+  char buf[64] = {};
+  ASSERT_GT(::read(client.out.get(), buf, sizeof(buf) - 1), 0);
+  EXPECT_EQ(std::string(buf), "first\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(3500));
+  int status = 0;
+  EXPECT_EQ(::waitpid(client.pid, &status, WNOHANG), 0) << "the command had already ended";
+  EXPECT_EQ(wait_exit_code(client.pid), 0);
+  EXPECT_EQ(read_all(client.out.get()), "second\n");
+}
+
+TEST_F(AllowedCall, StdinReachesTheCommand) {
+  auto cst = job_token("job-stdin");
+  auto c = clawjail(run_args("job-stdin", cst, {"--", "/bin/cat"}), "piped input\n");
+  EXPECT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(c.out, "piped input\n");
+}
+
+TEST_F(AllowedCall, FileToolsWriteReadListInTheWorkspace) {
+  auto cst = job_token("job-fs");
+  auto fs_args = [&](std::vector<std::string> tail) {
+    std::vector<std::string> a = {"fs", "--socket", world.socket.string(), "--job", "job-fs", "--cst-file",
+                                  cst.string(), "--workspace", world.workspace.string()};
+    a.insert(a.end(), tail.begin(), tail.end());
+    return a;
+  };
+  auto w = clawjail(fs_args({"write", "notes.txt"}), "some data\n");
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  auto r = clawjail(fs_args({"read", "notes.txt"}));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "some data\n");
+  auto ls = clawjail(fs_args({"--json", "ls", "."}));
+  ASSERT_EQ(ls.exit_code, 0) << ls.err;
+  EXPECT_NE(ls.out.find("notes.txt"), std::string::npos) << ls.out;
+  auto missing = clawjail(fs_args({"read", "absent.txt"}));
+  EXPECT_EQ(missing.exit_code, 1) << missing.err;
+  EXPECT_EQ(receipts("job-fs").size(), 8u);
+}
+
+TEST_F(AllowedCall, CallsOfDifferentJobsDoNotWaitForEachOther) {
+  auto slow_cst = job_token("job-slow");
+  auto fast_cst = job_token("job-fast");
+  auto slow = start_client(run_args("job-slow", slow_cst, {"--", "/bin/sleep", "5"}));
+  ASSERT_TRUE(wait_receipts("job-slow", 1));
+  auto t0 = std::chrono::steady_clock::now();
+  auto fast = clawjail(run_args("job-fast", fast_cst, {"--", "/bin/true"}));
+  EXPECT_EQ(fast.exit_code, 0) << fast.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  EXPECT_EQ(wait_exit_code(slow.pid), 0);
+}
+
+}  // namespace
+}  // namespace clawjail::test

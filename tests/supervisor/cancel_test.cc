@@ -1,0 +1,90 @@
+// Cancellation: the client dies, the job is stopped, the token is revoked.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <thread>
+
+#include "fixture.h"
+
+namespace clawjail::test {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+class Cancel : public SupervisorTest {
+ protected:
+  void SetUp() override {
+    SupervisorTest::SetUp();
+    start_supervisor();
+  }
+  // A long call whose jailed process carries `marker` on its command line.
+  Client start_long_call(const std::string& job, const fs::path& cst, const std::string& marker) {
+    auto c = start_client(run_args(job, cst, {"--", "/bin/sh", "-c", "sleep 30; : " + marker}));
+    EXPECT_TRUE(wait_receipts(job, 1)) << "no started receipt";
+    // started is durable before the jail exists: wait for the process itself.
+    for (int i = 0; i < 100 && !process_with_marker_exists(marker); ++i) std::this_thread::sleep_for(milliseconds(20));
+    EXPECT_TRUE(process_with_marker_exists(marker));
+    return c;
+  }
+  void expect_killed(const std::string& job, const std::string& code, const std::string& marker) {
+    ASSERT_TRUE(wait_receipts(job, 2)) << "no finished receipt";
+    auto r = receipts(job);
+    EXPECT_EQ(r[1]["phase"], "finished");
+    EXPECT_EQ(r[1]["result"]["status"], "killed");
+    EXPECT_EQ(r[1]["reason_code"], code);
+    EXPECT_FALSE(process_with_marker_exists(marker)) << "a jail process survived";
+  }
+};
+
+TEST_F(Cancel, ClientKilledMidCallKillsTheJail) {
+  auto cst = job_token("job-client-dies");
+  auto c = start_long_call("job-client-dies", cst, "marker-client-dies");
+  ::kill(c.pid, SIGKILL);
+  wait_exit_code(c.pid);
+  expect_killed("job-client-dies", "CLIENT_DISCONNECTED", "marker-client-dies");
+}
+
+TEST_F(Cancel, JobStopKillsRunningCallWithinASecond) {
+  auto cst = job_token("job-stop");
+  auto c = start_long_call("job-stop", cst, "marker-job-stop");
+  auto t0 = steady_clock::now();
+  auto stop = clawjail({"job", "stop", "job-stop", "--socket", world.socket.string()});
+  EXPECT_EQ(stop.exit_code, 0) << stop.err;
+  EXPECT_NE(stop.out.find("1 running call"), std::string::npos) << stop.out;
+  int code = wait_exit_code(c.pid);
+  EXPECT_LT(steady_clock::now() - t0, milliseconds(1000));
+  EXPECT_EQ(code, 128 + SIGKILL);
+  expect_killed("job-stop", "JOB_STOPPED", "marker-job-stop");
+  auto later = clawjail(run_args("job-stop", cst, {"--", "/bin/true"}));
+  EXPECT_EQ(later.exit_code, 126);
+  EXPECT_NE(later.err.find("blocked: "), std::string::npos) << later.err;
+}
+
+TEST_F(Cancel, RevocationInTheLedgerKillsRunningCallWithinASecond) {
+  auto cst = job_token("job-revoke");
+  auto c = start_long_call("job-revoke", cst, "marker-revoke");
+  auto token = receipts("job-revoke")[0]["cst_jti"].get<std::string>();
+  // What `clawjail cst revoke` does: write the durable ledger from another process.
+  policy::TokenLedger ledger(world.state_dir);
+  auto t0 = steady_clock::now();
+  ASSERT_TRUE(ledger.revoke_jti(token, "test").ok());
+  int code = wait_exit_code(c.pid);
+  EXPECT_LT(steady_clock::now() - t0, milliseconds(1000));
+  EXPECT_EQ(code, 128 + SIGKILL);
+  expect_killed("job-revoke", "CST_REVOKED", "marker-revoke");
+}
+
+TEST_F(Cancel, JobStopWithoutSupervisorIsRecordedForItsNextStart) {
+  EXPECT_EQ(stop_supervisor(), 0);
+  auto stop = clawjail({"job", "stop", "job-offline", "--socket", world.socket.string(), "--config",
+                        world.config_path.string()});
+  EXPECT_EQ(stop.exit_code, 0) << stop.err;
+  start_supervisor();
+  auto cst = job_token("job-offline");
+  auto c = clawjail(run_args("job-offline", cst, {"--", "/bin/true"}));
+  EXPECT_EQ(c.exit_code, 126);
+}
+
+}  // namespace
+}  // namespace clawjail::test

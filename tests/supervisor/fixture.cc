@@ -1,0 +1,170 @@
+#include "fixture.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "receipts/receipts.h"
+
+extern char** environ;
+
+namespace clawjail::test {
+
+void SupervisorTest::SetUp() {
+  ::signal(SIGPIPE, SIG_IGN);
+  char tmpl[] = "/tmp/clawjail-suptest-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  root = tmpl;
+  make_world();
+}
+
+void SupervisorTest::make_world(const demo::WorldOptions& options) {
+  fs::remove_all(root);
+  auto w = demo::create_world(root, options);
+  ASSERT_TRUE(w.ok()) << w.error().detail;
+  world = std::move(w.value());
+  auto hash = demo::install_wpc(world, demo::wpc_payload(world, {}));
+  ASSERT_TRUE(hash.ok()) << hash.error().detail;
+  main_wpc = *hash;
+}
+
+void SupervisorTest::TearDown() {
+  if (supervisor > 0) stop_supervisor(SIGKILL);
+  if (!HasFailure()) fs::remove_all(root);
+  else std::cerr << "kept " << root << " for inspection; supervisor log:\n" << supervisor_log() << "\n";
+}
+
+namespace {
+bool socket_answers(const fs::path& path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  return fd && ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
+}
+}  // namespace
+
+void SupervisorTest::start_supervisor(std::vector<std::string> extra) {
+  UniqueFd log(::open((root / "supervisor.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  std::vector<std::string> argv = {CLAWJAIL_BINARY, "serve", "--config", world.config_path.string()};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto pid = spawn_logged(argv, log.get());
+  ASSERT_TRUE(pid.ok()) << pid.error().detail;
+  supervisor = *pid;
+  for (int i = 0; i < 200; ++i) {
+    if (socket_answers(world.socket)) return;
+    int status;
+    if (::waitpid(supervisor, &status, WNOHANG) == supervisor) {
+      supervisor = -1;
+      FAIL() << "supervisor exited at start-up: " << supervisor_log();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  FAIL() << "supervisor socket never answered: " << supervisor_log();
+}
+
+int SupervisorTest::stop_supervisor(int sig) {
+  if (supervisor <= 0) return -1;
+  ::kill(supervisor, sig);
+  int code = wait_exit_code(supervisor);
+  supervisor = -1;
+  return code;
+}
+
+std::vector<std::string> SupervisorTest::run_args(const std::string& job, const fs::path& cst,
+                                                  std::vector<std::string> tail) {
+  std::vector<std::string> a = {"run", "--socket", world.socket.string(), "--job", job, "--cst-file", cst.string(),
+                                "--workspace", world.workspace.string()};
+  a.insert(a.end(), tail.begin(), tail.end());
+  return a;
+}
+
+Captured SupervisorTest::clawjail(std::vector<std::string> args, std::string_view input) {
+  args.insert(args.begin(), CLAWJAIL_BINARY);
+  auto c = run_captured(args, input, std::chrono::seconds(60));
+  EXPECT_TRUE(c.ok()) << c.error().detail;
+  return c.ok() ? c.value() : Captured{};
+}
+
+Client SupervisorTest::start_client(std::vector<std::string> args) {
+  args.insert(args.begin(), CLAWJAIL_BINARY);
+  int out[2], err[2];
+  Client c;
+  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return c;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+  ::close(err[1]);
+  c.out.reset(out[0]);
+  c.err.reset(err[0]);
+  return c;
+}
+
+fs::path SupervisorTest::token_file(const std::string& name, const demo::TokenOptions& options) {
+  auto path = root / (name + ".cst");
+  EXPECT_TRUE(demo::write_file(path, demo::issue_token(world, options)).ok());
+  return path;
+}
+
+std::vector<Json> SupervisorTest::receipts(const std::string& job) {
+  std::vector<Json> out;
+  auto log = receipts::read_job_log(world.state_dir, job);
+  if (!log) return out;
+  for (const auto& e : log->envelopes) {
+    auto bytes = policy::b64_decode(e.value("payload", ""));
+    if (bytes) out.push_back(Json::parse(*bytes));
+  }
+  return out;
+}
+
+bool SupervisorTest::wait_receipts(const std::string& job, size_t n, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (receipts(job).size() >= n) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+std::string SupervisorTest::supervisor_log() {
+  std::ifstream in(root / "supervisor.log");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool process_with_marker_exists(const std::string& marker) {
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    std::ifstream in(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(marker) != std::string::npos && cmdline.find("clawjail") == std::string::npos) return true;
+  }
+  return false;
+}
+
+std::string read_all(int fd) {
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  return out;
+}
+
+}  // namespace clawjail::test

@@ -1,0 +1,59 @@
+// A real supervisor on a temporary installation, driven through the real `clawjail` binary.
+#pragma once
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/policy.h"
+#include "supervisor/demo_world.h"
+#include "supervisor/subprocess.h"
+
+namespace clawjail::test {
+
+using policy::Json;
+namespace fs = std::filesystem;
+
+struct Client {  // a client started in the background with its output on pipes
+  pid_t pid = -1;
+  UniqueFd out, err;
+};
+
+class SupervisorTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Creates the installation (called by SetUp with default options; call again before start()
+  // for other options).
+  void make_world(const demo::WorldOptions& options = {});
+  void start_supervisor(std::vector<std::string> extra_args = {});
+  int stop_supervisor(int sig = SIGTERM);  // returns the supervisor's exit code
+
+  // `clawjail run` for `job` with its token, the main WPC pinned by the token, the workspace.
+  std::vector<std::string> run_args(const std::string& job, const fs::path& cst, std::vector<std::string> tail);
+  Captured clawjail(std::vector<std::string> args, std::string_view input = {});
+  Client start_client(std::vector<std::string> args);
+  fs::path token_file(const std::string& name, const demo::TokenOptions& options);
+  fs::path job_token(const std::string& job) { return token_file(job, {.job = job, .policy_hash_b64u = main_wpc}); }
+
+  std::vector<Json> receipts(const std::string& job);  // payloads, in order
+  // Waits until the job has at least `n` receipts (false on timeout).
+  bool wait_receipts(const std::string& job, size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  std::string supervisor_log();
+
+  fs::path root;
+  demo::World world;
+  std::string main_wpc;
+  pid_t supervisor = -1;
+};
+
+// A process whose command line contains `marker` still exists (a jail survivor).
+bool process_with_marker_exists(const std::string& marker);
+std::string read_all(int fd);
+
+}  // namespace clawjail::test

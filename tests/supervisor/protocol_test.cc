@@ -1,0 +1,177 @@
+// Hostile bytes on the socket: oversize, garbage, unknown fields, stalled peers, wrong uids.
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "supervisor/protocol.h"
+
+namespace clawjail::test {
+namespace {
+
+UniqueFd connect_to(const fs::path& socket) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, socket.c_str(), sizeof(addr.sun_path) - 1);
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) return UniqueFd();
+  return fd;
+}
+
+Result<proto::Response> answer(int fd) {
+  auto frame = proto::read_frame(fd, std::chrono::steady_clock::now() + std::chrono::seconds(20));
+  if (!frame) return frame.error();
+  return proto::parse_response(Json::parse(frame->body));
+}
+
+int std_fds[3] = {0, 1, 2};
+
+class Protocol : public SupervisorTest {
+ protected:
+  void SetUp() override {
+    SupervisorTest::SetUp();
+    start_supervisor();
+  }
+  Json call_json(const std::string& job) {
+    return {{"clawjail_protocol", 1}, {"type", "call"}, {"job_id", job}, {"wpc_hash_b64u", main_wpc},
+            {"tool", "exec"}, {"cst", demo::issue_token(world, {.job = job, .policy_hash_b64u = main_wpc})},
+            {"exec", {{"argv", {"/bin/true"}}}}};
+  }
+};
+
+TEST_F(Protocol, OversizeFrameIsRefusedBeforeItIsRead) {
+  auto fd = connect_to(world.socket);
+  ASSERT_TRUE(fd);
+  unsigned char header[4] = {0x00, 0x20, 0x00, 0x00};  // 2 MiB
+  ASSERT_EQ(::write(fd.get(), header, 4), 4);
+  auto r = answer(fd.get());
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  EXPECT_EQ(r->reason, Reason::REQUEST_TOO_LARGE);
+  EXPECT_EQ(r->exit_code, 126);
+}
+
+TEST_F(Protocol, GarbageFrameIsRefused) {
+  auto fd = connect_to(world.socket);
+  ASSERT_TRUE(proto::write_frame(fd.get(), "\x01\x02 this is not json", std_fds).ok());
+  auto r = answer(fd.get());
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  EXPECT_EQ(r->decision, "blocked");
+  EXPECT_EQ(r->reason, Reason::REQUEST_MALFORMED);
+}
+
+TEST_F(Protocol, DuplicateKeysAreRefusedWithABlockedReceipt) {
+  auto body = call_json("job-dup").dump();
+  body.insert(1, "\"job_id\":\"job-dup\",");
+  auto fd = connect_to(world.socket);
+  ASSERT_TRUE(proto::write_frame(fd.get(), body, std_fds).ok());
+  auto r = answer(fd.get());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->decision, "blocked");
+  auto receipts_of_job = receipts("job-dup");
+  ASSERT_EQ(receipts_of_job.size(), 1u);
+  EXPECT_EQ(receipts_of_job[0]["phase"], "blocked");
+  EXPECT_EQ(receipts_of_job[0]["request_hash_b64u"], policy::sha256_b64u(body));
+}
+
+TEST_F(Protocol, UnknownFieldIsRefusedWithABlockedReceipt) {
+  auto j = call_json("job-unknown-field");
+  j["exec"]["privileged"] = true;
+  auto fd = connect_to(world.socket);
+  ASSERT_TRUE(proto::write_frame(fd.get(), j.dump(), std_fds).ok());
+  auto r = answer(fd.get());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->reason, Reason::UNKNOWN_FIELD);
+  EXPECT_NE(r->reason_detail.find("privileged"), std::string::npos);
+  auto rs = receipts("job-unknown-field");
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_EQ(rs[0]["reason_code"], "UNKNOWN_FIELD");
+  EXPECT_EQ(rs[0]["request_hash_b64u"], policy::canonical_hash_b64u(j));
+}
+
+TEST_F(Protocol, MissingTokenIsRefusedWithABlockedReceipt) {
+  auto j = call_json("job-no-cst");
+  j.erase("cst");
+  auto fd = connect_to(world.socket);
+  ASSERT_TRUE(proto::write_frame(fd.get(), j.dump(), std_fds).ok());
+  auto r = answer(fd.get());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->reason, Reason::CST_MISSING);
+  auto rs = receipts("job-no-cst");
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_EQ(rs[0]["reason_code"], "CST_MISSING");
+}
+
+TEST_F(Protocol, CallWithoutDescriptorsIsRefused) {
+  auto fd = connect_to(world.socket);
+  ASSERT_TRUE(proto::write_frame(fd.get(), call_json("job-nofds").dump()).ok());
+  auto r = answer(fd.get());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->reason, Reason::REQUEST_MALFORMED);
+  EXPECT_EQ(receipts("job-nofds").size(), 1u);
+}
+
+TEST_F(Protocol, StalledPeerDoesNotStallOthers) {
+  std::vector<UniqueFd> stalled;
+  for (int i = 0; i < 8; ++i) {
+    stalled.push_back(connect_to(world.socket));
+    ASSERT_EQ(::write(stalled.back().get(), "\x00\x00", 2), 2);  // half a header, then nothing
+  }
+  auto cst = job_token("job-while-stalled");
+  auto t0 = std::chrono::steady_clock::now();
+  auto c = clawjail(run_args("job-while-stalled", cst, {"--", "/bin/echo", "served"}));
+  EXPECT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(c.out, "served\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  // The stalled ones are cut off at the request deadline.
+  auto r = answer(stalled[0].get());
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  EXPECT_EQ(r->reason, Reason::REQUEST_TIMEOUT);
+}
+
+// Connects as `uid` from a forked child and returns the reason code the supervisor answered
+// a stop_job request with (or a negative number when the child could not ask).
+int ask_as_uid(const fs::path& socket, uid_t uid, Reason& reason_out) {
+  int pipefd[2];
+  if (::pipe(pipefd) != 0) return -1;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(pipefd[0]);
+    gid_t gid = static_cast<gid_t>(uid);
+    if (::setgroups(0, nullptr) != 0 || ::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0) _exit(2);
+    auto fd = connect_to(socket);
+    if (!fd) _exit(3);
+    Json req = {{"clawjail_protocol", 1}, {"type", "stop_job"}, {"job_id", "job-peer"}};
+    if (!proto::write_frame(fd.get(), req.dump()).ok()) _exit(4);
+    auto r = answer(fd.get());
+    if (!r) _exit(5);
+    int code = static_cast<int>(r->reason);
+    (void)!::write(pipefd[1], &code, sizeof(code));
+    _exit(0);
+  }
+  ::close(pipefd[1]);
+  int code = -1;
+  bool got = ::read(pipefd[0], &code, sizeof(code)) == sizeof(code);
+  ::close(pipefd[0]);
+  int exit_code = wait_exit_code(pid);
+  if (!got) return -exit_code - 1;
+  reason_out = static_cast<Reason>(code);
+  return 0;
+}
+
+TEST_F(Protocol, UnlistedUidIsRefusedAndListedUidIsServed) {
+  stop_supervisor();
+  demo::WorldOptions options;
+  options.client_uids = {4242};
+  make_world(options);
+  start_supervisor();
+  Reason reason = Reason::INTERNAL_ERROR;
+  ASSERT_EQ(ask_as_uid(world.socket, 5151, reason), 0) << "the child could not ask";
+  EXPECT_EQ(reason, Reason::PEER_NOT_ALLOWED);
+  ASSERT_EQ(ask_as_uid(world.socket, 4242, reason), 0);
+  EXPECT_EQ(reason, Reason::OK);
+}
+
+}  // namespace
+}  // namespace clawjail::test
