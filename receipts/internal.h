@@ -89,6 +89,7 @@ class Journal {
   std::optional<std::string> send(const Draft& draft, const Written& written);
   bool available() const { return available_; }
  private:
+  std::optional<std::string> unavailable(int negative_errno);
   bool enabled_;
   std::atomic<bool> available_{true};
   std::atomic<bool> warned_{false};

@@ -1,9 +1,11 @@
 // Every receipt also goes to the journal with structured fields (formats.md §4), so that
 // `journalctl SYSLOG_IDENTIFIER=clawjail CLAWJAIL_DECISION=blocked` lists blocked calls. The disk
 // log is the record; the journal is a copy, and its absence never stops a call.
+#include <sys/stat.h>
 #include <syslog.h>
 #include <systemd/sd-journal.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "receipts/internal.h"
@@ -19,10 +21,20 @@ std::string message_for(const Draft& d, const Written& w) {
   return text;
 }
 
+
+// sd_journal_send() reports success when journald's socket does not exist at all ("fail
+// silently if the journal is not available"), so absence is checked here to be told once.
+int journal_socket_missing() {
+  struct stat st {};
+  if (::stat("/run/systemd/journal/socket", &st) != 0) return -errno;
+  return S_ISSOCK(st.st_mode) ? 0 : -ENOTSOCK;
+}
+
 }  // namespace
 
 std::optional<std::string> Journal::send(const Draft& d, const Written& w) {
   if (!enabled_) return std::nullopt;
+  if (int missing = journal_socket_missing(); missing < 0) return unavailable(missing);
   std::string reason(reason_name(d.reason));
   std::string envelope = compact_json(w.envelope);
   int rc = sd_journal_send("MESSAGE=%s", message_for(d, w).c_str(),
@@ -38,9 +50,15 @@ std::optional<std::string> Journal::send(const Draft& d, const Written& w) {
                            "CLAWJAIL_SEQ=%lld", static_cast<long long>(w.seq),
                            "CLAWJAIL_RECEIPT=%s", envelope.c_str(),
                            nullptr);
-  available_ = rc >= 0;
-  if (rc >= 0 || warned_.exchange(true)) return std::nullopt;
-  return "receipts: journald is not reachable (" + std::string(std::strerror(-rc)) +
+  if (rc < 0) return unavailable(rc);
+  available_ = true;
+  return std::nullopt;
+}
+
+std::optional<std::string> Journal::unavailable(int negative_errno) {
+  available_ = false;
+  if (warned_.exchange(true)) return std::nullopt;
+  return "receipts: journald is not reachable (" + std::string(std::strerror(-negative_errno)) +
          "); receipts go to the disk log only";
 }
 

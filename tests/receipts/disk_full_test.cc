@@ -1,0 +1,99 @@
+// A full disk, for real: a 64 KiB tmpfs holds the state directory and a filler file eats it.
+#include <sched.h>
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "test_util.h"
+
+namespace clawjail::receipts::testing {
+namespace {
+
+class TinyDisk {
+ public:
+  TinyDisk() : mountpoint_(dir_.path() / "state") {
+    fs::create_directories(mountpoint_);
+    // A private mount namespace keeps the tmpfs out of the host's view and drops it with us;
+    // without one (threads already running) the mount is undone in the destructor.
+    if (::unshare(CLONE_NEWNS) == 0) ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
+    mounted_ = ::mount("tmpfs", mountpoint_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0700") == 0;
+    error_ = std::strerror(errno);
+  }
+  ~TinyDisk() {
+    if (mounted_) ::umount2(mountpoint_.c_str(), MNT_DETACH);
+  }
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+  const fs::path& path() const { return mountpoint_; }
+
+  // Writes until the file system refuses; returns the bytes written.
+  size_t fill() {
+    UniqueFd fd(::open((mountpoint_ / "filler").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    std::string chunk(1024, 'x');
+    size_t total = 0;
+    for (ssize_t n; (n = ::write(fd.get(), chunk.data(), chunk.size())) > 0;) total += static_cast<size_t>(n);
+    return total;
+  }
+  void free_space() { fs::remove(mountpoint_ / "filler"); }
+
+ private:
+  TempDir dir_;  // first: mountpoint_ lives inside it
+  fs::path mountpoint_;
+  bool mounted_ = false;
+  std::string error_;
+};
+
+TEST(DiskFull, RecordFailsWithStoreFailedLeavesNoPartialLineAndTheChainStaysValid) {
+  TinyDisk disk;
+  ASSERT_TRUE(disk.mounted()) << "mount tmpfs: " << disk.error() << " (this suite runs as root)";
+  auto store = open_store(disk.path(), '\x31');
+  const std::string policy = hash_of("policy");
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store->record(draft("blocked", "full", "ok" + std::to_string(i), policy)).ok());
+  ASSERT_GT(disk.fill(), 0u);
+
+  // tmpfs allocates whole pages, so a line may still fit in the log's last page: keep going
+  // until the disk really refuses.
+  auto log = disk.path() / "receipts" / "full.log";
+  int refused = 0, attempts = 0;
+  while (refused == 0 && attempts < 16) {
+    auto size_before = fs::file_size(log);
+    auto r = store->record(draft("blocked", "full", "try" + std::to_string(attempts++), policy));
+    if (r.ok()) continue;
+    ++refused;
+    EXPECT_EQ(r.reason(), Reason::RECEIPT_STORE_FAILED);
+    EXPECT_NE(r.error().detail.find("No space left"), std::string::npos) << r.error().detail;
+    EXPECT_EQ(fs::file_size(log), size_before) << "a partial line stayed on disk";
+  }
+  ASSERT_EQ(refused, 1) << "the 64k tmpfs never filled up";
+  std::string text = slurp(log);
+  ASSERT_FALSE(text.empty());
+  EXPECT_EQ(text.back(), '\n');
+  auto durable_lines = lines_of(text).size();
+
+  disk.free_space();
+  auto after = store->record(draft("blocked", "full", "after", policy));
+  ASSERT_TRUE(after.ok()) << after.error().detail;
+  EXPECT_EQ(after->seq, static_cast<int64_t>(durable_lines)) << "the chain ran ahead of the disk";
+
+  auto read = read_job_log(disk.path(), "full");
+  ASSERT_TRUE(read.ok());
+  EXPECT_FALSE(read->torn);
+  std::optional<std::string> prev;
+  for (size_t i = 0; i < read->envelopes.size(); ++i) {
+    auto bytes = dsse_verify(read->envelopes[i], kReceiptPayloadType, {store->signer_did()});
+    ASSERT_TRUE(bytes.ok());
+    auto p = Json::parse(*bytes);
+    EXPECT_EQ(p["seq"], static_cast<int64_t>(i));
+    EXPECT_EQ(p["prev_receipt_hash_b64u"], prev ? Json(*prev) : Json(nullptr));
+    prev = hash_of(*bytes);
+  }
+  // And a restarted supervisor continues the same chain.
+  store.reset();
+  auto reopened = open_store(disk.path(), '\x31');
+  EXPECT_EQ(reopened->record(draft("blocked", "full", "reopened", policy))->seq,
+            static_cast<int64_t>(durable_lines + 1));
+}
+
+}  // namespace
+}  // namespace clawjail::receipts::testing

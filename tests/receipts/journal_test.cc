@@ -1,0 +1,146 @@
+// The journal copy of each receipt, against a real systemd-journald, and the store's behaviour
+// when journald is absent.
+#include <sched.h>
+#include <spawn.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "test_util.h"
+
+extern char** environ;
+
+namespace clawjail::receipts::testing {
+namespace {
+
+constexpr const char* kJournalSocket = "/run/systemd/journal/socket";
+
+bool journald_listening() {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, kJournalSocket, sizeof addr.sun_path - 1);
+  return fd && ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+}
+
+// Starts /lib/systemd/systemd-journald in its own session when none listens, once for every
+// test process on the host (an flock serialises concurrent suites), and leaves it running for
+// the suites after us.
+::testing::AssertionResult ensure_journald() {
+  if (journald_listening()) return ::testing::AssertionSuccess();
+  UniqueFd lock(::open("/run/clawjail-tests-journald.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (lock) ::flock(lock.get(), LOCK_EX);
+  if (journald_listening()) return ::testing::AssertionSuccess();
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  posix_spawn_file_actions_t io;
+  posix_spawn_file_actions_init(&io);
+  for (int fd = 0; fd <= 2; ++fd) posix_spawn_file_actions_addopen(&io, fd, "/dev/null", O_RDWR, 0);
+  char path[] = "/lib/systemd/systemd-journald";
+  char* argv[] = {path, nullptr};
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, path, &io, &attr, argv, environ);
+  posix_spawn_file_actions_destroy(&io);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return ::testing::AssertionFailure() << "spawn systemd-journald: " << std::strerror(rc);
+  for (int i = 0; i < 100 && !journald_listening(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (!journald_listening()) return ::testing::AssertionFailure() << "systemd-journald did not start";
+  return ::testing::AssertionSuccess();
+}
+
+std::vector<Json> journal_entries(const std::vector<std::string>& matches) {
+  std::vector<std::string> argv{"journalctl", "--no-pager", "-o", "json"};
+  argv.insert(argv.end(), matches.begin(), matches.end());
+  auto [status, out] = run_capture(argv);
+  std::vector<Json> entries;
+  for (const auto& line : lines_of(out))
+    if (auto j = Json::parse(line, nullptr, false); j.is_object()) entries.push_back(j);
+  return entries;
+}
+
+// journald stores asynchronously: poll for a moment.
+std::vector<Json> wait_for_entries(const std::vector<std::string>& matches, size_t want) {
+  std::vector<Json> entries;
+  for (int i = 0; i < 100; ++i) {
+    entries = journal_entries(matches);
+    if (entries.size() >= want) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return entries;
+}
+
+TEST(Journal, JournalctlFindsTheBlockedReceiptByItsFields) {
+  ASSERT_TRUE(ensure_journald());
+  TempDir dir;
+  auto store = open_store(dir.path(), '\x41', /*journal=*/true);
+  std::string job = unique_name("jtest");
+  const std::string policy = hash_of("policy");
+  ASSERT_TRUE(store->record(draft("started", job, "c1", policy)).ok());
+  ASSERT_TRUE(store->record(draft("finished", job, "c1", policy)).ok());
+  auto blocked = store->record(draft("blocked", job, "c2", policy));
+  ASSERT_TRUE(blocked.ok());
+  EXPECT_TRUE(store->journal_available());
+  EXPECT_TRUE(store->take_warnings().empty());
+
+  auto entries = wait_for_entries({"SYSLOG_IDENTIFIER=clawjail", "CLAWJAIL_DECISION=blocked", "CLAWJAIL_JOB=" + job}, 1);
+  ASSERT_EQ(entries.size(), 1u) << "journalctl SYSLOG_IDENTIFIER=clawjail CLAWJAIL_DECISION=blocked found nothing";
+  const Json& e = entries[0];
+  EXPECT_EQ(e["CLAWJAIL_JOB"], job);
+  EXPECT_EQ(e["CLAWJAIL_CALL"], "c2");
+  EXPECT_EQ(e["CLAWJAIL_TOOL"], "exec");
+  EXPECT_EQ(e["CLAWJAIL_PHASE"], "blocked");
+  EXPECT_EQ(e["CLAWJAIL_REASON"], "EXEC_DENIED");
+  EXPECT_EQ(e["CLAWJAIL_RECEIPT_ID"], blocked->receipt_id);
+  EXPECT_NE(e["MESSAGE"].get<std::string>().find("EXEC_DENIED"), std::string::npos);
+  // The journal's copy is the signed envelope itself: it verifies on its own.
+  auto envelope = Json::parse(e["CLAWJAIL_RECEIPT"].get<std::string>());
+  auto payload = dsse_verify(envelope, kReceiptPayloadType, {store->signer_did()});
+  ASSERT_TRUE(payload.ok());
+  EXPECT_EQ(*payload, blocked->payload);
+
+  auto all = wait_for_entries({"SYSLOG_IDENTIFIER=clawjail", "CLAWJAIL_JOB=" + job}, 3);
+  EXPECT_EQ(all.size(), 3u);
+}
+
+// In a child with an empty /run/systemd (a private mount namespace), no journald can be reached.
+int record_without_journald(const fs::path& state_dir) {
+  if (::unshare(CLONE_NEWNS) != 0) return 10;
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 11;
+  std::error_code ec;
+  fs::create_directories("/run/systemd", ec);
+  if (::mount("tmpfs", "/run/systemd", "tmpfs", 0, "size=64k") != 0) return 12;
+  std::vector<std::string> warned;
+  StoreOptions o;
+  o.on_warning = [&](const std::string& w) { warned.push_back(w); };
+  auto store = ReceiptStore::open(state_dir, key_from('\x42'), o);
+  if (!store.ok()) return 13;
+  for (int i = 0; i < 3; ++i)
+    if (!(*store)->record(draft("blocked", "nojournal", "c" + std::to_string(i), hash_of("p"))).ok()) return 14;
+  if (warned.size() != 1) return 15;
+  if (warned[0].find("journald is not reachable") == std::string::npos) return 16;
+  if ((*store)->journal_available()) return 17;
+  return 0;
+}
+
+TEST(Journal, WithoutJournaldCallsGoOnTheLogStaysCompleteAndItWarnsOnce) {
+  TempDir dir;
+  pid_t pid = ::fork();
+  if (pid == 0) ::_exit(record_without_journald(dir.path()));
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "see record_without_journald() for the failing step";
+  auto log = read_job_log(dir.path(), "nojournal");
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(log->envelopes.size(), 3u);
+}
+
+}  // namespace
+}  // namespace clawjail::receipts::testing
