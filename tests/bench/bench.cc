@@ -1,0 +1,179 @@
+// By-hand benchmark (not a test): latency of `clawjail run -- /bin/true` through a running
+// supervisor next to bwrap and plain /bin/true, throughput with concurrent clients, and the
+// supervisor's memory and descriptors across many calls. Usage:
+//   clawjail_bench [--samples N] [--clients N] [--seconds S] [--leak-calls N]
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "receipts/receipts.h"
+#include "supervisor/demo_world.h"
+#include "supervisor/subprocess.h"
+
+extern char** environ;
+
+namespace {
+
+using namespace clawjail;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+struct Options {
+  int samples = 200, clients = 8, seconds = 10, leak_calls = 10000;
+};
+
+// Spawns argv with all output to /dev/null and returns its exit code.
+int quiet(const std::vector<std::string>& args) {
+  posix_spawn_file_actions_t a;
+  posix_spawn_file_actions_init(&a);
+  posix_spawn_file_actions_addopen(&a, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&a, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&a, 2, "/dev/null", O_WRONLY, 0);
+  std::vector<char*> argv;
+  for (const auto& s : args) argv.push_back(const_cast<char*>(s.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid;
+  int rc = posix_spawn(&pid, argv[0], &a, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&a);
+  return rc == 0 ? wait_exit_code(pid) : -1;
+}
+
+struct Stats {
+  double p50, p99, mean;
+};
+Stats measure(const std::vector<std::string>& args, int samples) {
+  for (int i = 0; i < 10; ++i) quiet(args);  // warm caches
+  std::vector<double> ms;
+  for (int i = 0; i < samples; ++i) {
+    auto t0 = Clock::now();
+    int code = quiet(args);
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (code != 0) {
+      std::cerr << "bench: " << args[0] << " exited " << code << "\n";
+      std::exit(1);
+    }
+  }
+  std::sort(ms.begin(), ms.end());
+  double sum = 0;
+  for (double v : ms) sum += v;
+  return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 99 / 100)], sum / ms.size()};
+}
+
+struct ProcUsage {
+  long rss_kb = 0;
+  long fds = 0;
+};
+ProcUsage usage(pid_t pid) {
+  ProcUsage u;
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) u.rss_kb = std::stol(line.substr(6));
+  for ([[maybe_unused]] auto& e : fs::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) ++u.fds;
+  return u;
+}
+
+bool socket_answers(const fs::path& path) {
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
+  return ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i];
+    int v = std::atoi(argv[i + 1]);
+    if (k == "--samples") o.samples = v;
+    else if (k == "--clients") o.clients = v;
+    else if (k == "--seconds") o.seconds = v;
+    else if (k == "--leak-calls") o.leak_calls = v;
+  }
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto o = parse(argc, argv);
+  std::string bin = CLAWJAIL_BINARY;
+  char tmpl[] = "/tmp/clawjail-bench-XXXXXX";
+  if (!::mkdtemp(tmpl)) return 1;
+  auto world = demo::create_world(tmpl);
+  if (!world) return std::cerr << world.error().detail << "\n", 1;
+  auto& w = *world;
+  auto wpc = demo::install_wpc(w, demo::wpc_payload(w, {}));
+  if (!wpc) return std::cerr << wpc.error().detail << "\n", 1;
+  UniqueFd log(::open((w.root / "supervisor.log").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+  auto sup = spawn_logged({bin, "serve", "--config", w.config_path.string()}, log.get());
+  if (!sup) return 1;
+  for (int i = 0; i < 200 && !socket_answers(w.socket); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+
+  auto run_args = [&](const std::string& job) {
+    auto cst = w.root / (job + ".cst");
+    if (!fs::exists(cst)) (void)demo::write_file(cst, demo::issue_token(w, {.job = job, .policy_hash_b64u = *wpc}));
+    return std::vector<std::string>{bin, "run", "--socket", w.socket.string(), "--job", job, "--cst-file", cst.string(),
+                                    "--", "/bin/true"};
+  };
+  std::vector<std::string> bwrap = {"/usr/bin/bwrap", "--unshare-all", "--die-with-parent", "--new-session",
+                                    "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink",
+                                    "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin", "--proc", "/proc",
+                                    "--dev", "/dev", "--tmpfs", "/tmp", "/usr/bin/true"};
+
+  std::printf("latency, %d samples each (ms)          p50      p99     mean\n", o.samples);
+  auto plain = measure({"/bin/true"}, o.samples);
+  auto bw = measure(bwrap, o.samples);
+  auto cj = measure(run_args("bench-latency"), o.samples);
+  for (auto [name, s] : {std::pair{"/bin/true", plain}, {"bwrap --unshare-all … true", bw}, {"clawjail run -- /bin/true", cj}})
+    std::printf("  %-36s %7.2f  %7.2f  %7.2f\n", name, s.p50, s.p99, s.mean);
+  std::printf("  ratio clawjail/bwrap p50 %.2fx, p99 %.2fx; clawjail/true p50 %.1fx\n\n", cj.p50 / bw.p50,
+              cj.p99 / bw.p99, cj.p50 / plain.p50);
+
+  std::atomic<long> calls{0}, failures{0};
+  auto deadline = Clock::now() + std::chrono::seconds(o.seconds);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < o.clients; ++t)
+    threads.emplace_back([&, t] {
+      auto args = run_args("bench-tput-" + std::to_string(t));
+      while (Clock::now() < deadline) (quiet(args) == 0 ? calls : failures)++;
+    });
+  for (auto& t : threads) t.join();
+  std::printf("throughput: %d clients for %d s: %ld calls, %.1f calls/s, %ld failed\n", o.clients, o.seconds,
+              calls.load(), double(calls) / o.seconds, failures.load());
+  long receipts_total = 0;
+  bool all_pass = true;
+  for (int t = 0; t < o.clients; ++t) {
+    receipts::ExportOptions eo;
+    eo.job_id = "bench-tput-" + std::to_string(t);
+    auto b = receipts::export_bundle(w.state_dir, *w.supervisor_key, eo);
+    auto v = b ? receipts::verify_bundle(*b, {w.supervisor_key->did()}) : receipts::Verdict{};
+    receipts_total += v.receipts;
+    if (!v.pass) all_pass = false, std::printf("  %s: %s\n", eo.job_id.c_str(), v.line().c_str());
+  }
+  std::printf("  receipts %ld (expected %ld), every chain verifies: %s\n\n", receipts_total, 2 * calls.load(),
+              all_pass ? "yes" : "NO");
+
+  auto before = usage(*sup);
+  auto args = run_args("bench-leak");
+  for (int i = 0; i < o.leak_calls; ++i) quiet(args);
+  auto after = usage(*sup);
+  std::printf("supervisor across %d calls: RSS %ld kB -> %ld kB, descriptors %ld -> %ld\n", o.leak_calls,
+              before.rss_kb, after.rss_kb, before.fds, after.fds);
+  ::kill(*sup, SIGTERM);
+  wait_exit_code(*sup);
+  fs::remove_all(w.root);
+  return 0;
+}
