@@ -1,0 +1,101 @@
+// uid/gid maps. As root, the jail's uid 1000 maps to a host uid of its own from the configured
+// range (held system-wide by an abstract-socket lock while the jail runs), so RLIMIT_NPROC is a
+// per-jail limit and jails cannot signal one another. As an ordinary user, the jail's uid maps
+// to that user (unprivileged user namespaces allow exactly one line, and setgroups denied).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <string>
+
+#include "sandbox/internal.h"
+
+namespace clawjail::sandbox::detail {
+namespace {
+
+Status write_file(const std::string& path, const std::string& text) {
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd || write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    return fail(Reason::JAIL_SETUP_FAILED, path + ": " + strerror(errno));
+  return ok_status();
+}
+
+std::string line(uid_t inside, uid_t outside) {
+  return std::to_string(inside) + " " + std::to_string(outside) + " 1\n";
+}
+
+// An abstract unix socket name is unique per network namespace and disappears with its last
+// descriptor, so a crashed supervisor never leaks a uid.
+UniqueFd try_lock_uid(uid_t uid) {
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return {};
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string name = "clawjail-jail-uid-" + std::to_string(uid);
+  memcpy(addr.sun_path + 1, name.data(), name.size());
+  auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) return {};
+  return fd;
+}
+
+}  // namespace
+
+Result<UidLease> UidLease::acquire(const UidRange& range) {
+  if (range.count == 0) return fail(Reason::JAIL_UNAVAILABLE, "uid_range is empty");
+  static std::atomic<uint32_t> next{std::random_device{}()};
+  uint32_t start = next.fetch_add(1);
+  for (uint32_t i = 0; i < range.count; ++i) {
+    uid_t uid = range.first + (start + i) % range.count;
+    if (UniqueFd lock = try_lock_uid(uid)) {
+      UidLease lease;
+      lease.lock_ = std::move(lock);
+      lease.uid_ = uid;
+      return lease;
+    }
+  }
+  return fail(Reason::JAIL_UNAVAILABLE, "every uid of uid_range is in use by a running jail");
+}
+
+// The child is ours and not yet reaped, so /proc/<pid> cannot name another process here.
+Status write_id_maps(pid_t pid, bool root_mode, uid_t host_uid, gid_t host_gid) {
+  std::string proc = "/proc/" + std::to_string(pid) + "/";
+  if (!root_mode)
+    if (auto s = write_file(proc + "setgroups", "deny\n"); !s) return s;
+  if (auto s = write_file(proc + "uid_map", line(kJailUid, host_uid)); !s) return s;
+  return write_file(proc + "gid_map", line(kJailGid, host_gid));
+}
+
+Result<UniqueFd> make_idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gid) {
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) != 0) return fail(Reason::JAIL_SETUP_FAILED, "pipe2 failed");
+  UniqueFd rd(pipefd[0]), wr(pipefd[1]);
+  int pidfd = -1;
+  pid_t pid = clone_into_namespaces(CLONE_NEWUSER, &pidfd);
+  if (pid == 0) {  // holds the namespace open until the parent has its fd; raw syscalls only
+    char c;
+    close(pipefd[1]);
+    (void)!read(pipefd[0], &c, 1);
+    _exit(0);
+  }
+  if (pid < 0) return fail(Reason::JAIL_SETUP_FAILED, std::string("clone3: ") + strerror(errno));
+  UniqueFd pidfd_owner(pidfd);
+  std::string proc = "/proc/" + std::to_string(pid) + "/";
+  Status maps = write_file(proc + "uid_map", std::to_string(from_uid) + " " + std::to_string(to_uid) + " 1\n");
+  if (maps) maps = write_file(proc + "gid_map", std::to_string(from_gid) + " " + std::to_string(to_gid) + " 1\n");
+  UniqueFd ns(open((proc + "ns/user").c_str(), O_RDONLY | O_CLOEXEC));
+  wr.reset();
+  while (waitpid(pid, nullptr, __WALL) < 0 && errno == EINTR) {
+  }
+  if (!maps) return maps.error();
+  if (!ns) return fail(Reason::JAIL_SETUP_FAILED, "cannot open the idmap user namespace");
+  return ns;
+}
+
+}  // namespace clawjail::sandbox::detail

@@ -1,0 +1,166 @@
+// The child side of a jail: the process clone3 created (pid 1 of the new pid namespace) builds
+// the jail, then forks the worker that runs the command, and reaps until the worker exits.
+// Everything here is raw system calls on memory prepared by the parent (see internal.h).
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "sandbox/init.h"
+
+namespace clawjail::sandbox::detail {
+
+const char* step_name(Step step) {
+  static constexpr const char* kNames[] = {
+#define CLAWJAIL_STEP_NAME(name) #name,
+      CLAWJAIL_STEPS(CLAWJAIL_STEP_NAME)
+#undef CLAWJAIL_STEP_NAME
+  };
+  auto i = static_cast<size_t>(step);
+  return i < sizeof kNames / sizeof kNames[0] ? kNames[i] : "unknown";
+}
+
+StepResult failed(Step step) { return StepResult{step, errno}; }
+
+void send_msg(int fd, const Msg& msg) {
+  while (write(fd, &msg, sizeof msg) < 0 && errno == EINTR) {
+  }
+}
+
+void fail_and_exit(int report_fd, StepResult r) {
+  Msg m;
+  m.kind = MsgKind::failed;
+  m.step = r.step;
+  m.err = r.err;
+  send_msg(report_fd, m);
+  _exit(127);
+}
+
+namespace {
+
+constexpr int kReportFd = 3;    // report pipe, inside the jail (close-on-exec)
+constexpr int kListenerFd = 4;  // socket to hand the seccomp listener to the supervisor
+
+StepResult set_ids(bool root_mode) {
+  if (setresgid(kJailGid, kJailGid, kJailGid) != 0) return failed(Step::set_ids);
+  // As root the inherited supplementary groups are dropped; unprivileged user namespaces deny
+  // setgroups (the groups stay, unmapped, as "nogroup").
+  if (root_mode && setgroups(0, nullptr) != 0) return failed(Step::set_ids);
+  if (setresuid(kJailUid, kJailUid, kJailUid) != 0) return failed(Step::set_ids);
+  return {};
+}
+
+// Moves the descriptors the jail keeps to 0..4 and closes every other one: nothing of the
+// supervisor (keys, sockets, logs, other jails' pipes) survives into the jail.
+StepResult arrange_fds(const ChildFds& f) {
+  int in = fcntl(f.stdin_fd, F_DUPFD_CLOEXEC, 1000);
+  int out = fcntl(f.stdout_w, F_DUPFD_CLOEXEC, 1000);
+  int err = fcntl(f.stderr_w, F_DUPFD_CLOEXEC, 1000);
+  int rep = fcntl(f.report_w, F_DUPFD_CLOEXEC, 1000);
+  int lis = fcntl(f.listener_w, F_DUPFD_CLOEXEC, 1000);
+  if (in < 0 || out < 0 || err < 0 || rep < 0 || lis < 0) return failed(Step::stdio);
+  if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || dup3(rep, kReportFd, O_CLOEXEC) < 0 ||
+      dup3(lis, kListenerFd, O_CLOEXEC) < 0)
+    return failed(Step::stdio);
+  if (close_range(kListenerFd + 1, ~0U, 0) != 0) return failed(Step::close_fds);
+  return {};
+}
+
+StepResult send_listener(int listener) {
+  char byte = 'L';
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &listener, sizeof(int));
+  if (sendmsg(kListenerFd, &msg, MSG_NOSIGNAL) != 1) return failed(Step::send_listener);
+  close(listener);
+  close(kListenerFd);
+  return {};
+}
+
+[[noreturn]] void exec_command(const WorkerPlan& w) {
+  if (chdir(w.workdir.c_str()) != 0) fail_and_exit(kReportFd, failed(Step::chdir));
+  int last = ENOENT;
+  for (const auto& path : w.candidates) {
+    execve(path.c_str(), w.argv.data(), w.envp.data());
+    last = errno;
+    if (errno != ENOENT && errno != ENOTDIR && errno != EACCES) break;
+  }
+  errno = last;
+  fail_and_exit(kReportFd, failed(last == ENOENT ? Step::exec_not_found : Step::exec));
+}
+
+[[noreturn]] void run_worker(const ChildPlan& p) {
+  if (setsid() < 0) fail_and_exit(kReportFd, failed(Step::setsid));
+  if (p.worker->fs) run_fs_worker(*p.worker->fs, kReportFd);
+  exec_command(*p.worker);
+}
+
+// pid 1 reaps every orphan; when the worker (the first process) ends, it reports the worker's
+// wait status and exits, and the kernel kills whatever is left in the pid namespace.
+[[noreturn]] void reap_until_worker_exits(pid_t worker) {
+  for (;;) {
+    int status = 0;
+    pid_t pid = waitpid(-1, &status, __WALL);
+    if (pid < 0 && errno == EINTR) continue;
+    if (pid < 0 || pid == worker) {
+      Msg m;
+      m.kind = MsgKind::worker_status;
+      m.value = pid < 0 ? -1 : status;
+      send_msg(kReportFd, m);
+      _exit(0);
+    }
+  }
+}
+
+StepResult build_namespaces(const ChildPlan& p) {
+  if (StepResult r = set_ids(p.root_mode); !r.ok()) return r;
+  if (StepResult r = build_root(*p.mounts); !r.ok()) return r;
+  if (StepResult r = set_hostname(); !r.ok()) return r;
+  return bring_up_loopback();
+}
+
+StepResult confine(const ChildPlan& p) {
+  if (StepResult r = apply_rlimits(*p.rlimits); !r.ok()) return r;
+  return drop_privileges(*p.caps);
+}
+
+}  // namespace
+
+void jail_init(const ChildPlan& p) {
+  // Dies with the supervisor's monitor thread; the sync read below closes the race where the
+  // parent died before prctl (EOF instead of the go byte).
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail_and_exit(p.fds.report_w, failed(Step::pdeathsig));
+  char go = 0;
+  if (read(p.fds.sync_r, &go, 1) != 1 || go != 'G') _exit(126);
+  if (StepResult r = build_namespaces(p); !r.ok()) fail_and_exit(p.fds.report_w, r);
+  if (StepResult r = arrange_fds(p.fds); !r.ok()) fail_and_exit(p.fds.report_w, r);
+  if (StepResult r = confine(p); !r.ok()) fail_and_exit(kReportFd, r);
+  int listener = -1;
+  if (StepResult r = install_seccomp(p.seccomp, &listener); !r.ok()) fail_and_exit(kReportFd, r);
+  if (StepResult r = send_listener(listener); !r.ok()) fail_and_exit(kReportFd, r);
+  Msg ready;
+  ready.kind = MsgKind::ready;
+  send_msg(kReportFd, ready);
+  pid_t worker = static_cast<pid_t>(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
+  if (worker < 0) fail_and_exit(kReportFd, failed(Step::fork_worker));
+  if (worker == 0) run_worker(p);
+  reap_until_worker_exits(worker);
+}
+
+}  // namespace clawjail::sandbox::detail

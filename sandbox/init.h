@@ -1,0 +1,22 @@
+// Private: the child side of a jail (init.cc), entered right after clone3.
+#pragma once
+#include "sandbox/internal.h"
+
+namespace clawjail::sandbox::detail {
+
+struct ChildFds {  // the parent's descriptor numbers, valid in the child's copy of the table
+  int sync_r = -1, report_w = -1, listener_w = -1;
+  int stdin_fd = -1, stdout_w = -1, stderr_w = -1;
+};
+struct ChildPlan {
+  ChildFds fds;
+  bool root_mode = false;
+  const MountPlan* mounts = nullptr;
+  const std::vector<RlimitPlan>* rlimits = nullptr;
+  const EmptyCaps* caps = nullptr;
+  sock_fprog seccomp{};
+  const WorkerPlan* worker = nullptr;
+};
+[[noreturn]] void jail_init(const ChildPlan& plan);
+
+}  // namespace clawjail::sandbox::detail

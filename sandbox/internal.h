@@ -1,0 +1,202 @@
+// Private to sandbox/: the plan a jail is built from, and the steps of the child side.
+//
+// The parent (supervisor) prepares everything that allocates — strings, argv/envp arrays, the
+// seccomp BPF, the empty capability set — in a Plan before clone3. The child side only reads the
+// Plan and makes raw system calls: after clone3 in a multi-threaded process, malloc, stdio, locks
+// and (under ASan) the allocator may be held by a thread that does not exist in the child.
+#pragma once
+#include <linux/filter.h>
+#include <sys/capability.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "policy/unique_fd.h"
+#include "sandbox/jail.h"
+
+namespace clawjail::sandbox::detail {
+
+inline constexpr uid_t kJailUid = 1000;  // the unprivileged id every jail runs as, inside
+inline constexpr gid_t kJailGid = 1000;
+inline constexpr const char* kNewRoot = "/tmp";  // where the new root is assembled (bwrap idiom)
+
+// Where the child side failed. Sent through the report pipe with the errno.
+#define CLAWJAIL_STEPS(X)                                                                       \
+  X(none) X(wait_parent) X(set_ids) X(make_private) X(open_source) X(source_changed)           \
+  X(mount_root) X(make_dir) X(bind) X(symlink) X(write_file) X(mount_proc) X(mount_tmp)        \
+  X(pivot_root) X(detach_old_root) X(remount_root) X(hostname) X(loopback) X(rlimit)           \
+  X(securebits) X(bounding_set) X(ambient) X(capabilities) X(no_new_privs) X(close_fds)        \
+  X(seccomp) X(send_listener) X(fork_worker) X(setsid) X(stdio) X(chdir) X(exec_not_found)     \
+  X(exec) X(fs_op) X(pdeathsig)
+
+enum class Step : int32_t {
+#define CLAWJAIL_STEP_ENUM(name) name,
+  CLAWJAIL_STEPS(CLAWJAIL_STEP_ENUM)
+#undef CLAWJAIL_STEP_ENUM
+};
+const char* step_name(Step step);
+
+struct StepResult {
+  Step step = Step::none;
+  int err = 0;
+  bool ok() const { return step == Step::none; }
+};
+// Captures errno for a failed step; used only on the child side (no allocation).
+StepResult failed(Step step);
+
+// One fixed-size record on the report pipe (< PIPE_BUF, so every write is atomic).
+enum class MsgKind : int32_t { failed = 1, ready, worker_status, fs_entry, fs_done };
+struct Msg {
+  MsgKind kind = MsgKind::failed;
+  Step step = Step::none;
+  int32_t err = 0;
+  int32_t value = 0;      // worker wait status; fs entry type
+  int64_t size = 0;       // fs entry
+  int64_t mtime_ms = 0;   // fs entry
+  int32_t present = 0;    // fs stat: 0 when the path does not exist
+  char name[256] = {};    // fs entry (NUL-terminated, names longer than 255 do not exist on Linux)
+};
+static_assert(sizeof(Msg) < 512);
+void send_msg(int fd, const Msg& msg);  // async-signal-safe
+[[noreturn]] void fail_and_exit(int report_fd, StepResult r);
+
+// ---- mounts.cc ----
+struct BindPlan {
+  std::string source;  // resolved host path (no symlinks)
+  std::string target;  // absolute path inside the jail
+  dev_t dev = 0;       // identity checked by the parent; the child refuses a different object
+  ino_t ino = 0;
+  bool directory = true;
+  bool writable = false;
+  bool exec = true;     // false: noexec
+  bool device = false;  // a /dev node: keeps device access
+  int tree_fd = -1;     // a detached tree prepared by the parent (idmapped workspace), or -1
+};
+struct FilePlan {
+  std::string path;  // inside the jail
+  std::string content;
+};
+struct SymlinkPlan {
+  std::string path;  // inside the jail
+  std::string value;
+};
+struct MountPlan {
+  std::vector<std::string> dirs;  // created in the new root, parents first
+  std::vector<BindPlan> binds;
+  std::vector<SymlinkPlan> symlinks;
+  std::vector<FilePlan> files;
+  std::string root_options;  // tmpfs options of the new root
+  std::string tmp_options;   // tmpfs options of /tmp
+  bool tmp_noexec = true;
+};
+Result<MountPlan> plan_mounts(const JailSpec& spec, std::vector<UniqueFd>& keep_alive,
+                              int idmap_userns_fd);
+StepResult build_root(const MountPlan& plan);  // child: private propagation .. pivot_root
+
+// ---- binds.cc ----
+struct ResolvedBind {
+  std::string source;  // resolved path
+  dev_t dev = 0;
+  ino_t ino = 0;
+  bool directory = false;
+  bool socket = false;
+};
+Result<ResolvedBind> resolve_bind_source(const std::string& src, const JailSpec& spec);
+
+// ---- seccomp.cc ----
+struct SeccompProgram {
+  std::vector<sock_filter> filter;
+  sock_fprog fprog() const;
+};
+Result<SeccompProgram> build_seccomp(const JailSpec& spec);
+// Child: installs the filter with a user-notification listener and returns the listener fd.
+StepResult install_seccomp(const sock_fprog& prog, int* listener_fd);
+std::string syscall_name(int nr);
+Json seccomp_summary(const JailSpec& spec);
+
+// ---- caps.cc ----
+class EmptyCaps {  // libcap set prepared in the parent; applying it is a plain capset
+ public:
+  EmptyCaps();
+  ~EmptyCaps();
+  EmptyCaps(const EmptyCaps&) = delete;
+  EmptyCaps& operator=(const EmptyCaps&) = delete;
+  cap_t get() const { return caps_; }
+ private:
+  cap_t caps_;
+};
+StepResult drop_privileges(const EmptyCaps& caps);  // child: securebits, bounding, ambient, caps, nnp
+
+// ---- limits.cc ----
+struct RlimitPlan {
+  int resource;
+  rlimit value;
+};
+std::vector<RlimitPlan> plan_rlimits(const policy::Limits& limits, bool cgroup_memory, bool cgroup_pids);
+StepResult apply_rlimits(const std::vector<RlimitPlan>& plan);
+
+// ---- cgroups.cc ----
+class JailCgroup {
+ public:
+  // Creates the per-jail cgroup (v2 delegated subtree, else v1 memory+pids) when available.
+  static Result<JailCgroup> create(const policy::Limits& limits);
+  JailCgroup() = default;
+  JailCgroup(JailCgroup&&) noexcept;
+  JailCgroup& operator=(JailCgroup&&) noexcept;
+  ~JailCgroup();
+  bool memory() const { return memory_; }
+  bool pids() const { return pids_; }
+  Status add(pid_t pid) const;
+  bool limit_hit() const;  // OOM kill or pids.max reached
+  std::string kind() const { return kind_; }
+ private:
+  void remove();
+  std::vector<std::string> dirs_;
+  std::string kind_ = "none";
+  bool memory_ = false, pids_ = false;
+};
+
+// ---- idmap.cc ----
+// A host uid from the range, held (system-wide) while the jail runs.
+class UidLease {
+ public:
+  static Result<UidLease> acquire(const UidRange& range);
+  uid_t uid() const { return uid_; }
+ private:
+  UniqueFd lock_;
+  uid_t uid_ = 0;
+};
+Status write_id_maps(pid_t pid, bool root_mode, uid_t host_uid, gid_t host_gid);
+// A user namespace mapping the workspace owner to the jail's host uid (for an idmapped bind).
+Result<UniqueFd> make_idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gid);
+
+// ---- namespaces.cc ----
+uint64_t jail_namespace_flags();
+// clone3 with CLONE_PIDFD into new namespaces; returns 0 in the child, the pid in the parent.
+pid_t clone_into_namespaces(uint64_t flags, int* pidfd);
+StepResult set_hostname();
+StepResult bring_up_loopback();
+
+// ---- fs_ops.cc ----
+struct FsPlan {
+  std::string op;
+  std::vector<std::string> paths;
+  std::vector<std::string> components;  // mkdir -p, in order
+  bool create = true, truncate = true, exclusive = false, recursive = false;
+};
+[[noreturn]] void run_fs_worker(const FsPlan& plan, int report_fd);
+
+// ---- jail.cc ----
+struct WorkerPlan {
+  std::vector<std::string> candidates;  // argv[0] resolved against the jail's PATH, in order
+  std::vector<std::string> argv_storage, env_storage;
+  std::vector<char*> argv, envp;
+  std::string workdir;
+  const FsPlan* fs = nullptr;  // set: run the file tool instead of exec
+};
+Result<Jail> start_jail(const JailSpec& spec, const WorkerPlan& worker, const Io& io);
+
+}  // namespace clawjail::sandbox::detail

@@ -1,0 +1,40 @@
+// The public face of a running jail: a Runner (runner.cc) behind a handle that kills the whole
+// tree when dropped.
+#include "sandbox/runner.h"
+
+namespace clawjail::sandbox {
+
+struct Jail::State {
+  std::unique_ptr<detail::Runner> runner;
+};
+
+Jail::Jail() : s_(std::make_unique<State>()) {}
+Jail::Jail(Jail&&) noexcept = default;
+Jail& Jail::operator=(Jail&&) noexcept = default;
+Jail::~Jail() = default;  // ~Runner kills the tree and joins its monitor
+
+Result<Jail> Jail::start(const JailSpec& spec, const Command& command, const Io& io) {
+  auto fill = [&](detail::WorkerPlan& w) { return detail::fill_command(w, spec, command); };
+  auto runner = detail::Runner::launch(spec, fill, io);
+  if (!runner) return runner.error();
+  Jail jail;
+  jail.s_->runner = std::move(runner.value());
+  return jail;
+}
+
+pid_t Jail::pid() const { return s_ && s_->runner ? s_->runner->pid() : -1; }
+
+void Jail::kill() {
+  if (s_ && s_->runner) s_->runner->kill();
+}
+
+Outcome Jail::wait() {
+  if (!s_ || !s_->runner) {
+    Outcome o;
+    o.error = fail(Reason::INTERNAL_ERROR, "wait() on a moved-from jail");
+    return o;
+  }
+  return s_->runner->wait();
+}
+
+}  // namespace clawjail::sandbox

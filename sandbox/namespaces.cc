@@ -1,0 +1,60 @@
+// The jail's namespaces: one clone3 into new user, mount, pid, ipc, uts, cgroup and network
+// namespaces, with a pidfd so that every later signal and wait names exactly this child.
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "sandbox/internal.h"
+
+namespace clawjail::sandbox::detail {
+namespace {
+// struct clone_args of <linux/sched.h>, spelled out: that header redefines glibc's CLONE_* macros.
+struct CloneArgs {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+      set_tid_size, cgroup;
+};
+constexpr char kHostname[] = "clawjail";
+}  // namespace
+
+uint64_t jail_namespace_flags() {
+  return CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+         CLONE_NEWCGROUP | CLONE_NEWNET;
+}
+
+pid_t clone_into_namespaces(uint64_t flags, int* pidfd) {
+  CloneArgs args{};
+  args.flags = flags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
+  args.exit_signal = SIGCHLD;
+  return static_cast<pid_t>(syscall(SYS_clone3, &args, sizeof args));
+}
+
+StepResult set_hostname() {
+  if (sethostname(kHostname, sizeof kHostname - 1) != 0) return failed(Step::hostname);
+  return {};
+}
+
+// A new network namespace has only `lo`, and it is down: bring it up so that local servers in
+// the jail work. There is no other interface, so nothing routes out of the jail.
+StepResult bring_up_loopback() {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return failed(Step::loopback);
+  ifreq req{};
+  memcpy(req.ifr_name, "lo", 3);
+  int rc = ioctl(fd, SIOCGIFFLAGS, &req);
+  if (rc == 0) {
+    req.ifr_flags = static_cast<short>(req.ifr_flags | IFF_UP);
+    rc = ioctl(fd, SIOCSIFFLAGS, &req);
+  }
+  StepResult r = rc == 0 ? StepResult{} : failed(Step::loopback);
+  close(fd);
+  return r;
+}
+
+}  // namespace clawjail::sandbox::detail

@@ -1,0 +1,425 @@
+#include "sandbox/runner.h"
+
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace clawjail::sandbox::detail {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kExitGrace = std::chrono::seconds(2);
+
+// glibc 2.36's <sys/pidfd.h> lacks C linkage for C++; the syscall is one line anyway.
+void send_sigkill(int pidfd) { syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0); }
+
+Error setup_error(const char* what) {
+  return fail(Reason::JAIL_SETUP_FAILED, std::string(what) + ": " + strerror(errno));
+}
+
+Status make_pipe(UniqueFd& r, UniqueFd& w) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return setup_error("pipe2");
+  r.reset(p[0]);
+  w.reset(p[1]);
+  return ok_status();
+}
+
+UniqueFd dup_or_null(int fd, int null_flags) {
+  if (fd >= 0) return UniqueFd(fcntl(fd, F_DUPFD_CLOEXEC, 3));
+  return UniqueFd(open("/dev/null", null_flags | O_CLOEXEC));
+}
+
+std::string b64u(const unsigned char* bytes, size_t n) {
+  std::string out(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(out.data(), out.size(), bytes, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(strlen(out.c_str()));
+  return out;
+}
+
+// stdout or stderr of the jail: hashed and counted as relayed, cut at the shared output cap.
+struct Stream {
+  int in = -1;
+  int out = -1;
+  crypto_hash_sha256_state hash;
+  int64_t bytes = 0;
+  bool out_failed = false;
+  Stream() { crypto_hash_sha256_init(&hash); }
+  std::string digest() {
+    unsigned char d[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&hash, d);
+    return b64u(d, sizeof d);
+  }
+};
+
+bool write_all(int fd, const char* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+std::vector<std::string> path_candidates(const Command& c) {
+  const std::string& argv0 = c.argv.front();
+  if (argv0.find('/') != std::string::npos) return {argv0};
+  auto it = c.env.find("PATH");
+  std::string path = it != c.env.end() ? it->second : "/usr/local/bin:/usr/bin:/bin";
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    if (!dir.empty() && dir[0] == '/') out.push_back(dir + "/" + argv0);
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Status fill_command(WorkerPlan& w, const JailSpec& spec, const Command& c) {
+  if (c.argv.empty() || c.argv.front().empty()) return fail(Reason::BAD_FIELD, "empty command");
+  for (const auto& a : c.argv)
+    if (a.find('\0') != std::string::npos) return fail(Reason::BAD_FIELD, "NUL in an argument");
+  w.candidates = path_candidates(c);
+  w.argv_storage = c.argv;
+  std::map<std::string, std::string> env = c.env;
+  const bool ws = spec.workspace_access != policy::WorkspaceAccess::none;
+  env.emplace("PATH", "/usr/local/bin:/usr/bin:/bin");
+  env.emplace("HOME", ws ? "/workspace" : "/tmp");
+  env.emplace("USER", "clawjail");
+  env.emplace("LOGNAME", "clawjail");
+  for (const auto& [k, v] : env) {
+    if (k.empty() || k.find('=') != std::string::npos || (k + v).find('\0') != std::string::npos)
+      return fail(Reason::BAD_FIELD, "bad environment variable name: " + k);
+    w.env_storage.push_back(k + "=" + v);
+  }
+  w.workdir = c.workdir.empty() ? "/workspace" : c.workdir;
+  if (!ws && w.workdir == "/workspace") w.workdir = "/tmp";
+  return ok_status();
+}
+
+// ---- launch ----
+
+Result<std::unique_ptr<Runner>> Runner::launch(const JailSpec& spec, const FillWorker& fill, const Io& io) {
+  const HostSupport& host = host_support();
+  if (host.problem) return fail(Reason::JAIL_UNAVAILABLE, *host.problem);
+  if (io.pty) return fail(Reason::JAIL_SETUP_FAILED, "a pty is not supported by this jail yet");
+  std::unique_ptr<Runner> r(new Runner());
+  if (auto s = r->prepare(spec, fill, io); !s) return s.error();
+  std::future<Status> ready = r->ready_.get_future();
+  r->thread_ = std::thread([raw = r.get()] { raw->monitor(); });
+  Status s = ready.get();
+  if (!s) {
+    r->wait();
+    return s.error();
+  }
+  return r;
+}
+
+Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& io) {
+  spec_ = spec;
+  if (auto s = check_binds(spec_); !s) return s.error();
+  if (auto s = fill(worker_); !s) return s;
+  for (auto& a : worker_.argv_storage) worker_.argv.push_back(a.data());
+  worker_.argv.push_back(nullptr);
+  for (auto& e : worker_.env_storage) worker_.envp.push_back(e.data());
+  worker_.envp.push_back(nullptr);
+
+  root_mode_ = host_support().running_as_root;
+  int idmap_fd = -1;
+  UniqueFd idmap;
+  if (root_mode_) {
+    auto lease = UidLease::acquire(spec_.uid_range);
+    if (!lease) return lease.error();
+    lease_ = std::move(lease.value());
+    host_uid_ = lease_->uid();
+    host_gid_ = lease_->uid();
+    auto cg = JailCgroup::create(spec_.limits);
+    if (!cg) return cg.error();
+    cgroup_ = std::move(cg.value());
+    struct stat st;
+    if (spec_.workspace_access != policy::WorkspaceAccess::none && stat(spec_.workspace.c_str(), &st) == 0) {
+      auto ns = make_idmap_userns(st.st_uid, st.st_gid, host_uid_, host_gid_);
+      if (ns) {
+        idmap = std::move(ns.value());
+        idmap_fd = idmap.get();
+      }
+    }
+  } else {
+    host_uid_ = geteuid();
+    host_gid_ = getegid();
+  }
+  auto mounts = plan_mounts(spec_, keep_alive_, idmap_fd);
+  if (!mounts) return mounts.error();
+  mounts_ = std::move(mounts.value());
+  rlimits_ = plan_rlimits(spec_.limits, cgroup_.memory(), cgroup_.pids());
+  auto filter = build_seccomp(spec_);
+  if (!filter) return filter.error();
+  seccomp_ = std::move(filter.value());
+
+  for (auto [r, w] : {std::pair{&sync_r_, &sync_w_}, {&report_r_, &report_w_}, {&out_r_, &out_w_}, {&err_r_, &err_w_}})
+    if (auto s = make_pipe(*r, *w); !s) return s;
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return setup_error("socketpair");
+  sock_r_.reset(sv[0]);
+  sock_w_.reset(sv[1]);
+  stdin_ = dup_or_null(io.stdin_fd, O_RDONLY);
+  if (!stdin_) return setup_error("stdin");
+  if (io.stdout_fd >= 0) io_out_.reset(fcntl(io.stdout_fd, F_DUPFD_CLOEXEC, 3));
+  if (io.stderr_fd >= 0) io_err_.reset(fcntl(io.stderr_fd, F_DUPFD_CLOEXEC, 3));
+
+  child_.fds = ChildFds{sync_r_.get(), report_w_.get(), sock_w_.get(), stdin_.get(), out_w_.get(), err_w_.get()};
+  child_.root_mode = root_mode_;
+  child_.mounts = &mounts_;
+  child_.rlimits = &rlimits_;
+  child_.caps = &caps_;
+  child_.seccomp = seccomp_.fprog();
+  child_.worker = &worker_;
+  return ok_status();
+}
+
+// ---- the monitor thread ----
+
+void Runner::monitor() {
+  // A client that went away must not kill the supervisor: writes fail with EPIPE instead.
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
+  started_ = Clock::now();
+  int pidfd = -1;
+  pid_t pid = clone_into_namespaces(jail_namespace_flags(), &pidfd);
+  if (pid == 0) jail_init(child_);
+  if (pid < 0) {
+    ready_.set_value(setup_error("clone3"));
+    return;
+  }
+  pid_ = pid;
+  pidfd_.store(pidfd);
+  for (UniqueFd* fd : {&sync_r_, &report_w_, &out_w_, &err_w_, &sock_w_, &stdin_}) fd->reset();
+  keep_alive_.clear();  // the idmapped tree now lives in the child's copy of the table
+  if (Status s = release_child(); !s) {
+    setup_error_ = s.error();
+    send_sigkill(pidfd);
+  }
+  loop();
+  finish();
+}
+
+Status Runner::release_child() {
+  if (auto s = write_id_maps(pid_, root_mode_, host_uid_, host_gid_); !s) return s;
+  if (auto s = cgroup_.add(pid_); !s) return s;
+  if (write(sync_w_.get(), "G", 1) != 1) return setup_error("releasing the jail");
+  sync_w_.reset();
+  return ok_status();
+}
+
+void Runner::kill() {
+  killed_.store(true);
+  int fd = pidfd_.load();
+  if (fd >= 0) send_sigkill(fd);
+}
+
+namespace {
+
+struct Loop {
+  Stream out, err;
+  int64_t cap_left = 0;
+  bool truncated = false;
+  UniqueFd notif;
+};
+
+void relay(Stream& s, Loop& l, const std::function<void()>& on_client_gone) {
+  char buf[65536];
+  ssize_t n = read(s.in, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n <= 0) {
+    s.in = -1;
+    return;
+  }
+  auto keep = static_cast<size_t>(std::min<int64_t>(n, l.cap_left));
+  if (keep < static_cast<size_t>(n)) l.truncated = true;
+  if (keep == 0) return;
+  crypto_hash_sha256_update(&s.hash, reinterpret_cast<unsigned char*>(buf), keep);
+  s.bytes += static_cast<int64_t>(keep);
+  l.cap_left -= static_cast<int64_t>(keep);
+  if (s.out >= 0 && !s.out_failed && !write_all(s.out, buf, keep)) {
+    s.out_failed = true;
+    on_client_gone();
+  }
+}
+
+Msg read_msg(int fd, bool& eof) {
+  Msg m;
+  ssize_t n = read(fd, &m, sizeof m);
+  if (n < 0 && errno == EINTR) return Msg{MsgKind{0}};
+  eof = n != static_cast<ssize_t>(sizeof m);
+  return m;
+}
+
+UniqueFd receive_listener(int sock) {
+  char byte;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1) return {};
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_type != SCM_RIGHTS) return {};
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return UniqueFd(fd);
+}
+
+}  // namespace
+
+void Runner::loop() {
+  Loop l;
+  l.cap_left = spec_.limits.output_bytes;
+  l.out.in = out_r_.get();
+  l.out.out = io_out_.get();
+  l.err.in = err_r_.get();
+  l.err.out = io_err_.get();
+  const auto deadline = started_ + std::chrono::milliseconds(spec_.limits.timeout_ms);
+  int report = report_r_.get();
+  int sock = sock_r_.get();
+  bool exited = false;
+  Clock::time_point grace_end{};
+  auto client_gone = [this] { kill(); };
+  while (!(exited && l.out.in < 0 && l.err.in < 0 && report < 0)) {
+    auto now = Clock::now();
+    if (!exited && now >= deadline && !timed_out_) {
+      timed_out_ = true;
+      send_sigkill(pidfd_.load());
+    }
+    if (exited && now >= grace_end) break;
+    auto until = exited ? grace_end : (timed_out_ ? now + kExitGrace : deadline);
+    int timeout = static_cast<int>(std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1));
+    pollfd fds[6] = {{report, POLLIN, 0}, {l.out.in, POLLIN, 0}, {l.err.in, POLLIN, 0},
+                     {sock, POLLIN, 0},   {l.notif.get(), POLLIN, 0}, {exited ? -1 : pidfd_.load(), POLLIN, 0}};
+    if (poll(fds, 6, timeout) < 0 && errno != EINTR) break;
+    if (fds[0].revents) {
+      bool eof = false;
+      Msg m = read_msg(report, eof);
+      if (eof) report = -1;
+      else if (m.kind == MsgKind::ready && !ready_sent_) {
+        ready_sent_ = true;
+        ready_.set_value(ok_status());
+      } else if (m.kind == MsgKind::failed) {
+        Error e = fail(Reason::JAIL_SETUP_FAILED, std::string(step_name(m.step)) + ": " + strerror(m.err));
+        (ready_sent_ ? late_error_ : setup_error_) = e;
+      } else if (m.kind == MsgKind::worker_status) {
+        worker_status_ = m.value;
+      } else if (m.kind == MsgKind::fs_entry || m.kind == MsgKind::fs_done) {
+        fs_msgs_.push_back(m);
+      }
+    }
+    if (fds[1].revents) relay(l.out, l, client_gone);
+    if (fds[2].revents) relay(l.err, l, client_gone);
+    if (fds[3].revents) {
+      l.notif = receive_listener(sock);
+      sock = -1;
+    }
+    if (fds[4].revents & (POLLHUP | POLLERR)) {
+      l.notif.reset();
+    } else if (fds[4].revents & POLLIN) {
+      seccomp_notif req;
+      memset(&req, 0, sizeof req);
+      if (ioctl(l.notif.get(), SECCOMP_IOCTL_NOTIF_RECV, &req) == 0) {
+        seccomp_notif_resp resp;
+        memset(&resp, 0, sizeof resp);
+        resp.id = req.id;
+        resp.error = -EPERM;
+        ioctl(l.notif.get(), SECCOMP_IOCTL_NOTIF_SEND, &resp);  // ENOENT: the caller died meanwhile
+        ++violations_[req.data.nr];
+      }
+    }
+    if (fds[5].revents) {
+      siginfo_t info{};
+      if (waitid(P_PIDFD, static_cast<id_t>(pidfd_.load()), &info, WEXITED | __WALL) == 0 || errno == ECHILD) {
+        exited = true;
+        ended_ = Clock::now();
+        grace_end = ended_ + kExitGrace;
+      }
+    }
+  }
+  outcome_.stdout_bytes = l.out.bytes;
+  outcome_.stderr_bytes = l.err.bytes;
+  outcome_.stdout_hash_b64u = l.out.digest();
+  outcome_.stderr_hash_b64u = l.err.digest();
+  outcome_.output_truncated = l.truncated;
+}
+
+void Runner::finish() {
+  if (ended_ == Clock::time_point{}) ended_ = Clock::now();
+  Outcome& o = outcome_;
+  o.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(ended_ - started_).count();
+  for (const auto& [nr, count] : violations_) o.violations.push_back({syscall_name(nr), count});
+  std::sort(o.violations.begin(), o.violations.end(),
+            [](const Violation& a, const Violation& b) { return a.syscall < b.syscall; });
+  const bool signaled = worker_status_ && WIFSIGNALED(*worker_status_);
+  const int sig = signaled ? WTERMSIG(*worker_status_) : 0;
+  if (worker_status_ && WIFEXITED(*worker_status_)) o.exit_code = WEXITSTATUS(*worker_status_);
+  o.signal = sig;
+  if (!ready_sent_) {
+    o.status = "error";
+    o.error = setup_error_.value_or(fail(Reason::JAIL_SETUP_FAILED, "the jail's init ended before it was ready"));
+    ready_.set_value(*o.error);
+  } else if (killed_.load()) {
+    o.status = "killed";
+    o.signal = SIGKILL;
+  } else if (cgroup_.limit_hit() || sig == SIGXCPU || sig == SIGXFSZ) {
+    o.status = "limit";
+  } else if (timed_out_) {
+    o.status = "timeout";
+    o.signal = SIGKILL;
+  } else if (late_error_) {
+    o.status = "error";
+    o.error = late_error_;
+  } else if (worker_status_ && WIFEXITED(*worker_status_)) {
+    o.status = o.exit_code == 0 ? "success" : "error";
+  } else if (signaled) {
+    o.status = "error";
+  } else {
+    o.status = "killed";  // init died without reporting: killed from outside (e.g. OOM of init)
+  }
+  cgroup_ = JailCgroup();
+}
+
+const Outcome& Runner::wait() {
+  if (!joined_ && thread_.joinable()) thread_.join();
+  joined_ = true;
+  return outcome_;
+}
+
+Runner::~Runner() {
+  if (thread_.joinable()) {
+    kill();
+    thread_.join();
+  }
+  if (int fd = pidfd_.exchange(-1); fd >= 0) close(fd);
+}
+
+}  // namespace clawjail::sandbox::detail

@@ -1,0 +1,71 @@
+// Private: one jail from launch to the end of its tree. The monitor thread owns the clone3 (so
+// PR_SET_PDEATHSIG follows the thread that lives exactly as long as the jail), answers seccomp
+// notifications, relays output and enforces the wall-clock timeout.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "sandbox/init.h"
+#include "sandbox/internal.h"
+
+namespace clawjail::sandbox::detail {
+
+Status fill_command(WorkerPlan& w, const JailSpec& spec, const Command& command);
+
+class Runner {
+ public:
+  using FillWorker = std::function<Status(WorkerPlan&)>;
+  static Result<std::unique_ptr<Runner>> launch(const JailSpec& spec, const FillWorker& fill, const Io& io);
+  ~Runner();
+  pid_t pid() const { return pid_; }
+  void kill();
+  const Outcome& wait();                       // joins the monitor
+  const std::vector<Msg>& fs_messages() const { return fs_msgs_; }
+
+ private:
+  Runner() = default;
+  Status prepare(const JailSpec& spec, const FillWorker& fill, const Io& io);
+  void monitor();
+  Status release_child();
+  void loop();
+  void finish();
+
+  JailSpec spec_;
+  bool root_mode_ = false;
+  uid_t host_uid_ = 0;
+  gid_t host_gid_ = 0;
+  std::optional<UidLease> lease_;
+  JailCgroup cgroup_;
+  std::vector<UniqueFd> keep_alive_;
+  MountPlan mounts_;
+  std::vector<RlimitPlan> rlimits_;
+  EmptyCaps caps_;
+  SeccompProgram seccomp_;
+  WorkerPlan worker_;
+  ChildPlan child_;
+  UniqueFd sync_r_, sync_w_, report_r_, report_w_, out_r_, out_w_, err_r_, err_w_, sock_r_, sock_w_, stdin_;
+  UniqueFd io_out_, io_err_;
+
+  std::thread thread_;
+  std::promise<Status> ready_;
+  bool ready_sent_ = false;
+  std::atomic<int> pidfd_{-1};
+  pid_t pid_ = -1;
+  std::atomic<bool> killed_{false};
+  bool timed_out_ = false;
+  bool joined_ = false;
+  std::chrono::steady_clock::time_point started_, ended_;
+  std::optional<int> worker_status_;
+  std::optional<Error> late_error_;  // exec or fs op failure after the jail was ready
+  std::optional<Error> setup_error_;
+  std::map<int, int64_t> violations_;
+  std::vector<Msg> fs_msgs_;
+  Outcome outcome_;
+};
+
+}  // namespace clawjail::sandbox::detail

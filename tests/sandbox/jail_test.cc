@@ -1,0 +1,33 @@
+// The jail's ordinary behaviour: a command runs, its output and status come back as produced.
+#include "tests/sandbox/jail_fixture.h"
+
+namespace clawjail::sandbox::testing {
+namespace {
+
+TEST(Jail, RunsACommandAndRelaysItsOutput) {
+  Ran r = sh(base_spec(), "echo hello; echo oops >&2; exit 3");
+  ASSERT_FALSE(r.outcome.error) << r.outcome.error->detail;
+  EXPECT_EQ(r.out, "hello\n");
+  EXPECT_EQ(r.err, "oops\n");
+  EXPECT_EQ(r.outcome.status, "error");
+  EXPECT_EQ(r.outcome.exit_code, 3);
+  EXPECT_EQ(r.outcome.stdout_bytes, 6);
+  EXPECT_EQ(r.outcome.stdout_hash_b64u, "WJG1tSLV3whtD_CxEPvZ0hu0_HFjrzTQgoai6Eb2vgM");  // sha256("hello\n")
+  EXPECT_TRUE(r.outcome.violations.empty());
+}
+
+TEST(Jail, SuccessIsExitZero) {
+  Ran r = sh(base_spec(), "true");
+  EXPECT_EQ(r.outcome.status, "success") << r.err;
+  EXPECT_EQ(r.outcome.exit_code, 0);
+}
+
+TEST(Jail, MissingCommandIsAnError) {
+  Ran r = run_in_jail(base_spec(), {"no-such-command-here"});
+  EXPECT_EQ(r.outcome.status, "error");
+  ASSERT_TRUE(r.outcome.error);
+  EXPECT_NE(r.outcome.error->detail.find("exec_not_found"), std::string::npos) << r.outcome.error->detail;
+}
+
+}  // namespace
+}  // namespace clawjail::sandbox::testing
