@@ -209,7 +209,6 @@ void stop_supervisor(Demo& d) {
 }
 
 void demo_main(const DemoFlags& flags) {
-  ::signal(SIGPIPE, SIG_IGN);
   std::cout << "clawjail demo: a supervisor, two signed policies, job tokens and real tool calls.\n\n";
   Demo d;
   setup(d);

@@ -2,7 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/signalfd.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
@@ -65,14 +65,29 @@ Result<std::unique_ptr<DaemonContext>> make_context(const std::filesystem::path&
   return std::make_unique<DaemonContext>(std::move(config.value()), std::move(store.value()));
 }
 
-// SIGTERM, SIGINT and SIGHUP arrive on a descriptor; every thread has them blocked.
-UniqueFd block_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, s);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
-  return UniqueFd(::signalfd(-1, &set, SFD_CLOEXEC));
+// SIGTERM, SIGINT and SIGHUP arrive on a self-pipe. Neither a blocked mask (signalfd) nor
+// SIG_IGN is used: both survive fork and execve into every jail, and a jailed command must start
+// with default signal handling. Handlers, unlike those, are reset by execve.
+int g_signal_pipe = -1;
+
+void on_signal_handler(int sig) {
+  if (sig == SIGPIPE) return;  // a vanished log reader must not kill the supervisor
+  int saved = errno;
+  unsigned char byte = static_cast<unsigned char>(sig);
+  (void)!::write(g_signal_pipe, &byte, 1);
+  errno = saved;
+}
+
+UniqueFd install_signal_handlers() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return UniqueFd();
+  g_signal_pipe = fds[1];  // lives as long as the process
+  struct sigaction sa{};
+  sa.sa_handler = on_signal_handler;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) ::sigaction(sig, &sa, nullptr);
+  return UniqueFd(fds[0]);
 }
 
 struct Connection {
@@ -102,10 +117,10 @@ class Server {
 
  private:
   void on_signal() {
-    signalfd_siginfo info{};
-    if (::read(signals_.get(), &info, sizeof(info)) != sizeof(info)) return;
-    if (info.ssi_signo == SIGHUP) return reload();
-    spdlog::info("signal {}: draining", info.ssi_signo);
+    unsigned char sig = 0;
+    if (::read(signals_.get(), &sig, 1) != 1) return;
+    if (sig == SIGHUP) return reload();
+    spdlog::info("signal {}: draining", static_cast<int>(sig));
     sd_notify(0, "STOPPING=1");
     stopping_ = true;
   }
@@ -172,7 +187,7 @@ class Server {
 }  // namespace
 
 int serve(const std::filesystem::path& config_path, const ServeOptions& options) {
-  auto signals = block_signals();
+  auto signals = install_signal_handlers();
   auto ctx = make_context(config_path);
   if (!ctx) {
     spdlog::critical("cannot start: {}: {}", reason_name(ctx.reason()), ctx.error().detail);
