@@ -75,6 +75,11 @@ std::string sensitive_reason(const std::string& path, int fd, bool directory, co
 
 Result<ResolvedBind> resolve_bind_source(const std::string& src, const JailSpec& spec) {
   if (src.empty() || src[0] != '/') return fail(Reason::BIND_INVALID, "bind source must be absolute: " + src);
+  // Kernel filesystems are refused before they are even opened: their magic links
+  // (/proc/<pid>/root, /proc/self/fd/N) lead anywhere, including into other mount namespaces.
+  const std::string lexical = std::filesystem::path(src).lexically_normal().string();
+  for (const char* tree : {"/proc", "/sys", "/dev"})
+    if (within(lexical, tree)) return fail(Reason::BIND_REFUSED_SENSITIVE, src + ": inside " + tree);
   UniqueFd fd(open(src.c_str(), O_PATH | O_CLOEXEC));
   if (!fd) {
     if (errno == ENOENT || errno == ENOTDIR) return fail(Reason::BIND_SOURCE_MISSING, src + ": " + strerror(errno));

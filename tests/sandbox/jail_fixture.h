@@ -74,5 +74,40 @@ inline Ran run_in_jail(const JailSpec& spec, std::vector<std::string> argv, int 
 }
 
 inline Ran sh(const JailSpec& spec, const std::string& script) { return run_in_jail(spec, {"/bin/sh", "-c", script}); }
+inline Ran bash(const JailSpec& spec, const std::string& script) { return run_in_jail(spec, {"/bin/bash", "-c", script}); }
+
+}  // namespace clawjail::sandbox::testing
+
+namespace clawjail::sandbox::testing {
+
+// The static hostile helper, bound read-only into the jail at /opt/clawjail-test.
+inline std::filesystem::path helper_host_path() { return CLAWJAIL_HOSTILE_HELPER; }
+inline std::string helper() { return "/opt/clawjail-test/" + helper_host_path().filename().string(); }
+inline JailSpec helper_spec() {
+  JailSpec spec = base_spec();
+  spec.binds.push_back({helper_host_path().parent_path().string(), "/opt/clawjail-test", false});
+  return spec;
+}
+inline Ran hostile(const JailSpec& spec, std::vector<std::string> args) {
+  args.insert(args.begin(), helper());
+  return run_in_jail(spec, std::move(args));
+}
+inline bool has_line(const std::string& text, const std::string& line) {
+  return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+}
+// Host processes whose command line carries `marker` (a process left behind by a jail).
+inline int count_host_processes_with(const std::string& marker) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    int fd = open((e.path() / "cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    std::string cmd = slurp(fd);
+    close(fd);
+    if (cmd.find(marker) != std::string::npos) ++n;
+  }
+  return n;
+}
 
 }  // namespace clawjail::sandbox::testing

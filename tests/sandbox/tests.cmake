@@ -1,0 +1,11 @@
+# The sandbox suite's hostile helper: a static C program run inside real jails. Built without
+# sanitizers (ASan reserves terabytes of address space, which the jail's rlimits refuse) and
+# static (the jail's root has only what the jail needs).
+add_executable(sandbox_hostile_helper ${CMAKE_CURRENT_SOURCE_DIR}/tests/sandbox/helper/hostile_helper.c)
+target_compile_options(sandbox_hostile_helper PRIVATE -fno-sanitize=all -O1)
+target_link_options(sandbox_hostile_helper PRIVATE -static -fno-sanitize=all)
+if(TARGET sandbox_tests)
+  add_dependencies(sandbox_tests sandbox_hostile_helper)
+  target_compile_definitions(sandbox_tests PRIVATE
+      CLAWJAIL_HOSTILE_HELPER="$<TARGET_FILE:sandbox_hostile_helper>")
+endif()
