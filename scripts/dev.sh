@@ -23,8 +23,12 @@ fi
 
 build build
 build build-asan -DCLAWJAIL_SANITIZE=ON
+# libFuzzer needs clang; only the fuzz targets (and the libraries they parse with) are built there.
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLAWJAIL_FUZZ=ON >/dev/null
+cmake --build build-fuzz --target fuzzers -j"$jobs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 status=0
 ( cd build && ctest --output-on-failure -j"$jobs" --timeout 900 ) || status=1
 ( cd build-asan && ctest --output-on-failure -j"$jobs" --timeout 900 -LE 'e2e|bench|fuzz' ) || status=1
+( cd build-fuzz && ctest --output-on-failure -j"$jobs" -L fuzz ) || status=1
 exit $status
