@@ -1,0 +1,159 @@
+// File tools run inside a jail by clawjail's own code: they work inside the workspace and
+// cannot be steered out of it by `..`, absolute paths or symlinks.
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "tests/sandbox/jail_fixture.h"
+
+namespace clawjail::sandbox::testing {
+namespace {
+
+class FsOps : public ::testing::Test {
+ protected:
+  FsOps() {
+    spec_ = base_spec();
+    spec_.workspace = ws_.path();
+    spec_.workspace_access = policy::WorkspaceAccess::rw;
+    std::ofstream(ws_.path() / "hello.txt") << "hello";
+    std::ofstream(outside_.path() / "secret") << "HOSTSECRET";
+  }
+  Result<FsResult> op(FsOp o, int in = -1, std::string* out = nullptr) {
+    int fd = memfd_create("out", MFD_CLOEXEC);
+    auto r = run_fs_op(spec_, o, Io{in, fd, -1, false});
+    if (out) *out = slurp(fd);
+    close(fd);
+    return r;
+  }
+  static FsOp make(std::string name, std::vector<std::string> paths) {
+    FsOp o;
+    o.op = std::move(name);
+    o.paths = std::move(paths);
+    return o;
+  }
+  TempDir ws_, outside_;
+  JailSpec spec_;
+};
+
+TEST_F(FsOps, ReadStreamsTheFile) {
+  std::string out;
+  auto r = op(make("read", {"hello.txt"}), -1, &out);
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  EXPECT_EQ(out, "hello");
+  EXPECT_EQ(r->outcome.stdout_bytes, 5);
+  EXPECT_EQ(r->outcome.status, "success");
+}
+
+TEST_F(FsOps, WriteCreatesTruncatesAndHonoursExclusive) {
+  int in = memfd_create("in", MFD_CLOEXEC);
+  ASSERT_EQ(write(in, "new data", 8), 8);
+  lseek(in, 0, SEEK_SET);
+  auto w = op(make("write", {"dir-less.txt"}), in);
+  ASSERT_TRUE(w.ok()) << w.error().detail;
+  std::ifstream f(ws_.path() / "dir-less.txt");
+  std::string content((std::istreambuf_iterator<char>(f)), {});
+  EXPECT_EQ(content, "new data");
+  FsOp excl = make("write", {"hello.txt"});
+  excl.exclusive = true;
+  lseek(in, 0, SEEK_SET);
+  auto e = op(excl, in);
+  EXPECT_EQ(e.reason(), Reason::FS_OP_FAILED);
+  close(in);
+}
+
+TEST_F(FsOps, LsAndStatDescribeWithoutFollowingSymlinks) {
+  std::filesystem::create_symlink(outside_.path() / "secret", ws_.path() / "link");
+  auto ls = op(make("ls", {"."}));
+  ASSERT_TRUE(ls.ok()) << ls.error().detail;
+  ASSERT_EQ(ls->value.size(), 2u) << ls->value.dump();
+  for (const auto& e : ls->value) {
+    if (e["name"] == "hello.txt") EXPECT_EQ(e["size"], 5);
+    else EXPECT_EQ(e["type"], "symlink");
+  }
+  auto st = op(make("stat", {"link"}));
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->value["type"], "symlink");
+  auto missing = op(make("stat", {"nope"}));
+  ASSERT_TRUE(missing.ok());
+  EXPECT_TRUE(missing->value.is_null());
+}
+
+TEST_F(FsOps, MkdirPRemoveRecursiveAndRename) {
+  FsOp mk = make("mkdir", {"a/b/c"});
+  mk.recursive = true;
+  ASSERT_TRUE(op(mk).ok());
+  EXPECT_TRUE(std::filesystem::is_directory(ws_.path() / "a/b/c"));
+  std::ofstream(ws_.path() / "a/b/c/f") << "x";
+  ASSERT_TRUE(op(make("rename", {"a", "z"})).ok());
+  EXPECT_TRUE(std::filesystem::exists(ws_.path() / "z/b/c/f"));
+  EXPECT_EQ(op(make("remove", {"z"})).reason(), Reason::FS_OP_FAILED);  // not empty, not recursive
+  FsOp rm = make("remove", {"z"});
+  rm.recursive = true;
+  auto r = op(rm);
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  EXPECT_FALSE(std::filesystem::exists(ws_.path() / "z"));
+}
+
+TEST_F(FsOps, DotDotCannotEscape) {
+  std::filesystem::create_directory(ws_.path() / "a");
+  for (const char* path : {"../secret", "a/../../x", "./../../etc/passwd"}) {
+    std::string out;
+    auto r = op(make("read", {path}), -1, &out);
+    EXPECT_EQ(r.reason(), Reason::PATH_OUTSIDE_WORKSPACE) << path;
+    EXPECT_EQ(out, "");
+  }
+  FsOp mk = make("mkdir", {"../escape"});
+  mk.recursive = true;
+  EXPECT_FALSE(op(mk).ok());
+  EXPECT_FALSE(std::filesystem::exists(ws_.path().parent_path() / "escape"));
+  EXPECT_EQ(op(make("read", {"/etc/passwd"})).reason(), Reason::PATH_OUTSIDE_WORKSPACE);
+}
+
+TEST_F(FsOps, SymlinkInWorkspaceCannotReachHostFile) {
+  std::filesystem::create_symlink(outside_.path() / "secret", ws_.path() / "link");
+  std::filesystem::create_symlink(outside_.path(), ws_.path() / "dirlink");
+  std::filesystem::create_symlink("/proc/self/root/etc/passwd", ws_.path() / "magic");
+  for (const char* path : {"link", "dirlink/secret", "magic"}) {
+    std::string out;
+    auto r = op(make("read", {path}), -1, &out);
+    EXPECT_EQ(r.reason(), Reason::PATH_OUTSIDE_WORKSPACE) << path;
+    EXPECT_EQ(out.find("HOSTSECRET"), std::string::npos);
+  }
+  int in = memfd_create("in", MFD_CLOEXEC);
+  ASSERT_EQ(write(in, "pwn", 3), 3);
+  lseek(in, 0, SEEK_SET);
+  EXPECT_FALSE(op(make("write", {"link"}), in).ok());
+  close(in);
+  std::ifstream f(outside_.path() / "secret");
+  std::string content((std::istreambuf_iterator<char>(f)), {});
+  EXPECT_EQ(content, "HOSTSECRET");
+  EXPECT_FALSE(op(make("remove", {"dirlink/secret"})).ok());
+  EXPECT_TRUE(std::filesystem::exists(outside_.path() / "secret"));
+}
+
+TEST_F(FsOps, ReadOnlyWorkspaceRefusesWrites) {
+  spec_.workspace_access = policy::WorkspaceAccess::ro;
+  int in = memfd_create("in", MFD_CLOEXEC);
+  EXPECT_EQ(op(make("write", {"x"}), in).reason(), Reason::FS_OP_FAILED);
+  EXPECT_EQ(op(make("remove", {"hello.txt"})).reason(), Reason::FS_OP_FAILED);
+  EXPECT_TRUE(std::filesystem::exists(ws_.path() / "hello.txt"));
+  close(in);
+}
+
+TEST_F(FsOps, NoWorkspaceMeansNoFileTools) {
+  spec_.workspace_access = policy::WorkspaceAccess::none;
+  EXPECT_EQ(op(make("read", {"hello.txt"})).reason(), Reason::WORKSPACE_INVALID);
+}
+
+TEST_F(FsOps, FileToolsRunWithExecRefused) {
+  // run_fs_op forces allow_exec off: its jail's filter refuses execve, so a command jail built
+  // from the same spec with exec denied cannot start anything either.
+  JailSpec spec = spec_;
+  spec.allow_exec = false;
+  Ran r = sh(spec, "true");
+  EXPECT_TRUE(r.violated("execve"));
+  EXPECT_EQ(r.outcome.status, "error");
+}
+
+}  // namespace
+}  // namespace clawjail::sandbox::testing
