@@ -1,0 +1,9 @@
+# Packaging tests: the systemd units as systemd sees them, and the .deb built by CPack, installed
+# into a scratch root. Both run the real tools (systemd-analyze, cpack, dpkg).
+add_test(NAME packaging.units
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/packaging/units_test.sh
+                 ${CMAKE_CURRENT_SOURCE_DIR} $<TARGET_FILE:clawjail>)
+add_test(NAME packaging.deb
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/packaging/deb_test.sh
+                 ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(packaging.units packaging.deb PROPERTIES LABELS packaging TIMEOUT 600)
