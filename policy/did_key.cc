@@ -50,8 +50,10 @@ std::optional<Bytes> base58_decode(std::string_view in) {
 }  // namespace
 
 std::string did_from_public_key(const std::array<uint8_t, 32>& pk) {
-  Bytes raw(std::begin(kEd25519Multicodec), std::end(kEd25519Multicodec));
-  raw.insert(raw.end(), pk.begin(), pk.end());
+  // Sized up front: GCC 12's -Warray-bounds misfires on insert() after a 2-byte range ctor at -O2.
+  Bytes raw(sizeof(kEd25519Multicodec) + pk.size());
+  std::copy(std::begin(kEd25519Multicodec), std::end(kEd25519Multicodec), raw.begin());
+  std::copy(pk.begin(), pk.end(), raw.begin() + sizeof(kEd25519Multicodec));
   return std::string(kDidPrefix) + base58_encode(raw);
 }
 

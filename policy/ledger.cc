@@ -75,21 +75,36 @@ std::filesystem::path TokenLedger::file() const { return dir_ / "ledger.json"; }
 // want to say when they expect outside changes.
 void TokenLedger::reload() {}
 
+namespace {
+// Whether jti may be used under job_id: false if it is new, true if already bound to it.
+Result<bool> jti_bound_to(const Json& ledger, std::string_view jti, std::string_view job_id) {
+  if (ledger["stopped_jobs"].contains(job_id))
+    return fail(Reason::JOB_STOPPED, "job " + std::string(job_id) + " was stopped");
+  auto it = ledger["jtis"].find(jti);
+  if (it == ledger["jtis"].end()) return false;
+  if (*it != job_id)
+    return fail(Reason::CST_JTI_REPLAYED, "jti " + std::string(jti) + " was first used under job " +
+                                              it->dump() + ", not " + std::string(job_id));
+  return true;
+}
+}  // namespace
+
 Status TokenLedger::bind_jti(std::string_view jti, std::string_view job_id) {
   return update(dir_, [&](Json& l) -> Result<bool> {
-    if (l["stopped_jobs"].contains(job_id))
-      return fail(Reason::JOB_STOPPED, "job " + std::string(job_id) + " was stopped");
-    auto& jtis = l["jtis"];
-    auto it = jtis.find(jti);
-    if (it == jtis.end()) {
-      jtis[std::string(jti)] = job_id;
-      return true;
-    }
-    if (*it != job_id)
-      return fail(Reason::CST_JTI_REPLAYED, "jti " + std::string(jti) + " was first used under job " +
-                                                it->get<std::string>() + ", not " + std::string(job_id));
-    return false;
+    auto bound = jti_bound_to(l, jti, job_id);
+    if (!bound) return bound.error();
+    if (*bound) return false;
+    l["jtis"][std::string(jti)] = job_id;
+    return true;
   });
+}
+
+Status TokenLedger::check_jti(std::string_view jti, std::string_view job_id) const {
+  auto ledger = read_ledger(file());
+  if (!ledger) return ledger.error();
+  auto bound = jti_bound_to(*ledger, jti, job_id);
+  if (!bound) return bound.error();
+  return ok_status();
 }
 
 Status TokenLedger::check_not_revoked(const Cst& cst) const {

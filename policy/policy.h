@@ -190,6 +190,9 @@ class TokenLedger {
   Status revoke_job(std::string_view job_id);  // every jti bound to the job, and the job itself
   bool job_stopped(std::string_view job_id) const;
   std::vector<std::string> jtis_of_job(std::string_view job_id) const;
+  // Read-only form of check 9's second half: CST_JTI_REPLAYED if the jti is bound to another job,
+  // JOB_STOPPED if the job was stopped; records nothing.
+  Status check_jti(std::string_view jti, std::string_view job_id) const;
   void reload();
   // The durable file (<state_dir>/tokens/ledger.json): watch it to learn of revocations.
   std::filesystem::path file() const;
