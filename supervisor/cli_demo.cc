@@ -134,7 +134,7 @@ std::vector<Step> steps(const Demo& d) {
       {"a command that tries to read the host's /etc/shadow", run("demo-job", d.main_cst, {"--", "/bin/cat", "/etc/shadow"}),
        "fails inside the jail: the host's /etc is not there",
        [](const Captured& c) { return c.exit_code != 0 && c.exit_code < 124; }},
-      {"the same job token with a policy that denies exec", run("demo-locked-job", d.locked_cst, {"--", "/bin/true"}),
+      {"a second job, whose policy denies exec", run("demo-locked-job", d.locked_cst, {"--", "/bin/true"}),
        "blocked before anything starts (exit 126)",
        [](const Captured& c) { return c.exit_code == 126 && c.err.find("clawjail: blocked: ") != std::string::npos; }},
       {"a request for elevated (host) execution", run("demo-job", d.main_cst, {"--elevated", "--", "/bin/true"}),
@@ -181,7 +181,7 @@ void show_receipts(Demo& d, const std::string& job, size_t expected) {
   if (!log) return check(d, false, "receipts of " + job + ": " + log.error().detail);
   std::cout << "   job " << job << " (" << (d.world.state_dir / "receipts" / (job + ".log")).string() << ")\n";
   for (const auto& e : log->envelopes) std::cout << "     " << receipt_line(e) << "\n";
-  check(d, log->envelopes.size() == expected, std::to_string(expected) + " signed receipts, one per decision");
+  check(d, log->envelopes.size() == expected, std::to_string(expected) + (expected == 1 ? " signed receipt" : " signed receipts") + ", one per decision");
 }
 
 void verify_bundle(Demo& d) {
