@@ -9,3 +9,6 @@ if(TARGET sandbox_tests)
   target_compile_definitions(sandbox_tests PRIVATE
       CLAWJAIL_HOSTILE_HELPER="$<TARGET_FILE:sandbox_hostile_helper>")
 endif()
+if(TARGET sandbox_tests)
+  add_dependencies(sandbox_tests clawjail)  # Modes.ExplainPrintsTheJailWhoseHashIsTheJailHash runs it
+endif()
