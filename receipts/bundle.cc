@@ -34,7 +34,7 @@ Result<Json> load_wpc(const std::filesystem::path& state_dir, const std::vector<
   if (!policy::normalize_hash_b64u(hash).ok())
     return fail(Reason::RECEIPT_PAYLOAD_INVALID, "policy hash " + hash + " is malformed");
   auto path = state_dir / "policies" / (hash + ".json");
-  auto bytes = detail::read_file(path, 1 << 20);
+  auto bytes = policy::read_file_limited(path, 1 << 20);
   if (!bytes.ok()) return fail(Reason::WPC_NOT_FOUND, bytes.error().detail);
   auto envelope = policy::parse_strict_json(*bytes);
   if (!envelope.ok()) return fail(Reason::WPC_STORE_CORRUPT, path.string() + ": " + envelope.error().detail);

@@ -1,4 +1,4 @@
-// Small durable-file helpers for the state directory (job CST records, set-aside torn lines).
+// Small file helpers for the state directory: reading a held log, durable atomic writes.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,22 +28,19 @@ Status write_all(int fd, std::string_view bytes, const std::filesystem::path& pa
 
 }  // namespace
 
-Result<std::string> read_file(const std::filesystem::path& path, size_t max_bytes) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return io_error(path, "open");
+Result<std::string> read_fd(int fd, size_t max_bytes) {
   std::string out;
   char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+  for (off_t at = 0;;) {
+    ssize_t n = ::pread(fd, buf, sizeof buf, at);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return io_error(path, "read");
-    if (n == 0) break;
+    if (n < 0) return fail(Reason::RECEIPT_STORE_FAILED, std::string("read: ") + std::strerror(errno));
+    if (n == 0) return out;
     out.append(buf, static_cast<size_t>(n));
+    at += n;
     if (out.size() > max_bytes)
-      return fail(Reason::DOCUMENT_TOO_LARGE, path.string() + " is larger than " +
-                                                  std::to_string(max_bytes) + " bytes");
+      return fail(Reason::DOCUMENT_TOO_LARGE, "larger than " + std::to_string(max_bytes) + " bytes");
   }
-  return out;
 }
 
 Status fsync_dir(const std::filesystem::path& dir) {

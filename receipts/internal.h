@@ -96,7 +96,8 @@ class Journal {
 };
 
 // ---- small file helpers (files.cc) ----
-Result<std::string> read_file(const std::filesystem::path& path, size_t max_bytes);
+// The whole file behind `fd` from offset 0 (the log as its lock holder sees it).
+Result<std::string> read_fd(int fd, size_t max_bytes);
 // Writes via a temporary file, fsync, rename and directory fsync.
 Status write_file_atomic(const std::filesystem::path& path, std::string_view bytes, mode_t mode);
 Status fsync_dir(const std::filesystem::path& dir);

@@ -42,7 +42,7 @@ Result<std::optional<JobCst>> read_job_cst(const std::filesystem::path& state_di
   auto path = cst_path(state_dir, job_id);
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return std::optional<JobCst>();
-  auto bytes = detail::read_file(path, 1 << 20);
+  auto bytes = policy::read_file_limited(path, 1 << 20);
   if (!bytes.ok()) return bytes.error();
   auto j = policy::parse_strict_json(*bytes);
   if (!j.ok()) return corrupt(path, j.error().detail);

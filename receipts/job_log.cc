@@ -171,7 +171,7 @@ Result<std::unique_ptr<JobLogWriter>> JobLogWriter::open(const std::filesystem::
   auto fd = open_log_fd(s.path, job_id);
   if (!fd.ok()) return fd.error();
   s.fd = std::move(*fd);
-  auto bytes = read_file(s.path, kMaxLogBytes);
+  auto bytes = read_fd(s.fd.get(), kMaxLogBytes);
   if (!bytes.ok()) return store_failed(job_id, bytes.error().detail);
   auto scan = scan_log(*bytes);
   auto next = recover_chain(job_id, scan.lines);

@@ -21,7 +21,6 @@ std::string message_for(const Draft& d, const Written& w) {
   return text;
 }
 
-
 // sd_journal_send() reports success when journald's socket does not exist at all ("fail
 // silently if the journal is not available"), so absence is checked here to be told once.
 int journal_socket_missing() {

@@ -107,7 +107,7 @@ Result<JobLog> read_job_log(const std::filesystem::path& state_dir, std::string_
   if (!std::filesystem::exists(path, ec))
     return fail(Reason::BAD_FIELD, "no receipt log for job " + std::string(job_id) + " in " +
                                        detail::receipts_dir(state_dir).string());
-  auto bytes = detail::read_file(path, kMaxLogBytes);
+  auto bytes = policy::read_file_limited(path, kMaxLogBytes);
   if (!bytes.ok()) return bytes.error();
   auto scan = detail::scan_log(*bytes);
   JobLog log;
