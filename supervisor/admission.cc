@@ -64,12 +64,10 @@ Status build_spec(const proto::Request& r, const AdmissionInputs& in, Admission&
   const auto& policy = a.wpc->policy;
   std::filesystem::path ws;
   if (policy.sandbox.workspace_access != policy::WorkspaceAccess::none) {
-    if (!r.workspace) {
-      if (r.fs) return fail(Reason::WORKSPACE_INVALID, "a file tool needs a workspace (--workspace)");
-    } else {
-      if (auto s = check_workspace_owner(*r.workspace, in.peer); !s) return s;
-      ws = *r.workspace;
-    }
+    if (!r.workspace)
+      return fail(Reason::WORKSPACE_INVALID, "the WPC mounts a workspace and the request names no host directory for it (--workspace)");
+    if (auto s = check_workspace_owner(*r.workspace, in.peer); !s) return s;
+    ws = *r.workspace;
   }
   auto spec = sandbox::spec_from_policy(policy, ws, in.config.rootfs_binds);
   spec.uid_range = in.config.uid_range;
@@ -85,28 +83,31 @@ Status build_spec(const proto::Request& r, const AdmissionInputs& in, Admission&
   return ok_status();
 }
 
-Status check_token(const proto::Request& r, const AdmissionInputs& in, Admission& a) {
-  if (!r.cst) {
-    if (a.wpc->policy.require_cst) return fail(Reason::CST_MISSING, "the WPC requires a CST and the request has none");
-    return ok_status();
+// Who is calling: the token alone, then the durable ledger (revocations, stopped jobs).
+Status authenticate(const proto::Request& r, const AdmissionInputs& in, Admission& a) {
+  if (r.cst) {
+    policy::CstVerifyOptions options{in.config.cst_issuers, in.config.audience, in.config.cst_max_lifetime_s, in.now};
+    auto cst = policy::verify_cst(*r.cst, options);
+    if (!cst) return cst.error();
+    a.cst = std::move(cst.value());
+    if (auto s = in.ledger.check_not_revoked(*a.cst); !s) return s;
+  } else if (a.wpc->policy.require_cst) {
+    return fail(Reason::CST_MISSING, "the WPC requires a CST and the request has none");
   }
-  policy::CstVerifyOptions options{in.config.cst_issuers, in.config.audience, in.config.cst_max_lifetime_s, in.now};
-  auto cst = policy::verify_cst(*r.cst, options);
-  if (!cst) return cst.error();
-  a.cst = std::move(cst.value());
-  if (auto s = in.ledger.check_not_revoked(*a.cst); !s) return s;
-  return policy::check_cst_for_call(*a.cst, a.wpc->policy, r.job_id, a.scopes);
+  if (in.ledger.job_stopped(r.job_id)) return fail(Reason::JOB_STOPPED, "job " + r.job_id + " was stopped");
+  return ok_status();
 }
 
 }  // namespace
 
 Status admit(const proto::Request& r, const AdmissionInputs& in, Admission& a) {
   if (auto s = find_wpc(r, in, a); !s) return s;
+  if (auto s = authenticate(r, in, a); !s) return s;
   a.call = call_of(r);
   if (auto s = build_spec(r, in, a); !s) return s;
   a.scopes = policy::needed_scopes(a.call);
-  if (auto s = check_token(r, in, a); !s) return s;
-  if (in.ledger.job_stopped(r.job_id)) return fail(Reason::JOB_STOPPED, "job " + r.job_id + " was stopped");
+  if (a.cst)
+    if (auto s = policy::check_cst_for_call(*a.cst, a.wpc->policy, r.job_id, a.scopes); !s) return s;
   auto decision = policy::decide(a.wpc->policy, a.cst ? &*a.cst : nullptr, a.call);
   if (!decision.scopes.empty()) a.scopes = decision.scopes;
   if (!decision.allowed) return fail(decision.reason, decision.detail);

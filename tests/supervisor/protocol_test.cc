@@ -167,9 +167,10 @@ TEST_F(Protocol, UnlistedUidIsRefusedAndListedUidIsServed) {
   make_world(options);
   start_supervisor();
   Reason reason = Reason::INTERNAL_ERROR;
-  ASSERT_EQ(ask_as_uid(world.socket, 5151, reason), 0) << "the child could not ask";
+  // A negative result is -(child exit code)-1: 3 = connect, 4 = write, 5 = no answer.
+  ASSERT_EQ(ask_as_uid(world.socket, 5151, reason), 0) << supervisor_log();
   EXPECT_EQ(reason, Reason::PEER_NOT_ALLOWED);
-  ASSERT_EQ(ask_as_uid(world.socket, 4242, reason), 0);
+  ASSERT_EQ(ask_as_uid(world.socket, 4242, reason), 0) << supervisor_log();
   EXPECT_EQ(reason, Reason::OK);
 }
 
