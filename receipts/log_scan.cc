@@ -24,7 +24,7 @@ bool parses_as_object(std::string_view line) {
 
 std::string describe_tail(const detail::LogScan& scan) {
   return "torn final line (" + std::to_string(scan.tail->size()) + " bytes at offset " +
-         std::to_string(scan.good_end) + "), left by an interrupted write";
+         std::to_string(scan.good_end) + "), left by an interrupted write (or one still in progress)";
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // Produces bundles for the independent JavaScript verifier with the real C++ library:
-//   make_bundles OUTDIR  ->  OUTDIR/good.json, OUTDIR/bad-<REASON_CODE>.json, OUTDIR/trust.txt
+//   make_bundles OUTDIR  ->  OUTDIR/good.json, OUTDIR/bad-<REASON_CODE>.json, OUTDIR/trust.txt,
+//                            and for the CLI test OUTDIR/state (job js-job, an unfinished job
+//                            js-open), OUTDIR/supervisor.key and OUTDIR/config.json
 // Each bad bundle is first checked by the C++ verifier to fail with the code in its name, so the
 // JavaScript verifier is compared against known answers.
 #include <filesystem>
@@ -77,6 +79,15 @@ int main(int argc, char** argv) {
   for (const auto& [phase, call] : std::vector<std::pair<std::string, std::string>>{
            {"started", "c1"}, {"finished", "c1"}, {"blocked", "c2"}, {"started", "c3"}, {"finished", "c3"}})
     if (!(*store)->record(draft(phase, call, hash))) return 1;
+  Draft hung = draft("started", "c-hung", hash);
+  hung.job_id = "js-open";
+  if (!(*store)->record(hung)) return 1;
+  if (!supervisor.save(out / "supervisor.key")) return 1;
+  std::ofstream(out / "config.json") << Json{{"state_dir", state.string()},
+                                             {"signing_key", (out / "supervisor.key").string()},
+                                             {"socket", (out / "unused.sock").string()},
+                                             {"wpc_signers", {wpc_signer.did()}}}
+                                            .dump(2);
   ExportOptions eo;
   eo.job_id = "js-job";
   Json good = export_bundle(state, supervisor, eo).value();
