@@ -86,7 +86,7 @@ function issueCst(policyHash) {
 function receipts() {
   const r = clawjail(["receipts", "show", "--job", JOB, "--json", "--config", configFile], { allowFailure: true });
   if (r.status !== 0) {
-    if (/not found|no such file|ENOENT|no receipts/i.test(r.stderr)) return [];  // no call yet
+    if (/no receipt log for job/.test(r.stderr)) return [];  // no call yet
     throw new Error(`clawjail receipts show failed: ${r.stderr}`);
   }
   const out = JSON.parse(r.stdout);
@@ -232,10 +232,14 @@ describe("clawjail as OpenClaw's sandbox backend", { concurrency: false }, () =>
 
   test("an OpenClaw timeout kills everything in the jail and the finished receipt says so", async () => {
     const before = receipts().length;
+    // yieldMs keeps OpenClaw waiting in the foreground until its own 2 s timeout fires.
     const out = gateway.scriptJob(scriptOf([["exec",
-      `exec({ command: "sleep 417 & sleep 418 & sleep 419; echo not-killed", timeoutSeconds: 2 })`]]));
-    const text = out.exec.ok ? textOf(out.exec) : out.exec.error;
-    log(`timed-out exec: ${text.split("\n").slice(-3).join(" | ")}`);
+      `exec({ command: "sleep 417 & sleep 418 & sleep 419; echo not-killed", timeoutSeconds: 2, yieldMs: 60000 })`]]));
+    assert.ok(out.exec.ok, `exec threw: ${out.exec.error}`);
+    const text = textOf(out.exec);
+    log(`timed-out exec: ${JSON.stringify({ ...out.exec.value, aggregated: undefined })}`);
+    assert.equal(out.exec.value.status, "failed", text);
+    assert.equal(out.exec.value.timedOut, true, text);
     assert.doesNotMatch(text, /not-killed/);
     await waitFor("the jail's processes to be gone", () => hostProcesses("sleep 41[789]").length === 0,
                   { timeoutMs: 10_000 });
@@ -244,6 +248,7 @@ describe("clawjail as OpenClaw's sandbox backend", { concurrency: false }, () =>
       finished = receipts().slice(before).find((r) => r.tool === "exec" && r.phase === "finished");
       return finished !== undefined;
     }, { timeoutMs: 10_000 });
+    log(`its finished receipt: ${finished.reason_code} ${JSON.stringify(finished.result)}`);
     assert.match(finished.result?.status ?? "", /^(killed|timeout)$/, JSON.stringify(finished));
   });
 
@@ -257,10 +262,13 @@ describe("clawjail as OpenClaw's sandbox backend", { concurrency: false }, () =>
     } finally {
       issueCst(policies.allow);
     }
-    const text = out.exec.ok ? textOf(out.exec) : out.exec.error;
-    log(`denied exec: ${text}`);
-    assert.equal(out.exec.ok, false, `exec was not a tool error: ${text}`);
-    const code = text.match(/clawjail: blocked: ([A-Z_]+)/)?.[1];
+    assert.ok(out.exec.ok, `exec threw: ${out.exec.error}`);
+    const text = textOf(out.exec);
+    log(`denied exec: ${JSON.stringify(out.exec.value)}`);
+    // OpenClaw's exec reports a failed call as a result with status "failed", never by throwing.
+    assert.equal(out.exec.value.status, "failed", text);
+    assert.equal(out.exec.value.exitCode, 126, text);
+    const code = text.match(/clawjail: blocked: ([A-Z_]+): /)?.[1];
     assert.ok(code, `no reason code in: ${text}`);
     assert.equal(fs.existsSync(marker), false, "the denied command ran");
     const blocked = receipts().slice(before).filter((r) => r.phase === "blocked");

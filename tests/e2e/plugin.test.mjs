@@ -100,9 +100,9 @@ describe("exec", () => {
   test("the argv is one clawjail run, and the client gets a fixed environment", () => {
     const config = resolveConfig({ ...good, wpc: "A".repeat(43), socket: "/run/cj.sock", execTimeoutMs: 5000 });
     const spec = buildExecSpec(config, "/srv/ws", { command: "echo hi", workdir: "/workspace/sub", env: { LANG: "C" } });
-    assert.deepEqual(spec.argv, ["/usr/bin/clawjail", "run", "--job", "job-1", "--cst-file", "/etc/clawjail/job.cst",
-      "--wpc", "A".repeat(43), "--workspace", "/srv/ws", "--socket", "/run/cj.sock", "--workdir", "/workspace/sub",
-      "--timeout-ms", "5000", "--env", "LANG=C", "--", "sh", "-c", "echo hi"]);
+    assert.deepEqual(spec.argv, ["/usr/bin/clawjail", "run", "--env", "LANG=C", "--job", "job-1", "--cst-file",
+      "/etc/clawjail/job.cst", "--wpc", "A".repeat(43), "--workspace", "/srv/ws", "--socket", "/run/cj.sock",
+      "--workdir", "/workspace/sub", "--timeout-ms", "5000", "--", "sh", "-c", "echo hi"]);
     assert.deepEqual(Object.keys(spec.env).sort(), ["LANG", "PATH"]);
     assert.equal(spec.stdinMode, "pipe-closed");
   });

@@ -33,10 +33,13 @@ function envFlags(env) {
     .flatMap(([k, v]) => ["--env", `${k}=${v}`]);
 }
 
+// The repeatable --env comes first: clawjail's parser lets a repeatable option right before `--`
+// swallow the separator, and the command's own flags (`sh -c`) would then be taken for clawjail's.
 export function runArgv(config, workspaceDir, { workdir, env, timeoutMs, argv }) {
-  const args = [config.binary, "run", ...callFlags(config, workspaceDir), "--workdir", jailWorkdir(workdir)];
+  const args = [config.binary, "run", ...envFlags(env ?? {}), ...callFlags(config, workspaceDir),
+                "--workdir", jailWorkdir(workdir)];
   if (timeoutMs) args.push("--timeout-ms", String(timeoutMs));
-  args.push(...envFlags(env ?? {}), "--", ...argv);
+  args.push("--", ...argv);
   return args;
 }
 
