@@ -53,10 +53,10 @@ set(CPACK_PACKAGE_VENDOR clawjail)
 set(CPACK_PACKAGE_CONTACT "clawjail maintainers <clawjail@localhost>")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "runs agent tool calls in jails built from signed policies")
-set(CPACK_PACKAGE_DESCRIPTION
-    "clawjail is a supervisor that runs every tool call of an OpenClaw agent inside a jail built\n"
-    "from a signed Work Policy Contract, admits calls with scoped tokens, and signs a receipt for\n"
-    "every permitted or blocked call. Includes the systemd units and the OpenClaw plugin.")
+string(CONCAT CPACK_PACKAGE_DESCRIPTION
+       "clawjail is a supervisor that runs every tool call of an OpenClaw agent inside a jail built\n"
+       "from a signed Work Policy Contract, admits calls with scoped tokens, and signs a receipt for\n"
+       "every permitted or blocked call. Includes the systemd units and the OpenClaw plugin.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # clawjail_<version>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
