@@ -44,7 +44,7 @@ const CommandRegistrar kAudit("audit", [](CLI::App& app) {
   auto args = std::make_shared<AuditArgs>();
   auto* cmd = app.add_subcommand(
       "audit",
-      "security audit of this installation: key, config, state and socket ownership and modes; trusted signers "
+      "Security audit of this installation: key, config, state and socket ownership and modes; trusted signers "
       "and issuers; risky grants of every stored WPC; host support for jails; journald. Each finding has a "
       "severity (critical, warn, info), a check id and the fix. Exit 1 when any finding is critical");
   cmd->add_option("--config", args->config, "configuration file (default: $CLAWJAIL_CONFIG, else /etc/clawjail/config.json)");
