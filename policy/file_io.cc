@@ -15,6 +15,14 @@ Error io_error(Reason reason, const std::filesystem::path& path, std::string_vie
   return fail(reason, path.string() + ": " + std::string(op) + ": " + std::strerror(errno));
 }
 
+Status fsync_dir(const std::filesystem::path& dir, Reason reason) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd || ::fsync(fd.get()) != 0) return io_error(reason, dir, "fsync");
+  return ok_status();
+}
+
+}  // namespace
+
 Status write_all(int fd, std::string_view data, const std::filesystem::path& path, Reason reason) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
@@ -24,14 +32,6 @@ Status write_all(int fd, std::string_view data, const std::filesystem::path& pat
   }
   return ok_status();
 }
-
-Status fsync_dir(const std::filesystem::path& dir, Reason reason) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd || ::fsync(fd.get()) != 0) return io_error(reason, dir, "fsync");
-  return ok_status();
-}
-
-}  // namespace
 
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data, int mode, Reason reason) {
   std::string tmpl = (path.parent_path() / ("." + path.filename().string() + ".XXXXXX")).string();

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "policy/file_io.h"
 #include "policy/policy.h"
 #include "policy/sodium.h"
 
@@ -30,16 +31,6 @@ struct WipedBuffer {
   char bytes[kMaxKeyFile + 1] = {};
   ~WipedBuffer() { sodium_memzero(bytes, sizeof bytes); }
 };
-
-Status write_all(int fd, std::string_view data, const std::filesystem::path& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail(Reason::INTERNAL_ERROR, errno_text(path));
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return ok_status();
-}
 
 Result<UniqueFd> open_key_file(const std::filesystem::path& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
@@ -121,7 +112,7 @@ Status SecretKey::save(const std::filesystem::path& path) const {
                     sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   used = std::strlen(buf.bytes);
   buf.bytes[used++] = '\n';
-  if (auto s = write_all(fd.get(), std::string_view(buf.bytes, used), path); !s) return s;
+  if (auto s = write_all(fd.get(), std::string_view(buf.bytes, used), path, Reason::INTERNAL_ERROR); !s) return s;
   if (::fchmod(fd.get(), 0600) != 0 || ::fsync(fd.get()) != 0)
     return fail(Reason::INTERNAL_ERROR, errno_text(path));
   return ok_status();
@@ -154,7 +145,7 @@ bool ed25519_verify(const std::array<uint8_t, 32>& pk, std::string_view message,
 Status save_public_key(const std::filesystem::path& path, const std::array<uint8_t, 32>& pk) {
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
   if (!fd) return fail(Reason::INTERNAL_ERROR, errno_text(path));
-  if (auto s = write_all(fd.get(), did_from_public_key(pk) + "\n", path); !s) return s;
+  if (auto s = write_all(fd.get(), did_from_public_key(pk) + "\n", path, Reason::INTERNAL_ERROR); !s) return s;
   if (::fsync(fd.get()) != 0) return fail(Reason::INTERNAL_ERROR, errno_text(path));
   return ok_status();
 }
