@@ -233,15 +233,19 @@ describe("clawjail as OpenClaw's sandbox backend", { concurrency: false }, () =>
   test("an OpenClaw timeout kills everything in the jail and the finished receipt says so", async () => {
     const before = receipts().length;
     // yieldMs keeps OpenClaw waiting in the foreground until its own 2 s timeout fires.
-    const out = gateway.scriptJob(scriptOf([["exec",
-      `exec({ command: "sleep 417 & sleep 418 & sleep 419; echo not-killed", timeoutSeconds: 2, yieldMs: 60000 })`]]));
+    const job = gateway.scriptJobAsync(scriptOf([["exec",
+      `exec({ command: "sleep 417 & sleep 418 & sleep 419; echo not-killed", timeoutSeconds: 4, yieldMs: 60000 })`]]));
+    // The check below can fail: the jail's processes are visible from the host while they run.
+    await waitFor("the jail's processes to start", () => hostProcesses("^sleep 41[789]$").length === 3,
+                  { timeoutMs: 60_000, intervalMs: 100 });
+    const out = await job;
     assert.ok(out.exec.ok, `exec threw: ${out.exec.error}`);
     const text = textOf(out.exec);
     log(`timed-out exec: ${JSON.stringify({ ...out.exec.value, aggregated: undefined })}`);
     assert.equal(out.exec.value.status, "failed", text);
     assert.equal(out.exec.value.timedOut, true, text);
     assert.doesNotMatch(text, /not-killed/);
-    await waitFor("the jail's processes to be gone", () => hostProcesses("sleep 41[789]").length === 0,
+    await waitFor("the jail's processes to be gone", () => hostProcesses("^sleep 41[789]$").length === 0,
                   { timeoutMs: 10_000 });
     let finished;
     await waitFor("the finished receipt", () => {

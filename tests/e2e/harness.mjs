@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 export const env = {
   work: required("CLAWJAIL_E2E_WORK"),
@@ -120,7 +121,7 @@ export class Gateway {
   // sandbox (the clawjail backend) and the script calls them as exec(), read(), write()… .
   // The script returns a JSON string through `notify`; this returns it parsed.
   scriptJob(source, { timeoutSeconds = 120 } = {}) {
-    const name = `e2e-${++this.jobCount}`;
+    const name = `e2e-${process.pid}-${++this.jobCount}`;
     const file = path.join(env.work, `${name}.js`);
     fs.writeFileSync(file, source);
     const created = JSON.parse(this.cli(["automations", "create", "--name", name, "--at", "1h", "--script", file,
@@ -130,6 +131,22 @@ export class Gateway {
                                     { timeoutMs: (timeoutSeconds + 60) * 1000 }).stdout);
     if (ran.run?.status !== "ok") throw new Error(`script job ${name} did not finish ok: ${JSON.stringify(ran.run ?? ran)}`);
     return JSON.parse(ran.run.summary);
+  }
+
+  // The same, without blocking this process: the caller can watch the host while the job runs.
+  scriptJobAsync(source, options) {
+    const worker = new URL("./script-job.mjs", import.meta.url);
+    return new Promise((resolve, reject) => {
+      const child = spawn(env.node, [fileURLToPath(worker)], {
+        stdio: ["pipe", "pipe", "inherit"],
+        env: { ...process.env, CLAWJAIL_E2E_GATEWAY: JSON.stringify({ port: this.port, token: this.token, home: this.home }) },
+      });
+      let out = "";
+      child.stdout.on("data", (d) => { out += d; });
+      child.on("error", reject);
+      child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`script job runner exited ${code}`))));
+      child.stdin.end(JSON.stringify({ source, options }));
+    });
   }
 }
 
