@@ -9,35 +9,10 @@
 #include <stdexcept>
 
 #include "policy/policy.h"
+#include "policy/utf16.h"
 
 namespace clawjail::policy {
 namespace {
-
-// Decodes UTF-8 (already validated by the JSON parser, re-checked here) into UTF-16 code units.
-std::u16string to_utf16(std::string_view s) {
-  std::u16string out;
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    int extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : -1;
-    if (extra < 0 || s.size() - i <= static_cast<size_t>(extra))
-      throw std::invalid_argument("canonical_json: invalid UTF-8");
-    uint32_t cp = extra == 0 ? c : c & (0x3f >> extra);
-    for (int k = 1; k <= extra; ++k) {
-      auto next = static_cast<unsigned char>(s[i + k]);
-      if ((next & 0xc0) != 0x80) throw std::invalid_argument("canonical_json: invalid UTF-8");
-      cp = (cp << 6) | (next & 0x3f);
-    }
-    i += extra + 1;
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      out.push_back(static_cast<char16_t>(0xd800 + (cp >> 10)));
-      out.push_back(static_cast<char16_t>(0xdc00 + (cp & 0x3ff)));
-    } else {
-      out.push_back(static_cast<char16_t>(cp));
-    }
-  }
-  return out;
-}
 
 void append_string(std::string& out, std::string_view s) {
   out.push_back('"');
@@ -159,6 +134,34 @@ void append_value(std::string& out, const Json& v) {
 }
 
 }  // namespace
+
+// Decodes UTF-8 (already validated by the JSON parser, re-checked here) into UTF-16 code units.
+std::u16string to_utf16(std::string_view s) {
+  std::u16string out;
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    int extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xe ? 2 : (c >> 3) == 0x1e ? 3 : -1;
+    if (extra < 0 || s.size() - i <= static_cast<size_t>(extra))
+      throw std::invalid_argument("canonical_json: invalid UTF-8");
+    uint32_t cp = extra == 0 ? c : c & (0x3f >> extra);
+    for (int k = 1; k <= extra; ++k) {
+      auto next = static_cast<unsigned char>(s[i + k]);
+      if ((next & 0xc0) != 0x80) throw std::invalid_argument("canonical_json: invalid UTF-8");
+      cp = (cp << 6) | (next & 0x3f);
+    }
+    i += extra + 1;
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      out.push_back(static_cast<char16_t>(0xd800 + (cp >> 10)));
+      out.push_back(static_cast<char16_t>(0xdc00 + (cp & 0x3ff)));
+    } else {
+      out.push_back(static_cast<char16_t>(cp));
+    }
+  }
+  return out;
+}
+
+bool utf16_less(const std::string& a, const std::string& b) { return to_utf16(a) < to_utf16(b); }
 
 std::string canonical_json(const Json& value) {
   std::string out;

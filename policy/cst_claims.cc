@@ -5,6 +5,7 @@
 
 #include "policy/cst_claims.h"
 #include "policy/fields.h"
+#include "policy/utf16.h"
 
 namespace clawjail::policy {
 namespace {
@@ -85,7 +86,8 @@ std::string trim(std::string s) {
   return s;
 }
 
-// clawscope's normalisation of aud and scope: trimmed, non-empty, de-duplicated, sorted.
+// clawscope's normalisation of aud and scope: trimmed, non-empty, de-duplicated, sorted as
+// JavaScript sorts strings (UTF-16 code units).
 Json normalized_list(const Json& v) {
   std::vector<std::string> items;
   if (v.is_string()) items.push_back(trim(v.get<std::string>()));
@@ -93,7 +95,7 @@ Json normalized_list(const Json& v) {
     for (const auto& item : v)
       if (item.is_string()) items.push_back(trim(item.get<std::string>()));
   std::erase(items, std::string());
-  std::sort(items.begin(), items.end());
+  std::sort(items.begin(), items.end(), utf16_less);
   items.erase(std::unique(items.begin(), items.end()), items.end());
   return items;
 }

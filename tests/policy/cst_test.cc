@@ -161,6 +161,16 @@ TEST_F(CstTest, TokenScopeHashNormalisesAndIgnoresReissueClaims) {
   EXPECT_EQ(token_scope_hash_b64u(a), sha256_b64u(canonical_json(basis)));
 }
 
+TEST_F(CstTest, TokenScopeHashSortsLikeJavaScript) {
+  // U+1F600 is D83D DE00 in UTF-16 and sorts before U+FB33, unlike in UTF-8 byte order.
+  const std::string emoji = "\xf0\x9f\x98\x80", dalet = "\xef\xac\xb3";
+  Json c = claims;
+  c["scope"] = {dalet, emoji};
+  Json basis = {{"token_version", "1"}, {"sub", "did:key:zAgent"}, {"aud", {"clawjail"}},
+                {"scope", {emoji, dalet}}, {"mission_id", "job-1"}};
+  EXPECT_EQ(token_scope_hash_b64u(c), sha256_b64u(canonical_json(basis)));
+}
+
 TEST_F(CstTest, IssuedTokenVerifies) {
   CstIssueRequest req;
   req.kid = "scope-1";
