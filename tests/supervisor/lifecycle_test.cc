@@ -99,6 +99,40 @@ TEST_F(Lifecycle, SighupReloadsTheConfiguration) {
   EXPECT_NE(c.err.find("WPC_NOT_PINNED"), std::string::npos) << c.err;
 }
 
+TEST_F(Lifecycle, ReceiptThatCannotBeStoredMeansTheCommandNeverRuns) {
+  start_supervisor();
+  // The job's log path is taken by a directory: every durable append fails, as on a full disk.
+  fs::create_directories(world.state_dir / "receipts" / "job-nostore.log");
+  auto cst = job_token("job-nostore");
+  auto c = clawjail(run_args("job-nostore", cst, {"--", "/bin/touch", "/workspace/ran"}));
+  EXPECT_EQ(c.exit_code, 125) << c.err;
+  EXPECT_NE(c.err.find("RECEIPT_STORE_FAILED"), std::string::npos) << c.err;
+  EXPECT_FALSE(fs::exists(world.workspace / "ran")) << "the command ran without evidence";
+}
+
+TEST_F(Lifecycle, KilledSupervisorTakesItsJailsAlongAndRestarts) {
+  start_supervisor();
+  auto cst = job_token("job-sigkill");
+  auto c = start_client(run_args("job-sigkill", cst, {"--", "/bin/sh", "-c", "sleep 30; : marker-sigkill"}));
+  ASSERT_TRUE(wait_receipts("job-sigkill", 1));
+  for (int i = 0; i < 100 && !process_with_marker_exists("marker-sigkill"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  stop_supervisor(SIGKILL);
+  EXPECT_EQ(wait_exit_code(c.pid), 125);
+  for (int i = 0; i < 100 && process_with_marker_exists("marker-sigkill"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(process_with_marker_exists("marker-sigkill")) << "a jail outlived its supervisor";
+  start_supervisor();
+  auto after = clawjail(run_args("job-sigkill", cst, {"--", "/bin/true"}));
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  receipts::ExportOptions options;
+  options.job_id = "job-sigkill";
+  auto bundle = receipts::export_bundle(world.state_dir, *world.supervisor_key, options);
+  ASSERT_TRUE(bundle.ok()) << bundle.error().detail;
+  auto verdict = receipts::verify_bundle(*bundle, {world.supervisor_key->did()});
+  EXPECT_EQ(verdict.unfinished_calls.size(), 1u) << verdict.line();
+}
+
 TEST_F(Lifecycle, DemoRunsAndEverythingBehaves) {
   auto c = clawjail({"demo"});
   EXPECT_EQ(c.exit_code, 0) << c.out << c.err;
