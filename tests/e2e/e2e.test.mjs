@@ -198,18 +198,25 @@ describe("clawjail as OpenClaw's sandbox backend", { concurrency: false }, () =>
     assert.equal(added[1].policy_hash_b64u, policies.allow);
   });
 
-  test("write, read, edit and ls go through clawjail's file operations", () => {
+  test("write, read, edit, ls and apply_patch go through clawjail's file operations", () => {
+    const addPatch = "*** Begin Patch\n*** Add File: notes/patched.txt\n+from a patch\n*** End Patch";
     const before = receipts().length;
     const out = gateway.scriptJob(scriptOf([
       ["write", `write({ path: "notes/hello.txt", content: "hello from openclaw\\n" })`],
       ["read", `read({ path: "notes/hello.txt" })`],
       ["edit", `edit({ path: "notes/hello.txt", edits: [{ oldText: "hello", newText: "edited" }] })`],
       ["ls", `ls({ path: "notes" })`],
+      ["patch", `apply_patch({ input: ${JSON.stringify(addPatch)} })`],
+      ["patchAgain", `apply_patch({ input: ${JSON.stringify(addPatch)} })`],
     ]));
-    for (const step of ["write", "read", "edit", "ls"]) assert.ok(out[step].ok, `${step} failed: ${out[step].error}`);
+    for (const step of ["write", "read", "edit", "ls", "patch"]) assert.ok(out[step].ok, `${step} failed: ${out[step].error}`);
     assert.match(textOf(out.read), /hello from openclaw/);
     assert.match(textOf(out.ls), /hello\.txt/);
     assert.equal(fs.readFileSync(path.join(ws, "notes", "hello.txt"), "utf8"), "edited from openclaw\n");
+    assert.equal(fs.readFileSync(path.join(ws, "notes", "patched.txt"), "utf8"), "from a patch\n");
+    // Adding a file that exists is refused by the supervisor's exclusive create, not overwritten.
+    assert.equal(out.patchAgain.ok, false, JSON.stringify(out.patchAgain));
+    assert.match(out.patchAgain.error, /already exists/);
     const tools = new Set(receipts().slice(before).map((r) => r.tool));
     for (const op of ["write", "read", "ls"]) assert.ok(tools.has(op), `no receipt for ${op}: ${[...tools]}`);
   });
