@@ -33,8 +33,14 @@ stop_recorded() {
     kill -KILL -- "-$pid" 2>/dev/null || true
   done
 }
+runner=
 cleanup() {
   local status=$?
+  if [ -n "$runner" ] && kill -0 "$runner" 2>/dev/null; then
+    kill -TERM "$runner" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$runner" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$runner" 2>/dev/null || true
+  fi
   stop_recorded
   if [ $status -ne 0 ] || [ -n "${CLAWJAIL_E2E_KEEP:-}" ]; then
     for log in "$work"/supervisor.log "$work"/gateway.log; do
@@ -53,7 +59,11 @@ export CLAWJAIL_E2E_WORK=$work CLAWJAIL_BINARY=$binary CLAWJAIL_E2E_NODE=$node \
        CLAWJAIL_E2E_OPENCLAW=$openclaw CLAWJAIL_E2E_PLUGIN="$root/packaging/openclaw-plugin"
 t2=$(ms)
 status=0
-timeout --kill-after=10 480 "$node" --test --test-reporter=spec --test-concurrency=1 "$here/e2e.test.mjs" || status=$?
+# In the background so that a signal to this script runs the trap at once instead of after the suite.
+timeout --kill-after=10 480 "$node" --test --test-reporter=spec --test-concurrency=1 "$here/e2e.test.mjs" &
+runner=$!
+wait "$runner" || status=$?
+runner=
 t3=$(ms)
 echo "clawjail-e2e: install/cache check $(( (t1 - t0) / 1000 )) s, suite $(( (t3 - t2) / 1000 )) s"
 exit $status
