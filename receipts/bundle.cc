@@ -15,7 +15,7 @@ std::set<std::string> policy_hashes(const std::vector<Json>& envelopes) {
     auto bytes = detail::dsse_payload(env);
     if (!bytes.ok()) continue;
     auto p = Json::parse(*bytes, nullptr, false);
-    if (p.is_object() && p.contains("policy_hash_b64u") && p["policy_hash_b64u"].is_string())
+    if (detail::bound_to_job_wpc(p) && p.contains("policy_hash_b64u") && p["policy_hash_b64u"].is_string())
       hashes.insert(p["policy_hash_b64u"].get<std::string>());
   }
   return hashes;

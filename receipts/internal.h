@@ -23,6 +23,9 @@ struct ChainLink {
 // The payload bytes: compact JSON with sorted keys (JCS for this integers-only document).
 std::string receipt_payload(const Draft& draft, const ChainLink& link, const std::string& receipt_id,
                             const std::string& timestamp);
+// A blocked receipt whose WPC was never resolved (no hash, or a WPC_* refusal such as
+// WPC_NOT_FOUND for a hash the client named) is not bound to the job's WPC; every other receipt is.
+bool bound_to_job_wpc(const Json& payload);
 // Serialises anything outside bytes may have reached: invalid UTF-8 is replaced, never thrown.
 std::string compact_json(const Json& value);
 

@@ -102,6 +102,12 @@ Status check_draft(const Draft& d) {
   return check_hashes(d);
 }
 
+bool bound_to_job_wpc(const Json& p) {
+  if (!p.is_object() || p.value("phase", "") != "blocked") return true;
+  const auto& hash = p.contains("policy_hash_b64u") ? p["policy_hash_b64u"] : Json();
+  return !hash.is_null() && !p.value("reason_code", "").starts_with("WPC_");
+}
+
 std::string compact_json(const Json& value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }

@@ -140,8 +140,7 @@ Status check_receipt(const Json& envelope, size_t i, const std::vector<Json>& al
   if (r["prev_receipt_hash_b64u"] != expected_prev)
     return fail(Reason::RECEIPT_CHAIN_BROKEN, where + ": prev_receipt_hash_b64u does not hash receipt #" +
                                                   std::to_string(i == 0 ? 0 : i - 1));
-  bool no_policy_allowed = r["phase"] == "blocked" && r["policy_hash_b64u"].is_null();
-  if (!no_policy_allowed && r["policy_hash_b64u"] != chain.policy_hash)
+  if (detail::bound_to_job_wpc(r) && r["policy_hash_b64u"] != chain.policy_hash)
     return fail(Reason::RECEIPT_POLICY_MISMATCH, where + " names policy " + r["policy_hash_b64u"].dump() +
                                                      ", the bundled WPC is " + chain.policy_hash);
   chain.payloads.push_back(std::move(*p));

@@ -235,6 +235,30 @@ TEST_F(Bundle, ASwappedWpcNoLongerMatchesTheReceipts) {
   EXPECT_EQ(v.reason, Reason::RECEIPT_POLICY_MISMATCH) << v.line();
 }
 
+TEST_F(Bundle, ACallBlockedForAnUnknownWpcDoesNotBindTheJobToIt) {
+  record("started", "c1");
+  auto unknown = draft("blocked", "job-b", "c2", hash_of("a WPC nobody installed"));
+  unknown.reason = Reason::WPC_NOT_FOUND;
+  ASSERT_TRUE(store->record(unknown).ok());
+  auto no_policy = draft("blocked", "job-b", "c3", "");
+  no_policy.reason = Reason::REQUEST_MALFORMED;
+  ASSERT_TRUE(store->record(no_policy).ok());
+  record("finished", "c1");
+  Json bundle = exported();
+  EXPECT_EQ(*policy::wpc_hash(decode(bundle)["wpc"]), policy_hash);
+  auto v = verify(bundle);
+  EXPECT_TRUE(v.pass) << v.line();
+}
+
+TEST_F(Bundle, ReceiptsUnderTwoWpcsCannotBeBundledAsOne) {
+  record("blocked", "c1");
+  auto other = draft("blocked", "job-b", "c2", hash_of("another installed WPC"));
+  ASSERT_TRUE(store->record(other).ok());
+  ExportOptions o;
+  o.job_id = "job-b";
+  EXPECT_EQ(export_bundle(dir.path(), key_from(kSupervisor), o).reason(), Reason::RECEIPT_POLICY_MISMATCH);
+}
+
 TEST_F(Bundle, AnEditedWpcFailsItsOwnSignature) {
   normal_job();
   auto edited = edit_bundle(exported(), [](Json& b) { b["wpc"]["payload"]["tools"]["deny"] = Json::array(); });

@@ -116,8 +116,9 @@ function checkReceipts(bundle, trusted, policyHash) {
     }
     const expectedPrev = prevBytes === null ? null : sha256b64u(prevBytes);
     if (r.prev_receipt_hash_b64u !== expectedPrev) throw new Fail('RECEIPT_CHAIN_BROKEN', `receipt #${i}`);
-    const noPolicyAllowed = r.phase === 'blocked' && r.policy_hash_b64u === null;
-    if (!noPolicyAllowed && r.policy_hash_b64u !== policyHash)
+    // A blocked call whose WPC was never resolved (no hash, or a WPC_* refusal) names no job WPC.
+    const unresolved = r.phase === 'blocked' && (r.policy_hash_b64u === null || r.reason_code.startsWith('WPC_'));
+    if (!unresolved && r.policy_hash_b64u !== policyHash)
       throw new Fail('RECEIPT_POLICY_MISMATCH', `receipt #${i} names ${r.policy_hash_b64u}`);
     receipts.push(r);
     prevBytes = bytes;
