@@ -36,6 +36,8 @@ struct Report {
 struct HostPaths {
   std::filesystem::path journal_socket = "/run/systemd/journal/socket";
   uid_t expected_owner = 0;  // the uid the supervisor runs as (the auditor's euid by default)
+  std::filesystem::path passwd = "/etc/passwd";
+  std::filesystem::path subuid = "/etc/subuid";
 };
 
 // audit_files.cc: ownership and modes of the config, the key, the state directory, the socket.
@@ -44,10 +46,14 @@ void check_signing_key(const Config& config, const HostPaths& host, Report& repo
 void check_state_dir(const Config& config, const HostPaths& host, Report& report);
 void check_socket(const Config& config, const HostPaths& host, Report& report);
 
-// audit_trust.cc: who is trusted and what the configuration lets every jail see.
+// audit_trust.cc: who is trusted, and which paths no jail may see.
 void check_trust(const Config& config, Report& report);
+
+// audit_jail.cc: what every jail gets whatever its WPC says: the rootfs binds and the host uids.
 void check_rootfs_binds(const Config& config, Report& report);
-// True for paths no jail may see: /, /etc, /proc, /sys, /dev, /run, homes, .ssh/.aws/.gnupg, and
+void check_uid_range(const Config& config, const HostPaths& host, Report& report);
+
+// (audit_trust.cc) True for paths no jail may see: /, /etc, /proc, /sys, /dev, /run, homes, .ssh/.aws/.gnupg, and
 // the supervisor's own state and socket.
 bool is_sensitive_path(const std::filesystem::path& path, const Config& config);
 

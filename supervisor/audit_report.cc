@@ -51,6 +51,7 @@ Report audit_installation(const std::filesystem::path& config_path, const HostPa
   } else {
     check_trust(*config, report);
     check_rootfs_binds(*config, report);
+    check_uid_range(*config, host, report);
     check_signing_key(*config, host, report);
     check_state_dir(*config, host, report);
     check_socket(*config, host, report);

@@ -1,4 +1,4 @@
-// Whom the supervisor trusts, and what every jail sees whatever its WPC says.
+// Whom the supervisor trusts, and which paths no jail may see.
 #include <algorithm>
 
 #include "supervisor/audit_checks.h"
@@ -73,14 +73,6 @@ void check_trust(const Config& config, Report& report) {
     report.add("config.log_level_invalid", Severity::warn, "log_level is not a level; the supervisor logs at info",
                "log_level \"" + config.log_level + "\"",
                "use one of trace, debug, info, warn, error, critical, off");
-}
-
-void check_rootfs_binds(const Config& config, Report& report) {
-  for (const auto& bind : config.rootfs_binds)
-    if (is_sensitive_path(bind, config))
-      report.add("jail.rootfs_bind_sensitive", Severity::critical,
-                 "every jail sees a sensitive host path read-only", "jail.rootfs_binds contains " + bind,
-                 "remove " + bind + " from \"jail\": {\"rootfs_binds\"} in " + config.path.string());
 }
 
 }  // namespace clawjail::audit

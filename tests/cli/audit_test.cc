@@ -296,6 +296,24 @@ TEST_F(AuditTest, SensitiveRootfsBindIsCritical) {
   expect_finding("jail.rootfs_bind_sensitive", Severity::critical);
 }
 
+TEST_F(AuditTest, UidRangeContainingAnAccountIsCritical) {
+  write_text(root_ / "etc" / "passwd", "root:x:0:0::/root:/bin/sh\nagent:x:100500:100500::/home/agent:/bin/sh\n", 0644);
+  host_.passwd = root_ / "etc" / "passwd";
+  expect_finding("jail.uid_range_overlaps_user", Severity::critical);
+  config_["jail"] = {{"uid_range", "200000:65536"}};
+  write_config();
+  expect_no_finding("jail.uid_range_overlaps_user");
+}
+
+TEST_F(AuditTest, UidRangeOverlappingSubordinateUidsIsWarned) {
+  write_text(root_ / "etc" / "subuid", "root:100000:65536\nalice:165000:65536\n", 0644);
+  host_.subuid = root_ / "etc" / "subuid";
+  host_.passwd = root_ / "etc" / "no-passwd";
+  expect_finding("jail.uid_range_overlaps_subuid", Severity::warn);
+  auto report = audit();
+  EXPECT_NE(find(report, "jail.uid_range_overlaps_subuid")->detail.find("alice"), std::string::npos);
+}
+
 TEST_F(AuditTest, MissingSocketIsInfo) { expect_finding("socket.missing", Severity::info); }
 
 TEST_F(AuditTest, WorldWritableSocketIsWarned) {
