@@ -3,6 +3,7 @@
 // Everything here is raw system calls on memory prepared by the parent (see internal.h).
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -48,12 +49,15 @@ namespace {
 constexpr int kReportFd = 3;    // report pipe, inside the jail (close-on-exec)
 constexpr int kListenerFd = 4;  // socket to hand the seccomp listener to the supervisor
 
+// Raw system calls, not glibc's wrappers: this process was cloned from a multi-threaded
+// supervisor, and glibc's set*id broadcast to "all threads" waits for the parent's threads,
+// which do not exist here, for ever (a jail that hangs before it starts).
 StepResult set_ids(bool root_mode) {
-  if (setresgid(kJailGid, kJailGid, kJailGid) != 0) return failed(Step::set_ids);
+  if (syscall(SYS_setresgid, kJailGid, kJailGid, kJailGid) != 0) return failed(Step::set_ids);
   // As root the inherited supplementary groups are dropped; unprivileged user namespaces deny
   // setgroups (the groups stay, unmapped, as "nogroup").
-  if (root_mode && setgroups(0, nullptr) != 0) return failed(Step::set_ids);
-  if (setresuid(kJailUid, kJailUid, kJailUid) != 0) return failed(Step::set_ids);
+  if (root_mode && syscall(SYS_setgroups, 0, nullptr) != 0) return failed(Step::set_ids);
+  if (syscall(SYS_setresuid, kJailUid, kJailUid, kJailUid) != 0) return failed(Step::set_ids);
   return {};
 }
 
@@ -151,6 +155,10 @@ void jail_init(const ChildPlan& p) {
   if (StepResult r = build_namespaces(p); !r.ok()) fail_and_exit(p.fds.report_w, r);
   if (StepResult r = arrange_fds(p.fds); !r.ok()) fail_and_exit(p.fds.report_w, r);
   if (StepResult r = confine(p); !r.ok()) fail_and_exit(kReportFd, r);
+  // Changing credentials (the id maps, setres[ug]id) cleared the parent-death signal: arm it again,
+  // then make sure the supervisor did not die in between (its end of the report pipe is gone).
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail_and_exit(kReportFd, failed(Step::pdeathsig));
+  if (pollfd pf{kReportFd, 0, 0}; poll(&pf, 1, 0) > 0 && (pf.revents & (POLLERR | POLLHUP))) _exit(126);
   int listener = -1;
   if (StepResult r = install_seccomp(p.seccomp, &listener); !r.ok()) fail_and_exit(kReportFd, r);
   if (StepResult r = send_listener(listener); !r.ok()) fail_and_exit(kReportFd, r);

@@ -60,7 +60,11 @@ Result<std::unique_ptr<DaemonContext>> make_context(const std::filesystem::path&
   if (auto s = check_startup(*config); !s) return s.error();
   auto key = policy::SecretKey::load(config->signing_key);
   if (!key) return fail(key.reason(), "signing_key " + config->signing_key.string() + ": " + key.error().detail);
-  auto store = receipts::ReceiptStore::open(config->state_dir, std::move(key.value()));
+  // The store warns once (journald unreachable, a torn line set aside). stderr, not spdlog: when
+  // journald is gone the journal sink is too, and the warning must still reach someone.
+  receipts::StoreOptions store_options;
+  store_options.on_warning = [](const std::string& text) { std::fprintf(stderr, "clawjail: warning: %s\n", text.c_str()); };
+  auto store = receipts::ReceiptStore::open(config->state_dir, std::move(key.value()), std::move(store_options));
   if (!store) return store.error();
   return std::make_unique<DaemonContext>(std::move(config.value()), std::move(store.value()));
 }

@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <atomic>
+#include <cstdio>
 #include <system_error>
 #include <utility>
 
@@ -46,6 +48,12 @@ void init_logging(const std::string& level, const std::filesystem::path& journal
   logger->set_level(parsed.value_or(spdlog::level::info));
   // Errors and above reach the journal at once; a crash must not swallow the reason for it.
   logger->flush_on(spdlog::level::err);
+  // A sink that fails (journald stopped) is said once on stderr, not once a second for ever;
+  // receipts never depend on this log (the disk log is the record).
+  logger->set_error_handler([](const std::string& msg) {
+    static std::atomic<bool> said{false};
+    if (!said.exchange(true)) std::fprintf(stderr, "clawjail: warning: log sink failed: %s (not repeated)\n", msg.c_str());
+  });
   spdlog::set_default_logger(logger);
   if (!parsed) spdlog::warn("log_level \"{}\" is not a level; using \"info\"", level);
 }
