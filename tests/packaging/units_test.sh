@@ -56,4 +56,15 @@ json=$("$binary" audit --config "$src/packaging/config.json" --json) && rc=0 || 
 grep -q '"config.unreadable"' <<<"$json" && fail "default config does not parse: $json"
 grep -q '"trust.wpc_signers_missing"' <<<"$json" || fail "audit did not flag the empty signer list: $json"
 echo "ok: default config parses"
+
+# The man page documents every command the binary has (two levels: `clawjail wpc sign`).
+subcommands() { "$binary" "$@" --help | sed -n '/^Subcommands:/,$p' | awk 'NR > 1 && /^  [a-z]/ {print $1}'; }
+man=$src/packaging/clawjail.1
+for cmd in $(subcommands); do
+  grep -q "clawjail $cmd\b" "$man" || fail "clawjail.1 does not document 'clawjail $cmd'"
+  for sub in $(subcommands "$cmd"); do
+    grep -q "clawjail $cmd $sub\b" "$man" || fail "clawjail.1 does not document 'clawjail $cmd $sub'"
+  done
+done
+echo "ok: the man page covers every subcommand"
 echo PASS
