@@ -8,7 +8,8 @@ import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Gateway, clawjail, env, log, run, scriptOf, startDaemon, stopDaemon, tail, textOf, waitFor } from "./harness.mjs";
+import { Gateway, clawjail, env, log, run, runAsync, scriptOf, startDaemon, stopDaemon, tail, textOf, waitFor } from "./harness.mjs";
+import { startScriptedModel } from "./scripted-model.mjs";
 
 const JOB = "job-openclaw-e2e";
 const W = env.work;
@@ -19,6 +20,7 @@ const configFile = path.join(W, "clawjail.json");
 const keys = path.join(W, "keys");
 let supervisor;
 let gateway;
+let model;
 const policies = {};
 const dids = {};
 
@@ -94,8 +96,24 @@ function receipts() {
   return out.receipts;
 }
 
-function openclawConfig(port, token) {
+// A scripted OpenAI-compatible model on loopback, run by OpenClaw's embedded agent runtime.
+function modelConfig(modelPort) {
   return {
+    mode: "merge",
+    providers: {
+      scripted: {
+        baseUrl: `http://127.0.0.1:${modelPort}/v1`, apiKey: "scripted", api: "openai-completions",
+        agentRuntime: { id: "openclaw" },
+        models: [{ id: "scripted", name: "Scripted", reasoning: false, input: ["text"],
+                   cost: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, contextWindow: 120000, maxTokens: 4096 }],
+      },
+    },
+  };
+}
+
+function openclawConfig(port, token, modelPort) {
+  return {
+    models: modelConfig(modelPort),
     gateway: { mode: "local", bind: "loopback", port, auth: { mode: "token", token } },
     logging: { file: path.join(W, "openclaw-home", "openclaw.log") },
     plugins: {
@@ -106,6 +124,7 @@ function openclawConfig(port, token) {
     agents: {
       defaults: {
         workspace: ws,
+        model: { primary: "scripted/scripted" },
         sandbox: { mode: "all", backend: "clawjail", scope: "agent", workspaceAccess: "rw" },
       },
     },
@@ -144,7 +163,8 @@ before(async () => {
   issueCst(policies.allow);
   const port = await freePort();
   gateway = new Gateway({ port, token: randomBytes(24).toString("hex"), home: path.join(W, "openclaw-home") });
-  gateway.writeConfig(openclawConfig(port, gateway.token));
+  model = await startScriptedModel(log);
+  gateway.writeConfig(openclawConfig(port, gateway.token, model.port));
   const t0 = Date.now();
   await gateway.start();
   log(`gateway healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s on port ${port}`);
@@ -156,6 +176,7 @@ after(async () => {
   } catch { /* the suite's own result matters more */ }
   await gateway?.stop();
   await stopDaemon(supervisor);
+  await model?.close();
 });
 
 describe("clawjail as OpenClaw's sandbox backend", { concurrency: false }, () => {
@@ -287,6 +308,28 @@ describe("clawjail as OpenClaw's sandbox backend", { concurrency: false }, () =>
     assert.equal(blocked[0].tool, "exec");
     assert.equal(blocked[0].reason_code, code);
     assert.equal(blocked[0].policy_hash_b64u, policies.denyExec);
+  });
+
+  test("a real agent turn: the model's exec tool call runs in the jail", async () => {
+    const before = receipts().length;
+    const asked = model.requests.length;
+    const created = JSON.parse(gateway.cli(["automations", "create", "--name", "agent-turn", "--at", "1h",
+      "--message", "Run the probe.", "--session", "isolated", "--no-deliver", "--keep-after-run", "--json",
+      ...gateway.auth()]).stdout);
+    // Asynchronously: the scripted model answers from this very process.
+    const ran = JSON.parse((await runAsync([env.node, env.openclaw, "automations", "run", created.id, "--wait",
+      ...gateway.auth()], { extraEnv: gateway.env, timeoutMs: 180_000 })).stdout);
+    log(`agent turn: ${JSON.stringify({ status: ran.run?.status, error: ran.run?.error, summary: ran.run?.summary })}`);
+    const requests = model.requests.slice(asked);
+    assert.equal(requests.length, 2, `the model was asked ${requests.length} times`);
+    const toolMessage = requests[1].messages.find((m) => m.role === "tool");
+    const toolText = typeof toolMessage?.content === "string" ? toolMessage.content : JSON.stringify(toolMessage?.content);
+    assert.match(toolText, /agent-turn/);
+    assert.match(toolText, /\/workspace/);
+    assert.doesNotMatch(toolText, new RegExp(fs.readlinkSync("/proc/self/ns/pid").replace(/[[\]]/g, "\\$&")));
+    const execs = receipts().slice(before).filter((r) => r.tool === "exec");
+    assert.deepEqual(execs.map((r) => r.phase), ["started", "finished"], JSON.stringify(execs));
+    assert.equal(execs[1].result?.status, "success");
   });
 
   test("openclaw sandbox list shows the clawjail runtime", () => {

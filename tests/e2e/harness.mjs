@@ -34,6 +34,23 @@ export function run(argv, { input, allowFailure = false, extraEnv = {}, timeoutM
   return r;
 }
 
+// The same without blocking the event loop (servers in this process keep answering meanwhile).
+export function runAsync(argv, { extraEnv = {}, timeoutMs = 60_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stdout.on("data", (d) => { stdout += d; });
+    child.stderr.on("data", (d) => { stderr += d; });
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      if (status !== 0) reject(new Error(`${argv.join(" ")} exited ${status}:\n${stderr}${stdout}`));
+      else resolve({ status, stdout, stderr });
+    });
+  });
+}
+
 export function clawjail(args, options) {
   return run([env.binary, ...args], options);
 }
