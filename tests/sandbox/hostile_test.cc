@@ -139,6 +139,12 @@ TEST(Hostile, TiocstiIsRefusedEvenWithHighBitsSet) {
   EXPECT_TRUE(r.violated("ioctl"));
 }
 
+TEST(Hostile, HasNoControllingTerminal) {
+  // setsid() in the worker: even a supervisor started from a terminal gives the jail none.
+  Ran r = sh(base_spec(), "(echo x > /dev/tty) 2>/dev/null || echo none; cat /proc/self/stat | cut -d' ' -f7");
+  EXPECT_EQ(r.out, "none\n0\n");
+}
+
 TEST(Hostile, ExecIsRefusedWhenThePolicyDeniesIt) {
   JailSpec spec = helper_spec();
   spec.allow_exec = false;

@@ -1,0 +1,50 @@
+// The jail's tree dies with the supervisor: PR_SET_PDEATHSIG on the jail's init, tied to the
+// monitor thread that lives exactly as long as the jail.
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+
+#include "tests/sandbox/jail_fixture.h"
+
+extern char** environ;
+
+namespace clawjail::sandbox::testing {
+namespace {
+
+// In the child that SupervisorDeathKillsTheJail spawns (marked by the environment), this runs
+// before gtest's main: it holds a jail until the parent kills it.
+const bool kHoldingAJail = [] {
+  const char* m = getenv("CLAWJAIL_TEST_HOLD_MARKER");
+  if (!m) return false;
+  Command cmd;
+  cmd.argv = {"/bin/bash", "-c", std::string("exec -a ") + m + " sleep 1000"};
+  auto jail = Jail::start(base_spec(), cmd, Io{});
+  if (jail.ok()) jail->wait();
+  _exit(jail.ok() ? 0 : 1);
+}();
+
+TEST(Lifecycle, SupervisorDeathKillsTheJail) {
+  ASSERT_FALSE(kHoldingAJail);
+  std::string m = "clawjail-hold-" + std::to_string(getpid());
+  std::string self = std::filesystem::read_symlink("/proc/self/exe");
+  std::string env_marker = "CLAWJAIL_TEST_HOLD_MARKER=" + m;
+  std::vector<std::string> env_storage = {env_marker, "ASAN_OPTIONS=detect_leaks=0"};
+  for (char** e = environ; *e; ++e) env_storage.emplace_back(*e);
+  std::vector<char*> envp;
+  for (auto& e : env_storage) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  char* argv[] = {self.data(), nullptr};
+  pid_t pid;
+  ASSERT_EQ(posix_spawn(&pid, self.c_str(), nullptr, nullptr, argv, envp.data()), 0);
+  for (int i = 0; i < 250 && count_host_processes_with(m + std::string(1, '\0')) == 0; ++i) usleep(20000);
+  ASSERT_GE(count_host_processes_with(m + std::string(1, '\0')), 1) << "the jail never started";
+  ::kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  for (int i = 0; i < 100 && count_host_processes_with(m + std::string(1, '\0')) > 0; ++i) usleep(20000);
+  EXPECT_EQ(count_host_processes_with(m + std::string(1, '\0')), 0);
+}
+
+}  // namespace
+}  // namespace clawjail::sandbox::testing
