@@ -273,8 +273,8 @@ TEST_F(Faults, JournaldStoppedCallsGoOnWithOneWarning) {
   std::vector<Json> entries;
   for (int i = 0; i < 50 && entries.size() < 6; ++i) {
     // Persistent storage when /var/log/journal exists (our tmpfs), else volatile in /run/log.
-    entries = journal_entries({"-D", "/var/log/journal", "CLAWJAIL_JOB_ID=job-journal"});
-    if (entries.empty()) entries = journal_entries({"-D", "/run/log/journal", "CLAWJAIL_JOB_ID=job-journal"});
+    entries = journal_entries({"-D", "/var/log/journal", "CLAWJAIL_JOB=job-journal"});
+    if (entries.empty()) entries = journal_entries({"-D", "/run/log/journal", "CLAWJAIL_JOB=job-journal"});
     std::this_thread::sleep_for(milliseconds(100));
   }
   EXPECT_EQ(entries.size(), 6u) << "the journal holds a copy of each receipt while journald runs";

@@ -30,7 +30,8 @@ TEST_F(HostileSocket, BadPeersGetClearErrorsWhileARealClientIsServed) {
     ASSERT_TRUE(idle.back()) << "connection " << i << ": " << std::strerror(errno);
   }
   auto garbage = connect_unix(world.socket);
-  write_all(garbage.get(), header(20) + "\x01\x02garbage, no JSON!");
+  const std::string junk = "\x01\x02garbage, no JSON!";
+  write_all(garbage.get(), header(static_cast<uint32_t>(junk.size())) + junk);
   auto truncated = connect_unix(world.socket);
   write_all(truncated.get(), header(500) + "{\"clawjail_protocol\":1,");
   ::shutdown(truncated.get(), SHUT_WR);

@@ -47,8 +47,12 @@ inline Result<proto::Response> call_once(const fs::path& socket, const Json& req
   if (!fd) return fail(Reason::INTERNAL_ERROR, std::string("connect: ") + std::strerror(errno));
   UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
   int fds[3] = {null.get(), null.get(), null.get()};
-  if (auto s = proto::write_frame(fd.get(), request.dump(), fds); !s) return s.error();
-  return read_answer(fd.get());
+  // Like `clawjail run`: a refused peer is answered before its request is read, so a failed
+  // write (EPIPE) still leaves the answer to read.
+  auto sent = proto::write_frame(fd.get(), request.dump(), fds);
+  auto answer = read_answer(fd.get());
+  if (!answer && !sent) return sent.error();
+  return answer;
 }
 
 struct Usage {
