@@ -32,8 +32,11 @@ Result<proto::Response> call(const std::filesystem::path& socket, const proto::R
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd || ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0)
     return fail(Reason::INTERNAL_ERROR, "cannot reach the supervisor at " + socket.string() + ": " + std::strerror(errno));
-  if (auto s = proto::write_frame(fd.get(), proto::request_to_json(request).dump(), fds); !s) return s.error();
+  // A refused peer is answered before its request is read, so the write may meet a closed
+  // connection (EPIPE): the answer waiting to be read says why, so read it before giving up.
+  auto sent = proto::write_frame(fd.get(), proto::request_to_json(request).dump(), fds);
   auto frame = proto::read_frame(fd.get(), std::nullopt);
+  if (!frame && !sent) return sent.error();
   if (!frame) return fail(Reason::INTERNAL_ERROR, "no answer from the supervisor: " + frame.error().detail);
   auto json = policy::parse_strict_json(frame->body);
   if (!json) return fail(Reason::INTERNAL_ERROR, "unreadable answer from the supervisor: " + json.error().detail);

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
@@ -191,6 +192,11 @@ class Server {
 }  // namespace
 
 int serve(const std::filesystem::path& config_path, const ServeOptions& options) {
+  // Connections are descriptors: take the hard limit (systemd gives services a soft limit of 1024).
+  if (rlimit nofile{}; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   auto signals = install_signal_handlers();
   auto ctx = make_context(config_path);
   if (!ctx) {

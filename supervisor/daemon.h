@@ -42,7 +42,10 @@ class DaemonContext {
 struct ServeOptions {
   std::chrono::milliseconds drain_grace{3000};       // SIGTERM: running calls get this long
   std::chrono::milliseconds ledger_poll{200};        // job stop / cst revoke reach calls this fast
-  size_t max_connections = 512;
+  // Each open connection holds a thread until its request arrives or its 10 s deadline passes;
+  // the limit must stay well above the idle connections a hostile local peer can open, or they
+  // lock everyone else out until their deadline (tests/faults: 1,000 idle connections).
+  size_t max_connections = 4096;
 };
 
 // Start-up checks (signers, issuers, key permissions, state directory, jail support), then
