@@ -168,6 +168,9 @@ void jail_init(const ChildPlan& p) {
   pid_t worker = static_cast<pid_t>(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
   if (worker < 0) fail_and_exit(kReportFd, failed(Step::fork_worker));
   if (worker == 0) run_worker(p);
+  // Same uid as the jail's processes: without this they could open /proc/1/mem (no ptrace
+  // needed) and make init report a forged status. Non-dumpable makes /proc/1/* unreachable.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   reap_until_worker_exits(worker);
 }
 

@@ -139,6 +139,12 @@ TEST(Hostile, TiocstiIsRefusedEvenWithHighBitsSet) {
   EXPECT_TRUE(r.violated("ioctl"));
 }
 
+TEST(Hostile, CannotTamperWithTheJailsInit) {
+  Ran r = sh(base_spec(), "(cat /proc/1/environ; echo x > /proc/1/mem) 2>/dev/null || echo refused; ls -l /proc/1/mem | cut -d' ' -f3");
+  EXPECT_EQ(r.out.substr(0, 8), "refused\n") << r.out;
+  EXPECT_EQ(r.out.find("clawjail\n"), std::string::npos) << r.out;  // not owned by the jail user
+}
+
 TEST(Hostile, HasNoControllingTerminal) {
   // setsid() in the worker: even a supervisor started from a terminal gives the jail none.
   Ran r = sh(base_spec(), "(echo x > /dev/tty) 2>/dev/null || echo none; cat /proc/self/stat | cut -d' ' -f7");
