@@ -64,10 +64,19 @@ struct Stream {
   }
 };
 
-bool write_all(int fd, const char* p, size_t n) {
+// The reader of the jail's output (the client) may stall: a blocking write would stall the
+// monitor and with it the timeout. So every write waits for POLLOUT only until `deadline` and
+// never writes more than the reader has room for: MSG_DONTWAIT on sockets, at most PIPE_BUF
+// (which POLLOUT guarantees) on pipes. The descriptor's own flags are shared with the client
+// and are left alone.
+bool write_all(int fd, const char* p, size_t n, Clock::time_point deadline) {
   while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    pollfd pfd{fd, POLLOUT, 0};
+    if (left <= 0 || poll(&pfd, 1, static_cast<int>(left)) == 0) return false;
+    ssize_t w = send(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (w < 0 && errno == ENOTSOCK) w = write(fd, p, std::min<size_t>(n, PIPE_BUF));
+    if (w < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (w <= 0) return false;
     p += w;
     n -= static_cast<size_t>(w);
@@ -247,7 +256,7 @@ struct Loop {
   UniqueFd notif;
 };
 
-void relay(Stream& s, Loop& l, const std::function<void()>& on_client_gone) {
+void relay(Stream& s, Loop& l, Clock::time_point deadline, const std::function<void()>& on_client_gone) {
   char buf[65536];
   ssize_t n = read(s.in, buf, sizeof buf);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
@@ -261,9 +270,9 @@ void relay(Stream& s, Loop& l, const std::function<void()>& on_client_gone) {
   crypto_hash_sha256_update(&s.hash, reinterpret_cast<unsigned char*>(buf), keep);
   s.bytes += static_cast<int64_t>(keep);
   l.cap_left -= static_cast<int64_t>(keep);
-  if (s.out >= 0 && !s.out_failed && !write_all(s.out, buf, keep)) {
+  if (s.out >= 0 && !s.out_failed && !write_all(s.out, buf, keep, deadline)) {
     s.out_failed = true;
-    on_client_gone();
+    if (Clock::now() < deadline) on_client_gone();  // else the deadline itself ends the call
   }
 }
 
@@ -336,8 +345,9 @@ void Runner::loop() {
         fs_msgs_.push_back(m);
       }
     }
-    if (fds[1].revents) relay(l.out, l, client_gone);
-    if (fds[2].revents) relay(l.err, l, client_gone);
+    const auto write_deadline = exited ? grace_end : deadline;
+    if (fds[1].revents) relay(l.out, l, write_deadline, client_gone);
+    if (fds[2].revents) relay(l.err, l, write_deadline, client_gone);
     if (fds[3].revents) {
       l.notif = receive_listener(sock);
       sock = -1;

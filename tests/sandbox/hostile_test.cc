@@ -315,6 +315,22 @@ TEST(Hostile, OutputBeyondTheCapIsCut) {
   EXPECT_EQ(r.outcome.to_json()["output_truncated"], true);
 }
 
+TEST(Hostile, AStalledReaderCannotStopTheTimeout) {
+  int p[2];
+  ASSERT_EQ(pipe2(p, O_CLOEXEC), 0);  // nobody ever reads p[0]
+  Command cmd;
+  cmd.argv = {"/usr/bin/yes"};
+  JailSpec spec = base_spec();
+  spec.limits.timeout_ms = 1000;
+  auto jail = Jail::start(spec, cmd, Io{-1, p[1], -1, false});
+  ASSERT_TRUE(jail.ok());
+  Outcome o = jail->wait();
+  EXPECT_EQ(o.status, "timeout");
+  EXPECT_LT(o.duration_ms, 4000);
+  close(p[0]);
+  close(p[1]);
+}
+
 TEST(Hostile, KillKillsTheWholeTree) {
   std::string m = marker();
   Command cmd;
