@@ -69,19 +69,22 @@ struct Stream {
 // never writes more than the reader has room for: MSG_DONTWAIT on sockets, at most PIPE_BUF
 // (which POLLOUT guarantees) on pipes. The descriptor's own flags are shared with the client
 // and are left alone.
-bool write_all(int fd, const char* p, size_t n, Clock::time_point deadline) {
+enum class Written { all, deadline, reader_gone };
+Written write_all(int fd, const char* p, size_t n, Clock::time_point deadline) {
   while (n > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count() + 1;
     pollfd pfd{fd, POLLOUT, 0};
-    if (left <= 0 || poll(&pfd, 1, static_cast<int>(left)) == 0) return false;
+    int ready = Clock::now() >= deadline ? 0 : poll(&pfd, 1, static_cast<int>(left));
+    if (ready == 0) return Written::deadline;
+    if (ready < 0) continue;  // EINTR
     ssize_t w = send(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (w < 0 && errno == ENOTSOCK) w = write(fd, p, std::min<size_t>(n, PIPE_BUF));
     if (w < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (w <= 0) return false;
+    if (w <= 0) return Written::reader_gone;
     p += w;
     n -= static_cast<size_t>(w);
   }
-  return true;
+  return Written::all;
 }
 
 std::vector<std::string> path_candidates(const Command& c) {
@@ -270,10 +273,11 @@ void relay(Stream& s, Loop& l, Clock::time_point deadline, const std::function<v
   crypto_hash_sha256_update(&s.hash, reinterpret_cast<unsigned char*>(buf), keep);
   s.bytes += static_cast<int64_t>(keep);
   l.cap_left -= static_cast<int64_t>(keep);
-  if (s.out >= 0 && !s.out_failed && !write_all(s.out, buf, keep, deadline)) {
-    s.out_failed = true;
-    if (Clock::now() < deadline) on_client_gone();  // else the deadline itself ends the call
-  }
+  if (s.out < 0 || s.out_failed) return;
+  Written w = write_all(s.out, buf, keep, deadline);
+  if (w == Written::all) return;
+  s.out_failed = true;
+  if (w == Written::reader_gone) on_client_gone();  // a missed deadline ends the call by itself
 }
 
 Msg read_msg(int fd, bool& eof) {
