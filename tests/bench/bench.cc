@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
     auto cst = w.root / (job + ".cst");
     if (!fs::exists(cst)) (void)demo::write_file(cst, demo::issue_token(w, {.job = job, .policy_hash_b64u = *wpc}));
     return std::vector<std::string>{bin, "run", "--socket", w.socket.string(), "--job", job, "--cst-file", cst.string(),
-                                    "--", "/bin/true"};
+                                    "--workspace", w.workspace.string(), "--", "/bin/true"};
   };
   std::vector<std::string> bwrap = {"/usr/bin/bwrap", "--unshare-all", "--die-with-parent", "--new-session",
                                     "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink",
