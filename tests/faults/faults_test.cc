@@ -309,18 +309,18 @@ TEST_F(Faults, ClientKilledMidCallKillsTheWholeTree) {
   auto c = start_client(run_args("job-tree", cst, {"--", "/bin/sh", "-c",
       "(/bin/sh -c 'sleep 60; : " + marker + "-grandchild' &) ; setsid /bin/sh -c 'sleep 60; : " + marker +
       "-detached' & sleep 60; : " + marker}));
-  for (int i = 0; i < 200 && !(process_with_marker_exists(marker + "-grandchild") && process_with_marker_exists(marker + "-detached")); ++i)
+  for (int i = 0; i < 600 && !(process_with_marker_exists(marker + "-grandchild") && process_with_marker_exists(marker + "-detached")); ++i)
     std::this_thread::sleep_for(milliseconds(25));
   ASSERT_TRUE(process_with_marker_exists(marker + "-grandchild")) << supervisor_log();
   ASSERT_TRUE(process_with_marker_exists(marker + "-detached"));
   ::kill(c.pid, SIGKILL);
   wait_exit_code(c.pid);
-  ASSERT_TRUE(wait_receipts("job-tree", 2));
+  ASSERT_TRUE(wait_receipts("job-tree", 2, seconds(30))) << supervisor_log();
   auto r = receipts("job-tree");
   EXPECT_EQ(r[1]["phase"], "finished");
   EXPECT_EQ(r[1]["result"]["status"], "killed") << r[1].dump();
   EXPECT_EQ(r[1]["reason_code"], "CLIENT_DISCONNECTED");
-  EXPECT_TRUE(wait_gone(marker, seconds(5))) << "a process of the jail's tree survived";
+  EXPECT_TRUE(wait_gone(marker, seconds(10))) << "a process of the jail's tree survived";
 }
 
 }  // namespace
