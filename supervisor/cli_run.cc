@@ -67,7 +67,8 @@ const CommandRegistrar kRun("run", [](CLI::App& app) {
   sub->add_option("--workdir", f->workdir, "working directory inside the jail");
   sub->add_option("--workspace", f->workspace, "host directory mounted at /workspace");
   sub->add_option("--timeout-ms", f->timeout_ms, "shorter timeout than the WPC's")->check(CLI::PositiveNumber);
-  sub->add_option("--env", f->env, "KEY=VALUE for the command's environment (repeatable)");
+  // One value per --env: a vector option would otherwise swallow the "--" before CMD.
+  sub->add_option("--env", f->env, "KEY=VALUE for the command's environment (repeatable)")->allow_extra_args(false);
   sub->add_option("--socket", f->socket, "supervisor socket (default: from the configuration)");
   sub->add_option("--config", f->config, "configuration file, for the socket path");
   sub->add_flag("--shell", f->shell, "run the words of CMD as one /bin/sh -c command");

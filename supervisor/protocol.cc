@@ -101,6 +101,7 @@ Status parse_call_body(const Json& j, Request& r) {
 
 bool valid_job_id(std::string_view id) {
   if (id.empty() || id.size() > 128 || id.front() == '.' || id.front() == '-') return false;
+  if (id.find("..") != std::string_view::npos) return false;  // as receipts::check_job_id: ids name files
   for (char c : id)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':' || c == '@'))
       return false;
