@@ -2,6 +2,7 @@
 // clients across several jobs, a mix of allowed, blocked and timing-out calls. Afterwards every
 // call has exactly its receipts, every job's bundle verifies with nothing unfinished, and the
 // supervisor's memory, descriptors, threads and child processes are back where they started.
+#include <cstdlib>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
@@ -142,8 +143,12 @@ TEST_F(Load, ManyConcurrentCallsKeepEveryReceiptAndReturnEveryResource) {
   EXPECT_LE(after.fds, before.fds) << to_string(before) << " -> " << to_string(after);
   EXPECT_LE(after.threads, before.threads) << to_string(before) << " -> " << to_string(after);
   EXPECT_EQ(after.children, 0) << to_string(after);
-  const long rss_tolerance_kb = std::max(16L * 1024, before.rss_kb / 2);
-  EXPECT_LE(after.rss_kb, before.rss_kb + rss_tolerance_kb) << to_string(before) << " -> " << to_string(after);
+  // Under ASan freed memory sits in the quarantine (up to 256 MiB) by design, so RSS says nothing
+  // about leaks there; that build sets CLAWJAIL_LOAD_SKIP_RSS and relies on the plain build's check.
+  if (std::getenv("CLAWJAIL_LOAD_SKIP_RSS") == nullptr) {
+    const long rss_tolerance_kb = std::max(16L * 1024, before.rss_kb / 2);
+    EXPECT_LE(after.rss_kb, before.rss_kb + rss_tolerance_kb) << to_string(before) << " -> " << to_string(after);
+  }
 
   std::vector<double> all, allowed;
   for (size_t i = static_cast<size_t>(warm); i < outcomes.size(); ++i) {
