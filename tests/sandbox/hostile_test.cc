@@ -349,7 +349,10 @@ TEST(Hostile, DroppingTheJailKillsTheTree) {
   std::string m = marker();
   {
     Command cmd;
-    cmd.argv = {"/bin/bash", "-c", "exec -a " + m + " sleep 1000"};
+    // The marker comes through the environment so that only the exec'd sleep carries it: with it
+    // in bash's own argv the count could see bash, then nothing while bash execs.
+    cmd.argv = {"/bin/bash", "-c", "exec -a \"$MARKER\" sleep 1000"};
+    cmd.env["MARKER"] = m;
     auto jail = Jail::start(base_spec(), cmd, Io{});
     ASSERT_TRUE(jail.ok());
     for (int i = 0; i < 100 && count_host_processes_with(m) < 1; ++i) usleep(20000);
