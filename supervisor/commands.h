@@ -15,6 +15,8 @@ struct CommandRegistrar {
   CommandRegistrar(std::string name, AddCommand add);
 };
 void add_all_commands(CLI::App& app);
+// Parses argv against every registered command and runs it; returns the process's exit code.
+int run_app(int argc, char** argv);
 
 // Exit codes of cli.md.
 inline constexpr int kExitBlocked = 126;

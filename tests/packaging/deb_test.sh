@@ -28,7 +28,8 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Package)" = clawjail ] || fail "Package: $(field Package)"
 [ "$(field Architecture)" = "$(dpkg --print-architecture)" ] || fail "Architecture: $(field Architecture)"
 depends=$(field Depends)
-for lib in libsodium23 libseccomp2 libcap2 libsystemd0; do
+# libsodium is linked statically (the per-call client must not load shared libraries).
+for lib in libseccomp2 libcap2 libsystemd0; do
   grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
 [ "$(dpkg-deb -I "$deb" conffiles)" = /etc/clawjail/config.json ] || fail "conffiles: $(dpkg-deb -I "$deb" conffiles)"
@@ -46,6 +47,7 @@ expect() {  # expect MODE PATH
     fail "expected $1 root/root $2 in: $(grep -F "$2" "$work/contents" || echo '(absent)')"
 }
 expect -rwxr-xr-x /usr/bin/clawjail
+expect -rwxr-xr-x /usr/libexec/clawjail/clawjail-supervisor
 expect -rw-r--r-- /usr/lib/systemd/system/clawjail.service
 expect -rw-r--r-- /usr/lib/systemd/system/clawjail.socket
 expect -rw-r--r-- /usr/lib/sysusers.d/clawjail.conf
@@ -100,6 +102,7 @@ owner_mode /var/lib/clawjail/keys/supervisor.key root:root 600
 owner_mode /etc/clawjail root:root 755
 owner_mode /etc/clawjail/config.json root:root 644
 owner_mode /usr/bin/clawjail root:root 755
+owner_mode /usr/libexec/clawjail/clawjail-supervisor root:root 755
 [ -f "$root/var/lib/clawjail/keys/supervisor.pub" ] || fail "no supervisor.pub"
 ok "installed: group, state dir 0700, key 0600"
 
