@@ -90,11 +90,13 @@ Status authenticate(const proto::Request& r, const AdmissionInputs& in, Admissio
     auto cst = policy::verify_cst(*r.cst, options);
     if (!cst) return cst.error();
     a.cst = std::move(cst.value());
-    if (auto s = in.ledger.check_not_revoked(*a.cst); !s) return s;
   } else if (a.wpc->policy.require_cst) {
     return fail(Reason::CST_MISSING, "the WPC requires a CST and the request has none");
   }
+  // A stopped job's tokens are revoked too; the stop is the reason the caller needs to read.
   if (in.ledger.job_stopped(r.job_id)) return fail(Reason::JOB_STOPPED, "job " + r.job_id + " was stopped");
+  if (a.cst)
+    if (auto s = in.ledger.check_not_revoked(*a.cst); !s) return s;
   return ok_status();
 }
 

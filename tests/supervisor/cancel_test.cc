@@ -62,7 +62,8 @@ TEST_F(Cancel, JobStopKillsRunningCallWithinASecond) {
   expect_killed("job-stop", "JOB_STOPPED", "marker-job-stop");
   auto later = clawjail(run_args("job-stop", cst, {"--", "/bin/true"}));
   EXPECT_EQ(later.exit_code, 126);
-  EXPECT_NE(later.err.find("blocked: "), std::string::npos) << later.err;
+  EXPECT_NE(later.err.find("blocked: JOB_STOPPED"), std::string::npos) << later.err;
+  EXPECT_EQ(receipts("job-stop").back().value("reason_code", ""), "JOB_STOPPED");
 }
 
 TEST_F(Cancel, RevocationInTheLedgerKillsRunningCallWithinASecond) {
