@@ -44,7 +44,9 @@ namespace clawjail {
   X(REQUEST_TIMEOUT) X(SUPERVISOR_SHUTTING_DOWN) X(INTERNAL_ERROR)                          \
   X(CLIENT_DISCONNECTED)                                                                       \
   /* receipts: verification (added) */                                                         \
-  X(RECEIPT_OUT_OF_ORDER) X(RECEIPT_DUPLICATE_CALL)
+  X(RECEIPT_OUT_OF_ORDER) X(RECEIPT_DUPLICATE_CALL)                                            \
+  /* supervisor: added */                                                                      \
+  X(SUPERVISOR_BUSY)
 
 enum class Reason {
 #define CLAWJAIL_REASON_ENUM(name) name,

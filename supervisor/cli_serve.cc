@@ -9,6 +9,7 @@ namespace {
 struct ServeFlags {
   std::string config;
   int64_t drain_grace_ms = 3000;
+  size_t max_connections = ServeOptions{}.max_connections;
 };
 
 const CommandRegistrar kServe("serve", [](CLI::App& app) {
@@ -19,9 +20,13 @@ const CommandRegistrar kServe("serve", [](CLI::App& app) {
   sub->add_option("--drain-grace-ms", flags->drain_grace_ms,
                   "on SIGTERM, how long running calls may go on before they are killed")
       ->check(CLI::Range(int64_t{0}, int64_t{600000}));
+  sub->add_option("--max-connections", flags->max_connections,
+                  "open connections served at once; past it a client is answered SUPERVISOR_BUSY")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20));
   sub->callback([flags] {
     ServeOptions options;
     options.drain_grace = std::chrono::milliseconds(flags->drain_grace_ms);
+    options.max_connections = flags->max_connections;
     auto path = flags->config.empty() ? default_config_path() : std::filesystem::path(flags->config);
     exit_with(serve(path, options));
   });

@@ -16,6 +16,7 @@
 #include "supervisor/call.h"
 #include "supervisor/listener.h"
 #include "supervisor/logging.h"
+#include "supervisor/protocol.h"
 
 namespace clawjail {
 
@@ -144,16 +145,27 @@ class Server {
   void accept_one() {
     UniqueFd conn(::accept4(listener_.fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!conn) return;
-    if (connections_.size() >= options_.max_connections) {
-      spdlog::warn("connection refused: {} connections already open", connections_.size());
-      return;
-    }
+    if (connections_.size() >= options_.max_connections) return refuse_busy(conn.get());
     Connection c;
     c.thread = std::thread([this, fd = conn.release(), done = c.done]() mutable {
       serve_connection(ctx_, UniqueFd(fd));
       *done = true;
     });
     connections_.push_back(std::move(c));
+  }
+
+  // Over the limit a client still learns why, in a frame it can read, before the close; the
+  // write never waits (a fresh socket's buffer has room for one small frame).
+  void refuse_busy(int fd) {
+    spdlog::warn("connection refused: {} connections already open (SUPERVISOR_BUSY)", connections_.size());
+    proto::Response r;
+    r.status = "failed";
+    r.reason = Reason::SUPERVISOR_BUSY;
+    r.reason_detail = std::to_string(connections_.size()) + " connections are open, the most this supervisor takes";
+    r.exit_code = 125;
+    timeval no_wait{0, 1000};
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &no_wait, sizeof(no_wait));
+    (void)proto::write_frame(fd, proto::response_to_json(r).dump());
   }
 
   void reap(bool all) {

@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include "fixture.h"
 #include "supervisor/protocol.h"
 
@@ -128,6 +130,28 @@ TEST_F(Protocol, StalledPeerDoesNotStallOthers) {
   auto r = answer(stalled[0].get());
   ASSERT_TRUE(r.ok()) << r.error().detail;
   EXPECT_EQ(r->reason, Reason::REQUEST_TIMEOUT);
+}
+
+// Past --max-connections a client is told SUPERVISOR_BUSY (not a silent close), and is served
+// again as soon as a connection frees up.
+TEST_F(SupervisorTest, PastTheConnectionLimitClientsAreToldBusy) {
+  start_supervisor({"--max-connections", "2"});
+  std::vector<UniqueFd> idle;
+  for (int i = 0; i < 2; ++i) idle.push_back(connect_to(world.socket));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // both accepted and held
+  auto cst = job_token("job-busy");
+  auto busy = clawjail(run_args("job-busy", cst, {"--", "/bin/true"}));
+  EXPECT_EQ(busy.exit_code, 125);
+  EXPECT_NE(busy.err.find("SUPERVISOR_BUSY"), std::string::npos) << busy.err;
+  idle.clear();
+  Captured served;
+  for (int i = 0; i < 30; ++i) {  // the supervisor reaps closed connections at least once a second
+    served = clawjail(run_args("job-busy", cst, {"--", "/bin/echo", "served"}));
+    if (served.exit_code == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(served.exit_code, 0) << served.err;
+  EXPECT_EQ(served.out, "served\n");
 }
 
 // Connects as `uid` from a forked child and returns the reason code the supervisor answered
