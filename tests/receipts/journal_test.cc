@@ -12,47 +12,16 @@
 #include <thread>
 
 #include "test_util.h"
+#include "tests/common/journald.h"
 
 extern char** environ;
 
 namespace clawjail::receipts::testing {
 namespace {
 
-constexpr const char* kJournalSocket = "/run/systemd/journal/socket";
-
-bool journald_listening() {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, kJournalSocket, sizeof addr.sun_path - 1);
-  return fd && ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-}
-
-// Starts /lib/systemd/systemd-journald in its own session when none listens, once for every
-// test process on the host (an flock serialises concurrent suites), and leaves it running for
-// the suites after us.
 ::testing::AssertionResult ensure_journald() {
-  if (journald_listening()) return ::testing::AssertionSuccess();
-  UniqueFd lock(::open("/run/clawjail-tests-journald.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (lock) ::flock(lock.get(), LOCK_EX);
-  if (journald_listening()) return ::testing::AssertionSuccess();
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
-  posix_spawn_file_actions_t io;
-  posix_spawn_file_actions_init(&io);
-  for (int fd = 0; fd <= 2; ++fd) posix_spawn_file_actions_addopen(&io, fd, "/dev/null", O_RDWR, 0);
-  char path[] = "/lib/systemd/systemd-journald";
-  char* argv[] = {path, nullptr};
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, path, &io, &attr, argv, environ);
-  posix_spawn_file_actions_destroy(&io);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return ::testing::AssertionFailure() << "spawn systemd-journald: " << std::strerror(rc);
-  for (int i = 0; i < 100 && !journald_listening(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  if (!journald_listening()) return ::testing::AssertionFailure() << "systemd-journald did not start";
-  return ::testing::AssertionSuccess();
+  std::string why = test::journald::ensure_host();
+  return why.empty() ? ::testing::AssertionSuccess() : ::testing::AssertionFailure() << why;
 }
 
 std::vector<Json> journal_entries(const std::vector<std::string>& matches) {
