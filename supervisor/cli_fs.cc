@@ -10,7 +10,8 @@ namespace clawjail::cli {
 namespace {
 
 struct FsFlags {
-  std::string job, cst_file, wpc, workspace, socket, config, op;
+  client::CallFlags call;
+  std::string op;
   std::vector<std::string> paths;
   bool json = false, exclusive = false, no_truncate = false, recursive = false;
 };
@@ -25,24 +26,13 @@ void print_human(const std::string& op, const policy::Json& value) {
 }
 
 void run(const FsFlags& f) {
-  auto token = client::read_cst_file(f.cst_file);
-  if (!token) die("fs", token.error().detail, kExitSupervisor);
-  proto::Request r;
-  r.type = "call";
-  r.job_id = f.job;
-  r.cst = *token;
-  r.wpc_hash_b64u = f.wpc.empty() ? client::pinned_policy_hash(*token) : f.wpc;
-  if (!r.wpc_hash_b64u) die("fs", "no --wpc given and the CST pins no policy_hash_b64u", 2);
-  r.tool = f.op;
-  if (!f.workspace.empty()) r.workspace = std::filesystem::absolute(f.workspace).lexically_normal().string();
+  auto r = client::call_request("fs", f.call, f.op);
   r.fs = proto::FsArgs{f.op, f.paths, f.exclusive, !f.no_truncate, f.recursive};
-  int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
-  auto response = client::call(client::resolve_socket(f.socket, f.config), r, fds);
-  if (!response) die("fs", response.error().detail, kExitSupervisor);
-  int code = client::report("fs", *response);
-  if (code == 0 && response->value && f.op != "read" && f.op != "write") {
-    if (f.json) std::cout << response->value->dump() << "\n";
-    else print_human(f.op, *response->value);
+  auto response = client::send_call("fs", f.call, r);
+  int code = client::report("fs", response);
+  if (code == 0 && response.value && f.op != "read" && f.op != "write") {
+    if (f.json) std::cout << response.value->dump() << "\n";
+    else print_human(f.op, *response.value);
   }
   exit_with(code);
 }
@@ -53,12 +43,7 @@ const CommandRegistrar kFs("fs", [](CLI::App& app) {
                                        "(data on stdin), ls, stat, mkdir, remove, rename. Paths are relative to "
                                        "the workspace. Exit: 0 done, 1 the operation failed, 126 blocked, 125 "
                                        "supervisor unreachable or failed");
-  sub->add_option("--job", f->job, "job id")->required();
-  sub->add_option("--cst-file", f->cst_file, "file holding the job's CST")->required();
-  sub->add_option("--wpc", f->wpc, "policy_hash_b64u of the WPC (default: the one the CST pins)");
-  sub->add_option("--workspace", f->workspace, "host directory of the workspace")->required();
-  sub->add_option("--socket", f->socket, "supervisor socket (default: from the configuration)");
-  sub->add_option("--config", f->config, "configuration file, for the socket path");
+  client::add_call_flags(*sub, f->call, true);
   sub->add_flag("--json", f->json, "print the result of ls/stat/mkdir/remove/rename as JSON");
   sub->add_flag("--exclusive", f->exclusive, "write: fail if the file exists");
   sub->add_flag("--no-truncate", f->no_truncate, "write: overwrite in place instead of truncating");

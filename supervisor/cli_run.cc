@@ -8,7 +8,8 @@ namespace clawjail::cli {
 namespace {
 
 struct RunFlags {
-  std::string job, cst_file, wpc, tool = "exec", workdir = "/workspace", workspace, socket, config;
+  client::CallFlags call;
+  std::string tool = "exec", workdir = "/workspace";
   int64_t timeout_ms = 0;
   std::vector<std::string> env, command;
   bool shell = false, pty = false, elevated = false, background = false;
@@ -38,21 +39,9 @@ proto::ExecArgs exec_args(const RunFlags& f) {
 }
 
 void run(const RunFlags& f) {
-  auto token = client::read_cst_file(f.cst_file);
-  if (!token) die("run", token.error().detail, kExitSupervisor);
-  proto::Request r;
-  r.type = "call";
-  r.job_id = f.job;
-  r.cst = *token;
-  r.wpc_hash_b64u = f.wpc.empty() ? client::pinned_policy_hash(*token) : f.wpc;
-  if (!r.wpc_hash_b64u) die("run", "no --wpc given and the CST pins no policy_hash_b64u", 2);
-  r.tool = f.tool;
-  if (!f.workspace.empty()) r.workspace = std::filesystem::absolute(f.workspace).lexically_normal().string();
+  auto r = client::call_request("run", f.call, f.tool);
   r.exec = exec_args(f);
-  int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
-  auto response = client::call(client::resolve_socket(f.socket, f.config), r, fds);
-  if (!response) die("run", response.error().detail, kExitSupervisor);
-  exit_with(client::report("run", *response));
+  exit_with(client::report("run", client::send_call("run", f.call, r)));
 }
 
 const CommandRegistrar kRun("run", [](CLI::App& app) {
@@ -60,17 +49,12 @@ const CommandRegistrar kRun("run", [](CLI::App& app) {
   auto* sub = app.add_subcommand("run", "One tool call through the supervisor; stdin/stdout/stderr are the "
                                         "command's own. Exit: the command's status, 128+N on signal N, 124 "
                                         "timeout, 126 blocked, 125 supervisor unreachable or failed");
-  sub->add_option("--job", f->job, "job id")->required();
-  sub->add_option("--cst-file", f->cst_file, "file holding the job's CST")->required();
-  sub->add_option("--wpc", f->wpc, "policy_hash_b64u of the WPC (default: the one the CST pins)");
+  client::add_call_flags(*sub, f->call, false);
   sub->add_option("--tool", f->tool, "tool name (exec)")->check(CLI::IsMember({"exec"}));
   sub->add_option("--workdir", f->workdir, "working directory inside the jail");
-  sub->add_option("--workspace", f->workspace, "host directory mounted at /workspace");
   sub->add_option("--timeout-ms", f->timeout_ms, "shorter timeout than the WPC's")->check(CLI::PositiveNumber);
   // One value per --env: a vector option would otherwise swallow the "--" before CMD.
   sub->add_option("--env", f->env, "KEY=VALUE for the command's environment (repeatable)")->allow_extra_args(false);
-  sub->add_option("--socket", f->socket, "supervisor socket (default: from the configuration)");
-  sub->add_option("--config", f->config, "configuration file, for the socket path");
   sub->add_flag("--shell", f->shell, "run the words of CMD as one /bin/sh -c command");
   sub->add_flag("--pty", f->pty, "give the command a terminal");
   sub->add_flag("--elevated", f->elevated, "ask for elevated mode (blocked unless the WPC enables it)");

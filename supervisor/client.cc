@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -65,6 +66,36 @@ std::optional<std::string> pinned_policy_hash(std::string_view token) {
   if (!json.is_object() || !json.contains("policy_hash_b64u") || !json["policy_hash_b64u"].is_string())
     return std::nullopt;
   return json["policy_hash_b64u"].get<std::string>();
+}
+
+void add_call_flags(CLI::App& sub, CallFlags& f, bool workspace_required) {
+  sub.add_option("--job", f.job, "job id")->required();
+  sub.add_option("--cst-file", f.cst_file, "file holding the job's CST")->required();
+  sub.add_option("--wpc", f.wpc, "policy_hash_b64u of the WPC (default: the one the CST pins)");
+  sub.add_option("--workspace", f.workspace, "host directory mounted at /workspace")->required(workspace_required);
+  sub.add_option("--socket", f.socket, "supervisor socket (default: from the configuration)");
+  sub.add_option("--config", f.config, "configuration file, for the socket path");
+}
+
+proto::Request call_request(std::string_view command, const CallFlags& f, std::string tool) {
+  auto token = read_cst_file(f.cst_file);
+  if (!token) cli::die(command, token.error().detail, cli::kExitSupervisor);
+  proto::Request r;
+  r.type = "call";
+  r.job_id = f.job;
+  r.cst = *token;
+  r.wpc_hash_b64u = f.wpc.empty() ? pinned_policy_hash(*token) : f.wpc;
+  if (!r.wpc_hash_b64u) cli::die(command, "no --wpc given and the CST pins no policy_hash_b64u", 2);
+  r.tool = std::move(tool);
+  if (!f.workspace.empty()) r.workspace = std::filesystem::absolute(f.workspace).lexically_normal().string();
+  return r;
+}
+
+proto::Response send_call(std::string_view command, const CallFlags& f, const proto::Request& request) {
+  int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
+  auto response = call(resolve_socket(f.socket, f.config), request, fds);
+  if (!response) cli::die(command, response.error().detail, cli::kExitSupervisor);
+  return std::move(response.value());
 }
 
 int report(std::string_view command, const proto::Response& r) {
