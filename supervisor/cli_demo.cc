@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "receipts/receipts.h"
+#include "supervisor/client.h"
 #include "supervisor/commands.h"
 #include "supervisor/demo_world.h"
 #include "supervisor/subprocess.h"
@@ -88,13 +89,7 @@ void setup(Demo& d) {
             << "   tokens: job demo-job pinned to \"demo\", job demo-locked-job pinned to \"demo-locked\"\n\n";
 }
 
-bool socket_answers(const fs::path& path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  return fd && ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
-}
+bool socket_answers(const fs::path& path) { return static_cast<bool>(client::connect_unix(path)); }
 
 void start_supervisor(Demo& d) {
   auto log = d.world.root / "supervisor.log";

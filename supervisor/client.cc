@@ -23,15 +23,24 @@ std::filesystem::path resolve_socket(const std::string& socket_flag, const std::
   return Config{}.socket;
 }
 
-Result<proto::Response> call(const std::filesystem::path& socket, const proto::Request& request,
-                             std::span<const int> fds) {
+UniqueFd connect_unix(const std::filesystem::path& socket) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (socket.string().size() >= sizeof(addr.sun_path))
-    return fail(Reason::CONFIG_INVALID, "socket path too long: " + socket.string());
+  if (socket.string().size() >= sizeof(addr.sun_path)) {
+    errno = ENAMETOOLONG;
+    return {};
+  }
   std::strncpy(addr.sun_path, socket.c_str(), sizeof(addr.sun_path) - 1);
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd || ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0)
+  if (!fd || ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) return {};
+  return fd;
+}
+
+Result<proto::Response> call(const std::filesystem::path& socket, const proto::Request& request,
+                             std::span<const int> fds) {
+  UniqueFd fd = connect_unix(socket);
+  if (!fd && errno == ENAMETOOLONG) return fail(Reason::CONFIG_INVALID, "socket path too long: " + socket.string());
+  if (!fd)
     return fail(Reason::INTERNAL_ERROR, "cannot reach the supervisor at " + socket.string() + ": " + std::strerror(errno));
   // A refused peer is answered before its request is read, so the write may meet a closed
   // connection (EPIPE): the answer waiting to be read says why, so read it before giving up.

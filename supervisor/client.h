@@ -17,6 +17,10 @@ namespace clawjail::client {
 // when it can be read, else the default path.
 std::filesystem::path resolve_socket(const std::string& socket_flag, const std::string& config_flag);
 
+// A connected stream socket to the supervisor, or an empty one (errno says why; a path longer
+// than sockaddr_un holds is ENAMETOOLONG).
+UniqueFd connect_unix(const std::filesystem::path& socket);
+
 // Sends the request with `fds` attached and waits for the final frame.
 Result<proto::Response> call(const std::filesystem::path& socket, const proto::Request& request,
                              std::span<const int> fds);

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "receipts/receipts.h"
+#include "supervisor/client.h"
 
 extern char** environ;
 
@@ -43,13 +44,7 @@ void SupervisorTest::TearDown() {
 }
 
 namespace {
-bool socket_answers(const fs::path& path) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
-  return fd && ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
-}
+bool socket_answers(const fs::path& path) { return static_cast<bool>(client::connect_unix(path)); }
 }  // namespace
 
 void SupervisorTest::start_supervisor(std::vector<std::string> extra) {

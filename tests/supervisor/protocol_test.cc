@@ -8,19 +8,13 @@
 #include <thread>
 
 #include "fixture.h"
+#include "supervisor/client.h"
 #include "supervisor/protocol.h"
 
 namespace clawjail::test {
 namespace {
 
-UniqueFd connect_to(const fs::path& socket) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, socket.c_str(), sizeof(addr.sun_path) - 1);
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) return UniqueFd();
-  return fd;
-}
+UniqueFd connect_to(const fs::path& socket) { return client::connect_unix(socket); }
 
 Result<proto::Response> answer(int fd) {
   auto frame = proto::read_frame(fd, std::chrono::steady_clock::now() + std::chrono::seconds(20));
