@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <functional>
 
 #include "policy/file_io.h"
@@ -89,12 +90,35 @@ Result<bool> jti_bound_to(const Json& ledger, std::string_view jti, std::string_
 }
 }  // namespace
 
-Status TokenLedger::bind_jti(std::string_view jti, std::string_view job_id) {
+namespace {
+// An expired token fails check 4 before the ledger is asked, so its binding protects nothing once
+// it is dead. The day of margin keeps a clock stepped back from reviving a token whose binding
+// is already gone.
+constexpr int64_t kForgetAfterExpiry = 24 * 3600;
+
+void forget_expired_jtis(Json& ledger) {
+  if (!ledger.contains("jti_expires") || !ledger["jti_expires"].is_object()) return;
+  const int64_t now = static_cast<int64_t>(::time(nullptr));
+  auto& expires = ledger["jti_expires"];
+  for (auto it = expires.begin(); it != expires.end();) {
+    if (it->is_number_integer() && it->get<int64_t>() + kForgetAfterExpiry < now) {
+      ledger["jtis"].erase(it.key());
+      it = expires.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+}  // namespace
+
+Status TokenLedger::bind_jti(std::string_view jti, std::string_view job_id, int64_t expires_at) {
   return update(dir_, [&](Json& l) -> Result<bool> {
     auto bound = jti_bound_to(l, jti, job_id);
     if (!bound) return bound.error();
     if (*bound) return false;
+    forget_expired_jtis(l);
     l["jtis"][std::string(jti)] = job_id;
+    if (expires_at > 0) l["jti_expires"][std::string(jti)] = expires_at;
     return true;
   });
 }

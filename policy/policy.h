@@ -182,7 +182,9 @@ class TokenLedger {
  public:
   explicit TokenLedger(std::filesystem::path state_dir);
   // Check 9 (second half): records the first job of a jti; refuses it under another job.
-  Status bind_jti(std::string_view jti, std::string_view job_id);
+  // `expires_at` (the token's exp, seconds) lets the ledger forget the binding a day after the
+  // token died, so the ledger does not grow for ever; 0 keeps it for good.
+  Status bind_jti(std::string_view jti, std::string_view job_id, int64_t expires_at = 0);
   // Check 5.
   Status check_not_revoked(const Cst& cst) const;
   Status revoke_jti(std::string_view jti, std::string_view why);

@@ -116,7 +116,7 @@ Status admit(const proto::Request& r, const AdmissionInputs& in, Admission& a) {
   if (r.exec && r.exec->background)
     return fail(Reason::TOOL_NOT_ALLOWED, "background exec is not supported by this supervisor: run it in the foreground");
   // Bound last: a refused call must not claim the jti for its job.
-  if (a.cst) return in.ledger.bind_jti(a.cst->jti, r.job_id);
+  if (a.cst) return in.ledger.bind_jti(a.cst->jti, r.job_id, a.cst->exp);
   return ok_status();
 }
 

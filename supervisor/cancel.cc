@@ -4,9 +4,9 @@
 
 namespace clawjail {
 
-Status Ledger::bind_jti(std::string_view jti, std::string_view job) {
+Status Ledger::bind_jti(std::string_view jti, std::string_view job, int64_t expires_at) {
   std::lock_guard lock(m_);
-  return ledger_.bind_jti(jti, job);
+  return ledger_.bind_jti(jti, job, expires_at);
 }
 
 Status Ledger::check_not_revoked(const policy::Cst& cst) {

@@ -19,7 +19,7 @@ namespace clawjail {
 class Ledger {
  public:
   explicit Ledger(std::filesystem::path state_dir) : ledger_(std::move(state_dir)) {}
-  Status bind_jti(std::string_view jti, std::string_view job);
+  Status bind_jti(std::string_view jti, std::string_view job, int64_t expires_at);
   Status check_not_revoked(const policy::Cst& cst);
   bool job_stopped(std::string_view job);
   Status revoke_job(std::string_view job);

@@ -126,7 +126,7 @@ Result<policy::Cst> verify_all(const CstFlags& f, const std::optional<Config>& c
   if (!f.tool.empty())
     if (auto s = check_tool(f, *wpc, *cst); !s) return s.error();
   if (f.bind)
-    if (auto s = policy::TokenLedger(config->state_dir).bind_jti(cst->jti, f.job); !s) return s.error();
+    if (auto s = policy::TokenLedger(config->state_dir).bind_jti(cst->jti, f.job, cst->exp); !s) return s.error();
   return cst;
 }
 

@@ -28,6 +28,26 @@ TEST(Ledger, JtiReusedUnderAnotherJobIsReplay) {
   EXPECT_EQ(ledger.bind_jti("jti-1", "job-2").reason(), Reason::CST_JTI_REPLAYED);
 }
 
+// A binding is kept while its token can still be presented, and forgotten a day after it
+// expired, so a long-running supervisor's ledger (read on every call) does not grow for ever.
+TEST(Ledger, BindingsOfLongExpiredTokensAreForgotten) {
+  testing::TempDir state;
+  TokenLedger ledger(state.path());
+  const int64_t now = ::time(nullptr);
+  for (int i = 0; i < 200; ++i)
+    ASSERT_TRUE(ledger.bind_jti("old-" + std::to_string(i), "job-old", now - 2 * 24 * 3600).ok());
+  ASSERT_TRUE(ledger.bind_jti("recently-expired", "job-a", now - 60).ok());
+  ASSERT_TRUE(ledger.bind_jti("live", "job-b", now + 3600).ok());
+  ASSERT_TRUE(ledger.bind_jti("forever", "job-c").ok());
+  EXPECT_TRUE(ledger.jtis_of_job("job-old").empty());
+  EXPECT_EQ(ledger.bind_jti("recently-expired", "job-x").reason(), Reason::CST_JTI_REPLAYED);
+  EXPECT_EQ(ledger.bind_jti("live", "job-x").reason(), Reason::CST_JTI_REPLAYED);
+  EXPECT_EQ(ledger.bind_jti("forever", "job-x").reason(), Reason::CST_JTI_REPLAYED);
+  std::ifstream in(ledger.file());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text.find("old-"), std::string::npos) << "expired bindings are gone from the file";
+}
+
 TEST(Ledger, BindingSurvivesARestart) {
   testing::TempDir state;
   ASSERT_TRUE(TokenLedger(state.path()).bind_jti("jti-1", "job-1").ok());
