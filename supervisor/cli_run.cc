@@ -1,4 +1,5 @@
 // clawjail run --job J --cst-file F [--wpc HASH] … -- CMD [ARG…]
+#include <termios.h>
 #include <unistd.h>
 
 #include "supervisor/client.h"
@@ -37,6 +38,28 @@ proto::ExecArgs exec_args(const RunFlags& f) {
   return e;
 }
 
+// With --pty from a terminal of our own, the jail's terminal does the line editing, echo and
+// signal keys: ours goes raw for the call, and is restored before any exit.
+class RawTerminal {
+ public:
+  explicit RawTerminal(bool wanted) {
+    if (!wanted || !isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_) != 0) return;
+    termios raw = saved_;
+    cfmakeraw(&raw);
+    active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) == 0;
+  }
+  ~RawTerminal() { restore(); }
+  RawTerminal(const RawTerminal&) = delete;
+  RawTerminal& operator=(const RawTerminal&) = delete;
+  void restore() {
+    if (active_) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
+    active_ = false;
+  }
+ private:
+  termios saved_{};
+  bool active_ = false;
+};
+
 void run(const RunFlags& f) {
   auto token = client::read_cst_file(f.cst_file);
   if (!token) die("run", token.error().detail, kExitSupervisor);
@@ -50,7 +73,10 @@ void run(const RunFlags& f) {
   if (!f.workspace.empty()) r.workspace = std::filesystem::absolute(f.workspace).lexically_normal().string();
   r.exec = exec_args(f);
   int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
-  auto response = client::call(client::resolve_socket(f.socket, f.config), r, fds);
+  auto socket = client::resolve_socket(f.socket, f.config);
+  RawTerminal terminal(f.pty);
+  auto response = client::call(socket, r, fds);
+  terminal.restore();
   if (!response) die("run", response.error().detail, kExitSupervisor);
   exit_with(client::report("run", *response));
 }
