@@ -46,13 +46,13 @@ class RawTerminal {
     if (!wanted || !isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_) != 0) return;
     termios raw = saved_;
     cfmakeraw(&raw);
-    active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) == 0;
+    active_ = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
   }
   ~RawTerminal() { restore(); }
   RawTerminal(const RawTerminal&) = delete;
   RawTerminal& operator=(const RawTerminal&) = delete;
   void restore() {
-    if (active_) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
+    if (active_) tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
     active_ = false;
   }
  private:
