@@ -19,6 +19,7 @@ namespace {
 
 constexpr const char* kV1Memory = "/sys/fs/cgroup/memory";
 constexpr const char* kV1Pids = "/sys/fs/cgroup/pids";
+constexpr const char* kCpuMax = "100000 100000";  // quota and period in µs: one CPU
 
 bool write_value(const std::string& path, const std::string& value) {
   UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
@@ -63,6 +64,9 @@ Result<JailCgroup> JailCgroup::create(const policy::Limits& limits) {
     write_value(dir + "/memory.swap.max", "0");
     cg.pids_ = write_value(dir + "/pids.max", pids);
     if (!cg.memory_ || !cg.pids_) return fail(Reason::JAIL_SETUP_FAILED, "cgroup v2 limits not writable in " + dir);
+    // The WPC bounds CPU time (cpu_seconds, RLIMIT_CPU) but has no CPU share: one CPU's worth at
+    // most, so that spinning jails cannot starve the host. Absent unless cpu is delegated too.
+    write_value(dir + "/cpu.max", kCpuMax);
     return cg;
   }
   if (host.cgroup_v1_memory_pids) {

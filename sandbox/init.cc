@@ -111,6 +111,8 @@ StepResult send_listener(int listener) {
 
 [[noreturn]] void run_worker(const ChildPlan& p) {
   if (setsid() < 0) fail_and_exit(kReportFd, failed(Step::setsid));
+  if (p.terminal)
+    if (StepResult r = take_terminal(p.terminal); !r.ok()) fail_and_exit(kReportFd, r);
   if (p.worker->fs) run_fs_worker(*p.worker->fs, kReportFd);
   exec_command(*p.worker);
 }
@@ -155,6 +157,7 @@ void jail_init(const ChildPlan& p) {
   if (StepResult r = build_namespaces(p); !r.ok()) fail_and_exit(p.fds.report_w, r);
   if (StepResult r = arrange_fds(p.fds); !r.ok()) fail_and_exit(p.fds.report_w, r);
   if (StepResult r = confine(p); !r.ok()) fail_and_exit(kReportFd, r);
+  if (StepResult r = apply_landlock(*p.landlock); !r.ok()) fail_and_exit(kReportFd, r);
   // Changing credentials (the id maps, setres[ug]id) cleared the parent-death signal: arm it again,
   // then make sure the supervisor did not die in between (its end of the report pipe is gone).
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail_and_exit(kReportFd, failed(Step::pdeathsig));

@@ -16,6 +16,8 @@ struct ChildPlan {
   const EmptyCaps* caps = nullptr;
   sock_fprog seccomp{};
   const WorkerPlan* worker = nullptr;
+  const LandlockPlan* landlock = nullptr;
+  const char* terminal = nullptr;  // the pty's /dev/pts/N when the call asked for one
 };
 [[noreturn]] void jail_init(const ChildPlan& plan);
 

@@ -6,6 +6,7 @@
 // and (under ASan) the allocator may be held by a thread that does not exist in the child.
 #pragma once
 #include <linux/filter.h>
+#include <poll.h>
 #include <sys/capability.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -22,6 +23,7 @@ namespace clawjail::sandbox::detail {
 inline constexpr uid_t kJailUid = 1000;  // the unprivileged id every jail runs as, inside
 inline constexpr gid_t kJailGid = 1000;
 inline constexpr const char* kNewRoot = "/tmp";  // where the new root is assembled (bwrap idiom)
+inline constexpr size_t kMaxBinds = 64;           // the child clones every bind source up front
 
 // Where the child side failed. Sent through the report pipe with the errno.
 #define CLAWJAIL_STEPS(X)                                                                       \
@@ -30,7 +32,7 @@ inline constexpr const char* kNewRoot = "/tmp";  // where the new root is assemb
   X(pivot_root) X(detach_old_root) X(remount_root) X(hostname) X(loopback) X(rlimit)           \
   X(securebits) X(bounding_set) X(ambient) X(capabilities) X(no_new_privs) X(close_fds)        \
   X(seccomp) X(send_listener) X(fork_worker) X(setsid) X(stdio) X(chdir) X(exec_not_found)     \
-  X(exec) X(fs_op) X(pdeathsig)
+  X(exec) X(fs_op) X(pdeathsig) X(proc_readonly) X(proc_mask) X(landlock) X(terminal)
 
 enum class Step : int32_t {
 #define CLAWJAIL_STEP_ENUM(name) name,
@@ -95,6 +97,54 @@ struct MountPlan {
 Result<MountPlan> plan_mounts(const JailSpec& spec, std::vector<UniqueFd>& keep_alive,
                               int idmap_userns_fd);
 StepResult build_root(const MountPlan& plan);  // child: private propagation .. pivot_root
+
+// ---- proc_mask.cc ----
+// Child, before pivot_root: /proc/sys and friends read-only, kernel-revealing entries masked.
+StepResult harden_proc(const char* proc_path, const char* dev_null_path);
+Json proc_mask_summary();
+
+// ---- pty.cc ----
+// The call's terminal, opened by the supervisor on the host's devpts. The jail sees only this
+// one slave, bound at the same /dev/pts/N path; there is no ptmx inside.
+struct Pty {
+  UniqueFd master, slave;
+  std::string path;  // /dev/pts/N, on the host and inside the jail
+};
+Result<Pty> open_pty(uid_t owner, gid_t group);
+Status plan_pty_mount(MountPlan& plan, const Pty& pty);
+// Child, in the worker after setsid: the jail's own /dev/pts/N as fds 0-2 and controlling tty.
+StepResult take_terminal(const char* path);
+// Parent: the client's stdin copied into the terminal, and the terminal's end-of-file when the
+// client's input ends (or at once when the call has no input).
+class PtyInput {
+ public:
+  PtyInput() = default;
+  PtyInput(int client_in, int master);
+  pollfd want() const;  // what to poll for next ({-1} when done)
+  void ready(short revents);
+ private:
+  void end_of_input();
+  void stop();
+  int in_ = -1, master_ = -1;
+  std::string pending_;
+  bool line_open_ = false;
+};
+
+// ---- landlock.cc ----
+// Landlock rules planned by the parent from the mount plan; the child opens each path after
+// pivot_root and restricts itself (the second layer under the mounts).
+struct LandlockRule {
+  std::string path;  // inside the jail
+  uint64_t access = 0;
+};
+struct LandlockPlan {
+  int abi = 0;  // 0: the kernel has no Landlock, the layer is skipped
+  uint64_t handled = 0;
+  std::vector<LandlockRule> rules;
+};
+LandlockPlan plan_landlock(const MountPlan& mounts, int abi);
+StepResult apply_landlock(const LandlockPlan& plan);  // child, after no_new_privs
+Json landlock_summary(const JailSpec& spec);
 
 // ---- binds.cc ----
 struct ResolvedBind {

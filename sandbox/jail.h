@@ -73,7 +73,8 @@ struct Io {
   int stdin_fd = -1;   // -1: /dev/null
   int stdout_fd = -1;  // the jail's output is relayed here as produced (hashed, counted, capped)
   int stderr_fd = -1;
-  bool pty = false;
+  bool pty = false;    // a terminal of the call's own: stdin/stdout/stderr and controlling tty of
+                       // the command; stdin_fd is copied into it, its output relayed as stdout
 };
 struct Command {
   std::vector<std::string> argv;  // argv[0] is looked up in the jail's PATH

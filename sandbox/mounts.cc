@@ -22,7 +22,6 @@ namespace clawjail::sandbox::detail {
 namespace {
 
 constexpr const char* kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
-constexpr size_t kMaxBinds = 64;
 
 // ---- parent side ----
 
@@ -260,6 +259,9 @@ StepResult mount_proc_and_tmp(const MountPlan& plan) {
   char path[PATH_MAX];
   if (!join(path, kNewRoot, "/proc") || mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
     return failed(Step::mount_proc);
+  char dev_null[PATH_MAX];
+  if (!join(dev_null, kNewRoot, "/dev/null")) return failed(Step::proc_mask);
+  if (StepResult r = harden_proc(path, dev_null); !r.ok()) return r;
   unsigned long tmp_flags = MS_NOSUID | MS_NODEV | (plan.tmp_noexec ? MS_NOEXEC : 0);
   if (!join(path, kNewRoot, "/tmp") || mount("tmpfs", path, "tmpfs", tmp_flags, plan.tmp_options.c_str()) != 0)
     return failed(Step::mount_tmp);

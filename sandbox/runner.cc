@@ -133,7 +133,6 @@ Status fill_command(WorkerPlan& w, const JailSpec& spec, const Command& c) {
 Result<std::unique_ptr<Runner>> Runner::launch(const JailSpec& spec, const FillWorker& fill, const Io& io) {
   const HostSupport& host = host_support();
   if (host.problem) return fail(Reason::JAIL_UNAVAILABLE, *host.problem);
-  if (io.pty) return fail(Reason::JAIL_SETUP_FAILED, "a pty is not supported by this jail yet");
   std::unique_ptr<Runner> r(new Runner());
   if (auto s = r->prepare(spec, fill, io); !s) return s.error();
   std::future<Status> ready = r->ready_.get_future();
@@ -197,6 +196,9 @@ Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& i
   if (!stdin_) return setup_error("stdin");
   if (io.stdout_fd >= 0) io_out_.reset(fcntl(io.stdout_fd, F_DUPFD_CLOEXEC, 3));
   if (io.stderr_fd >= 0) io_err_.reset(fcntl(io.stderr_fd, F_DUPFD_CLOEXEC, 3));
+  if (io.pty)
+    if (auto s = prepare_pty(io); !s) return s;
+  landlock_ = plan_landlock(mounts_, host_support().landlock_abi);
 
   child_.fds = ChildFds{sync_r_.get(), report_w_.get(), sock_w_.get(), stdin_.get(), out_w_.get(), err_w_.get()};
   child_.root_mode = root_mode_;
@@ -205,6 +207,25 @@ Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& i
   child_.caps = &caps_;
   child_.seccomp = seccomp_.fprog();
   child_.worker = &worker_;
+  child_.landlock = &landlock_;
+  child_.terminal = pty_path_.empty() ? nullptr : pty_path_.c_str();
+  return ok_status();
+}
+
+// The terminal replaces the three pipes: its slave is the jail's stdin, stdout and stderr, its
+// master is read as the call's stdout and fed from the client's stdin.
+Status Runner::prepare_pty(const Io& io) {
+  auto pty = open_pty(host_uid_, host_gid_);
+  if (!pty) return pty.error();
+  if (auto s = plan_pty_mount(mounts_, *pty); !s) return s;
+  for (UniqueFd* end : {&stdin_, &out_w_, &err_w_}) {
+    end->reset(fcntl(pty->slave.get(), F_DUPFD_CLOEXEC, 3));
+    if (!*end) return setup_error("pty slave");
+  }
+  out_r_ = std::move(pty->master);
+  err_r_.reset();
+  if (io.stdin_fd >= 0) pty_in_.reset(fcntl(io.stdin_fd, F_DUPFD_CLOEXEC, 3));
+  pty_path_ = pty->path;
   return ok_status();
 }
 
@@ -320,6 +341,7 @@ void Runner::loop() {
   bool exited = false;
   Clock::time_point grace_end{};
   auto client_gone = [this] { kill(); };
+  PtyInput input = pty_path_.empty() ? PtyInput() : PtyInput(pty_in_.get(), out_r_.get());
   while (!(exited && l.out.in < 0 && l.err.in < 0 && report < 0)) {
     auto now = Clock::now();
     if (!exited && now >= deadline && !timed_out_) {
@@ -330,9 +352,11 @@ void Runner::loop() {
     auto until = exited ? grace_end : (timed_out_ ? now + kExitGrace : deadline);
     int timeout = static_cast<int>(std::max<int64_t>(
         0, std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1));
-    pollfd fds[6] = {{report, POLLIN, 0}, {l.out.in, POLLIN, 0}, {l.err.in, POLLIN, 0},
-                     {sock, POLLIN, 0},   {l.notif.get(), POLLIN, 0}, {exited ? -1 : pidfd_.load(), POLLIN, 0}};
-    if (poll(fds, 6, timeout) < 0 && errno != EINTR) break;
+    pollfd fds[7] = {{report, POLLIN, 0}, {l.out.in, POLLIN, 0}, {l.err.in, POLLIN, 0},
+                     {sock, POLLIN, 0},   {l.notif.get(), POLLIN, 0}, {exited ? -1 : pidfd_.load(), POLLIN, 0},
+                     input.want()};
+    if (poll(fds, 7, timeout) < 0 && errno != EINTR) break;
+    if (fds[6].revents) input.ready(fds[6].revents);
     if (fds[0].revents) {
       bool eof = false;
       Msg m = read_msg(report, eof);

@@ -30,6 +30,7 @@ class Runner {
  private:
   Runner() = default;
   Status prepare(const JailSpec& spec, const FillWorker& fill, const Io& io);
+  Status prepare_pty(const Io& io);
   void monitor();
   Status release_child();
   void loop();
@@ -47,6 +48,9 @@ class Runner {
   EmptyCaps caps_;
   SeccompProgram seccomp_;
   WorkerPlan worker_;
+  LandlockPlan landlock_;
+  std::string pty_path_;
+  UniqueFd pty_in_;  // the client's stdin, copied into the terminal
   ChildPlan child_;
   UniqueFd sync_r_, sync_w_, report_r_, report_w_, out_r_, out_w_, err_r_, err_w_, sock_r_, sock_w_, stdin_;
   UniqueFd io_out_, io_err_;

@@ -56,8 +56,11 @@ Json describe_mounts(const JailSpec& spec) {
   mounts.push_back(etc);
   Json dev = mount("/dev", "devices", "ro", Json::array({"nosuid", "noexec"}));
   dev["entries"] = Json::array({"null", "zero", "full", "random", "urandom", "tty", "fd", "stdin", "stdout", "stderr"});
+  dev["with_pty"] = "the call's own terminal bound at /dev/pts/<n> (no ptmx)";
   mounts.push_back(dev);
-  mounts.push_back(mount("/proc", "proc", "rw", Json::array({"nosuid", "nodev", "noexec", "own pid namespace"})));
+  Json proc = mount("/proc", "proc", "rw", Json::array({"nosuid", "nodev", "noexec", "own pid namespace"}));
+  proc["hardening"] = detail::proc_mask_summary();
+  mounts.push_back(proc);
   Json tmp = mount("/tmp", "tmpfs", "rw", writable_flags);
   tmp["size_mb"] = spec.limits.tmpfs_mb;
   mounts.push_back(tmp);
@@ -109,8 +112,10 @@ Json describe(const JailSpec& spec) {
       {"capabilities", {{"effective", Json::array()}, {"permitted", Json::array()}, {"bounding", Json::array()},
                         {"ambient", Json::array()}, {"securebits", "locked"}, {"no_new_privs", true}}},
       {"process", {{"setsid", true}, {"init", "pid 1 reaper; the tree dies with the first process"},
-                   {"fds", "stdin, stdout, stderr only"}}},
+                   {"fds", "stdin, stdout, stderr only"},
+                   {"terminal", "none unless the call asks for a pty: then the supervisor's pty is the controlling terminal"}}},
       {"mounts", describe_mounts(spec)},
+      {"landlock", detail::landlock_summary(spec)},
       {"seccomp", detail::seccomp_summary(spec)},
       {"limits", describe_limits(spec.limits)},
       {"network", {{"mode", spec.network ? "approved_hosts" : "none"},

@@ -69,6 +69,18 @@ Json tool_decisions(const policy::Policy& wpc, const std::vector<std::string>& t
   return out;
 }
 
+void print_list(const char* label, const Json& paths) {
+  std::cout << "    " << label << ":";
+  for (const auto& p : paths) std::cout << " " << p.get<std::string>();
+  std::cout << "\n";
+}
+
+void print_proc_hardening(const Json& h) {
+  print_list("read-only", h["read_only"]);
+  print_list("masked (/dev/null)", h["masked_by_dev_null"]);
+  print_list("masked (empty tmpfs)", h["masked_by_empty_tmpfs"]);
+}
+
 void print_text(const Json& j) {
   const Json& jail = j["jail"];
   std::cout << "WPC " << j["policy_hash_b64u"].get<std::string>() << "\n"
@@ -83,12 +95,21 @@ void print_text(const Json& j) {
     std::cout << "  " << m["path"].get<std::string>() << "  " << m["type"].get<std::string>() << " "
               << m["mode"].get<std::string>() << (flags.empty() ? "" : " (" + flags + ")")
               << (m.contains("source") ? "  <- " + m["source"].get<std::string>() : "") << "\n";
+    if (m.contains("hardening")) print_proc_hardening(m["hardening"]);
   }
   const Json& sc = jail["seccomp"];
   std::cout << "seccomp: native x86_64 only (other architectures killed); refused with EPERM and counted: "
             << sc["refused_eperm_counted"].size() << " syscalls, clone with namespace flags, ioctl TIOCSTI/TIOCLINUX;"
             << " clone3 -> ENOSYS; exec " << sc["exec"].get<std::string>() << "\nsocket families: ";
   for (const auto& fam : sc["socket_families"]) std::cout << fam.get<std::string>() << " ";
+  const Json& host = j["host"];
+  std::cout << "\nlandlock: " << (host["landlock_abi"].get<int>() > 0
+                                      ? "on (ABI " + std::to_string(host["landlock_abi"].get<int>()) + ")"
+                                      : std::string("off: this kernel has no Landlock, the mounts alone hold"))
+            << "; read-write only under:";
+  for (const auto& p : jail["landlock"]["read_write"]) std::cout << " " << p.get<std::string>();
+  std::cout << "; execute only under:";
+  for (const auto& p : jail["landlock"]["execute"]) std::cout << " " << p.get<std::string>();
   std::cout << "\nnetwork: " << jail["network"]["mode"].get<std::string>() << " (loopback only, no route out)\nlimits:";
   for (const auto& [k, v] : jail["limits"].items()) std::cout << " " << k << "=" << v.dump();
   std::cout << "\ntools (" << (j["cst_required"].get<bool>() ? "each call also needs a CST" : "no CST required")
@@ -109,6 +130,8 @@ void explain(const ExplainFlags& f) {
               {"jail", jail},
               {"jail_hash_b64u", sandbox::jail_hash_b64u(spec)},
               {"cst_required", wpc.require_cst},
+              // This host, outside the hashed jail: the same WPC gives the same jail hash anywhere.
+              {"host", {{"landlock_abi", sandbox::host_support().landlock_abi}}},
               {"tools", tool_decisions(wpc, f.tool.empty() ? kTools : std::vector<std::string>{f.tool})}};
   if (f.json) std::cout << out.dump(2) << "\n";
   else print_text(out);

@@ -1,4 +1,5 @@
 // clawjail run --job J --cst-file F [--wpc HASH] … -- CMD [ARG…]
+#include <termios.h>
 #include <unistd.h>
 
 #include "supervisor/client.h"
@@ -38,10 +39,39 @@ proto::ExecArgs exec_args(const RunFlags& f) {
   return e;
 }
 
+// With --pty from a terminal of our own, the jail's terminal does the line editing, echo and
+// signal keys: ours goes raw for the call, and is restored before any exit.
+class RawTerminal {
+ public:
+  explicit RawTerminal(bool wanted) {
+    if (!wanted || !isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_) != 0) return;
+    termios raw = saved_;
+    cfmakeraw(&raw);
+    active_ = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+  }
+  ~RawTerminal() { restore(); }
+  RawTerminal(const RawTerminal&) = delete;
+  RawTerminal& operator=(const RawTerminal&) = delete;
+  void restore() {
+    if (active_) tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
+    active_ = false;
+  }
+ private:
+  termios saved_{};
+  bool active_ = false;
+};
+
 void run(const RunFlags& f) {
   auto r = client::call_request("run", f.call, f.tool);
   r.exec = exec_args(f);
-  exit_with(client::report("run", client::send_call("run", f.call, r)));
+  // Resolved before the terminal goes raw, so that a configuration error reads normally.
+  auto socket = client::resolve_socket(f.call.socket, f.call.config);
+  int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
+  RawTerminal terminal(f.pty);
+  auto response = client::call(socket, r, fds);
+  terminal.restore();
+  if (!response) die("run", response.error().detail, kExitSupervisor);
+  exit_with(client::report("run", *response));
 }
 
 const CommandRegistrar kRun("run", [](CLI::App& app) {

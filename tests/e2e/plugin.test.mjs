@@ -105,6 +105,14 @@ describe("exec", () => {
       "--workdir", "/workspace/sub", "--timeout-ms", "5000", "--", "sh", "-c", "echo hi"]);
     assert.deepEqual(Object.keys(spec.env).sort(), ["LANG", "PATH"]);
     assert.equal(spec.stdinMode, "pipe-closed");
+    assert.ok(!spec.argv.includes("--pty"));
+  });
+  test("exec with pty asks the supervisor for a terminal", () => {
+    const config = resolveConfig(good);
+    const spec = buildExecSpec(config, "/srv/ws", { command: "tty", usePty: true });
+    const dashes = spec.argv.indexOf("--");
+    assert.ok(spec.argv.indexOf("--pty") > 0 && spec.argv.indexOf("--pty") < dashes, spec.argv.join(" "));
+    assert.deepEqual(spec.argv.slice(dashes), ["--", "sh", "-c", "tty"]);
   });
 });
 

@@ -78,7 +78,7 @@ TEST(Modes, HostileBatteryPassesAsAnOrdinaryUser) {
   std::string self = std::filesystem::read_symlink("/proc/self/exe");
   std::string out;
   int rc = spawn_and_wait({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", self,
-                           "--gtest_filter=Hostile.*:FsOps.*:Jail.*:Modes.HostSupportsJailsHere"},
+                           "--gtest_filter=Hostile.*:FsOps.*:Jail.*:Pty.*:Proc.*:Landlock.*:Modes.HostSupportsJailsHere"},
                           &out);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("[  PASSED  ]"), std::string::npos) << out;
@@ -116,6 +116,14 @@ TEST(Modes, ExplainPrintsTheJailWhoseHashIsTheJailHash) {
   ASSERT_EQ(spawn_and_wait({CLAWJAIL_BINARY, "explain", "--wpc", (dir.path() / "wpc.json").string()}, &text), 0);
   EXPECT_NE(text.find("/workspace  bind ro"), std::string::npos) << text;
   EXPECT_NE(text.find("exec refused"), std::string::npos) << text;
+  // The /proc hardening and the Landlock layer are part of the hashed jail; whether this host
+  // applies Landlock is said beside it.
+  EXPECT_NE(text.find("read-only: /proc/sys"), std::string::npos) << text;
+  EXPECT_NE(text.find("masked (/dev/null): /proc/kcore"), std::string::npos) << text;
+  EXPECT_NE(text.find(host_support().landlock_abi > 0 ? "landlock: on (ABI " : "landlock: off"), std::string::npos)
+      << text;
+  EXPECT_EQ(j["host"]["landlock_abi"], host_support().landlock_abi);
+  EXPECT_EQ(j["jail"]["landlock"]["read_write"], Json::array({"/tmp"}));
 }
 
 TEST(Modes, SpecFromPolicyFollowsTheWpc) {

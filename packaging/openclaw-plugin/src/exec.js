@@ -35,24 +35,26 @@ function envFlags(env) {
 
 // The repeatable --env comes first: clawjail's parser lets a repeatable option right before `--`
 // swallow the separator, and the command's own flags (`sh -c`) would then be taken for clawjail's.
-export function runArgv(config, workspaceDir, { workdir, env, timeoutMs, argv }) {
+export function runArgv(config, workspaceDir, { workdir, env, timeoutMs, pty, argv }) {
   const args = [config.binary, "run", ...envFlags(env ?? {}), ...callFlags(config, workspaceDir),
                 "--workdir", jailWorkdir(workdir)];
   if (timeoutMs) args.push("--timeout-ms", String(timeoutMs));
+  if (pty) args.push("--pty");
   args.push("--", ...argv);
   return args;
 }
 
-export function buildExecSpec(config, workspaceDir, { command, workdir, env }) {
+// `usePty` (the exec tool's `pty: true`) asks the supervisor for a terminal of the call's own.
+export function buildExecSpec(config, workspaceDir, { command, workdir, env, usePty }) {
   if (typeof command !== "string" || command.length === 0) throw new Error("clawjail: exec needs a command");
   return {
     argv: runArgv(config, workspaceDir, {
-      workdir, env: jailEnv(env, config.envPass), timeoutMs: config.execTimeoutMs,
+      workdir, env: jailEnv(env, config.envPass), timeoutMs: config.execTimeoutMs, pty: usePty === true,
       argv: ["sh", "-c", command],
     }),
     env: { ...CLIENT_ENV },
     cwd: "/",
-    // The jail has no terminal of ours; its stdin is the client's, closed unless OpenClaw writes.
+    // The client's stdin (the terminal's input with a pty) is closed unless OpenClaw writes.
     stdinMode: "pipe-closed",
   };
 }

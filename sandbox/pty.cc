@@ -1,0 +1,123 @@
+// A terminal for a call that asks for one (jail.md: "no controlling terminal unless the call asked
+// for a pty, which the supervisor allocates itself").
+//
+// The supervisor opens the pair on the host's devpts and keeps the master: it relays the master's
+// output like stdout (hashed, counted, capped) and copies the client's stdin into it. The jail gets
+// exactly one slave, bound read-only (a device stays writable on a read-only mount) at the same
+// /dev/pts/N path; there is no ptmx inside, so the jail cannot open terminals of its own. The
+// worker reopens that jail path as fds 0-2 (so that ttyname() and Landlock see the jail's path,
+// not the host's devpts mount) and makes it its controlling terminal. TIOCSTI/TIOCLINUX stay
+// refused by seccomp whatever the descriptor.
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "sandbox/internal.h"
+
+namespace clawjail::sandbox::detail {
+namespace {
+
+Error pty_error(const char* what) {
+  return fail(Reason::JAIL_SETUP_FAILED, std::string("pty: ") + what + ": " + strerror(errno));
+}
+
+}  // namespace
+
+Result<Pty> open_pty(uid_t owner, gid_t group) {
+  Pty pty;
+  pty.master.reset(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!pty.master) return pty_error("posix_openpt");
+  if (grantpt(pty.master.get()) != 0 || unlockpt(pty.master.get()) != 0) return pty_error("unlockpt");
+  char name[PATH_MAX];
+  if (ptsname_r(pty.master.get(), name, sizeof name) != 0) return pty_error("ptsname");
+  pty.path = name;
+  pty.slave.reset(open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!pty.slave) return pty_error("opening the slave");
+  // The jail's host uid must own it to reopen it by path; nobody else ever gets it.
+  if (fchown(pty.slave.get(), owner, group) != 0 || fchmod(pty.slave.get(), 0600) != 0)
+    return pty_error("handing the slave to the jail's uid");
+  winsize size{};
+  size.ws_row = 24;
+  size.ws_col = 80;
+  if (ioctl(pty.master.get(), TIOCSWINSZ, &size) != 0) return pty_error("TIOCSWINSZ");
+  // Never block the monitor thread on a full terminal: the input relay waits for POLLOUT.
+  if (fcntl(pty.master.get(), F_SETFL, fcntl(pty.master.get(), F_GETFL) | O_NONBLOCK) != 0)
+    return pty_error("O_NONBLOCK");
+  return pty;
+}
+
+Status plan_pty_mount(MountPlan& plan, const Pty& pty) {
+  if (plan.binds.size() >= kMaxBinds) return fail(Reason::BIND_INVALID, "too many binds");
+  struct stat st;
+  if (fstat(pty.slave.get(), &st) != 0) return pty_error("fstat");
+  BindPlan b;
+  b.source = pty.path;
+  b.target = pty.path;
+  b.dev = st.st_dev;
+  b.ino = st.st_ino;
+  b.directory = false;
+  b.exec = false;
+  b.device = true;
+  plan.binds.push_back(b);
+  return ok_status();
+}
+
+StepResult take_terminal(const char* path) {
+  int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return failed(Step::terminal);
+  bool ok = dup2(fd, 0) == 0 && dup2(fd, 1) == 1 && dup2(fd, 2) == 2;
+  close(fd);
+  if (!ok || ioctl(0, TIOCSCTTY, 0) != 0) return failed(Step::terminal);
+  return {};
+}
+
+PtyInput::PtyInput(int client_in, int master) : in_(client_in), master_(master) {
+  if (in_ < 0) end_of_input();  // no input: the terminal's end-of-file right away
+}
+
+pollfd PtyInput::want() const {
+  if (!pending_.empty()) return {master_, POLLOUT, 0};
+  return {in_, POLLIN, 0};
+}
+
+void PtyInput::ready(short revents) {
+  if (!pending_.empty()) {
+    ssize_t n = write(master_, pending_.data(), pending_.size());
+    if (n > 0) pending_.erase(0, static_cast<size_t>(n));
+    else if (n < 0 && errno != EINTR && errno != EAGAIN) stop();  // the jail is gone
+    return;
+  }
+  if (in_ < 0) return;
+  char buf[4096];
+  ssize_t n = revents & (POLLIN | POLLHUP | POLLERR) ? read(in_, buf, sizeof buf) : 0;
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n > 0) {
+    pending_.assign(buf, static_cast<size_t>(n));
+    line_open_ = buf[n - 1] != '\n' && buf[n - 1] != '\r';
+    return;
+  }
+  end_of_input();
+}
+
+// The terminal's EOF character at the start of a line makes the reader's read() return 0, as a
+// closed pipe would; in the middle of a line the first one only ends the line.
+void PtyInput::stop() {
+  in_ = -1;
+  pending_.clear();
+}
+
+void PtyInput::end_of_input() {
+  in_ = -1;
+  termios t{};
+  char eof = tcgetattr(master_, &t) == 0 && t.c_cc[VEOF] ? static_cast<char>(t.c_cc[VEOF]) : '\x04';
+  pending_.assign(line_open_ ? 2 : 1, eof);
+}
+
+}  // namespace clawjail::sandbox::detail

@@ -1,0 +1,115 @@
+// `clawjail run --pty` end to end: the real binary, a real supervisor, the call's own terminal.
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "fixture.h"
+
+namespace clawjail::test {
+namespace {
+
+class PtyCall : public SupervisorTest {
+ protected:
+  void SetUp() override {
+    SupervisorTest::SetUp();
+    start_supervisor();
+  }
+};
+
+TEST_F(PtyCall, TtyPrintsTheJailsTerminalAndTheReceiptCountsItsOutput) {
+  auto cst = job_token("job-pty");
+  auto c = clawjail(run_args("job-pty", cst, {"--pty", "--", "/usr/bin/tty"}));
+  EXPECT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(c.out.rfind("/dev/pts/", 0), 0u) << c.out;
+  EXPECT_EQ(c.out.substr(c.out.size() - 2), "\r\n") << c.out;  // the terminal's own line ending
+  auto r = receipts("job-pty");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[1]["result"]["stdout_bytes"], c.out.size());
+  EXPECT_EQ(r[1]["result"]["stdout_hash_b64u"], policy::sha256_b64u(c.out));
+}
+
+TEST_F(PtyCall, WithoutPtyThereIsNoTerminal) {
+  auto cst = job_token("job-nopty");
+  auto c = clawjail(run_args("job-nopty", cst, {"--", "/usr/bin/tty"}));
+  EXPECT_EQ(c.exit_code, 1) << c.err;
+  EXPECT_EQ(c.out, "not a tty\n");
+}
+
+TEST_F(PtyCall, StdinStdoutAndStderrAreTheTerminalAndInputArrives) {
+  auto cst = job_token("job-pty-io");
+  auto c = clawjail(run_args("job-pty-io", cst,
+                             {"--pty", "--", "/bin/sh", "-c",
+                              "test -t 0 && test -t 1 && test -t 2 && echo all-tty; read -r l; echo got:$l; exit 3"}),
+                    "hello\n");
+  EXPECT_EQ(c.exit_code, 3) << c.err;
+  EXPECT_NE(c.out.find("all-tty\r\n"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("got:hello\r\n"), std::string::npos) << c.out;
+  EXPECT_EQ(c.err, "");
+}
+
+TEST_F(PtyCall, TimeoutIs124WithAPtyToo) {
+  auto cst = job_token("job-pty-timeout");
+  auto c = clawjail(run_args("job-pty-timeout", cst, {"--pty", "--timeout-ms", "300", "--", "/bin/sleep", "20"}));
+  EXPECT_EQ(c.exit_code, 124) << c.err;
+  auto r = receipts("job-pty-timeout");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[1]["result"]["status"], "timeout");
+}
+
+// From a terminal of its own, the client puts it in raw mode for the call (a key reaches the jail
+// without Enter, as over ssh) and restores it afterwards.
+TEST_F(PtyCall, ClientTerminalIsRawDuringTheCallAndRestoredAfter) {
+  auto cst = job_token("job-pty-raw");
+  UniqueFd master(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+  ASSERT_TRUE(master);
+  ASSERT_EQ(grantpt(master.get()), 0);
+  ASSERT_EQ(unlockpt(master.get()), 0);
+  UniqueFd slave(::open(ptsname(master.get()), O_RDWR | O_NOCTTY | O_CLOEXEC));
+  ASSERT_TRUE(slave);
+  termios before{};
+  ASSERT_EQ(tcgetattr(slave.get(), &before), 0);
+  ASSERT_TRUE(before.c_lflag & ICANON);
+  std::vector<std::string> args = run_args("job-pty-raw", cst, {"--pty", "--", "/bin/sh", "-c", "stty raw -echo; echo ready; head -c 1 >/dev/null; stty sane; echo got-one"});
+  args.insert(args.begin(), CLAWJAIL_BINARY);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  for (int fd : {0, 1, 2}) posix_spawn_file_actions_adddup2(&actions, slave.get(), fd);
+  pid_t pid = -1;
+  ASSERT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  // Raw once the client has switched: then one key, no Enter, is enough.
+  termios t{};
+  for (int i = 0; i < 500 && tcgetattr(slave.get(), &t) == 0 && (t.c_lflag & ICANON); ++i) usleep(10000);
+  EXPECT_FALSE(t.c_lflag & ICANON);
+  std::string out;
+  auto read_until = [&](const std::string& what) {
+    for (int i = 0; i < 100 && out.find(what) == std::string::npos; ++i) {
+      pollfd p{master.get(), POLLIN, 0};
+      char buf[256];
+      ssize_t n = ::poll(&p, 1, 100) == 1 ? ::read(master.get(), buf, sizeof buf) : 0;
+      if (n > 0) out.append(buf, static_cast<size_t>(n));
+    }
+  };
+  read_until("ready");  // the jail's terminal is raw too: the key is not held for a line there
+  ASSERT_EQ(::write(master.get(), "x", 1), 1);
+  read_until("got-one");
+  EXPECT_NE(out.find("got-one"), std::string::npos) << out;
+  if (out.find("got-one") == std::string::npos) ::kill(pid, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  termios after{};
+  ASSERT_EQ(tcgetattr(slave.get(), &after), 0);
+  EXPECT_TRUE(after.c_lflag & ICANON);
+  EXPECT_TRUE(after.c_lflag & ECHO) << out;
+}
+
+}  // namespace
+}  // namespace clawjail::test
