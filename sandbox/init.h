@@ -16,6 +16,7 @@ struct ChildPlan {
   const EmptyCaps* caps = nullptr;
   sock_fprog seccomp{};
   const WorkerPlan* worker = nullptr;
+  int egress_handover = -1;  // egress.h: where init sends the proxy's port, or -1 without network
 };
 [[noreturn]] void jail_init(const ChildPlan& plan);
 

@@ -28,6 +28,7 @@ inline constexpr const char* kNewRoot = "/tmp";  // where the new root is assemb
   X(none) X(wait_parent) X(set_ids) X(make_private) X(open_source) X(source_changed)           \
   X(mount_root) X(make_dir) X(bind) X(symlink) X(write_file) X(mount_proc) X(mount_tmp)        \
   X(pivot_root) X(detach_old_root) X(remount_root) X(hostname) X(loopback) X(rlimit)           \
+  X(egress_port)                                                                               \
   X(securebits) X(bounding_set) X(ambient) X(capabilities) X(no_new_privs) X(close_fds)        \
   X(seccomp) X(send_listener) X(fork_worker) X(setsid) X(stdio) X(chdir) X(exec_not_found)     \
   X(exec) X(fs_op) X(pdeathsig)

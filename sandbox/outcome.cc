@@ -19,6 +19,11 @@ Json Outcome::to_json() const {
             {"stderr_bytes", stderr_bytes},
             {"output_truncated", output_truncated},
             {"violations", violations_json}};
+  if (egress)
+    j["egress"] = {{"proxy", "127.0.0.1:3128"},           {"allowed", egress->allowed},
+                   {"refused", egress->refused},          {"failed", egress->failed},
+                   {"bad_requests", egress->bad_requests}, {"busy", egress->busy},
+                   {"refused_targets", egress->refused_targets}};
   if (error) j["error"] = {{"reason_code", std::string(reason_name(error->reason))}, {"reason", error->detail}};
   return j;
 }

@@ -3,7 +3,7 @@
 // the same jail hash wherever it is explained.
 #include <algorithm>
 
-#include "sandbox/internal.h"
+#include "sandbox/egress.h"
 
 namespace clawjail::sandbox {
 namespace {
@@ -113,10 +113,7 @@ Json describe(const JailSpec& spec) {
       {"mounts", describe_mounts(spec)},
       {"seccomp", detail::seccomp_summary(spec)},
       {"limits", describe_limits(spec.limits)},
-      {"network", {{"mode", spec.network ? "approved_hosts" : "none"},
-                   {"interfaces", Json::array({"lo"})},
-                   {"route_out", false},
-                   {"approved_hosts", spec.approved_hosts}}},
+      {"network", detail::describe_egress(spec)},
       {"exec", spec.allow_exec},
       {"docker_socket", spec.allow_docker_socket},
       {"elevated", spec.elevated}};

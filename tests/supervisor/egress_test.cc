@@ -1,0 +1,66 @@
+// A call whose WPC approves hosts: through the real supervisor, the jail reaches an approved host
+// only through the egress proxy, and the `finished` receipt counts what the proxy allowed and refused.
+#include "../sandbox/host_server.h"
+#include "fixture.h"
+
+namespace clawjail::test {
+namespace {
+
+using sandbox::testing::HostServer;
+
+class EgressCall : public SupervisorTest {
+ protected:
+  void SetUp() override {
+    SupervisorTest::SetUp();
+    start_supervisor();
+  }
+  // A WPC like the main one, with http:approved_hosts and the given hosts.
+  std::string install_network_wpc(const std::vector<std::string>& hosts) {
+    demo::WpcOptions options;
+    options.policy_id = "net";
+    Json payload = demo::wpc_payload(world, options);
+    payload["tools"]["allow"].push_back("http:approved_hosts");
+    payload["sandbox"]["network"] = {{"approved_hosts", hosts}};
+    auto hash = demo::install_wpc(world, payload);
+    EXPECT_TRUE(hash.ok()) << (hash.ok() ? "" : hash.error().detail);
+    return hash.ok() ? *hash : "";
+  }
+};
+
+TEST_F(EgressCall, ApprovedHostIsReachedAndTheReceiptCountsAllowedAndRefused) {
+  HostServer srv;
+  std::string hash = install_network_wpc({"localhost:" + srv.port_str()});
+  auto cst = token_file("net", {.job = "job-net", .policy_hash_b64u = hash});
+  const std::string ok = "CONNECT localhost:" + srv.port_str() + " HTTP/1.1\\r\\n\\r\\nGET /via-supervisor HTTP/1.0\\r\\n\\r\\n";
+  const std::string script =
+      "ask() { exec 3<>/dev/tcp/127.0.0.1/3128; printf '%b' \"$1\" >&3; timeout 20 cat <&3 | tr -d '\\r'; exec 3<&-; }\n"
+      "ask '" + ok + "'\nask 'CONNECT example.com:443 HTTP/1.1\\r\\n\\r\\n'\necho \"$HTTPS_PROXY\"";
+  auto c = clawjail(run_args("job-net", cst, {"--", "/bin/bash", "-c", script}));
+  EXPECT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.out.find("hello from the host: /via-supervisor\n"), std::string::npos) << c.out << c.err;
+  EXPECT_NE(c.out.find("HTTP/1.1 403 Forbidden\n"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("http://127.0.0.1:3128\n"), std::string::npos) << c.out;
+  auto r = receipts("job-net");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0]["scopes"], Json::array({"exec", "http:approved_hosts"})) << r[0].dump();
+  const Json& egress = r[1]["result"]["egress"];
+  EXPECT_EQ(egress["allowed"], 1) << r[1].dump();
+  EXPECT_EQ(egress["refused"], 1);
+  EXPECT_EQ(egress["refused_targets"], Json::array({"example.com:443"}));
+}
+
+TEST_F(EgressCall, WithoutApprovedHostsTheReceiptHasNoEgressAndTheJailNoRoute) {
+  HostServer srv;
+  auto cst = job_token("job-nonet");
+  auto c = clawjail(run_args("job-nonet", cst, {"--", "/bin/bash", "-c",
+                                                "env | grep -ci _proxy; exec 3<>/dev/tcp/127.0.0.1/" + srv.port_str() +
+                                                    " && echo reached"}));
+  EXPECT_EQ(c.out, "0\n") << c.out << c.err;
+  auto r = receipts("job-nonet");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_FALSE(r[1]["result"].contains("egress")) << r[1].dump();
+  EXPECT_TRUE(srv.heads().empty());
+}
+
+}  // namespace
+}  // namespace clawjail::test
