@@ -15,13 +15,16 @@ class EgressCall : public SupervisorTest {
     start_supervisor();
   }
   // A WPC like the main one, with http:approved_hosts and the given hosts.
-  std::string install_network_wpc(const std::vector<std::string>& hosts) {
+  Json network_wpc(const std::vector<std::string>& hosts) {
     demo::WpcOptions options;
     options.policy_id = "net";
     Json payload = demo::wpc_payload(world, options);
     payload["tools"]["allow"].push_back("http:approved_hosts");
     payload["sandbox"]["network"] = {{"approved_hosts", hosts}};
-    auto hash = demo::install_wpc(world, payload);
+    return payload;
+  }
+  std::string install_network_wpc(const std::vector<std::string>& hosts) {
+    auto hash = demo::install_wpc(world, network_wpc(hosts));
     EXPECT_TRUE(hash.ok()) << (hash.ok() ? "" : hash.error().detail);
     return hash.ok() ? *hash : "";
   }
@@ -60,6 +63,25 @@ TEST_F(EgressCall, WithoutApprovedHostsTheReceiptHasNoEgressAndTheJailNoRoute) {
   ASSERT_EQ(r.size(), 2u);
   EXPECT_FALSE(r[1]["result"].contains("egress")) << r[1].dump();
   EXPECT_TRUE(srv.heads().empty());
+}
+
+TEST_F(EgressCall, ExplainShowsTheProxyAndTheApprovedHosts) {
+  auto path = root / "net.wpc.json";
+  ASSERT_TRUE(demo::write_file(path, network_wpc({"api.github.com", "localhost:8080"}).dump()).ok());
+  auto text = clawjail({"explain", "--wpc", path.string()});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("network: approved_hosts (loopback only, no route out)\n"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("egress proxy: owned by the supervisor, at 127.0.0.1:3128 in the jail (HTTP_PROXY/HTTPS_PROXY "
+                          "set); connects only to api.github.com, localhost:8080 (a bare host: ports 443 and 80)"),
+            std::string::npos)
+      << text.out;
+  auto json = clawjail({"explain", "--wpc", path.string(), "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  Json net = Json::parse(json.out)["jail"]["network"];
+  EXPECT_EQ(net["route_out"], false);
+  EXPECT_EQ(net["interfaces"], Json::array({"lo"}));
+  EXPECT_EQ(net["proxy"]["owner"], "supervisor");
+  EXPECT_EQ(net["approved_hosts"], Json::array({"api.github.com", "localhost:8080"}));
 }
 
 }  // namespace
