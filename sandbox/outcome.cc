@@ -1,7 +1,8 @@
 // Outcome as the receipt's `result` (formats.md §4). Integers only. `output_truncated` says
 // when output beyond the cap was cut; `error` appears only when the jail could not be built or
-// the command could not be started.
+// the command could not be started; `egress` only when the jail had the approved-hosts proxy.
 #include "policy/reason.h"
+#include "sandbox/egress.h"
 #include "sandbox/jail.h"
 
 namespace clawjail::sandbox {
@@ -20,7 +21,7 @@ Json Outcome::to_json() const {
             {"output_truncated", output_truncated},
             {"violations", violations_json}};
   if (egress)
-    j["egress"] = {{"proxy", "127.0.0.1:3128"},           {"allowed", egress->allowed},
+    j["egress"] = {{"proxy", detail::kEgressAddress},      {"allowed", egress->allowed},
                    {"refused", egress->refused},          {"failed", egress->failed},
                    {"bad_requests", egress->bad_requests}, {"busy", egress->busy},
                    {"refused_targets", egress->refused_targets}};

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "sandbox/egress.h"
+#include "sandbox/internal.h"
 
 namespace clawjail::sandbox {
 namespace {

@@ -78,6 +78,27 @@ TEST(Egress, CurlUsesTheProxyFromTheEnvironment) {
   EXPECT_EQ(r.outcome.egress->allowed, 2);
 }
 
+TEST(Egress, LargeTransfersBothWaysAndConcurrentTunnels) {
+  if (!std::filesystem::exists("/usr/bin/curl")) GTEST_SKIP() << "curl is not installed (scripts/install-deps.sh installs it)";
+  HostServer srv;
+  std::string url = "http://localhost:" + srv.port_str();
+  std::string script = "head -c 3000000 /dev/zero > /tmp/up\n"
+                       "for i in 1 2 3 4 5 6; do curl -sS --proxytunnel " + url + "/big | wc -c > /tmp/big$i & done\n"
+                       "curl -sS --proxytunnel -H 'Expect:' --data-binary @/tmp/up " + url + "/upload\n"
+                       "wait; cat /tmp/big*";
+  JailSpec spec = egress_spec(srv);
+  spec.limits.tmpfs_mb = 16;
+  Ran r = sh(spec, script);
+  EXPECT_EQ(r.outcome.status, "success") << r.err;
+  EXPECT_EQ(r.out, "received 3000000\n" + std::string() + [] {
+    std::string six;
+    for (int i = 0; i < 6; ++i) six += "4194304\n";
+    return six;
+  }()) << r.err;
+  ASSERT_TRUE(r.outcome.egress);
+  EXPECT_EQ(r.outcome.egress->allowed, 7);
+}
+
 TEST(Egress, UnapprovedHostsPortsAndIpLiteralsAreRefusedAndCounted) {
   HostServer srv;
   HostServer other;  // a real listener on another port: refused by policy, not by chance

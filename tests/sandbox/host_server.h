@@ -1,6 +1,6 @@
 // A tiny HTTP server on the host's loopback for the egress tests: it answers every request with
 // its path, records the request heads it saw, and keeps `/hold` requests open (unanswered) until
-// it is destroyed.
+// it is destroyed. `/big` answers 4 MiB; `/upload` reads the body and answers its length.
 #pragma once
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -77,10 +77,28 @@ class HostServer {
       return;
     }
     std::string body = "hello from the host: " + path + "\n";
+    if (path == "/big") body = std::string(4 << 20, 'x');
+    if (path == "/upload") body = "received " + std::to_string(read_body(c, head)) + "\n";
     std::string response = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
                            std::to_string(body.size()) + "\r\n\r\n" + body;
     (void)!send(c, response.data(), response.size(), MSG_NOSIGNAL);
     close(c);
+  }
+
+  // The request body announced by Content-Length: bytes already read after the head, then the rest.
+  static size_t read_body(int c, const std::string& head) {
+    auto at = head.find("Content-Length: ");
+    size_t want = at == std::string::npos ? 0 : std::stoul(head.substr(at + 16));
+    size_t got = head.size() - (head.find("\r\n\r\n") + 4);
+    char buf[65536];
+    while (got < want) {
+      pollfd p{c, POLLIN, 0};
+      if (poll(&p, 1, 5000) <= 0) break;
+      ssize_t n = read(c, buf, sizeof buf);
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    return got;
   }
 
   int fd_ = -1, port_ = 0;
