@@ -65,6 +65,32 @@ TEST_F(EgressCall, WithoutApprovedHostsTheReceiptHasNoEgressAndTheJailNoRoute) {
   EXPECT_TRUE(srv.heads().empty());
 }
 
+int count_entries(const fs::path& dir) {
+  int n = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir)) ++n;
+  return n;
+}
+
+TEST_F(EgressCall, TheSupervisorKeepsNoProxyThreadOrDescriptorAfterCalls) {
+  HostServer srv;
+  std::string hash = install_network_wpc({"localhost:" + srv.port_str()});
+  auto cst = token_file("net", {.job = "job-net-leak", .policy_hash_b64u = hash});
+  // Each call leaves a tunnel open (a server that never answers) and an idle client of the proxy.
+  const std::string script = "exec 3<>/dev/tcp/127.0.0.1/3128; printf 'CONNECT localhost:" + srv.port_str() +
+                             " HTTP/1.1\\r\\n\\r\\nGET /hold HTTP/1.0\\r\\n\\r\\n' >&3; "
+                             "exec 4<>/dev/tcp/127.0.0.1/3128; sleep 0.2";
+  auto call = [&] { return clawjail(run_args("job-net-leak", cst, {"--", "/bin/bash", "-c", script})).exit_code; };
+  ASSERT_EQ(call(), 0);
+  const fs::path proc = "/proc/" + std::to_string(supervisor);
+  const int fds = count_entries(proc / "fd"), threads = count_entries(proc / "task");
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(call(), 0);
+  EXPECT_EQ(count_entries(proc / "fd"), fds);
+  EXPECT_EQ(count_entries(proc / "task"), threads);
+  auto r = receipts("job-net-leak");
+  ASSERT_EQ(r.size(), 12u);
+  EXPECT_EQ(r.back()["result"]["egress"]["allowed"], 1) << r.back().dump();
+}
+
 TEST_F(EgressCall, ExplainShowsTheProxyAndTheApprovedHosts) {
   auto path = root / "net.wpc.json";
   ASSERT_TRUE(demo::write_file(path, network_wpc({"api.github.com", "localhost:8080"}).dump()).ok());
