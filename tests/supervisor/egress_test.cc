@@ -52,6 +52,9 @@ TEST_F(EgressCall, ApprovedHostIsReachedAndTheReceiptCountsAllowedAndRefused) {
   EXPECT_EQ(egress["allowed"], 1) << r[1].dump();
   EXPECT_EQ(egress["refused"], 1);
   EXPECT_EQ(egress["refused_targets"], Json::array({"example.com:443"}));
+  auto shown = clawjail({"receipts", "show", "--job", "job-net", "--config", world.config_path.string()});
+  EXPECT_NE(shown.out.find("success exit=0"), std::string::npos) << shown.out << shown.err;
+  EXPECT_NE(shown.out.find(" egress=1 allowed/1 refused"), std::string::npos) << shown.out;
 }
 
 TEST_F(EgressCall, WithoutApprovedHostsTheReceiptHasNoEgressAndTheJailNoRoute) {
