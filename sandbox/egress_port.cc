@@ -6,32 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstring>
-
 #include "sandbox/egress.h"
 
 namespace clawjail::sandbox::detail {
-namespace {
-
-StepResult send_fd(int sock, int fd) {
-  char byte = 'E';
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  if (sendmsg(sock, &msg, MSG_NOSIGNAL) != 1) return failed(Step::egress_port);
-  return {};
-}
-
-}  // namespace
 
 StepResult open_egress_port(int handover_fd) {
   if (handover_fd < 0) return {};
@@ -45,7 +22,7 @@ StepResult open_egress_port(int handover_fd) {
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(fd, 64) != 0)
     r = failed(Step::egress_port);
   else
-    r = send_fd(handover_fd, fd);
+    r = send_fd(handover_fd, fd) ? StepResult{} : failed(Step::egress_port);
   close(fd);
   close(handover_fd);
   return r;

@@ -200,4 +200,8 @@ struct WorkerPlan {
 };
 Result<Jail> start_jail(const JailSpec& spec, const WorkerPlan& worker, const Io& io);
 
+// ---- fd_passing.cc ----
+bool send_fd(int sock, int fd);  // async-signal-safe
+UniqueFd receive_fd(int sock);   // non-blocking; invalid on EOF or anything but one descriptor
+
 }  // namespace clawjail::sandbox::detail
