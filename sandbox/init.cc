@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sandbox/egress.h"
 #include "sandbox/init.h"
 
 namespace clawjail::sandbox::detail {
@@ -155,6 +156,7 @@ void jail_init(const ChildPlan& p) {
   char go = 0;
   if (read(p.fds.sync_r, &go, 1) != 1 || go != 'G') _exit(126);
   if (StepResult r = build_namespaces(p); !r.ok()) fail_and_exit(p.fds.report_w, r);
+  if (StepResult r = open_egress_port(p.egress_handover); !r.ok()) fail_and_exit(p.fds.report_w, r);
   if (StepResult r = arrange_fds(p.fds); !r.ok()) fail_and_exit(p.fds.report_w, r);
   if (StepResult r = confine(p); !r.ok()) fail_and_exit(kReportFd, r);
   if (StepResult r = apply_landlock(*p.landlock); !r.ok()) fail_and_exit(kReportFd, r);

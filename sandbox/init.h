@@ -18,6 +18,7 @@ struct ChildPlan {
   const WorkerPlan* worker = nullptr;
   const LandlockPlan* landlock = nullptr;
   const char* terminal = nullptr;  // the pty's /dev/pts/N when the call asked for one
+  int egress_handover = -1;  // egress.h: where init sends the proxy's port, or -1 without network
 };
 [[noreturn]] void jail_init(const ChildPlan& plan);
 

@@ -30,6 +30,7 @@ inline constexpr size_t kMaxBinds = 64;           // the child clones every bind
   X(none) X(wait_parent) X(set_ids) X(make_private) X(open_source) X(source_changed)           \
   X(mount_root) X(make_dir) X(bind) X(symlink) X(write_file) X(mount_proc) X(mount_tmp)        \
   X(pivot_root) X(detach_old_root) X(remount_root) X(hostname) X(loopback) X(rlimit)           \
+  X(egress_port)                                                                               \
   X(securebits) X(bounding_set) X(ambient) X(capabilities) X(no_new_privs) X(close_fds)        \
   X(seccomp) X(send_listener) X(fork_worker) X(setsid) X(stdio) X(chdir) X(exec_not_found)     \
   X(exec) X(fs_op) X(pdeathsig) X(proc_readonly) X(proc_mask) X(landlock) X(terminal)
@@ -248,5 +249,9 @@ struct WorkerPlan {
   const FsPlan* fs = nullptr;  // set: run the file tool instead of exec
 };
 Result<Jail> start_jail(const JailSpec& spec, const WorkerPlan& worker, const Io& io);
+
+// ---- fd_passing.cc ----
+bool send_fd(int sock, int fd);  // async-signal-safe
+UniqueFd receive_fd(int sock);   // non-blocking; invalid on EOF or anything but one descriptor
 
 }  // namespace clawjail::sandbox::detail

@@ -45,7 +45,7 @@ struct JailSpec {
   std::vector<policy::BindSpec> binds;  // from the WPC only
   bool allow_exec = true;           // false: execve/execveat refused outright
   bool allow_docker_socket = false;
-  bool network = false;             // jail gets the approved-hosts proxy
+  bool network = false;             // jail gets the approved-hosts egress proxy (and AF_INET/AF_INET6)
   std::vector<std::string> approved_hosts;
   bool elevated = false;
   policy::Limits limits;
@@ -85,6 +85,15 @@ struct Violation {
   std::string syscall;
   int64_t count = 0;
 };
+// What the approved-hosts egress proxy did during one call (jail.md "Network").
+struct EgressStats {
+  int64_t allowed = 0;       // connections to an approved host:port (CONNECT tunnels and plain HTTP)
+  int64_t refused = 0;       // 403: the host or port is not approved (IP literals included)
+  int64_t failed = 0;        // approved, but not resolved or not connected (502/504)
+  int64_t bad_requests = 0;  // malformed, oversize or too slow request heads (400/431/408)
+  int64_t busy = 0;          // over the per-jail limit of concurrent connections (503)
+  std::vector<std::string> refused_targets;  // distinct "host:port", the first few
+};
 struct Outcome {
   std::string status = "error";  // success|error|timeout|killed|limit
   int exit_code = -1;
@@ -95,6 +104,7 @@ struct Outcome {
   bool output_truncated = false;
   std::vector<Violation> violations;
   std::optional<Error> error;  // set when the jail could not be built
+  std::optional<EgressStats> egress;  // set when the jail had the egress proxy
   Json to_json() const;        // the receipt's `result`
 };
 

@@ -118,6 +118,7 @@ Status fill_command(WorkerPlan& w, const JailSpec& spec, const Command& c) {
   env.emplace("HOME", ws ? "/workspace" : "/tmp");
   env.emplace("USER", "clawjail");
   env.emplace("LOGNAME", "clawjail");
+  if (spec.network) add_proxy_env(env);
   for (const auto& [k, v] : env) {
     if (k.empty() || k.find('=') != std::string::npos || (k + v).find('\0') != std::string::npos)
       return fail(Reason::BAD_FIELD, "bad environment variable name: " + k);
@@ -209,6 +210,12 @@ Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& i
   child_.worker = &worker_;
   child_.landlock = &landlock_;
   child_.terminal = pty_path_.empty() ? nullptr : pty_path_.c_str();
+  if (spec_.network && !worker_.fs) {
+    auto egress = EgressProxy::start(spec_.approved_hosts);
+    if (!egress) return egress.error();
+    egress_ = std::move(egress.value());
+    child_.egress_handover = egress_->child_end();
+  }
   return ok_status();
 }
 
@@ -249,6 +256,7 @@ void Runner::monitor() {
   pidfd_.store(pidfd);
   for (UniqueFd* fd : {&sync_r_, &report_w_, &out_w_, &err_w_, &sock_w_, &stdin_}) fd->reset();
   keep_alive_.clear();  // the idmapped tree now lives in the child's copy of the table
+  if (egress_) egress_->close_child_end();
   if (Status s = release_child(); !s) {
     setup_error_ = s.error();
     send_sigkill(pidfd);
@@ -443,6 +451,7 @@ void Runner::finish() {
   } else {
     o.status = "killed";  // init died without reporting: killed from outside (e.g. OOM of init)
   }
+  if (egress_) o.egress = egress_->stop();  // the tree is gone: end its connections too
   cgroup_ = JailCgroup();
 }
 

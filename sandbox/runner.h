@@ -10,6 +10,7 @@
 #include <optional>
 #include <thread>
 
+#include "sandbox/egress.h"
 #include "sandbox/init.h"
 #include "sandbox/internal.h"
 
@@ -54,6 +55,7 @@ class Runner {
   ChildPlan child_;
   UniqueFd sync_r_, sync_w_, report_r_, report_w_, out_r_, out_w_, err_r_, err_w_, sock_r_, sock_w_, stdin_;
   UniqueFd io_out_, io_err_;
+  std::unique_ptr<EgressProxy> egress_;  // with approved hosts: the jail's only way out
 
   std::thread thread_;
   std::promise<Status> ready_;

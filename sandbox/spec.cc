@@ -3,6 +3,7 @@
 // the same jail hash wherever it is explained.
 #include <algorithm>
 
+#include "sandbox/egress.h"
 #include "sandbox/internal.h"
 
 namespace clawjail::sandbox {
@@ -118,10 +119,7 @@ Json describe(const JailSpec& spec) {
       {"landlock", detail::landlock_summary(spec)},
       {"seccomp", detail::seccomp_summary(spec)},
       {"limits", describe_limits(spec.limits)},
-      {"network", {{"mode", spec.network ? "approved_hosts" : "none"},
-                   {"interfaces", Json::array({"lo"})},
-                   {"route_out", false},
-                   {"approved_hosts", spec.approved_hosts}}},
+      {"network", detail::describe_egress(spec)},
       {"exec", spec.allow_exec},
       {"docker_socket", spec.allow_docker_socket},
       {"elevated", spec.elevated}};

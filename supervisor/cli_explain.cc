@@ -81,6 +81,16 @@ void print_proc_hardening(const Json& h) {
   print_list("masked (empty tmpfs)", h["masked_by_empty_tmpfs"]);
 }
 
+void print_network(const Json& net) {
+  std::cout << "\nnetwork: " << net["mode"].get<std::string>() << " (loopback only, no route out)\n";
+  if (!net.contains("proxy")) return;
+  std::string hosts;
+  for (const auto& h : net["approved_hosts"]) hosts += (hosts.empty() ? "" : ", ") + h.get<std::string>();
+  std::cout << "egress proxy: owned by the supervisor, at " << net["proxy"]["listen"].get<std::string>()
+            << " in the jail (HTTP_PROXY/HTTPS_PROXY set); connects only to " << hosts
+            << " (a bare host: ports 443 and 80); CONNECT and plain http:// requests\n";
+}
+
 void print_text(const Json& j) {
   const Json& jail = j["jail"];
   std::cout << "WPC " << j["policy_hash_b64u"].get<std::string>() << "\n"
@@ -110,7 +120,8 @@ void print_text(const Json& j) {
   for (const auto& p : jail["landlock"]["read_write"]) std::cout << " " << p.get<std::string>();
   std::cout << "; execute only under:";
   for (const auto& p : jail["landlock"]["execute"]) std::cout << " " << p.get<std::string>();
-  std::cout << "\nnetwork: " << jail["network"]["mode"].get<std::string>() << " (loopback only, no route out)\nlimits:";
+  print_network(jail["network"]);
+  std::cout << "limits:";
   for (const auto& [k, v] : jail["limits"].items()) std::cout << " " << k << "=" << v.dump();
   std::cout << "\ntools (" << (j["cst_required"].get<bool>() ? "each call also needs a CST" : "no CST required")
             << "):\n";

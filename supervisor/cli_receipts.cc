@@ -38,6 +38,9 @@ std::string result_column(const Json& p) {
   if (r.contains("duration_ms")) out += " " + r["duration_ms"].dump() + "ms";
   if (r.contains("violations") && r["violations"].is_array() && !r["violations"].empty())
     out += " violations=" + std::to_string(r["violations"].size());
+  if (r.contains("egress") && r["egress"].is_object())
+    out += " egress=" + r["egress"].value("allowed", Json(0)).dump() + " allowed/" +
+           r["egress"].value("refused", Json(0)).dump() + " refused";
   return out;
 }
 

@@ -78,7 +78,7 @@ TEST(Modes, HostileBatteryPassesAsAnOrdinaryUser) {
   std::string self = std::filesystem::read_symlink("/proc/self/exe");
   std::string out;
   int rc = spawn_and_wait({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", self,
-                           "--gtest_filter=Hostile.*:FsOps.*:Jail.*:Pty.*:Proc.*:Landlock.*:Modes.HostSupportsJailsHere"},
+                           "--gtest_filter=Hostile.*:FsOps.*:Jail.*:Pty.*:Proc.*:Landlock.*:Egress.*:Modes.HostSupportsJailsHere"},
                           &out);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("[  PASSED  ]"), std::string::npos) << out;

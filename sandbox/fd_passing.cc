@@ -1,0 +1,47 @@
+// One descriptor over a Unix socket (SCM_RIGHTS), with a one-byte payload so that EOF and a
+// message are told apart. send_fd is async-signal-safe: the jail's init uses it after clone3.
+#include <sys/socket.h>
+
+#include <cstring>
+
+#include "sandbox/internal.h"
+
+namespace clawjail::sandbox::detail {
+namespace {
+
+struct FdMessage {
+  char byte = 'F';
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  FdMessage() {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+  }
+};
+
+}  // namespace
+
+bool send_fd(int sock, int fd) {
+  FdMessage m;
+  cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  return sendmsg(sock, &m.msg, MSG_NOSIGNAL) == 1;
+}
+
+UniqueFd receive_fd(int sock) {
+  FdMessage m;
+  if (recvmsg(sock, &m.msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) != 1) return {};
+  cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
+  if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) return {};
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return UniqueFd(fd);
+}
+
+}  // namespace clawjail::sandbox::detail

@@ -1,0 +1,61 @@
+// The egress proxy's request parser and approved-hosts rule, without a jail (egress_policy.cc).
+#include <gtest/gtest.h>
+
+#include "sandbox/egress.h"
+
+namespace clawjail::sandbox::detail {
+namespace {
+
+TEST(EgressPolicy, ConnectNeedsHostAndPort) {
+  auto r = parse_proxy_request("CONNECT Api.GitHub.com:443 HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(r.status, 0) << r.reason;
+  EXPECT_TRUE(r.tunnel);
+  EXPECT_EQ(r.host, "api.github.com");
+  EXPECT_EQ(r.port, 443);
+  EXPECT_EQ(parse_proxy_request("CONNECT api.github.com HTTP/1.1\r\n\r\n").status, 400);
+  EXPECT_EQ(parse_proxy_request("CONNECT api.github.com:0 HTTP/1.1\r\n\r\n").status, 400);
+  EXPECT_EQ(parse_proxy_request("CONNECT api.github.com:65536 HTTP/1.1\r\n\r\n").status, 400);
+  EXPECT_EQ(parse_proxy_request("CONNECT a_b.com:443 HTTP/1.1\r\n\r\n").status, 400);
+  EXPECT_EQ(parse_proxy_request("CONNECT [::1]:443 HTTP/1.1\r\n\r\n").status, 403);
+}
+
+TEST(EgressPolicy, PlainRequestIsRewrittenToOriginForm) {
+  auto r = parse_proxy_request(
+      "POST http://Example.com/a/b?c HTTP/1.1\r\nHost: other\r\nProxy-Authorization: x\r\nContent-Length: 3\r\n\r\n");
+  ASSERT_EQ(r.status, 0) << r.reason;
+  EXPECT_FALSE(r.tunnel);
+  EXPECT_EQ(r.host, "example.com");
+  EXPECT_EQ(r.port, 80);
+  EXPECT_EQ(r.upstream_head, "POST /a/b?c HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\nConnection: close\r\n\r\n");
+  auto q = parse_proxy_request("GET http://example.com:8080?x HTTP/1.0\r\n\r\n");
+  ASSERT_EQ(q.status, 0) << q.reason;
+  EXPECT_EQ(q.port, 8080);
+  EXPECT_EQ(q.upstream_head, "GET /?x HTTP/1.0\r\nHost: example.com:8080\r\nConnection: close\r\n\r\n");
+}
+
+TEST(EgressPolicy, AnythingNotPlainlyHttp1IsABadRequest) {
+  for (const char* head : {"GET / HTTP/1.1\r\n\r\n", "GET https://example.com/ HTTP/1.1\r\n\r\n",
+                           "GET http://user@example.com/ HTTP/1.1\r\n\r\n", "GET http://example.com/ HTTP/2\r\n\r\n",
+                           "GET  http://example.com/ HTTP/1.1\r\n\r\n", "GET http://example.com/ HTTP/1.1\r\n",
+                           "GET http://example.com/ HTTP/1.1\r\n folded\r\n\r\n",
+                           "GET http://example.com/ HTTP/1.1\r\nX: a\nY: b\r\n\r\n",
+                           "GET http://example.com/ HTTP/1.1\r\nNoColon\r\n\r\n", "\r\n\r\n", "G(T x HTTP/1.1\r\n\r\n"})
+    EXPECT_EQ(parse_proxy_request(head).status, 400) << head;
+}
+
+TEST(EgressPolicy, HostsMatchExactlyAndABareHostMeans443And80) {
+  const std::vector<std::string> approved = {"api.github.com", "localhost:8080", "10.0.0.1:443"};
+  EXPECT_FALSE(egress_refusal(approved, "api.github.com", 443));
+  EXPECT_FALSE(egress_refusal(approved, "api.github.com", 80));
+  EXPECT_EQ(egress_refusal(approved, "api.github.com", 22), "port 22 is not approved for api.github.com");
+  EXPECT_EQ(egress_refusal(approved, "github.com", 443), "github.com is not an approved host");
+  EXPECT_EQ(egress_refusal(approved, "x.api.github.com", 443), "x.api.github.com is not an approved host");
+  EXPECT_FALSE(egress_refusal(approved, "localhost", 8080));
+  EXPECT_TRUE(egress_refusal(approved, "localhost", 443));
+  EXPECT_TRUE(egress_refusal(approved, "127.0.0.1", 8080));  // the name is approved, not its address
+  EXPECT_FALSE(egress_refusal(approved, "10.0.0.1", 443));  // a literal the WPC names itself
+  EXPECT_TRUE(egress_refusal({}, "localhost", 80));
+}
+
+}  // namespace
+}  // namespace clawjail::sandbox::detail
