@@ -218,17 +218,21 @@ void Runner::monitor() {
   pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
   started_ = Clock::now();
   int pidfd = -1;
+  born_in_cgroup_ = cgroup_.enter_thread();
   pid_t pid = clone_into_namespaces(jail_namespace_flags(), &pidfd);
   if (pid == 0) jail_init(child_);
+  const int clone_errno = errno;
+  Status back = born_in_cgroup_ ? cgroup_.leave_thread() : ok_status();
   if (pid < 0) {
-    ready_.set_value(setup_error("clone3"));
+    errno = clone_errno;
+    ready_.set_value(back ? setup_error("clone3") : back);
     return;
   }
   pid_ = pid;
   pidfd_.store(pidfd);
   for (UniqueFd* fd : {&sync_r_, &report_w_, &out_w_, &err_w_, &sock_w_, &stdin_}) fd->reset();
   keep_alive_.clear();  // the idmapped tree now lives in the child's copy of the table
-  if (Status s = release_child(); !s) {
+  if (Status s = back ? release_child() : back; !s) {
     setup_error_ = s.error();
     send_sigkill(pidfd);
   }
@@ -238,7 +242,8 @@ void Runner::monitor() {
 
 Status Runner::release_child() {
   if (auto s = write_id_maps(pid_, root_mode_, host_uid_, host_gid_); !s) return s;
-  if (auto s = cgroup_.add(pid_); !s) return s;
+  if (!born_in_cgroup_)
+    if (auto s = cgroup_.add(pid_); !s) return s;
   if (write(sync_w_.get(), "G", 1) != 1) return setup_error("releasing the jail");
   sync_w_.reset();
   return ok_status();
