@@ -402,7 +402,14 @@ void Runner::finish() {
   const int sig = signaled ? WTERMSIG(*worker_status_) : 0;
   if (worker_status_ && WIFEXITED(*worker_status_)) o.exit_code = WEXITSTATUS(*worker_status_);
   o.signal = sig;
-  if (!ready_sent_) {
+  if (!ready_sent_ && timed_out_ && !setup_error_) {
+    // The deadline counts from the clone: a set-up slowed down by a busy host can use it up.
+    // The call ran out of time; that is a timeout, not a broken jail.
+    o.status = "timeout";
+    o.signal = SIGKILL;
+    ready_sent_ = true;
+    ready_.set_value(ok_status());
+  } else if (!ready_sent_) {
     o.status = "error";
     o.error = setup_error_.value_or(fail(Reason::JAIL_SETUP_FAILED, "the jail's init ended before it was ready"));
     ready_.set_value(*o.error);

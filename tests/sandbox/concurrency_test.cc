@@ -92,7 +92,7 @@ TEST(Concurrency, JailIsBornInItsOwnCgroupAndTheSupervisorThreadsStayOut) {
   ASSERT_EQ(pipe2(hold, O_CLOEXEC), 0);
   int out = memfd_create("out", MFD_CLOEXEC);
   Command cmd;
-  cmd.argv = {"/bin/sh", "-c", "cat /proc/self/cgroup; read line"};
+  cmd.argv = {"/bin/sh", "-c", "cat /proc/self/cgroup; read line; exit 0"};
   auto jail = Jail::start(base_spec(), cmd, Io{hold[0], out, -1, false});
   ASSERT_TRUE(jail.ok()) << jail.error().detail;
   const std::string host_view = read_text("/proc/" + std::to_string(jail->pid()) + "/cgroup");
@@ -112,6 +112,18 @@ TEST(Concurrency, JailIsBornInItsOwnCgroupAndTheSupervisorThreadsStayOut) {
   EXPECT_EQ(cgroup_of(inside, "pids"), "/") << inside;
   EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/pids" + pids)) << "the jail's cgroup outlived it";
   EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory" + memory));
+}
+
+// Set-ups run side by side and a busy host slows them: a deadline that passes before the jail
+// is ready ends the call as a timeout (exit 124 for the client), never as a broken jail.
+TEST(Concurrency, DeadlineDuringSetUpIsATimeout) {
+  JailSpec spec = base_spec();
+  spec.limits.timeout_ms = 1;  // usually gone before the jail is ready; a timeout either way
+  for (int i = 0; i < 5; ++i) {
+    Ran r = run_in_jail(spec, {"/bin/sleep", "30"});
+    EXPECT_EQ(r.outcome.status, "timeout") << (r.outcome.error ? r.outcome.error->detail : "");
+    EXPECT_FALSE(r.outcome.error.has_value());
+  }
 }
 
 }  // namespace
