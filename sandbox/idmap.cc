@@ -4,6 +4,7 @@
 // to that user (unprivileged user namespaces allow exactly one line, and setgroups denied).
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -79,9 +80,15 @@ Result<UniqueFd> make_idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid,
   int pidfd = -1;
   pid_t pid = clone_into_namespaces(CLONE_NEWUSER, &pidfd);
   if (pid == 0) {  // holds the namespace open until the parent has its fd; raw syscalls only
+    // It waits for EOF, so it must first drop every other descriptor it inherited: concurrent
+    // calls clone helpers at the same time, and each would hold the other's write end open
+    // (both waiting for ever, past the supervisor's death, with the client's socket).
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    int keep = pipefd[0];
+    if (keep > 0) close_range(0, static_cast<unsigned>(keep) - 1, 0);
+    close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
     char c;
-    close(pipefd[1]);
-    (void)!read(pipefd[0], &c, 1);
+    (void)!read(keep, &c, 1);
     _exit(0);
   }
   if (pid < 0) return fail(Reason::JAIL_SETUP_FAILED, std::string("clone3: ") + strerror(errno));

@@ -201,11 +201,17 @@ class JailCgroup {
   bool memory() const { return memory_; }
   bool pids() const { return pids_; }
   Status add(pid_t pid) const;
+  // v1 (cgroup_thread.cc): moves the calling thread into the jail's cgroups, so that a clone3
+  // from it is born there, without add()'s RCU grace period; leave_thread() moves it back.
+  // false: not possible here, add() the child after the clone instead.
+  bool enter_thread();
+  Status leave_thread();
   bool limit_hit() const;  // OOM kill or pids.max reached
   std::string kind() const { return kind_; }
  private:
   void remove();
   std::vector<std::string> dirs_;
+  std::vector<std::string> home_;  // where enter_thread() found the thread (`tasks` files)
   std::string kind_ = "none";
   bool memory_ = false, pids_ = false;
 };

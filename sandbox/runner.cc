@@ -246,10 +246,14 @@ void Runner::monitor() {
   pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
   started_ = Clock::now();
   int pidfd = -1;
+  born_in_cgroup_ = cgroup_.enter_thread();
   pid_t pid = clone_into_namespaces(jail_namespace_flags(), &pidfd);
   if (pid == 0) jail_init(child_);
+  const int clone_errno = errno;
+  Status back = born_in_cgroup_ ? cgroup_.leave_thread() : ok_status();
   if (pid < 0) {
-    ready_.set_value(setup_error("clone3"));
+    errno = clone_errno;
+    ready_.set_value(back ? setup_error("clone3") : back);
     return;
   }
   pid_ = pid;
@@ -257,7 +261,7 @@ void Runner::monitor() {
   for (UniqueFd* fd : {&sync_r_, &report_w_, &out_w_, &err_w_, &sock_w_, &stdin_}) fd->reset();
   keep_alive_.clear();  // the idmapped tree now lives in the child's copy of the table
   if (egress_) egress_->close_child_end();
-  if (Status s = release_child(); !s) {
+  if (Status s = back ? release_child() : back; !s) {
     setup_error_ = s.error();
     send_sigkill(pidfd);
   }
@@ -267,7 +271,8 @@ void Runner::monitor() {
 
 Status Runner::release_child() {
   if (auto s = write_id_maps(pid_, root_mode_, host_uid_, host_gid_); !s) return s;
-  if (auto s = cgroup_.add(pid_); !s) return s;
+  if (!born_in_cgroup_)
+    if (auto s = cgroup_.add(pid_); !s) return s;
   if (write(sync_w_.get(), "G", 1) != 1) return setup_error("releasing the jail");
   sync_w_.reset();
   return ok_status();
@@ -429,7 +434,14 @@ void Runner::finish() {
   const int sig = signaled ? WTERMSIG(*worker_status_) : 0;
   if (worker_status_ && WIFEXITED(*worker_status_)) o.exit_code = WEXITSTATUS(*worker_status_);
   o.signal = sig;
-  if (!ready_sent_) {
+  if (!ready_sent_ && timed_out_ && !setup_error_) {
+    // The deadline counts from the clone: a set-up slowed down by a busy host can use it up.
+    // The call ran out of time; that is a timeout, not a broken jail.
+    o.status = "timeout";
+    o.signal = SIGKILL;
+    ready_sent_ = true;
+    ready_.set_value(ok_status());
+  } else if (!ready_sent_) {
     o.status = "error";
     o.error = setup_error_.value_or(fail(Reason::JAIL_SETUP_FAILED, "the jail's init ended before it was ready"));
     ready_.set_value(*o.error);

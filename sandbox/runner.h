@@ -43,6 +43,7 @@ class Runner {
   gid_t host_gid_ = 0;
   std::optional<UidLease> lease_;
   JailCgroup cgroup_;
+  bool born_in_cgroup_ = false;  // cloned from inside the jail's cgroup: no add() needed
   std::vector<UniqueFd> keep_alive_;
   MountPlan mounts_;
   std::vector<RlimitPlan> rlimits_;

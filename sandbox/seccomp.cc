@@ -23,7 +23,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "sandbox/internal.h"
 
@@ -126,7 +128,9 @@ sock_fprog SeccompProgram::fprog() const {
   return sock_fprog{static_cast<unsigned short>(filter.size()), const_cast<sock_filter*>(filter.data())};
 }
 
-Result<SeccompProgram> build_seccomp(const JailSpec& spec) {
+namespace {
+
+Result<SeccompProgram> compile_seccomp(const JailSpec& spec) {
   Ctx ctx(seccomp_init(SCMP_ACT_ALLOW));
   if (!ctx) return fail(Reason::JAIL_SETUP_FAILED, "seccomp: seccomp_init failed");
   // Only the native architecture is in the filter; any other (i386, x32) kills the process.
@@ -143,6 +147,31 @@ Result<SeccompProgram> build_seccomp(const JailSpec& spec) {
   auto bpf = export_bpf(ctx.get());
   if (!bpf) return bpf.error();
   return SeccompProgram{std::move(bpf.value())};
+}
+
+// Every field of the spec that compile_seccomp reads, and nothing else: the cache below hands
+// out one compiled program per distinct key. A new input to the filter must be added here.
+struct SeccompKey {
+  bool allow_exec;
+  bool network;
+  auto operator<=>(const SeccompKey&) const = default;
+};
+
+}  // namespace
+
+// libseccomp's compilation costs more than the rest of the jail's plan; the program depends on
+// two booleans, so it is compiled once per combination and copied out (a few hundred
+// instructions).
+Result<SeccompProgram> build_seccomp(const JailSpec& spec) {
+  static std::mutex mutex;
+  static std::map<SeccompKey, SeccompProgram> cache;
+  const SeccompKey key{spec.allow_exec, spec.network};
+  std::lock_guard lock(mutex);
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  auto program = compile_seccomp(spec);
+  if (!program) return program.error();
+  cache.emplace(key, *program);
+  return program;
 }
 
 StepResult install_seccomp(const sock_fprog& prog, int* listener_fd) {
