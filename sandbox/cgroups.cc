@@ -2,13 +2,16 @@
 // controllers (hybrid hosts), else none — then the rlimits of limits.cc alone hold the limits.
 // The cgroup is what lets the supervisor *see* a limit being hit (oom_kill, pids max events).
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -17,8 +20,8 @@
 namespace clawjail::sandbox::detail {
 namespace {
 
-constexpr const char* kV1Memory = "/sys/fs/cgroup/memory";
-constexpr const char* kV1Pids = "/sys/fs/cgroup/pids";
+constexpr const char* kV1Memory = kV1MemoryRoot;
+constexpr const char* kV1Pids = kV1PidsRoot;
 constexpr const char* kCpuMax = "100000 100000";  // quota and period in µs: one CPU
 
 bool write_value(const std::string& path, const std::string& value) {
@@ -129,3 +132,47 @@ void JailCgroup::remove() {
 }
 
 }  // namespace clawjail::sandbox::detail
+
+namespace clawjail::sandbox {
+namespace {
+
+// "jail-<pid>-<n>": the pid of the supervisor that made it.
+std::optional<pid_t> owner_of(const std::string& name) {
+  if (name.rfind("jail-", 0) != 0) return std::nullopt;
+  size_t dash = name.find('-', 5);
+  if (dash == std::string::npos || dash == 5) return std::nullopt;
+  pid_t pid = 0;
+  for (size_t i = 5; i < dash; ++i) {
+    if (name[i] < '0' || name[i] > '9' || pid > 100000000) return std::nullopt;
+    pid = pid * 10 + (name[i] - '0');
+  }
+  return pid;
+}
+
+std::vector<std::string> jail_parents() {
+  const HostSupport& host = host_support();
+  std::vector<std::string> parents;
+  if (host.cgroup_v2_delegated) parents.push_back(host.cgroup_v2_path);
+  if (host.cgroup_v1_memory_pids) {
+    parents.push_back(std::string(detail::kV1MemoryRoot) + "/clawjail");
+    parents.push_back(std::string(detail::kV1PidsRoot) + "/clawjail");
+  }
+  return parents;
+}
+
+}  // namespace
+
+int remove_stale_jail_cgroups() {
+  int removed = 0;
+  for (const auto& parent : jail_parents()) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(parent, ec)) {
+      auto owner = owner_of(entry.path().filename().string());
+      if (!owner || *owner == getpid() || ::kill(*owner, 0) == 0 || errno != ESRCH) continue;
+      if (::rmdir(entry.path().c_str()) == 0) ++removed;  // EBUSY: it still holds a task
+    }
+  }
+  return removed;
+}
+
+}  // namespace clawjail::sandbox

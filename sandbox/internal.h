@@ -190,6 +190,8 @@ std::vector<RlimitPlan> plan_rlimits(const policy::Limits& limits, bool cgroup_m
 StepResult apply_rlimits(const std::vector<RlimitPlan>& plan);
 
 // ---- cgroups.cc ----
+inline constexpr const char* kV1MemoryRoot = "/sys/fs/cgroup/memory";
+inline constexpr const char* kV1PidsRoot = "/sys/fs/cgroup/pids";
 class JailCgroup {
  public:
   // Creates the per-jail cgroup (v2 delegated subtree, else v1 memory+pids) when available.

@@ -32,6 +32,11 @@ struct HostSupport {
 };
 const HostSupport& host_support();  // probed on first use, cached
 
+// Removes the empty per-jail cgroups a supervisor that died without cleaning up (kill -9, a
+// crash) left behind: those named after a process that no longer exists. A cgroup that still
+// holds a task is never removed. Returns how many were removed; `serve` calls it at start-up.
+int remove_stale_jail_cgroups();
+
 struct UidRange {
   uid_t first = 100000;
   uint32_t count = 65536;

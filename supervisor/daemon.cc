@@ -60,6 +60,8 @@ Result<std::unique_ptr<DaemonContext>> make_context(const std::filesystem::path&
   if (!config) return config.error();
   init_logging(config->log_level);
   if (auto s = check_startup(*config); !s) return s.error();
+  if (int stale = sandbox::remove_stale_jail_cgroups(); stale > 0)
+    spdlog::info("removed {} empty jail cgroup(s) left by a supervisor that did not exit cleanly", stale);
   auto key = policy::SecretKey::load(config->signing_key);
   if (!key) return fail(key.reason(), "signing_key " + config->signing_key.string() + ": " + key.error().detail);
   // The store warns once (journald unreachable, a torn line set aside). stderr, not spdlog: when

@@ -1,6 +1,9 @@
 // Jails start concurrently (no start lock in the supervisor) and are born inside their own
 // cgroups: what the fast path must keep.
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -124,6 +127,42 @@ TEST(Concurrency, DeadlineDuringSetUpIsATimeout) {
     EXPECT_EQ(r.outcome.status, "timeout") << (r.outcome.error ? r.outcome.error->detail : "");
     EXPECT_FALSE(r.outcome.error.has_value());
   }
+}
+
+// A supervisor killed with -9 leaves its jails' empty cgroups behind; the next one removes them
+// at start-up, and never one that still holds a task or belongs to a live supervisor.
+TEST(Cgroups, StaleJailCgroupsOfADeadSupervisorAreRemoved) {
+  const HostSupport& host = host_support();
+  if (!host.running_as_root || !host.cgroup_v1_memory_pids)
+    GTEST_SKIP() << "needs root and the v1 memory and pids controllers";
+  pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  pid_t alive = fork();
+  if (alive == 0) {
+    pause();
+    _exit(0);
+  }
+  const std::filesystem::path pids = "/sys/fs/cgroup/pids/clawjail";
+  std::filesystem::create_directories(pids);
+  auto stale = pids / ("jail-" + std::to_string(dead) + "-1");
+  auto busy = pids / ("jail-" + std::to_string(dead) + "-2");
+  auto live_owner = pids / ("jail-" + std::to_string(alive) + "-1");
+  for (const auto& dir : {stale, busy, live_owner}) ASSERT_EQ(mkdir(dir.c_str(), 0755), 0) << dir;
+  {
+    std::ofstream procs(busy / "cgroup.procs");
+    procs << alive;  // a task inside: it must survive the sweep
+  }
+  EXPECT_GE(remove_stale_jail_cgroups(), 1);
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_TRUE(std::filesystem::exists(busy));
+  EXPECT_TRUE(std::filesystem::exists(live_owner));
+  kill(alive, SIGKILL);
+  waitpid(alive, nullptr, 0);
+  for (int i = 0; i < 100 && (rmdir(busy.c_str()) != 0 && errno == EBUSY); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  rmdir(live_owner.c_str());
+  EXPECT_FALSE(std::filesystem::exists(busy));
 }
 
 }  // namespace
