@@ -79,20 +79,7 @@ StepResult arrange_fds(const ChildFds& f) {
 }
 
 StepResult send_listener(int listener) {
-  char byte = 'L';
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &listener, sizeof(int));
-  if (sendmsg(kListenerFd, &msg, MSG_NOSIGNAL) != 1) return failed(Step::send_listener);
+  if (!send_fd(kListenerFd, listener)) return failed(Step::send_listener);
   close(listener);
   close(kListenerFd);
   return {};

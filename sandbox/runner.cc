@@ -322,22 +322,6 @@ Msg read_msg(int fd, bool& eof) {
   return m;
 }
 
-UniqueFd receive_listener(int sock) {
-  char byte;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1) return {};
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (!c || c->cmsg_type != SCM_RIGHTS) return {};
-  int fd;
-  memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return UniqueFd(fd);
-}
 
 }  // namespace
 
@@ -390,7 +374,7 @@ void Runner::loop() {
     if (fds[1].revents) relay(l.out, l, write_deadline, client_gone);
     if (fds[2].revents) relay(l.err, l, write_deadline, client_gone);
     if (fds[3].revents) {
-      l.notif = receive_listener(sock);
+      l.notif = receive_fd(sock);
       sock = -1;
     }
     if (fds[4].revents & (POLLHUP | POLLERR)) {
