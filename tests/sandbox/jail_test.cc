@@ -16,6 +16,13 @@ TEST(Jail, RunsACommandAndRelaysItsOutput) {
   EXPECT_TRUE(r.outcome.violations.empty());
 }
 
+TEST(Jail, OutputReopenedThroughDevStdoutAndDevStderrArrives) {
+  Ran r = sh(base_spec(), "echo out > /dev/stdout && echo err > /dev/stderr");
+  EXPECT_EQ(r.outcome.status, "success") << r.err;
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_EQ(r.err, "err\n");
+}
+
 TEST(Jail, SuccessIsExitZero) {
   Ran r = sh(base_spec(), "true");
   EXPECT_EQ(r.outcome.status, "success") << r.err;
