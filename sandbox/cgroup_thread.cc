@@ -19,7 +19,9 @@
 namespace clawjail::sandbox::detail {
 namespace {
 
-constexpr const char* kControllers[] = {"memory", "pids"};  // the order of JailCgroup's v1 dirs
+// The order of JailCgroup's v1 dirs.
+constexpr const char* kControllers[] = {"memory", "pids"};
+constexpr const char* kRoots[] = {kV1MemoryRoot, kV1PidsRoot};
 
 bool write_zero(const std::string& tasks_file) {
   UniqueFd fd(open(tasks_file.c_str(), O_WRONLY | O_CLOEXEC));
@@ -37,7 +39,7 @@ std::vector<std::string> current_tasks_files() {
     for (std::string c; std::getline(controllers, c, ',');)
       for (size_t i = 0; i < 2; ++i)
         if (c == kControllers[i])
-          out[i] = std::string("/sys/fs/cgroup/") + kControllers[i] + line.substr(second + 1) + "/tasks";
+          out[i] = kRoots[i] + line.substr(second + 1) + "/tasks";
   }
   if (out[0].empty() || out[1].empty()) return {};
   return out;

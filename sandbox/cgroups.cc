@@ -20,9 +20,10 @@
 namespace clawjail::sandbox::detail {
 namespace {
 
-constexpr const char* kV1Memory = kV1MemoryRoot;
-constexpr const char* kV1Pids = kV1PidsRoot;
 constexpr const char* kCpuMax = "100000 100000";  // quota and period in µs: one CPU
+
+// Where a v1 controller keeps the jails' cgroups.
+std::string v1_parent(const char* root) { return std::string(root) + "/clawjail"; }
 
 bool write_value(const std::string& path, const std::string& value) {
   UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
@@ -73,9 +74,9 @@ Result<JailCgroup> JailCgroup::create(const policy::Limits& limits) {
     return cg;
   }
   if (host.cgroup_v1_memory_pids) {
-    for (const char* root : {kV1Memory, kV1Pids}) {
-      if (auto s = make_dir(std::string(root) + "/clawjail"); !s) return s.error();
-      std::string dir = std::string(root) + "/clawjail/" + name;
+    for (const char* root : {kV1MemoryRoot, kV1PidsRoot}) {
+      if (auto s = make_dir(v1_parent(root)); !s) return s.error();
+      std::string dir = v1_parent(root) + "/" + name;
       if (auto s = make_dir(dir); !s) return s.error();
       cg.dirs_.push_back(dir);
     }
@@ -154,8 +155,8 @@ std::vector<std::string> jail_parents() {
   std::vector<std::string> parents;
   if (host.cgroup_v2_delegated) parents.push_back(host.cgroup_v2_path);
   if (host.cgroup_v1_memory_pids) {
-    parents.push_back(std::string(detail::kV1MemoryRoot) + "/clawjail");
-    parents.push_back(std::string(detail::kV1PidsRoot) + "/clawjail");
+    parents.push_back(detail::v1_parent(detail::kV1MemoryRoot));
+    parents.push_back(detail::v1_parent(detail::kV1PidsRoot));
   }
   return parents;
 }
