@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <climits>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -98,6 +99,8 @@ struct MountPlan {
 Result<MountPlan> plan_mounts(const JailSpec& spec, std::vector<UniqueFd>& keep_alive,
                               int idmap_userns_fd);
 StepResult build_root(const MountPlan& plan);  // child: private propagation .. pivot_root
+// Child: `a` followed by `b` into a stack buffer; false when it would not fit.
+bool join_path(char (&out)[PATH_MAX], const char* a, const char* b);
 
 // ---- proc_mask.cc ----
 // Child, before pivot_root: /proc/sys and friends read-only, kernel-revealing entries masked.

@@ -159,15 +159,15 @@ Result<MountPlan> plan_mounts(const JailSpec& spec, std::vector<UniqueFd>& keep_
 }
 
 // ---- child side: raw syscalls and stack buffers only ----
-namespace {
-
-bool join(char (&out)[PATH_MAX], const char* a, const char* b) {
+bool join_path(char (&out)[PATH_MAX], const char* a, const char* b) {
   size_t la = strlen(a), lb = strlen(b);
   if (la + lb + 1 > PATH_MAX) return false;
   memcpy(out, a, la);
   memcpy(out + la, b, lb + 1);
   return true;
 }
+
+namespace {
 
 // mkdir -p of every parent of `path`, then the mount point itself (a directory or an empty file).
 bool make_mount_point(const char* path, bool directory) {
@@ -219,7 +219,7 @@ StepResult attach(int tree, const char* target) {
 StepResult write_files(const MountPlan& plan) {
   char path[PATH_MAX];
   for (const auto& f : plan.files) {
-    if (!join(path, kNewRoot, f.path.c_str())) return failed(Step::write_file);
+    if (!join_path(path, kNewRoot, f.path.c_str())) return failed(Step::write_file);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) return failed(Step::write_file);
     ssize_t n = write(fd, f.content.data(), f.content.size());
@@ -227,7 +227,7 @@ StepResult write_files(const MountPlan& plan) {
     if (n != static_cast<ssize_t>(f.content.size())) return failed(Step::write_file);
   }
   for (const auto& s : plan.symlinks) {
-    if (!join(path, kNewRoot, s.path.c_str()) || symlink(s.value.c_str(), path) != 0) return failed(Step::symlink);
+    if (!join_path(path, kNewRoot, s.path.c_str()) || symlink(s.value.c_str(), path) != 0) return failed(Step::symlink);
   }
   return {};
 }
@@ -245,10 +245,10 @@ StepResult mount_binds(const MountPlan& plan) {
     return failed(Step::mount_root);
   char path[PATH_MAX];
   for (const auto& d : plan.dirs)
-    if (!join(path, kNewRoot, d.c_str()) || !make_mount_point(path, true)) return failed(Step::make_dir);
+    if (!join_path(path, kNewRoot, d.c_str()) || !make_mount_point(path, true)) return failed(Step::make_dir);
   for (size_t i = 0; i < n; ++i) {
     const BindPlan& b = plan.binds[i];
-    if (!join(path, kNewRoot, b.target.c_str()) || !make_mount_point(path, b.directory)) return failed(Step::make_dir);
+    if (!join_path(path, kNewRoot, b.target.c_str()) || !make_mount_point(path, b.directory)) return failed(Step::make_dir);
     if (StepResult r = attach(trees[i], path); !r.ok()) return r;
     if (b.tree_fd < 0) close(trees[i]);
   }
@@ -257,13 +257,13 @@ StepResult mount_binds(const MountPlan& plan) {
 
 StepResult mount_proc_and_tmp(const MountPlan& plan) {
   char path[PATH_MAX];
-  if (!join(path, kNewRoot, "/proc") || mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+  if (!join_path(path, kNewRoot, "/proc") || mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
     return failed(Step::mount_proc);
   char dev_null[PATH_MAX];
-  if (!join(dev_null, kNewRoot, "/dev/null")) return failed(Step::proc_mask);
+  if (!join_path(dev_null, kNewRoot, "/dev/null")) return failed(Step::proc_mask);
   if (StepResult r = harden_proc(path, dev_null); !r.ok()) return r;
   unsigned long tmp_flags = MS_NOSUID | MS_NODEV | (plan.tmp_noexec ? MS_NOEXEC : 0);
-  if (!join(path, kNewRoot, "/tmp") || mount("tmpfs", path, "tmpfs", tmp_flags, plan.tmp_options.c_str()) != 0)
+  if (!join_path(path, kNewRoot, "/tmp") || mount("tmpfs", path, "tmpfs", tmp_flags, plan.tmp_options.c_str()) != 0)
     return failed(Step::mount_tmp);
   return {};
 }

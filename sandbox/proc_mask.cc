@@ -16,20 +16,12 @@
 namespace clawjail::sandbox::detail {
 namespace {
 
-constexpr const char* kReadOnly[] = {"sys", "sysrq-trigger", "bus", "fs", "irq"};
-constexpr const char* kMaskedFiles[] = {"kcore",      "keys",          "key-users",   "timer_list",
-                                        "sched_debug", "latency_stats", "kallsyms",    "kpagecount",
-                                        "kpageflags",  "kpagecgroup",   "config.gz",   "vmallocinfo"};
-constexpr const char* kMaskedDirs[] = {"acpi", "scsi", "asound", "driver"};
-
-bool entry_path(char (&out)[PATH_MAX], const char* proc, const char* name) {
-  size_t lp = strlen(proc), ln = strlen(name);
-  if (lp + 1 + ln + 1 > PATH_MAX) return false;
-  memcpy(out, proc, lp);
-  out[lp] = '/';
-  memcpy(out + lp + 1, name, ln + 1);
-  return true;
-}
+// Paths below /proc.
+constexpr const char* kReadOnly[] = {"/sys", "/sysrq-trigger", "/bus", "/fs", "/irq"};
+constexpr const char* kMaskedFiles[] = {"/kcore",      "/keys",       "/key-users",  "/timer_list",
+                                        "/sched_debug", "/latency_stats", "/kallsyms", "/kpagecount",
+                                        "/kpageflags", "/kpagecgroup", "/config.gz", "/vmallocinfo"};
+constexpr const char* kMaskedDirs[] = {"/acpi", "/scsi", "/asound", "/driver"};
 
 // Bound onto itself, then made read-only recursively (nosuid, nodev, noexec as /proc itself).
 StepResult bind_read_only(const char* path) {
@@ -59,15 +51,15 @@ StepResult mask_dir(const char* path) {
 StepResult harden_proc(const char* proc, const char* dev_null) {
   char path[PATH_MAX];
   for (const char* name : kReadOnly) {
-    if (!entry_path(path, proc, name)) return failed(Step::proc_readonly);
+    if (!join_path(path, proc, name)) return failed(Step::proc_readonly);
     if (StepResult r = bind_read_only(path); !r.ok()) return r;
   }
   for (const char* name : kMaskedFiles) {
-    if (!entry_path(path, proc, name)) return failed(Step::proc_mask);
+    if (!join_path(path, proc, name)) return failed(Step::proc_mask);
     if (StepResult r = mask_file(path, dev_null); !r.ok()) return r;
   }
   for (const char* name : kMaskedDirs) {
-    if (!entry_path(path, proc, name)) return failed(Step::proc_mask);
+    if (!join_path(path, proc, name)) return failed(Step::proc_mask);
     if (StepResult r = mask_dir(path); !r.ok()) return r;
   }
   return {};
@@ -75,9 +67,9 @@ StepResult harden_proc(const char* proc, const char* dev_null) {
 
 Json proc_mask_summary() {
   Json ro = Json::array(), files = Json::array(), dirs = Json::array();
-  for (const char* name : kReadOnly) ro.push_back(std::string("/proc/") + name);
-  for (const char* name : kMaskedFiles) files.push_back(std::string("/proc/") + name);
-  for (const char* name : kMaskedDirs) dirs.push_back(std::string("/proc/") + name);
+  for (const char* name : kReadOnly) ro.push_back(std::string("/proc") + name);
+  for (const char* name : kMaskedFiles) files.push_back(std::string("/proc") + name);
+  for (const char* name : kMaskedDirs) dirs.push_back(std::string("/proc") + name);
   return Json{{"read_only", ro}, {"masked_by_dev_null", files}, {"masked_by_empty_tmpfs", dirs},
               {"note", "entries this kernel lacks are skipped"}};
 }
