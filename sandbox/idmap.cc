@@ -73,25 +73,33 @@ Status write_id_maps(pid_t pid, bool root_mode, uid_t host_uid, gid_t host_gid) 
   return write_file(proc + "gid_map", line(kJailGid, host_gid));
 }
 
+namespace {
+
+// Holds the namespace open until the parent has its fd; raw syscalls only (it runs in the
+// supervisor's memory). It waits for EOF, so it must first drop every other descriptor it
+// inherited: concurrent calls clone helpers at the same time, and each would hold the other's
+// write end open (both waiting for ever, past the supervisor's death, with the client's socket).
+int hold_userns(void* arg) {
+  const int keep = *static_cast<const int*>(arg);
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (keep > 0) close_range(0, static_cast<unsigned>(keep) - 1, 0);
+  close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
+  char c;
+  (void)!read(keep, &c, 1);
+  _exit(0);
+}
+
+}  // namespace
+
 Result<UniqueFd> make_idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gid) {
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) != 0) return fail(Reason::JAIL_SETUP_FAILED, "pipe2 failed");
   UniqueFd rd(pipefd[0]), wr(pipefd[1]);
+  auto stack = ChildStack::create(64 << 10);
+  if (!stack) return stack.error();
   int pidfd = -1;
-  pid_t pid = clone_into_namespaces(CLONE_NEWUSER, &pidfd);
-  if (pid == 0) {  // holds the namespace open until the parent has its fd; raw syscalls only
-    // It waits for EOF, so it must first drop every other descriptor it inherited: concurrent
-    // calls clone helpers at the same time, and each would hold the other's write end open
-    // (both waiting for ever, past the supervisor's death, with the client's socket).
-    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    int keep = pipefd[0];
-    if (keep > 0) close_range(0, static_cast<unsigned>(keep) - 1, 0);
-    close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
-    char c;
-    (void)!read(keep, &c, 1);
-    _exit(0);
-  }
-  if (pid < 0) return fail(Reason::JAIL_SETUP_FAILED, std::string("clone3: ") + strerror(errno));
+  pid_t pid = clone_sharing_memory(CLONE_NEWUSER, *stack, hold_userns, &pipefd[0], &pidfd);
+  if (pid < 0) return fail(Reason::JAIL_SETUP_FAILED, std::string("clone: ") + strerror(errno));
   UniqueFd pidfd_owner(pidfd);
   std::string proc = "/proc/" + std::to_string(pid) + "/";
   Status maps = write_file(proc + "uid_map", std::to_string(from_uid) + " " + std::to_string(to_uid) + " 1\n");

@@ -105,6 +105,20 @@ StepResult send_listener(int listener) {
   exec_command(*p.worker);
 }
 
+int worker_entry(void* plan) { run_worker(*static_cast<const ChildPlan*>(plan)); }
+
+// A command is started the way posix_spawn does it: the worker borrows this process's memory
+// (which is the supervisor's) until its execve, and init waits meanwhile (CLONE_VFORK), so no
+// address space is copied. A file tool runs clawjail's own code to the end, so it gets a copy.
+pid_t start_worker(const ChildPlan& p) {
+  if (p.worker->fs || !p.worker_stack) {
+    pid_t pid = static_cast<pid_t>(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
+    if (pid == 0) run_worker(p);
+    return pid;
+  }
+  return clone_sharing_memory(CLONE_VFORK, *p.worker_stack, worker_entry, const_cast<ChildPlan*>(&p), nullptr);
+}
+
 // pid 1 reaps every orphan; when the worker (the first process) ends, it reports the worker's
 // wait status and exits, and the kernel kills whatever is left in the pid namespace.
 [[noreturn]] void reap_until_worker_exits(pid_t worker) {
@@ -136,6 +150,8 @@ StepResult confine(const ChildPlan& p) {
 
 }  // namespace
 
+int jail_init_entry(void* plan) { jail_init(*static_cast<const ChildPlan*>(plan)); }
+
 void jail_init(const ChildPlan& p) {
   // Dies with the supervisor's monitor thread; the sync read below closes the race where the
   // parent died before prctl (EOF instead of the go byte).
@@ -157,9 +173,8 @@ void jail_init(const ChildPlan& p) {
   Msg ready;
   ready.kind = MsgKind::ready;
   send_msg(kReportFd, ready);
-  pid_t worker = static_cast<pid_t>(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
+  pid_t worker = start_worker(p);
   if (worker < 0) fail_and_exit(kReportFd, failed(Step::fork_worker));
-  if (worker == 0) run_worker(p);
   // Same uid as the jail's processes: without this they could open /proc/1/mem (no ptrace
   // needed) and make init report a forged status. Non-dumpable makes /proc/1/* unreachable.
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

@@ -19,7 +19,10 @@ struct ChildPlan {
   const LandlockPlan* landlock = nullptr;
   const char* terminal = nullptr;  // the pty's /dev/pts/N when the call asked for one
   int egress_handover = -1;  // egress.h: where init sends the proxy's port, or -1 without network
+  const ChildStack* worker_stack = nullptr;  // where the worker runs until its execve
 };
 [[noreturn]] void jail_init(const ChildPlan& plan);
+// clone_sharing_memory's entry point for jail_init (arg: the ChildPlan).
+int jail_init_entry(void* plan);
 
 }  // namespace clawjail::sandbox::detail

@@ -239,6 +239,25 @@ Result<UniqueFd> make_idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid,
 uint64_t jail_namespace_flags();
 // clone3 with CLONE_PIDFD into new namespaces; returns 0 in the child, the pid in the parent.
 pid_t clone_into_namespaces(uint64_t flags, int* pidfd);
+// The stack of a child that shares the supervisor's memory (clone_sharing_memory). Only pages
+// the child touches cost anything; a guard page below catches an overflow.
+class ChildStack {
+ public:
+  static Result<ChildStack> create(size_t size);
+  ChildStack() = default;
+  ChildStack(ChildStack&& o) noexcept;
+  ChildStack& operator=(ChildStack&& o) noexcept;
+  ~ChildStack();
+  void* top() const { return base_ ? static_cast<char*>(base_) + size_ : nullptr; }
+ private:
+  void* base_ = nullptr;
+  size_t size_ = 0;
+};
+// clone with CLONE_VM (+ `flags`, CLONE_PIDFD when `pidfd` is given): the child runs fn(arg) on
+// `stack` in the caller's address space, so no copy of the supervisor's memory is made, written
+// or torn down. fn must not allocate or take locks (internal.h's child-side rule) and must not
+// return. The stack must outlive the child.
+pid_t clone_sharing_memory(uint64_t flags, const ChildStack& stack, int (*fn)(void*), void* arg, int* pidfd);
 StepResult set_hostname();
 StepResult bring_up_loopback();
 

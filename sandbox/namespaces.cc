@@ -2,6 +2,7 @@
 // namespaces, with a pidfd so that every later signal and wait names exactly this child.
 #include <net/if.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -33,6 +34,43 @@ pid_t clone_into_namespaces(uint64_t flags, int* pidfd) {
   args.pidfd = reinterpret_cast<uint64_t>(pidfd);
   args.exit_signal = SIGCHLD;
   return static_cast<pid_t>(syscall(SYS_clone3, &args, sizeof args));
+}
+
+Result<ChildStack> ChildStack::create(size_t size) {
+  const size_t guard = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  void* base = mmap(nullptr, size + guard, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (base == MAP_FAILED) return fail(Reason::JAIL_SETUP_FAILED, std::string("child stack: ") + strerror(errno));
+  if (mprotect(base, guard, PROT_NONE) != 0) {
+    munmap(base, size + guard);
+    return fail(Reason::JAIL_SETUP_FAILED, std::string("child stack guard: ") + strerror(errno));
+  }
+  ChildStack s;
+  s.base_ = base;
+  s.size_ = size + guard;
+  return s;
+}
+
+ChildStack::ChildStack(ChildStack&& o) noexcept : base_(o.base_), size_(o.size_) { o.base_ = nullptr; }
+
+ChildStack& ChildStack::operator=(ChildStack&& o) noexcept {
+  if (this != &o) {
+    if (base_) munmap(base_, size_);
+    base_ = o.base_;
+    size_ = o.size_;
+    o.base_ = nullptr;
+  }
+  return *this;
+}
+
+ChildStack::~ChildStack() {
+  if (base_) munmap(base_, size_);
+}
+
+pid_t clone_sharing_memory(uint64_t flags, const ChildStack& stack, int (*fn)(void*), void* arg, int* pidfd) {
+  // glibc's clone(), not clone3: it switches to the new stack and calls fn there. With
+  // CLONE_PIDFD the descriptor is stored through the parent_tid argument.
+  int f = static_cast<int>(flags | CLONE_VM | SIGCHLD | (pidfd ? CLONE_PIDFD : 0));
+  return clone(fn, stack.top(), f, arg, pidfd);
 }
 
 StepResult set_hostname() {

@@ -21,6 +21,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kExitGrace = std::chrono::seconds(2);
+// The jail's init and worker run on stacks of their own in the supervisor's memory (namespaces.cc).
+constexpr size_t kInitStack = 1 << 20;
+constexpr size_t kWorkerStack = 256 << 10;
 
 // glibc 2.36's <sys/pidfd.h> lacks C linkage for C++; the syscall is one line anyway.
 void send_sigkill(int pidfd) { syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0); }
@@ -205,6 +208,11 @@ Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& i
   if (io.pty)
     if (auto s = prepare_pty(io); !s) return s;
   landlock_ = plan_landlock(mounts_, host_support().landlock_abi);
+  for (auto [stack, size] : {std::pair{&init_stack_, kInitStack}, {&worker_stack_, kWorkerStack}}) {
+    auto made = ChildStack::create(size);
+    if (!made) return made.error();
+    *stack = std::move(made.value());
+  }
 
   child_.fds = ChildFds{sync_r_.get(), report_w_.get(), sock_w_.get(), stdin_.get(), out_w_.get(), err_w_.get()};
   child_.root_mode = root_mode_;
@@ -215,6 +223,7 @@ Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& i
   child_.worker = &worker_;
   child_.landlock = &landlock_;
   child_.terminal = pty_path_.empty() ? nullptr : pty_path_.c_str();
+  child_.worker_stack = &worker_stack_;
   if (spec_.network && !worker_.fs) {
     auto egress = EgressProxy::start(spec_.approved_hosts);
     if (!egress) return egress.error();
@@ -252,13 +261,19 @@ void Runner::monitor() {
   started_ = Clock::now();
   int pidfd = -1;
   born_in_cgroup_ = cgroup_.enter_thread();
-  pid_t pid = clone_into_namespaces(jail_namespace_flags(), &pidfd);
+  // As root, the init borrows the supervisor's memory instead of copying it (the copy, its
+  // copy-on-write faults and its teardown were the largest cost of a call). Its memory is then
+  // non-dumpable, out of reach of the jail's uid. As an ordinary user the jail runs under the
+  // supervisor's own uid, and /proc/<pid>/uid_map of a process whose memory is non-dumpable
+  // belongs to root: the next jail could not be mapped. So there the init gets a copy.
+  pid_t pid = root_mode_ ? clone_sharing_memory(jail_namespace_flags(), init_stack_, jail_init_entry, &child_, &pidfd)
+                         : clone_into_namespaces(jail_namespace_flags(), &pidfd);
   if (pid == 0) jail_init(child_);
   const int clone_errno = errno;
   Status back = born_in_cgroup_ ? cgroup_.leave_thread() : ok_status();
   if (pid < 0) {
     errno = clone_errno;
-    ready_.set_value(back ? setup_error("clone3") : back);
+    ready_.set_value(back ? setup_error("clone") : back);
     return;
   }
   pid_ = pid;
@@ -400,6 +415,7 @@ void Runner::loop() {
       siginfo_t info{};
       if (waitid(P_PIDFD, static_cast<id_t>(pidfd_.load()), &info, WEXITED | __WALL) == 0 || errno == ECHILD) {
         exited = true;
+        reaped_ = true;
         ended_ = Clock::now();
         grace_end = ended_ + kExitGrace;
       }
@@ -412,7 +428,19 @@ void Runner::loop() {
   outcome_.output_truncated = l.truncated;
 }
 
+// The init runs in the supervisor's memory, on this Runner's plan and stacks: it must be gone
+// before they are. The loop normally reaped it; after a failed poll it is killed and reaped here.
+void Runner::reap_init() {
+  if (reaped_ || pidfd_.load() < 0) return;
+  send_sigkill(pidfd_.load());
+  siginfo_t info{};
+  while (waitid(P_PIDFD, static_cast<id_t>(pidfd_.load()), &info, WEXITED | __WALL) < 0 && errno == EINTR) {
+  }
+  reaped_ = true;
+}
+
 void Runner::finish() {
+  reap_init();
   if (ended_ == Clock::time_point{}) ended_ = Clock::now();
   Outcome& o = outcome_;
   o.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(ended_ - started_).count();

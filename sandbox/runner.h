@@ -36,6 +36,7 @@ class Runner {
   Status release_child();
   void loop();
   void finish();
+  void reap_init();
 
   JailSpec spec_;
   bool root_mode_ = false;
@@ -53,6 +54,7 @@ class Runner {
   LandlockPlan landlock_;
   std::string pty_path_;
   UniqueFd pty_in_;  // the client's stdin, copied into the terminal
+  ChildStack init_stack_, worker_stack_;  // in use until the init is reaped
   ChildPlan child_;
   UniqueFd sync_r_, sync_w_, report_r_, report_w_, out_r_, out_w_, err_r_, err_w_, sock_r_, sock_w_, stdin_;
   UniqueFd io_out_, io_err_;
@@ -65,6 +67,7 @@ class Runner {
   pid_t pid_ = -1;
   std::atomic<bool> killed_{false};
   bool timed_out_ = false;
+  bool reaped_ = false;
   bool joined_ = false;
   std::chrono::steady_clock::time_point started_, ended_;
   std::optional<int> worker_status_;

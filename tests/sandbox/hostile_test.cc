@@ -145,6 +145,14 @@ TEST(Hostile, CannotTamperWithTheJailsInit) {
   EXPECT_EQ(r.out.find("clawjail\n"), std::string::npos) << r.out;  // not owned by the jail user
 }
 
+// As root the jail's init runs in the supervisor's own memory (runner.cc): none of it may be
+// readable from the jail, not even the parts /proc hands to the same uid.
+TEST(Hostile, CannotReadTheInitsMemoryOrItsMaps) {
+  Ran r = sh(base_spec(), "for f in mem maps smaps environ auxv stack syscall pagemap; do "
+                          "head -c 64 /proc/1/$f >/dev/null 2>&1 && echo read $f; done; echo done");
+  EXPECT_EQ(r.out, "done\n");
+}
+
 TEST(Hostile, HasNoControllingTerminal) {
   // setsid() in the worker: even a supervisor started from a terminal gives the jail none.
   Ran r = sh(base_spec(), "(echo x > /dev/tty) 2>/dev/null || echo none; cat /proc/self/stat | cut -d' ' -f7");

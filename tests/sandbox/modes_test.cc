@@ -80,6 +80,9 @@ TEST(Modes, HostileBatteryPassesAsAnOrdinaryUser) {
   int rc = spawn_and_wait({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", self,
                            "--gtest_filter=Hostile.*:FsOps.*:Jail.*:Pty.*:Proc.*:Landlock.*:Egress.*:Modes.HostSupportsJailsHere"},
                           &out);
+  // ctest marks a test skipped whenever its output shows gtest's skip marker, even when it
+  // failed: the inner run's own skips must not hide this test's failure.
+  for (size_t at; (at = out.find("[  SKIPPED ]")) != std::string::npos;) out.replace(at, 12, "[  skipped ]");
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("[  PASSED  ]"), std::string::npos) << out;
   EXPECT_EQ(out.find("[  FAILED  ]"), std::string::npos) << out;
