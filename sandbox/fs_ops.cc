@@ -314,6 +314,7 @@ Result<FsResult> run_fs_op(const JailSpec& spec_in, const FsOp& op, const Io& io
   };
   auto runner = detail::Runner::launch(spec, fill, io);
   if (!runner) return runner.error();
+  if (auto s = runner.value()->release(); !s) return s.error();
   FsResult result;
   result.outcome = runner.value()->wait();
   if (result.outcome.error) return detail::op_error(op, *result.outcome.error);

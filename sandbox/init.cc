@@ -81,8 +81,18 @@ StepResult arrange_fds(const ChildFds& f) {
 StepResult send_listener(int listener) {
   if (!send_fd(kListenerFd, listener)) return failed(Step::send_listener);
   close(listener);
-  close(kListenerFd);
   return {};
+}
+
+// The jail is built before the supervisor has made the call's `started` receipt durable; the
+// command starts only on its word (a 'G' on the same socket). Anything else ends the jail.
+void wait_for_release() {
+  char go = 0;
+  ssize_t n;
+  while ((n = read(kListenerFd, &go, 1)) < 0 && errno == EINTR) {
+  }
+  if (n != 1 || go != 'G') _exit(126);
+  close(kListenerFd);
 }
 
 [[noreturn]] void exec_command(const WorkerPlan& w) {
@@ -173,6 +183,7 @@ void jail_init(const ChildPlan& p) {
   Msg ready;
   ready.kind = MsgKind::ready;
   send_msg(kReportFd, ready);
+  wait_for_release();
   pid_t worker = start_worker(p);
   if (worker < 0) fail_and_exit(kReportFd, failed(Step::fork_worker));
   // Same uid as the jail's processes: without this they could open /proc/1/mem (no ptrace

@@ -13,12 +13,24 @@ Jail::Jail(Jail&&) noexcept = default;
 Jail& Jail::operator=(Jail&&) noexcept = default;
 Jail::~Jail() = default;  // ~Runner kills the tree and joins its monitor
 
-Result<Jail> Jail::start(const JailSpec& spec, const Command& command, const Io& io) {
+Result<Jail> Jail::begin(const JailSpec& spec, const Command& command, const Io& io) {
   auto fill = [&](detail::WorkerPlan& w) { return detail::fill_command(w, spec, command); };
   auto runner = detail::Runner::launch(spec, fill, io);
   if (!runner) return runner.error();
   Jail jail;
   jail.s_->runner = std::move(runner.value());
+  return jail;
+}
+
+Status Jail::release() {
+  if (!s_ || !s_->runner) return fail(Reason::INTERNAL_ERROR, "release() on a moved-from jail");
+  return s_->runner->release();
+}
+
+Result<Jail> Jail::start(const JailSpec& spec, const Command& command, const Io& io) {
+  auto jail = begin(spec, command, io);
+  if (!jail) return jail.error();
+  if (auto s = jail->release(); !s) return s.error();
   return jail;
 }
 

@@ -116,7 +116,13 @@ struct Outcome {
 // A running jail. Dropping it kills the whole tree.
 class Jail {
  public:
+  // begin() + release(): returns once the command runs (or the jail could not be built).
   static Result<Jail> start(const JailSpec& spec, const Command& command, const Io& io);
+  // Builds the jail in the background and returns at once; the command does not run until
+  // release(). Dropping the jail before that kills it, and the command never runs.
+  static Result<Jail> begin(const JailSpec& spec, const Command& command, const Io& io);
+  // Waits until the jail is built, then lets the command run. An error: it could not be built.
+  Status release();
   Jail(Jail&&) noexcept;
   Jail& operator=(Jail&&) noexcept;
   ~Jail();

@@ -139,14 +139,21 @@ Result<std::unique_ptr<Runner>> Runner::launch(const JailSpec& spec, const FillW
   if (host.problem) return fail(Reason::JAIL_UNAVAILABLE, *host.problem);
   std::unique_ptr<Runner> r(new Runner());
   if (auto s = r->prepare(spec, fill, io); !s) return s.error();
-  std::future<Status> ready = r->ready_.get_future();
+  r->ready_future_ = r->ready_.get_future();
   r->thread_ = std::thread([raw = r.get()] { raw->monitor(); });
-  Status s = ready.get();
-  if (!s) {
-    r->wait();
-    return s.error();
-  }
   return r;
+}
+
+Status Runner::release() {
+  if (!release_) {
+    release_ = ready_future_.get();
+    if (!*release_) {
+      wait();
+    } else if (::send(sock_r_.get(), "G", 1, MSG_NOSIGNAL) != 1) {
+      // The init is already gone (killed, timed out): wait() tells what happened.
+    }
+  }
+  return *release_;
 }
 
 Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& io) {

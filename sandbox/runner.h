@@ -21,7 +21,10 @@ Status fill_command(WorkerPlan& w, const JailSpec& spec, const Command& command)
 class Runner {
  public:
   using FillWorker = std::function<Status(WorkerPlan&)>;
+  // Prepares and starts building the jail in the background; the command waits for release().
   static Result<std::unique_ptr<Runner>> launch(const JailSpec& spec, const FillWorker& fill, const Io& io);
+  // Waits until the jail is built and lets the command run; an error if it could not be built.
+  Status release();
   ~Runner();
   pid_t pid() const { return pid_; }
   void kill();
@@ -62,6 +65,8 @@ class Runner {
 
   std::thread thread_;
   std::promise<Status> ready_;
+  std::future<Status> ready_future_;
+  std::optional<Status> release_;  // what release() found, once it was called
   bool ready_sent_ = false;
   std::atomic<int> pidfd_{-1};
   pid_t pid_ = -1;

@@ -160,13 +160,13 @@ struct RunResult {
 
 // Jails start concurrently: the child side of a jail makes raw system calls only (no glibc
 // set*id broadcast that once hung it when another thread was inside Jail::start).
-RunResult run_exec(CallState& c, const sandbox::Io& io) {
+RunResult run_exec(CallState& c, Result<sandbox::Jail> jail) {
   RunResult r;
-  auto jail = sandbox::Jail::start(*c.admission.spec, command_of(*c.request->exec), io);
-  if (!jail) {
-    r.outcome.error = jail.error();
-    r.reason = jail.reason();
-    r.detail = jail.error().detail;
+  Status built = jail ? jail->release() : Status(jail.error());
+  if (!built) {
+    r.outcome.error = built.error();
+    r.reason = built.reason();
+    r.detail = built.error().detail;
     return r;
   }
   auto reg = c.ctx.calls().add(c.call_id, {c.request->job_id, c.admission.cst, &jail.value(), std::nullopt});
@@ -244,6 +244,11 @@ void run_call(CallState& c, std::vector<UniqueFd>& fds) {
     if (auto s = receipts::record_job_cst(c.ctx.snapshot().config->state_dir, *c.job_id, *c.admission.cst); !s)
       return refuse(c, fail(Reason::RECEIPT_STORE_FAILED, "cannot record the job's CST: " + s.error().detail));
   }
+  sandbox::Io io{fds[0].get(), fds[1].get(), fds[2].get(), c.request->exec && c.request->exec->pty};
+  // The jail is built while the `started` receipt is made durable; its command runs only once
+  // the receipt is (run_exec releases it). Without the receipt the jail is dropped unrun.
+  std::optional<Result<sandbox::Jail>> jail;
+  if (c.request->exec) jail.emplace(sandbox::Jail::begin(*c.admission.spec, command_of(*c.request->exec), io));
   auto started = c.ctx.receipts().record(draft(c, "started"));
   if (!started) {
     // No action without evidence: the tool does not run.
@@ -255,8 +260,7 @@ void run_call(CallState& c, std::vector<UniqueFd>& fds) {
     return send_response(c);
   }
   c.response.receipt_ids.push_back(started->receipt_id);
-  sandbox::Io io{fds[0].get(), fds[1].get(), fds[2].get(), c.request->exec && c.request->exec->pty};
-  finish(c, c.request->exec ? run_exec(c, io) : run_fs(c, io));
+  finish(c, jail ? run_exec(c, std::move(*jail)) : run_fs(c, io));
 }
 
 void stop_job(CallState& c) {

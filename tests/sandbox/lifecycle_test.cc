@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "tests/sandbox/jail_fixture.h"
 
@@ -44,6 +45,29 @@ TEST(Lifecycle, SupervisorDeathKillsTheJail) {
   waitpid(pid, nullptr, 0);
   for (int i = 0; i < 100 && count_host_processes_with(m + std::string(1, '\0')) > 0; ++i) usleep(20000);
   EXPECT_EQ(count_host_processes_with(m + std::string(1, '\0')), 0);
+}
+
+// The supervisor builds the jail while the call's `started` receipt is being made durable: until
+// release() the command must not run, and a jail dropped unreleased never runs it.
+TEST(Lifecycle, TheCommandRunsOnlyAfterRelease) {
+  TempDir ws;
+  JailSpec spec = base_spec();
+  spec.workspace = ws.path();
+  spec.workspace_access = policy::WorkspaceAccess::rw;
+  Command cmd;
+  cmd.argv = {"/bin/sh", "-c", "echo > /workspace/ran"};
+  {
+    auto dropped = Jail::begin(spec, cmd, Io{});
+    ASSERT_TRUE(dropped.ok()) << dropped.error().detail;
+    usleep(300000);  // long enough to build the jail many times over
+    EXPECT_FALSE(std::filesystem::exists(ws.path() / "ran")) << "the command ran before release()";
+  }
+  EXPECT_FALSE(std::filesystem::exists(ws.path() / "ran")) << "a dropped jail ran its command";
+  auto jail = Jail::begin(spec, cmd, Io{});
+  ASSERT_TRUE(jail.ok()) << jail.error().detail;
+  ASSERT_TRUE(jail->release().ok());
+  EXPECT_EQ(jail->wait().status, "success");
+  EXPECT_TRUE(std::filesystem::exists(ws.path() / "ran"));
 }
 
 }  // namespace
