@@ -10,6 +10,7 @@
 #include <ctime>
 #include <functional>
 
+#include "policy/file_cache.h"
 #include "policy/file_io.h"
 #include "policy/policy.h"
 
@@ -26,11 +27,9 @@ Json empty_ledger() {
           {"stopped_jobs", Json::object()}};
 }
 
-Result<Json> read_ledger(const std::filesystem::path& file) {
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) return empty_ledger();
-  auto json = parse_strict_json_file(file, JsonLimits{.max_bytes = kMaxLedgerBytes, .max_depth = 8});
-  if (!json) return fail(Reason::CST_LEDGER_FAILED, json.error().detail);
+Result<Json> parse_ledger(const std::filesystem::path& file, const std::string& bytes) {
+  auto json = parse_strict_json(bytes, JsonLimits{.max_bytes = kMaxLedgerBytes, .max_depth = 8});
+  if (!json) return fail(Reason::CST_LEDGER_FAILED, file.string() + ": " + json.error().detail);
   for (const char* key : {"jtis", "revoked_jtis", "revoked_tokens", "stopped_jobs"})
     if (!json->contains(key) || !(*json)[key].is_object())
       return fail(Reason::CST_LEDGER_FAILED, file.string() + ": " + key + " is missing");
@@ -54,26 +53,39 @@ class LedgerLock {
   UniqueFd fd_;  // closing the fd releases the lock
 };
 
-// Read, change, write back, all under the lock. `change` returns false when nothing changed.
-Status update(const std::filesystem::path& dir, const std::function<Result<bool>(Json&)>& change) {
-  auto lock = LedgerLock::acquire(dir);
-  if (!lock) return lock.error();
-  auto ledger = read_ledger(dir / "ledger.json");
-  if (!ledger) return ledger.error();
-  auto changed = change(*ledger);
-  if (!changed) return changed.error();
-  if (!*changed) return ok_status();
-  return write_file_atomic(dir / "ledger.json", ledger->dump(1) + "\n", 0600, Reason::CST_LEDGER_FAILED);
-}
-
 }  // namespace
 
-TokenLedger::TokenLedger(std::filesystem::path state_dir) : dir_(std::move(state_dir) / "tokens") {}
+TokenLedger::TokenLedger(std::filesystem::path state_dir)
+    : dir_(std::move(state_dir) / "tokens"), parsed_(std::make_shared<FileCache<Json>>()) {}
+
+// Every query reads the durable file, so a revocation is seen by the next one; it is parsed
+// again only when its bytes changed (a call asks about three times).
+Result<std::shared_ptr<const Json>> TokenLedger::read() const {
+  const auto path = file();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return std::make_shared<const Json>(empty_ledger());
+  auto ledger = parsed_->get(path, kMaxLedgerBytes, [&](const std::string& bytes) { return parse_ledger(path, bytes); });
+  if (!ledger) return fail(Reason::CST_LEDGER_FAILED, ledger.error().detail);
+  return ledger.value();
+}
+
+// Read, change, write back, all under the lock. `change` returns false when nothing changed.
+Status TokenLedger::update(const std::function<Result<bool>(Json&)>& change) {
+  auto lock = LedgerLock::acquire(dir_);
+  if (!lock) return lock.error();
+  auto ledger = read();
+  if (!ledger) return ledger.error();
+  Json copy = **ledger;
+  auto changed = change(copy);
+  if (!changed) return changed.error();
+  if (!*changed) return ok_status();
+  return write_file_atomic(file(), copy.dump(1) + "\n", 0600, Reason::CST_LEDGER_FAILED);
+}
 
 std::filesystem::path TokenLedger::file() const { return dir_ / "ledger.json"; }
 
-// Every query reads the durable file, so there is no cache to refresh; kept for callers that
-// want to say when they expect outside changes.
+// Every query looks at the durable file (a replaced file is parsed again), so there is nothing
+// to refresh; kept for callers that want to say when they expect outside changes.
 void TokenLedger::reload() {}
 
 namespace {
@@ -112,7 +124,7 @@ void forget_expired_jtis(Json& ledger) {
 }  // namespace
 
 Status TokenLedger::bind_jti(std::string_view jti, std::string_view job_id, int64_t expires_at) {
-  return update(dir_, [&](Json& l) -> Result<bool> {
+  return update([&](Json& l) -> Result<bool> {
     auto bound = jti_bound_to(l, jti, job_id);
     if (!bound) return bound.error();
     if (*bound) return false;
@@ -124,24 +136,24 @@ Status TokenLedger::bind_jti(std::string_view jti, std::string_view job_id, int6
 }
 
 Status TokenLedger::check_jti(std::string_view jti, std::string_view job_id) const {
-  auto ledger = read_ledger(file());
+  auto ledger = read();
   if (!ledger) return ledger.error();
-  auto bound = jti_bound_to(*ledger, jti, job_id);
+  auto bound = jti_bound_to(**ledger, jti, job_id);
   if (!bound) return bound.error();
   return ok_status();
 }
 
 Status TokenLedger::check_not_revoked(const Cst& cst) const {
-  auto ledger = read_ledger(file());
+  auto ledger = read();
   if (!ledger) return ledger.error();
-  if ((*ledger)["revoked_jtis"].contains(cst.jti)) return fail(Reason::CST_REVOKED, "jti " + cst.jti + " is revoked");
+  if ((**ledger)["revoked_jtis"].contains(cst.jti)) return fail(Reason::CST_REVOKED, "jti " + cst.jti + " is revoked");
   auto hash = cst.token_sha256_b64u();
-  if ((*ledger)["revoked_tokens"].contains(hash)) return fail(Reason::CST_REVOKED, "token " + hash + " is revoked");
+  if ((**ledger)["revoked_tokens"].contains(hash)) return fail(Reason::CST_REVOKED, "token " + hash + " is revoked");
   return ok_status();
 }
 
 Status TokenLedger::revoke_jti(std::string_view jti, std::string_view why) {
-  return update(dir_, [&](Json& l) -> Result<bool> {
+  return update([&](Json& l) -> Result<bool> {
     l["revoked_jtis"][std::string(jti)] = why;
     return true;
   });
@@ -150,14 +162,14 @@ Status TokenLedger::revoke_jti(std::string_view jti, std::string_view why) {
 Status TokenLedger::revoke_token_hash(std::string_view sha256_b64u, std::string_view why) {
   auto hash = normalize_hash_b64u(sha256_b64u);
   if (!hash) return hash.error();
-  return update(dir_, [&](Json& l) -> Result<bool> {
+  return update([&](Json& l) -> Result<bool> {
     l["revoked_tokens"][*hash] = why;
     return true;
   });
 }
 
 Status TokenLedger::revoke_job(std::string_view job_id) {
-  return update(dir_, [&](Json& l) -> Result<bool> {
+  return update([&](Json& l) -> Result<bool> {
     for (auto& [jti, job] : l["jtis"].items())
       if (job == job_id) l["revoked_jtis"][jti] = "job " + std::string(job_id) + " stopped";
     l["stopped_jobs"][std::string(job_id)] = true;
@@ -166,15 +178,15 @@ Status TokenLedger::revoke_job(std::string_view job_id) {
 }
 
 bool TokenLedger::job_stopped(std::string_view job_id) const {
-  auto ledger = read_ledger(file());
-  return !ledger || (*ledger)["stopped_jobs"].contains(job_id);  // unreadable: treat as stopped
+  auto ledger = read();
+  return !ledger || (**ledger)["stopped_jobs"].contains(job_id);  // unreadable: treat as stopped
 }
 
 std::vector<std::string> TokenLedger::jtis_of_job(std::string_view job_id) const {
   std::vector<std::string> out;
-  auto ledger = read_ledger(file());
+  auto ledger = read();
   if (!ledger) return out;
-  for (auto& [jti, job] : (*ledger)["jtis"].items())
+  for (auto& [jti, job] : (**ledger)["jtis"].items())
     if (job == job_id) out.push_back(jti);
   return out;
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -127,6 +128,9 @@ struct VerifiedWpc {
 // Hash, payload_hash_b64u, signature and signer allowlist (empty allowlist: WPC_NO_SIGNERS).
 Result<VerifiedWpc> verify_wpc_envelope(const Json& envelope, const std::vector<std::string>& signers);
 
+template <class T>
+class FileCache;  // file_cache.h
+
 class PolicyStore {  // <state_dir>/policies/<hash>.json
  public:
   PolicyStore(std::filesystem::path state_dir, std::vector<std::string> signers);
@@ -136,6 +140,7 @@ class PolicyStore {  // <state_dir>/policies/<hash>.json
  private:
   std::filesystem::path dir_;
   std::vector<std::string> signers_;
+  std::shared_ptr<FileCache<VerifiedWpc>> verified_;  // by file version: same bytes, same signers
 };
 
 // ---- CST (cst.cc, cst_claims.cc, cst_issue.cc, ledger.cc) ----
@@ -199,7 +204,10 @@ class TokenLedger {
   // The durable file (<state_dir>/tokens/ledger.json): watch it to learn of revocations.
   std::filesystem::path file() const;
  private:
+  Result<std::shared_ptr<const Json>> read() const;
+  Status update(const std::function<Result<bool>(Json&)>& change);
   std::filesystem::path dir_;
+  std::shared_ptr<FileCache<Json>> parsed_;  // the file as last parsed, by file version
 };
 
 // ---- decisions (scopes.cc, decision.cc) ----

@@ -1,12 +1,17 @@
 // <state_dir>/policies/<policy_hash_b64u>.json. A file is trusted for what it hashes to and who
-// signed it, never for its name: every get() re-verifies the envelope against today's signers.
+// signed it, never for its name. A store holds one list of signers (a reload makes a new store),
+// so the same bytes verify as they did: get() reads the file every time and parses and
+// re-verifies it only when its bytes changed.
+#include "policy/file_cache.h"
 #include "policy/file_io.h"
 #include "policy/policy.h"
 
 namespace clawjail::policy {
 
 PolicyStore::PolicyStore(std::filesystem::path state_dir, std::vector<std::string> signers)
-    : dir_(std::move(state_dir) / "policies"), signers_(std::move(signers)) {}
+    : dir_(std::move(state_dir) / "policies"),
+      signers_(std::move(signers)),
+      verified_(std::make_shared<FileCache<VerifiedWpc>>()) {}
 
 Result<std::string> PolicyStore::install(const Json& envelope) {
   auto verified = verify_wpc_envelope(envelope, signers_);
@@ -19,6 +24,22 @@ Result<std::string> PolicyStore::install(const Json& envelope) {
   return hash;
 }
 
+namespace {
+
+Result<VerifiedWpc> verify_stored(const std::filesystem::path& path, const std::string& bytes, const std::string& hash,
+                                  const std::vector<std::string>& signers) {
+  auto json = parse_strict_json(bytes);
+  if (!json) return fail(Reason::WPC_STORE_CORRUPT, path.string() + ": " + json.error().detail);
+  auto actual = json->is_object() && json->contains("payload") ? wpc_hash((*json)["payload"])
+                                                                : Result<std::string>(fail(Reason::WPC_INVALID, "no payload"));
+  if (!actual) return fail(Reason::WPC_STORE_CORRUPT, path.string() + ": " + actual.error().detail);
+  if (*actual != hash)
+    return fail(Reason::WPC_STORE_CORRUPT, path.string() + ": content hashes to " + *actual + ", not its name");
+  return verify_wpc_envelope(*json, signers);
+}
+
+}  // namespace
+
 Result<VerifiedWpc> PolicyStore::get(std::string_view hash_b64u) const {
   // The name becomes a path: only the 43 base64url characters of a hash may reach the filesystem.
   auto hash = normalize_hash_b64u(hash_b64u);
@@ -26,14 +47,13 @@ Result<VerifiedWpc> PolicyStore::get(std::string_view hash_b64u) const {
   auto path = dir_ / (*hash + ".json");
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return fail(Reason::WPC_NOT_FOUND, "no installed WPC " + *hash);
-  auto json = parse_strict_json_file(path);
-  if (!json) return fail(Reason::WPC_STORE_CORRUPT, json.error().detail);
-  auto actual = json->is_object() && json->contains("payload") ? wpc_hash((*json)["payload"])
-                                                                : Result<std::string>(fail(Reason::WPC_INVALID, "no payload"));
-  if (!actual) return fail(Reason::WPC_STORE_CORRUPT, path.string() + ": " + actual.error().detail);
-  if (*actual != *hash)
-    return fail(Reason::WPC_STORE_CORRUPT, path.string() + ": content hashes to " + *actual + ", not its name");
-  return verify_wpc_envelope(*json, signers_);
+  bool read = false;
+  auto verified = verified_->get(path, JsonLimits{}.max_bytes, [&](const std::string& bytes) {
+    read = true;
+    return verify_stored(path, bytes, *hash, signers_);
+  });
+  if (!verified) return read ? verified.error() : fail(Reason::WPC_STORE_CORRUPT, verified.error().detail);
+  return **verified;
 }
 
 std::vector<std::string> PolicyStore::list() const {

@@ -10,11 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <random>
+#include <mutex>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "sandbox/internal.h"
 
@@ -48,12 +50,13 @@ UniqueFd try_lock_uid(uid_t uid) {
 
 }  // namespace
 
+// The lowest free uid: jails in a row reuse a few uids, so their idmapped workspaces reuse the
+// same user namespaces (shared_idmap_userns). A released uid owns nothing any more: its jail's
+// tree is gone, and so are its tmpfs, IPC and network namespaces.
 Result<UidLease> UidLease::acquire(const UidRange& range) {
   if (range.count == 0) return fail(Reason::JAIL_UNAVAILABLE, "uid_range is empty");
-  static std::atomic<uint32_t> next{std::random_device{}()};
-  uint32_t start = next.fetch_add(1);
   for (uint32_t i = 0; i < range.count; ++i) {
-    uid_t uid = range.first + (start + i) % range.count;
+    uid_t uid = range.first + i;
     if (UniqueFd lock = try_lock_uid(uid)) {
       UidLease lease;
       lease.lock_ = std::move(lock);
@@ -111,6 +114,38 @@ Result<UniqueFd> make_idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid,
   if (!maps) return maps.error();
   if (!ns) return fail(Reason::JAIL_SETUP_FAILED, "cannot open the idmap user namespace");
   return ns;
+}
+
+// Making the namespace costs a process; jails of the same workspace owner and host uid need the
+// same one. The few most recently used are kept (each holds a descriptor); a jail that still
+// uses an evicted one keeps it until it is done.
+std::shared_ptr<const UniqueFd> shared_idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gid) {
+  struct Entry {
+    std::tuple<uid_t, gid_t, uid_t, gid_t> key;
+    std::shared_ptr<const UniqueFd> ns;
+    uint64_t used = 0;
+  };
+  constexpr size_t kKept = 8;
+  static std::mutex mu;
+  static std::vector<Entry> kept;
+  static uint64_t clock = 0;
+  const auto key = std::make_tuple(from_uid, from_gid, to_uid, to_gid);
+  {
+    std::lock_guard lock(mu);
+    for (auto& e : kept)
+      if (e.key == key) {
+        e.used = ++clock;
+        return e.ns;
+      }
+  }
+  auto ns = make_idmap_userns(from_uid, from_gid, to_uid, to_gid);
+  if (!ns) return nullptr;
+  auto shared = std::make_shared<const UniqueFd>(std::move(ns.value()));
+  std::lock_guard lock(mu);
+  if (kept.size() >= kKept)
+    kept.erase(std::min_element(kept.begin(), kept.end(), [](const Entry& a, const Entry& b) { return a.used < b.used; }));
+  kept.push_back({key, shared, ++clock});
+  return shared;
 }
 
 }  // namespace clawjail::sandbox::detail

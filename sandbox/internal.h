@@ -13,6 +13,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -234,6 +235,8 @@ class UidLease {
 Status write_id_maps(pid_t pid, bool root_mode, uid_t host_uid, gid_t host_gid);
 // A user namespace mapping the workspace owner to the jail's host uid (for an idmapped bind).
 Result<UniqueFd> make_idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gid);
+// The same, made once per mapping and shared (null when it cannot be made).
+std::shared_ptr<const UniqueFd> shared_idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gid);
 
 // ---- namespaces.cc ----
 uint64_t jail_namespace_flags();

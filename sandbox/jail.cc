@@ -36,6 +36,8 @@ Result<Jail> Jail::start(const JailSpec& spec, const Command& command, const Io&
 
 pid_t Jail::pid() const { return s_ && s_->runner ? s_->runner->pid() : -1; }
 
+int Jail::done_fd() const { return s_ && s_->runner ? s_->runner->done_fd() : -1; }
+
 void Jail::kill() {
   if (s_ && s_->runner) s_->runner->kill();
 }

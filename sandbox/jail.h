@@ -113,7 +113,7 @@ struct Outcome {
   Json to_json() const;        // the receipt's `result`
 };
 
-// A running jail. Dropping it kills the whole tree.
+// A running jail. Dropping it kills the whole tree and removes what is left of it (its cgroup).
 class Jail {
  public:
   // begin() + release(): returns once the command runs (or the jail could not be built).
@@ -131,6 +131,8 @@ class Jail {
   void kill();
   // Blocks until the tree is gone (exit, timeout, kill) and output is relayed.
   Outcome wait();
+  // Becomes readable when wait() no longer blocks: poll it next to other descriptors.
+  int done_fd() const;
  private:
   Jail();
   struct State;

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sodium.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/socket.h>
@@ -166,8 +167,7 @@ Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& i
   worker_.envp.push_back(nullptr);
 
   root_mode_ = host_support().running_as_root;
-  int idmap_fd = -1;
-  UniqueFd idmap;
+  std::shared_ptr<const UniqueFd> idmap;
   if (root_mode_) {
     auto lease = UidLease::acquire(spec_.uid_range);
     if (!lease) return lease.error();
@@ -179,17 +179,13 @@ Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& i
     cgroup_ = std::move(cg.value());
     struct stat st;
     if (spec_.workspace_access != policy::WorkspaceAccess::none && stat(spec_.workspace.c_str(), &st) == 0) {
-      auto ns = make_idmap_userns(st.st_uid, st.st_gid, host_uid_, host_gid_);
-      if (ns) {
-        idmap = std::move(ns.value());
-        idmap_fd = idmap.get();
-      }
+      idmap = shared_idmap_userns(st.st_uid, st.st_gid, host_uid_, host_gid_);
     }
   } else {
     host_uid_ = geteuid();
     host_gid_ = getegid();
   }
-  auto mounts = plan_mounts(spec_, keep_alive_, idmap_fd);
+  auto mounts = plan_mounts(spec_, keep_alive_, idmap ? idmap->get() : -1);
   if (!mounts) return mounts.error();
   mounts_ = std::move(mounts.value());
   rlimits_ = plan_rlimits(spec_.limits, cgroup_.memory(), cgroup_.pids());
@@ -197,6 +193,8 @@ Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& i
   if (!filter) return filter.error();
   seccomp_ = std::move(filter.value());
 
+  done_.reset(eventfd(0, EFD_CLOEXEC));
+  if (!done_) return setup_error("eventfd");
   for (auto [r, w] : {std::pair{&sync_r_, &sync_w_}, {&report_r_, &report_w_}, {&out_r_, &out_w_}, {&err_r_, &err_w_}})
     if (auto s = make_pipe(*r, *w); !s) return s;
   // Scripts reopen their output (`echo x > /dev/stderr` goes through /proc/self/fd/2): that is
@@ -281,6 +279,7 @@ void Runner::monitor() {
   if (pid < 0) {
     errno = clone_errno;
     ready_.set_value(back ? setup_error("clone") : back);
+    signal_done();
     return;
   }
   pid_ = pid;
@@ -294,6 +293,12 @@ void Runner::monitor() {
   }
   loop();
   finish();
+  signal_done();
+}
+
+void Runner::signal_done() {
+  uint64_t one = 1;
+  (void)!write(done_.get(), &one, sizeof one);
 }
 
 Status Runner::release_child() {
@@ -488,7 +493,7 @@ void Runner::finish() {
     o.status = "killed";  // init died without reporting: killed from outside (e.g. OOM of init)
   }
   if (egress_) o.egress = egress_->stop();  // the tree is gone: end its connections too
-  cgroup_ = JailCgroup();
+  // The empty cgroup is removed with the Runner, after the supervisor has answered the call.
 }
 
 const Outcome& Runner::wait() {

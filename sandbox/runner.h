@@ -29,6 +29,7 @@ class Runner {
   pid_t pid() const { return pid_; }
   void kill();
   const Outcome& wait();                       // joins the monitor
+  int done_fd() const { return done_.get(); }  // readable once wait() no longer blocks
   const std::vector<Msg>& fs_messages() const { return fs_msgs_; }
 
  private:
@@ -40,6 +41,7 @@ class Runner {
   void loop();
   void finish();
   void reap_init();
+  void signal_done();
 
   JailSpec spec_;
   bool root_mode_ = false;
@@ -61,6 +63,7 @@ class Runner {
   ChildPlan child_;
   UniqueFd sync_r_, sync_w_, report_r_, report_w_, out_r_, out_w_, err_r_, err_w_, sock_r_, sock_w_, stdin_;
   UniqueFd io_out_, io_err_;
+  UniqueFd done_;  // eventfd, written when the monitor is done
   std::unique_ptr<EgressProxy> egress_;  // with approved hosts: the jail's only way out
 
   std::thread thread_;

@@ -1,7 +1,6 @@
 #include "supervisor/call.h"
 
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include <random>
@@ -123,16 +122,9 @@ int exit_code_of(const sandbox::Outcome& o) {
 // Waits for the jail while watching the connection: a client that closes it (or sends anything
 // after its request) cancels the call.
 sandbox::Outcome wait_watching_client(sandbox::Jail& jail, int conn, RunningCalls::Registration& reg) {
-  UniqueFd done(::eventfd(0, EFD_CLOEXEC));
-  sandbox::Outcome outcome;
-  std::thread waiter([&] {
-    outcome = jail.wait();
-    uint64_t one = 1;
-    (void)!::write(done.get(), &one, sizeof(one));
-  });
   bool client_gone = false;
   for (;;) {
-    pollfd fds[2] = {{done.get(), POLLIN, 0}, {conn, static_cast<short>(client_gone ? 0 : POLLIN | POLLRDHUP), 0}};
+    pollfd fds[2] = {{jail.done_fd(), POLLIN, 0}, {conn, static_cast<short>(client_gone ? 0 : POLLIN | POLLRDHUP), 0}};
     if (::poll(fds, 2, -1) < 0) continue;
     if (fds[0].revents) break;
     if (!client_gone && fds[1].revents) {
@@ -140,8 +132,7 @@ sandbox::Outcome wait_watching_client(sandbox::Jail& jail, int conn, RunningCall
       reg.kill({Reason::CLIENT_DISCONNECTED, "the client closed its connection"});
     }
   }
-  waiter.join();
-  return outcome;
+  return jail.wait();
 }
 
 sandbox::Command command_of(const proto::ExecArgs& e) {
@@ -160,7 +151,8 @@ struct RunResult {
 
 // Jails start concurrently: the child side of a jail makes raw system calls only (no glibc
 // set*id broadcast that once hung it when another thread was inside Jail::start).
-RunResult run_exec(CallState& c, Result<sandbox::Jail> jail) {
+// `jail` outlives the answer: what is left of it (its empty cgroup) is removed after.
+RunResult run_exec(CallState& c, Result<sandbox::Jail>& jail) {
   RunResult r;
   Status built = jail ? jail->release() : Status(jail.error());
   if (!built) {
@@ -260,7 +252,7 @@ void run_call(CallState& c, std::vector<UniqueFd>& fds) {
     return send_response(c);
   }
   c.response.receipt_ids.push_back(started->receipt_id);
-  finish(c, jail ? run_exec(c, std::move(*jail)) : run_fs(c, io));
+  finish(c, jail ? run_exec(c, *jail) : run_fs(c, io));
 }
 
 void stop_job(CallState& c) {

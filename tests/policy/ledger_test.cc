@@ -65,6 +65,22 @@ TEST(Ledger, RevokedJtiIsRefused) {
   EXPECT_EQ(TokenLedger(state.path()).check_not_revoked(cst).reason(), Reason::CST_REVOKED);
 }
 
+// Queries keep the parsed ledger while its bytes are unchanged: a revocation written by another
+// process (here another instance) is seen by the very next query.
+TEST(Ledger, RevocationByAnotherWriterIsSeenByTheNextQuery) {
+  testing::TempDir state;
+  TokenLedger reader(state.path());
+  auto cst = token_with("jti-1", "a.b.c");
+  ASSERT_TRUE(reader.bind_jti("jti-1", "job-1").ok());
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(reader.check_not_revoked(cst).ok());
+  EXPECT_FALSE(reader.job_stopped("job-1"));
+  TokenLedger writer(state.path());
+  ASSERT_TRUE(writer.revoke_job("job-1").ok());
+  EXPECT_EQ(reader.check_not_revoked(cst).reason(), Reason::CST_REVOKED);
+  EXPECT_TRUE(reader.job_stopped("job-1"));
+  EXPECT_EQ(reader.bind_jti("jti-2", "job-1").reason(), Reason::JOB_STOPPED);
+}
+
 TEST(Ledger, RevokedTokenHashIsRefused) {
   testing::TempDir state;
   TokenLedger ledger(state.path());

@@ -66,6 +66,34 @@ TEST_F(WpcStore, EditedStoredPayloadIsRefused) {
   EXPECT_EQ(store.get(*hash).reason(), Reason::WPC_STORE_CORRUPT);
 }
 
+// get() keeps what it verified, but only for the same bytes: a same-size edit in place, in the
+// same clock tick as the read before it, is still caught.
+TEST_F(WpcStore, FileTamperedAfterItWasReadIsRefused) {
+  auto hash = store.install(envelope);
+  ASSERT_TRUE(hash.ok());
+  ASSERT_TRUE(store.get(*hash).ok());
+  std::string text;
+  {
+    std::ifstream in(file_of(*hash));
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  auto at = text.find("build-bot");
+  ASSERT_NE(at, std::string::npos);
+  text[at] = 'B';
+  {
+    std::fstream io(file_of(*hash), std::ios::in | std::ios::out);
+    io.seekp(static_cast<std::streamoff>(at));
+    io.put('B');
+  }
+  EXPECT_EQ(store.get(*hash).reason(), Reason::WPC_STORE_CORRUPT);
+  {
+    std::fstream io(file_of(*hash), std::ios::in | std::ios::out);
+    io.seekp(static_cast<std::streamoff>(at));
+    io.put('b');
+  }
+  EXPECT_TRUE(store.get(*hash).ok()) << "the original bytes verify again";
+}
+
 TEST_F(WpcStore, GarbageStoredFileIsCorrupt) {
   auto hash = store.install(envelope);
   std::ofstream(file_of(*hash)) << "{\"payload\":";

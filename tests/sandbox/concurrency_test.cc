@@ -113,6 +113,7 @@ TEST(Concurrency, JailIsBornInItsOwnCgroupAndTheSupervisorThreadsStayOut) {
   close(out);
   EXPECT_EQ(cgroup_of(inside, "memory"), "/") << inside;
   EXPECT_EQ(cgroup_of(inside, "pids"), "/") << inside;
+  jail = fail(Reason::INTERNAL_ERROR, "dropped");  // the cgroup goes with the Jail
   EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/pids" + pids)) << "the jail's cgroup outlived it";
   EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory" + memory));
 }
