@@ -1,4 +1,4 @@
-// The child side of a jail: the process clone3 created (pid 1 of the new pid namespace) builds
+// The child side of a jail: the process the clone created (pid 1 of the new pid namespace) builds
 // the jail, then forks the worker that runs the command, and reaps until the worker exits.
 // Everything here is raw system calls on memory prepared by the parent (see internal.h).
 #include <fcntl.h>

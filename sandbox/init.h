@@ -1,4 +1,4 @@
-// Private: the child side of a jail (init.cc), entered right after clone3.
+// Private: the child side of a jail (init.cc), entered right after the clone.
 #pragma once
 #include "sandbox/internal.h"
 

@@ -1,9 +1,10 @@
 // Private to sandbox/: the plan a jail is built from, and the steps of the child side.
 //
 // The parent (supervisor) prepares everything that allocates — strings, argv/envp arrays, the
-// seccomp BPF, the empty capability set — in a Plan before clone3. The child side only reads the
-// Plan and makes raw system calls: after clone3 in a multi-threaded process, malloc, stdio, locks
-// and (under ASan) the allocator may be held by a thread that does not exist in the child.
+// seccomp BPF, the empty capability set — in a Plan before the clone. The child side only reads
+// the Plan and makes raw system calls: after a clone in a multi-threaded process, malloc, stdio,
+// locks and (under ASan) the allocator may be held by a thread that does not exist in the child,
+// and a child that shares the supervisor's memory (clone_sharing_memory) must not touch its heap.
 #pragma once
 #include <linux/filter.h>
 #include <poll.h>
@@ -253,6 +254,7 @@ class ChildStack {
   ~ChildStack();
   void* top() const { return base_ ? static_cast<char*>(base_) + size_ : nullptr; }
  private:
+  void unmap();
   void* base_ = nullptr;
   size_t size_ = 0;
 };

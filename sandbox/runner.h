@@ -1,6 +1,8 @@
-// Private: one jail from launch to the end of its tree. The monitor thread owns the clone3 (so
+// Private: one jail from launch to the end of its tree. The monitor thread owns the clone (so
 // PR_SET_PDEATHSIG follows the thread that lives exactly as long as the jail), answers seccomp
-// notifications, relays output and enforces the wall-clock timeout.
+// notifications, relays output and enforces the wall-clock timeout. As root the jail's init runs
+// in the supervisor's memory (no copy per call), on this Runner's plan and stacks: the Runner
+// reaps it before anything it reads goes away.
 #pragma once
 #include <atomic>
 #include <functional>
