@@ -10,13 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
 #include <string>
 #include <tuple>
-#include <vector>
 
 #include "sandbox/internal.h"
 
@@ -117,34 +115,24 @@ Result<UniqueFd> make_idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid,
 }
 
 // Making the namespace costs a process; jails of the same workspace owner and host uid need the
-// same one. The few most recently used are kept (each holds a descriptor); a jail that still
-// uses an evicted one keeps it until it is done.
+// same one, and calls in a row get the same host uid (the lowest free one). Only the most recent
+// is kept, so the supervisor holds one descriptor for it however leases move (other supervisors
+// on the host take uids from the same range); a jail using an older one keeps it until it ends.
 std::shared_ptr<const UniqueFd> shared_idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gid) {
-  struct Entry {
-    std::tuple<uid_t, gid_t, uid_t, gid_t> key;
-    std::shared_ptr<const UniqueFd> ns;
-    uint64_t used = 0;
-  };
-  constexpr size_t kKept = 8;
   static std::mutex mu;
-  static std::vector<Entry> kept;
-  static uint64_t clock = 0;
+  static std::tuple<uid_t, gid_t, uid_t, gid_t> kept_key;
+  static std::shared_ptr<const UniqueFd> kept;
   const auto key = std::make_tuple(from_uid, from_gid, to_uid, to_gid);
   {
     std::lock_guard lock(mu);
-    for (auto& e : kept)
-      if (e.key == key) {
-        e.used = ++clock;
-        return e.ns;
-      }
+    if (kept && kept_key == key) return kept;
   }
   auto ns = make_idmap_userns(from_uid, from_gid, to_uid, to_gid);
   if (!ns) return nullptr;
   auto shared = std::make_shared<const UniqueFd>(std::move(ns.value()));
   std::lock_guard lock(mu);
-  if (kept.size() >= kKept)
-    kept.erase(std::min_element(kept.begin(), kept.end(), [](const Entry& a, const Entry& b) { return a.used < b.used; }));
-  kept.push_back({key, shared, ++clock});
+  kept_key = key;
+  kept = shared;
   return shared;
 }
 
