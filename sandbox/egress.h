@@ -74,7 +74,7 @@ class EgressProxy {
   EgressProxy(const EgressProxy&) = delete;
   EgressProxy& operator=(const EgressProxy&) = delete;
   int child_end() const { return child_end_.get(); }  // where the jail's init sends the port
-  void close_child_end() { child_end_.reset(); }       // the parent's copy, after clone3
+  void close_child_end() { child_end_.reset(); }       // the parent's copy, after the clone
   // Ends every tunnel, joins every thread, closes every descriptor; then the counts are final.
   EgressStats stop();
 

@@ -1,5 +1,5 @@
 // One descriptor over a Unix socket (SCM_RIGHTS), with a one-byte payload so that EOF and a
-// message are told apart. send_fd is async-signal-safe: the jail's init uses it after clone3.
+// message are told apart. send_fd is async-signal-safe: the jail's init uses it after the clone.
 #include <sys/socket.h>
 
 #include <cstring>

@@ -121,12 +121,9 @@ int worker_entry(void* plan) { run_worker(*static_cast<const ChildPlan*>(plan));
 // (which is the supervisor's) until its execve, and init waits meanwhile (CLONE_VFORK), so no
 // address space is copied. A file tool runs clawjail's own code to the end, so it gets a copy.
 pid_t start_worker(const ChildPlan& p) {
-  if (p.worker->fs || !p.worker_stack) {
-    pid_t pid = static_cast<pid_t>(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
-    if (pid == 0) run_worker(p);
-    return pid;
-  }
-  return clone_sharing_memory(CLONE_VFORK, *p.worker_stack, worker_entry, const_cast<ChildPlan*>(&p), nullptr);
+  auto* plan = const_cast<ChildPlan*>(&p);
+  if (p.worker->fs || !p.worker_stack) return clone_copying_memory(0, worker_entry, plan, nullptr);
+  return clone_sharing_memory(CLONE_VFORK, *p.worker_stack, worker_entry, plan, nullptr);
 }
 
 // pid 1 reaps every orphan; when the worker (the first process) ends, it reports the worker's

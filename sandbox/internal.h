@@ -241,8 +241,9 @@ std::shared_ptr<const UniqueFd> shared_idmap_userns(uid_t from_uid, gid_t from_g
 
 // ---- namespaces.cc ----
 uint64_t jail_namespace_flags();
-// clone3 with CLONE_PIDFD into new namespaces; returns 0 in the child, the pid in the parent.
-pid_t clone_into_namespaces(uint64_t flags, int* pidfd);
+// clone (+ `flags`, CLONE_PIDFD when `pidfd` is given): the child runs fn(arg) on a copy of the
+// caller's memory and exits with what it returns; the caller gets the child's pid.
+pid_t clone_copying_memory(uint64_t flags, int (*fn)(void*), void* arg, int* pidfd);
 // The stack of a child that shares the supervisor's memory (clone_sharing_memory). Only pages
 // the child touches cost anything; a guard page below catches an overflow.
 class ChildStack {

@@ -1,4 +1,4 @@
-// The jail's namespaces: one clone3 into new user, mount, pid, ipc, uts, cgroup and network
+// The jail's namespaces: one clone into new user, mount, pid, ipc, uts, cgroup and network
 // namespaces, with a pidfd so that every later signal and wait names exactly this child.
 #include <net/if.h>
 #include <sanitizer/asan_interface.h>
@@ -16,11 +16,6 @@
 
 namespace clawjail::sandbox::detail {
 namespace {
-// struct clone_args of <linux/sched.h>, spelled out: that header redefines glibc's CLONE_* macros.
-struct CloneArgs {
-  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
-      set_tid_size, cgroup;
-};
 constexpr char kHostname[] = "clawjail";
 }  // namespace
 
@@ -29,12 +24,14 @@ uint64_t jail_namespace_flags() {
          CLONE_NEWCGROUP | CLONE_NEWNET;
 }
 
-pid_t clone_into_namespaces(uint64_t flags, int* pidfd) {
-  CloneArgs args{};
-  args.flags = flags | CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<uint64_t>(pidfd);
-  args.exit_signal = SIGCHLD;
-  return static_cast<pid_t>(syscall(SYS_clone3, &args, sizeof args));
+pid_t clone_copying_memory(uint64_t flags, int (*fn)(void*), void* arg, int* pidfd) {
+  // The clone system call, not clone3: the jail's init forks its worker under its own seccomp
+  // filter, which answers clone3 with ENOSYS. With CLONE_PIDFD the descriptor is stored through
+  // the parent_tid argument.
+  const unsigned long f = flags | SIGCHLD | (pidfd ? CLONE_PIDFD : 0);
+  pid_t pid = static_cast<pid_t>(syscall(SYS_clone, f, nullptr, pidfd, nullptr, nullptr));
+  if (pid == 0) _exit(fn(arg));
+  return pid;
 }
 
 Result<ChildStack> ChildStack::create(size_t size) {
@@ -80,13 +77,8 @@ pid_t clone_sharing_memory(uint64_t flags, const ChildStack& stack, int (*fn)(vo
   // ASan's runtime keeps locks and per-thread state that a child sharing the memory would take
   // and never give back (its thread registry deadlocked the test suite): a sanitizer build
   // gives the child a copy instead. The plain build runs the shared path in every test.
-  // The clone system call, not clone3: the jail's init forks its worker under its own seccomp
-  // filter, which answers clone3 with ENOSYS.
   (void)stack;
-  const unsigned long f = flags | SIGCHLD | (pidfd ? CLONE_PIDFD : 0);
-  pid_t pid = static_cast<pid_t>(syscall(SYS_clone, f, nullptr, pidfd, nullptr, nullptr));
-  if (pid == 0) _exit(fn(arg));
-  return pid;
+  return clone_copying_memory(flags, fn, arg, pidfd);
 #else
   // glibc's clone(), not clone3: it switches to the new stack and calls fn there. With
   // CLONE_PIDFD the descriptor is stored through the parent_tid argument.

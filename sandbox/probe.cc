@@ -1,4 +1,4 @@
-// What this host can do, probed once: a real namespace round trip (the same clone3, id maps and
+// What this host can do, probed once: a real namespace round trip (the same clone, id maps and
 // tmpfs mount a jail uses), seccomp with user notification, Landlock's ABI and cgroups.
 #include <fcntl.h>
 #include <linux/landlock.h>
@@ -20,8 +20,9 @@
 namespace clawjail::sandbox::detail {
 namespace {
 
-// The child only reads a pipe and mounts: raw syscalls.
-[[noreturn]] void probe_child(int sync_fd) {
+// The child only reads a pipe and mounts: raw syscalls. arg: the pipe's read end.
+int probe_child(void* arg) {
+  const int sync_fd = *static_cast<const int*>(arg);
   char c;
   if (read(sync_fd, &c, 1) != 1) _exit(10);
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) _exit(11);
@@ -35,9 +36,8 @@ std::string probe_namespaces(bool root) {
   if (pipe2(p, O_CLOEXEC) != 0) return std::string("pipe2: ") + strerror(errno);
   UniqueFd rd(p[0]), wr(p[1]);
   int pidfd = -1;
-  pid_t pid = clone_into_namespaces(jail_namespace_flags(), &pidfd);
-  if (pid == 0) probe_child(p[0]);
-  if (pid < 0) return std::string("clone3 into new namespaces: ") + strerror(errno);
+  pid_t pid = clone_copying_memory(jail_namespace_flags(), probe_child, &p[0], &pidfd);
+  if (pid < 0) return std::string("clone into new namespaces: ") + strerror(errno);
   UniqueFd pidfd_owner(pidfd);
   rd.reset();
   Status maps = write_id_maps(pid, root, root ? 65534 : geteuid(), root ? 65534 : getegid());

@@ -148,11 +148,10 @@ Result<std::unique_ptr<Runner>> Runner::launch(const JailSpec& spec, const FillW
 Status Runner::release() {
   if (!release_) {
     release_ = ready_future_.get();
-    if (!*release_) {
+    if (*release_)
+      (void)::send(sock_r_.get(), "G", 1, MSG_NOSIGNAL);  // fails only if the init is gone: wait() says why
+    else
       wait();
-    } else if (::send(sock_r_.get(), "G", 1, MSG_NOSIGNAL) != 1) {
-      // The init is already gone (killed, timed out): wait() tells what happened.
-    }
   }
   return *release_;
 }
@@ -272,8 +271,7 @@ void Runner::monitor() {
   // supervisor's own uid, and /proc/<pid>/uid_map of a process whose memory is non-dumpable
   // belongs to root: the next jail could not be mapped. So there the init gets a copy.
   pid_t pid = root_mode_ ? clone_sharing_memory(jail_namespace_flags(), init_stack_, jail_init_entry, &child_, &pidfd)
-                         : clone_into_namespaces(jail_namespace_flags(), &pidfd);
-  if (pid == 0) jail_init(child_);
+                         : clone_copying_memory(jail_namespace_flags(), jail_init_entry, &child_, &pidfd);
   const int clone_errno = errno;
   Status back = born_in_cgroup_ ? cgroup_.leave_thread() : ok_status();
   if (pid < 0) {
