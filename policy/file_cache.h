@@ -19,7 +19,9 @@ class FileCache {
  public:
   using Value = std::shared_ptr<const T>;
   using Parse = std::function<Result<T>(const std::string& bytes)>;
-  Result<Value> get(const std::filesystem::path& path, size_t max_bytes, const Parse& parse);
+  // A file that cannot be read (or is over max_bytes) is reported as `unreadable`; parse's own
+  // errors are returned as they are.
+  Result<Value> get(const std::filesystem::path& path, size_t max_bytes, Reason unreadable, const Parse& parse);
 
  private:
   std::mutex mu_;
@@ -28,9 +30,9 @@ class FileCache {
 
 template <class T>
 Result<typename FileCache<T>::Value> FileCache<T>::get(const std::filesystem::path& path, size_t max_bytes,
-                                                       const Parse& parse) {
+                                                       Reason unreadable, const Parse& parse) {
   auto bytes = read_file_limited(path, max_bytes);
-  if (!bytes) return bytes.error();
+  if (!bytes) return fail(unreadable, bytes.error().detail);
   {
     std::lock_guard lock(mu_);
     auto it = entries_.find(path);

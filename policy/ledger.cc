@@ -64,9 +64,8 @@ Result<std::shared_ptr<const Json>> TokenLedger::read() const {
   const auto path = file();
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return std::make_shared<const Json>(empty_ledger());
-  auto ledger = parsed_->get(path, kMaxLedgerBytes, [&](const std::string& bytes) { return parse_ledger(path, bytes); });
-  if (!ledger) return fail(Reason::CST_LEDGER_FAILED, ledger.error().detail);
-  return ledger.value();
+  return parsed_->get(path, kMaxLedgerBytes, Reason::CST_LEDGER_FAILED,
+                      [&](const std::string& bytes) { return parse_ledger(path, bytes); });
 }
 
 // Read, change, write back, all under the lock. `change` returns false when nothing changed.
@@ -84,8 +83,8 @@ Status TokenLedger::update(const std::function<Result<bool>(Json&)>& change) {
 
 std::filesystem::path TokenLedger::file() const { return dir_ / "ledger.json"; }
 
-// Every query looks at the durable file (a replaced file is parsed again), so there is nothing
-// to refresh; kept for callers that want to say when they expect outside changes.
+// Every query reads the durable file (changed bytes are parsed again), so there is nothing to
+// refresh; kept for callers that want to say when they expect outside changes.
 void TokenLedger::reload() {}
 
 namespace {

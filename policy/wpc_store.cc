@@ -47,12 +47,9 @@ Result<VerifiedWpc> PolicyStore::get(std::string_view hash_b64u) const {
   auto path = dir_ / (*hash + ".json");
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return fail(Reason::WPC_NOT_FOUND, "no installed WPC " + *hash);
-  bool read = false;
-  auto verified = verified_->get(path, JsonLimits{}.max_bytes, [&](const std::string& bytes) {
-    read = true;
-    return verify_stored(path, bytes, *hash, signers_);
-  });
-  if (!verified) return read ? verified.error() : fail(Reason::WPC_STORE_CORRUPT, verified.error().detail);
+  auto verified = verified_->get(path, JsonLimits{}.max_bytes, Reason::WPC_STORE_CORRUPT,
+                                [&](const std::string& bytes) { return verify_stored(path, bytes, *hash, signers_); });
+  if (!verified) return verified.error();
   return **verified;
 }
 
