@@ -365,22 +365,21 @@ void Runner::loop() {
   const auto deadline = started_ + std::chrono::milliseconds(spec_.limits.timeout_ms);
   int report = report_r_.get();
   int sock = sock_r_.get();
-  bool exited = false;
   Clock::time_point grace_end{};
   auto client_gone = [this] { kill(); };
   PtyInput input = pty_path_.empty() ? PtyInput() : PtyInput(pty_in_.get(), out_r_.get());
-  while (!(exited && l.out.in < 0 && l.err.in < 0 && report < 0)) {
+  while (!(reaped_ && l.out.in < 0 && l.err.in < 0 && report < 0)) {
     auto now = Clock::now();
-    if (!exited && now >= deadline && !timed_out_) {
+    if (!reaped_ && now >= deadline && !timed_out_) {
       timed_out_ = true;
       send_sigkill(pidfd_.load());
     }
-    if (exited && now >= grace_end) break;
-    auto until = exited ? grace_end : (timed_out_ ? now + kExitGrace : deadline);
+    if (reaped_ && now >= grace_end) break;
+    auto until = reaped_ ? grace_end : (timed_out_ ? now + kExitGrace : deadline);
     int timeout = static_cast<int>(std::max<int64_t>(
         0, std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1));
     pollfd fds[7] = {{report, POLLIN, 0}, {l.out.in, POLLIN, 0}, {l.err.in, POLLIN, 0},
-                     {sock, POLLIN, 0},   {l.notif.get(), POLLIN, 0}, {exited ? -1 : pidfd_.load(), POLLIN, 0},
+                     {sock, POLLIN, 0},   {l.notif.get(), POLLIN, 0}, {reaped_ ? -1 : pidfd_.load(), POLLIN, 0},
                      input.want()};
     if (poll(fds, 7, timeout) < 0 && errno != EINTR) break;
     if (fds[6].revents) input.ready(fds[6].revents);
@@ -400,7 +399,7 @@ void Runner::loop() {
         fs_msgs_.push_back(m);
       }
     }
-    const auto write_deadline = exited ? grace_end : deadline;
+    const auto write_deadline = reaped_ ? grace_end : deadline;
     if (fds[1].revents) relay(l.out, l, write_deadline, client_gone);
     if (fds[2].revents) relay(l.err, l, write_deadline, client_gone);
     if (fds[3].revents) {
@@ -424,7 +423,6 @@ void Runner::loop() {
     if (fds[5].revents) {
       siginfo_t info{};
       if (waitid(P_PIDFD, static_cast<id_t>(pidfd_.load()), &info, WEXITED | __WALL) == 0 || errno == ECHILD) {
-        exited = true;
         reaped_ = true;
         ended_ = Clock::now();
         grace_end = ended_ + kExitGrace;

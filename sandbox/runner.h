@@ -77,7 +77,7 @@ class Runner {
   pid_t pid_ = -1;
   std::atomic<bool> killed_{false};
   bool timed_out_ = false;
-  bool reaped_ = false;
+  bool reaped_ = false;  // the init was waited for: the tree is gone
   bool joined_ = false;
   std::chrono::steady_clock::time_point started_, ended_;
   std::optional<int> worker_status_;

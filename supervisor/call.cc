@@ -5,7 +5,6 @@
 
 #include <random>
 #include <spdlog/spdlog.h>
-#include <thread>
 
 #include "supervisor/admission.h"
 #include "supervisor/peer.h"
