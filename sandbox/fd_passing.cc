@@ -2,6 +2,7 @@
 // message are told apart. send_fd is async-signal-safe: the jail's init uses it after the clone.
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "sandbox/internal.h"
@@ -32,6 +33,32 @@ bool send_fd(int sock, int fd) {
   c->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(c), &fd, sizeof(int));
   return sendmsg(sock, &m.msg, MSG_NOSIGNAL) == 1;
+}
+
+bool send_go(int sock, int fd) {
+  if (fd < 0) return send(sock, "G", 1, MSG_NOSIGNAL) == 1;
+  FdMessage m;
+  m.byte = 'G';
+  cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof(int));
+  return sendmsg(sock, &m.msg, MSG_NOSIGNAL) == 1;
+}
+
+int receive_go(int sock) {
+  FdMessage m;
+  ssize_t n;
+  while ((n = recvmsg(sock, &m.msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  }
+  if (n != 1 || m.byte != 'G') return kNoGo;
+  cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
+  if (!c) return -1;
+  if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int))) return kNoGo;
+  int fd;
+  memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
 }
 
 UniqueFd receive_fd(int sock) {

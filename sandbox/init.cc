@@ -85,13 +85,15 @@ StepResult send_listener(int listener) {
 }
 
 // The jail is built before the supervisor has made the call's `started` receipt durable; the
-// command starts only on its word (a 'G' on the same socket). Anything else ends the jail.
+// command starts only on its word (a 'G' on the same socket). Anything else ends the jail. A jail
+// built ahead of its call gets the call's stdin with the 'G'.
 void wait_for_release() {
-  char go = 0;
-  ssize_t n;
-  while ((n = read(kListenerFd, &go, 1)) < 0 && errno == EINTR) {
+  int in = receive_go(kListenerFd);
+  if (in == kNoGo) _exit(126);
+  if (in >= 0) {
+    if (dup2(in, 0) < 0) fail_and_exit(kReportFd, failed(Step::stdio));
+    close(in);
   }
-  if (n != 1 || go != 'G') _exit(126);
   close(kListenerFd);
 }
 

@@ -264,6 +264,7 @@ class ChildStack {
 // or torn down. fn must not allocate or take locks (internal.h's child-side rule) and must not
 // return. The stack must outlive the child.
 pid_t clone_sharing_memory(uint64_t flags, const ChildStack& stack, int (*fn)(void*), void* arg, int* pidfd);
+bool clone_shares_memory();  // false in sanitizer builds: clone_sharing_memory copies there
 StepResult set_hostname();
 StepResult bring_up_loopback();
 
@@ -289,5 +290,11 @@ Result<Jail> start_jail(const JailSpec& spec, const WorkerPlan& worker, const Io
 // ---- fd_passing.cc ----
 bool send_fd(int sock, int fd);  // async-signal-safe
 UniqueFd receive_fd(int sock);   // non-blocking; invalid on EOF or anything but one descriptor
+// The go-ahead that starts a jail's command: a 'G', with the command's stdin when the jail was
+// built ahead of its call (fd >= 0). receive_go blocks and is async-signal-safe: it returns the
+// descriptor, -1 for a plain 'G', or kNoGo for anything else (EOF: the supervisor dropped the jail).
+constexpr int kNoGo = -2;
+bool send_go(int sock, int fd);
+int receive_go(int sock);
 
 }  // namespace clawjail::sandbox::detail

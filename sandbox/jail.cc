@@ -1,5 +1,7 @@
 // The public face of a running jail: a Runner (runner.cc) behind a handle that kills the whole
 // tree when dropped.
+#include <poll.h>
+
 #include "sandbox/runner.h"
 
 namespace clawjail::sandbox {
@@ -20,6 +22,26 @@ Result<Jail> Jail::begin(const JailSpec& spec, const Command& command, const Io&
   Jail jail;
   jail.s_->runner = std::move(runner.value());
   return jail;
+}
+
+Result<Jail> Jail::ahead(const JailSpec& spec) {
+  auto runner = detail::Runner::launch_ahead(spec);
+  if (!runner) return runner.error();
+  Jail jail;
+  jail.s_->runner = std::move(runner.value());
+  return jail;
+}
+
+Status Jail::hand_over(const JailSpec& spec, const Command& command, const Io& io) {
+  if (!s_ || !s_->runner) return fail(Reason::INTERNAL_ERROR, "hand_over() on a moved-from jail");
+  auto fill = [&](detail::WorkerPlan& w) { return detail::fill_command(w, spec, command); };
+  return s_->runner->hand_over(fill, io, std::chrono::milliseconds(spec.limits.timeout_ms));
+}
+
+bool Jail::ended() const {
+  if (!s_ || !s_->runner) return true;
+  pollfd p{s_->runner->done_fd(), POLLIN, 0};
+  return poll(&p, 1, 0) != 0;
 }
 
 Status Jail::release() {

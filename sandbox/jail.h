@@ -3,12 +3,15 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "policy/policy.h"
@@ -113,6 +116,8 @@ struct Outcome {
   Json to_json() const;        // the receipt's `result`
 };
 
+class JailPool;
+
 // A running jail. Dropping it kills the whole tree and removes what is left of it (its cgroup).
 class Jail {
  public:
@@ -134,9 +139,50 @@ class Jail {
   // Becomes readable when wait() no longer blocks: poll it next to other descriptors.
   int done_fd() const;
  private:
+  friend class JailPool;
   Jail();
+  static Result<Jail> ahead(const JailSpec& spec);
+  Status hand_over(const JailSpec& spec, const Command& command, const Io& io);
+  bool ended() const;
   struct State;
   std::unique_ptr<State> s_;
+};
+
+// Jails built ahead of their calls (pool.cc). Whenever a call begins a jail, the pool's builder
+// thread builds the next jail of the same spec; the next call with exactly that spec takes it, so
+// only its command, descriptors and deadline are handed over while the client waits. A jail built
+// ahead runs nothing until it is taken and released, and a taken jail is never given to a
+// second call. Only where the jail's init shares the supervisor's memory (as root; not in
+// sanitizer builds), and never for a pty or the egress proxy. Thread-safe.
+class JailPool {
+ public:
+  // At most `capacity` jails wait, each at most `idle` long (dropped at the next use of the pool).
+  explicit JailPool(size_t capacity = 4, std::chrono::seconds idle = std::chrono::seconds(60));
+  ~JailPool();
+  // Jail::begin(), from a jail built ahead for this spec when one is there; then has the next one
+  // built.
+  Result<Jail> begin(const JailSpec& spec, const Command& command, const Io& io);
+  // Has a jail for `spec` built in the background unless one waits already or it cannot be built
+  // ahead. Returns at once.
+  void build_ahead(const JailSpec& spec);
+  static bool available();  // whether this process builds jails ahead at all
+  void clear();         // drops every waiting jail (a reload, a drain)
+  size_t size() const;  // jails waiting
+  size_t taken() const; // calls that got a jail built ahead, since the start
+
+ private:
+  struct Entry;
+  std::vector<Entry> take_expired_locked();
+  void builder();
+  size_t capacity_;
+  std::chrono::seconds idle_;
+  mutable std::mutex m_;
+  std::condition_variable wanted_;
+  std::vector<Entry> waiting_;
+  std::map<std::string, JailSpec> queued_;  // to be built, by key
+  size_t taken_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;  // the builder: started on first use
 };
 
 // File tools, run inside a jail by clawjail's own code with execve refused (fs_ops.cc).

@@ -86,9 +86,12 @@ void plan_dev(MountPlan& plan) {
 // Root mode: the workspace is bound through an idmapped mount so that its owner appears as the
 // jail's uid (the jail runs as a host uid of its own that owns nothing). The parent builds the
 // detached tree; the child only attaches it.
-UniqueFd idmapped_tree(const std::string& source, int userns_fd, uint64_t attrs) {
-  UniqueFd src(open(source.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-  if (!src) return {};
+UniqueFd idmapped_tree(const BindPlan& b, int userns_fd, uint64_t attrs) {
+  UniqueFd src(open(b.source.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  struct stat st;
+  // Another object at the path since it was checked: no idmapped tree, and the child's own
+  // identity check then refuses the bind.
+  if (!src || fstat(src.get(), &st) != 0 || st.st_dev != b.dev || st.st_ino != b.ino) return {};
   UniqueFd tree(open_tree(src.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH));
   if (!tree) return {};
   mount_attr attr{};
@@ -120,7 +123,7 @@ Status plan_workspace(MountPlan& plan, const JailSpec& spec, std::vector<UniqueF
   b.writable = spec.workspace_access == policy::WorkspaceAccess::rw;
   b.exec = spec.allow_exec;  // writable or not, nothing in the workspace runs when exec is denied
   if (idmap_userns_fd >= 0) {
-    if (UniqueFd tree = idmapped_tree(b.source, idmap_userns_fd, bind_attrs(b))) {
+    if (UniqueFd tree = idmapped_tree(b, idmap_userns_fd, bind_attrs(b))) {
       b.tree_fd = tree.get();
       keep_alive.push_back(std::move(tree));
     }

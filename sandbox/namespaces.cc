@@ -72,6 +72,14 @@ void ChildStack::unmap() {
   base_ = nullptr;
 }
 
+bool clone_shares_memory() {
+#if defined(__SANITIZE_ADDRESS__)
+  return false;
+#else
+  return true;
+#endif
+}
+
 pid_t clone_sharing_memory(uint64_t flags, const ChildStack& stack, int (*fn)(void*), void* arg, int* pidfd) {
 #if defined(__SANITIZE_ADDRESS__)
   // ASan's runtime keeps locks and per-thread state that a child sharing the memory would take

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 
 namespace clawjail::sandbox::detail {
@@ -78,7 +79,7 @@ Written write_all(int fd, const char* p, size_t n, Clock::time_point deadline) {
   while (n > 0) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count() + 1;
     pollfd pfd{fd, POLLOUT, 0};
-    int ready = Clock::now() >= deadline ? 0 : poll(&pfd, 1, static_cast<int>(left));
+    int ready = Clock::now() >= deadline ? 0 : poll(&pfd, 1, static_cast<int>(std::min<int64_t>(left, INT_MAX)));
     if (ready == 0) return Written::deadline;
     if (ready < 0) continue;  // EINTR
     ssize_t w = send(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -140,30 +141,98 @@ Result<std::unique_ptr<Runner>> Runner::launch(const JailSpec& spec, const FillW
   if (host.problem) return fail(Reason::JAIL_UNAVAILABLE, *host.problem);
   std::unique_ptr<Runner> r(new Runner());
   if (auto s = r->prepare(spec, fill, io); !s) return s.error();
-  r->ready_future_ = r->ready_.get_future();
-  r->thread_ = std::thread([raw = r.get()] { raw->monitor(); });
+  r->start_monitor();
   return r;
+}
+
+// The command is handed to the init through memory it shares with this process: a child with a
+// copy of the memory (an ordinary user, sanitizer builds) would never see it.
+bool Runner::builds_ahead() {
+  return clone_shares_memory() && host_support().running_as_root && !host_support().problem;
+}
+
+Result<std::unique_ptr<Runner>> Runner::launch_ahead(const JailSpec& spec) {
+  if (!builds_ahead())
+    return fail(Reason::JAIL_UNAVAILABLE, "a jail is built ahead only as root, by a build whose jails share its memory");
+  if (spec.network) return fail(Reason::JAIL_UNAVAILABLE, "a jail with the egress proxy is not built ahead");
+  std::unique_ptr<Runner> r(new Runner());
+  r->ahead_ = true;
+  if (auto s = r->prepare(spec, nullptr, Io{}); !s) return s.error();
+  r->start_monitor();
+  return r;
+}
+
+void Runner::start_monitor() {
+  ready_future_ = ready_.get_future();
+  thread_ = std::thread([this] { monitor(); });
+}
+
+Status Runner::hand_over(const FillWorker& fill, const Io& io, std::chrono::milliseconds timeout) {
+  if (!ahead_ || release_ || go_stdin_) return fail(Reason::INTERNAL_ERROR, "hand_over() on a jail not built ahead, or twice");
+  if (io.pty) return fail(Reason::INTERNAL_ERROR, "a jail built ahead has no terminal");
+  if (auto s = sources_unchanged(); !s) return s;
+  if (auto s = fill_worker(fill); !s) return s;
+  go_stdin_ = dup_or_null(io.stdin_fd, O_RDONLY);
+  if (!go_stdin_) return setup_error("stdin");
+  if (io.stdout_fd >= 0) io_out_.reset(fcntl(io.stdout_fd, F_DUPFD_CLOEXEC, 3));
+  if (io.stderr_fd >= 0) io_err_.reset(fcntl(io.stderr_fd, F_DUPFD_CLOEXEC, 3));
+  call_timeout_ = timeout;
+  return ok_status();
+}
+
+// The workspace and the WPC's binds were resolved when the jail was built; a call that comes
+// later must get the objects its paths name now (and the workspace owner the idmap maps).
+Status Runner::sources_unchanged() const {
+  std::vector<std::string> paths;
+  if (spec_.workspace_access != policy::WorkspaceAccess::none) paths.push_back(spec_.workspace.string());
+  for (const auto& b : spec_.binds) paths.push_back(b.src);
+  if (paths.size() > mounts_.binds.size()) return fail(Reason::INTERNAL_ERROR, "the jail's binds are not its spec's");
+  auto bound = mounts_.binds.end() - static_cast<std::ptrdiff_t>(paths.size());
+  for (const auto& path : paths) {
+    auto now = resolve_bind_source(path, spec_);
+    if (!now || now->source != bound->source || now->dev != bound->dev || now->ino != bound->ino)
+      return fail(Reason::JAIL_SETUP_FAILED, path + " is no longer what the jail built ahead bound");
+    ++bound;
+  }
+  struct stat st;
+  if (workspace_owner_ && (stat(spec_.workspace.c_str(), &st) != 0 || std::pair{st.st_uid, st.st_gid} != *workspace_owner_))
+    return fail(Reason::JAIL_SETUP_FAILED, "the workspace changed owner since the jail was built ahead");
+  return ok_status();
 }
 
 Status Runner::release() {
   if (!release_) {
     release_ = ready_future_.get();
-    if (*release_)
-      (void)::send(sock_r_.get(), "G", 1, MSG_NOSIGNAL);  // fails only if the init is gone: wait() says why
-    else
+    if (*release_) {
+      if (ahead_) {
+        released_at_ = Clock::now();
+        released_.store(true, std::memory_order_release);
+        uint64_t one = 1;
+        (void)!write(wake_.get(), &one, sizeof one);
+      }
+      (void)send_go(sock_r_.get(), go_stdin_.get());  // fails only if the init is gone: wait() says why
+      go_stdin_.reset();
+    } else {
       wait();
+    }
   }
   return *release_;
 }
 
-Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& io) {
-  spec_ = spec;
-  if (auto s = check_binds(spec_); !s) return s.error();
+Status Runner::fill_worker(const FillWorker& fill) {
   if (auto s = fill(worker_); !s) return s;
   for (auto& a : worker_.argv_storage) worker_.argv.push_back(a.data());
   worker_.argv.push_back(nullptr);
   for (auto& e : worker_.env_storage) worker_.envp.push_back(e.data());
   worker_.envp.push_back(nullptr);
+  return ok_status();
+}
+
+Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& io) {
+  spec_ = spec;
+  if (auto s = check_binds(spec_); !s) return s.error();
+  if (fill)
+    if (auto s = fill_worker(fill); !s) return s;
 
   root_mode_ = host_support().running_as_root;
   std::shared_ptr<const UniqueFd> idmap;
@@ -179,6 +248,7 @@ Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& i
     struct stat st;
     if (spec_.workspace_access != policy::WorkspaceAccess::none && stat(spec_.workspace.c_str(), &st) == 0) {
       idmap = shared_idmap_userns(st.st_uid, st.st_gid, host_uid_, host_gid_);
+      workspace_owner_ = {st.st_uid, st.st_gid};
     }
   } else {
     host_uid_ = geteuid();
@@ -194,6 +264,10 @@ Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& i
 
   done_.reset(eventfd(0, EFD_CLOEXEC));
   if (!done_) return setup_error("eventfd");
+  if (ahead_) {
+    wake_.reset(eventfd(0, EFD_CLOEXEC));
+    if (!wake_) return setup_error("eventfd");
+  }
   for (auto [r, w] : {std::pair{&sync_r_, &sync_w_}, {&report_r_, &report_w_}, {&out_r_, &out_w_}, {&err_r_, &err_w_}})
     if (auto s = make_pipe(*r, *w); !s) return s;
   // Scripts reopen their output (`echo x > /dev/stderr` goes through /proc/self/fd/2): that is
@@ -282,6 +356,7 @@ void Runner::monitor() {
   }
   pid_ = pid;
   pidfd_.store(pidfd);
+  if (killed_.load()) send_sigkill(pidfd);  // kill() came before there was a pidfd to signal
   for (UniqueFd* fd : {&sync_r_, &report_w_, &out_w_, &err_w_, &sock_w_, &stdin_}) fd->reset();
   keep_alive_.clear();  // the idmapped tree now lives in the child's copy of the table
   if (egress_) egress_->close_child_end();
@@ -362,9 +437,11 @@ void Runner::loop() {
   l.out.out = io_out_.get();
   l.err.in = err_r_.get();
   l.err.out = io_err_.get();
-  const auto deadline = started_ + std::chrono::milliseconds(spec_.limits.timeout_ms);
+  const auto timeout_ms = std::chrono::milliseconds(spec_.limits.timeout_ms);
+  auto deadline = ahead_ ? Clock::time_point::max() : started_ + timeout_ms;
   int report = report_r_.get();
   int sock = sock_r_.get();
+  int wake = wake_.get();
   Clock::time_point grace_end{};
   auto client_gone = [this] { kill(); };
   PtyInput input = pty_path_.empty() ? PtyInput() : PtyInput(pty_in_.get(), out_r_.get());
@@ -376,12 +453,20 @@ void Runner::loop() {
     }
     if (reaped_ && now >= grace_end) break;
     auto until = reaped_ ? grace_end : (timed_out_ ? now + kExitGrace : deadline);
-    int timeout = static_cast<int>(std::max<int64_t>(
-        0, std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1));
-    pollfd fds[7] = {{report, POLLIN, 0}, {l.out.in, POLLIN, 0}, {l.err.in, POLLIN, 0},
+    int timeout = static_cast<int>(std::clamp<int64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1, 0, INT_MAX));
+    pollfd fds[8] = {{report, POLLIN, 0}, {l.out.in, POLLIN, 0}, {l.err.in, POLLIN, 0},
                      {sock, POLLIN, 0},   {l.notif.get(), POLLIN, 0}, {reaped_ ? -1 : pidfd_.load(), POLLIN, 0},
-                     input.want()};
-    if (poll(fds, 7, timeout) < 0 && errno != EINTR) break;
+                     input.want(),        {wake, POLLIN, 0}};
+    if (poll(fds, 8, timeout) < 0 && errno != EINTR) break;
+    if (fds[7].revents && released_.load(std::memory_order_acquire)) {
+      // Released: the call's clock starts now, and its output has somewhere to go.
+      wake = -1;
+      started_ = released_at_;
+      deadline = started_ + call_timeout_;
+      l.out.out = io_out_.get();
+      l.err.out = io_err_.get();
+    }
     if (fds[6].revents) input.ready(fds[6].revents);
     if (fds[0].revents) {
       bool eof = false;

@@ -25,7 +25,15 @@ class Runner {
   using FillWorker = std::function<Status(WorkerPlan&)>;
   // Prepares and starts building the jail in the background; the command waits for release().
   static Result<std::unique_ptr<Runner>> launch(const JailSpec& spec, const FillWorker& fill, const Io& io);
+  // The same, for a call that has not arrived yet: hand_over() gives it its command and
+  // descriptors later. Only where the init shares this process's memory (builds_ahead()).
+  static Result<std::unique_ptr<Runner>> launch_ahead(const JailSpec& spec);
+  static bool builds_ahead();
+  // Before release() of a jail built ahead: the call's command, output and stdin. Refused when a
+  // bind source (the workspace, a WPC bind) is another object than the jail bound.
+  Status hand_over(const FillWorker& fill, const Io& io, std::chrono::milliseconds timeout);
   // Waits until the jail is built and lets the command run; an error if it could not be built.
+  // The wall-clock timeout counts from here for a jail built ahead.
   Status release();
   ~Runner();
   pid_t pid() const { return pid_; }
@@ -37,6 +45,9 @@ class Runner {
  private:
   Runner() = default;
   Status prepare(const JailSpec& spec, const FillWorker& fill, const Io& io);
+  Status fill_worker(const FillWorker& fill);
+  Status sources_unchanged() const;
+  void start_monitor();
   Status prepare_pty(const Io& io);
   void monitor();
   Status release_child();
@@ -73,6 +84,15 @@ class Runner {
   std::future<Status> ready_future_;
   std::optional<Status> release_;  // what release() found, once it was called
   bool ready_sent_ = false;
+  // Built ahead of its call: no deadline until release(), which publishes released_at_ and the
+  // call's output descriptors through released_ and wakes the monitor.
+  bool ahead_ = false;
+  std::optional<std::pair<uid_t, gid_t>> workspace_owner_;  // what the idmapped workspace maps
+  UniqueFd go_stdin_;
+  UniqueFd wake_;
+  std::atomic<bool> released_{false};
+  std::chrono::steady_clock::time_point released_at_;
+  std::chrono::milliseconds call_timeout_{0};  // the call's, not the spec's it was built for
   std::atomic<int> pidfd_{-1};
   pid_t pid_ = -1;
   std::atomic<bool> killed_{false};

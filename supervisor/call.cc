@@ -239,7 +239,7 @@ void run_call(CallState& c, std::vector<UniqueFd>& fds) {
   // The jail is built while the `started` receipt is made durable; its command runs only once
   // the receipt is (run_exec releases it). Without the receipt the jail is dropped unrun.
   std::optional<Result<sandbox::Jail>> jail;
-  if (c.request->exec) jail.emplace(sandbox::Jail::begin(*c.admission.spec, command_of(*c.request->exec), io));
+  if (c.request->exec) jail.emplace(c.ctx.jails().begin(*c.admission.spec, command_of(*c.request->exec), io));
   auto started = c.ctx.receipts().record(draft(c, "started"));
   if (!started) {
     // No action without evidence: the tool does not run.
@@ -252,6 +252,7 @@ void run_call(CallState& c, std::vector<UniqueFd>& fds) {
   }
   c.response.receipt_ids.push_back(started->receipt_id);
   finish(c, jail ? run_exec(c, *jail) : run_fs(c, io));
+  if (jail) c.ctx.jails().build_ahead(*c.admission.spec);
 }
 
 void stop_job(CallState& c) {

@@ -10,6 +10,7 @@ struct ServeFlags {
   std::string config;
   int64_t drain_grace_ms = 3000;
   size_t max_connections = ServeOptions{}.max_connections;
+  size_t prebuilt_jails = ServeOptions{}.prebuilt_jails;
 };
 
 const CommandRegistrar kServe("serve", [](CLI::App& app) {
@@ -23,10 +24,15 @@ const CommandRegistrar kServe("serve", [](CLI::App& app) {
   sub->add_option("--max-connections", flags->max_connections,
                   "open connections served at once; past it a client is answered SUPERVISOR_BUSY")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20));
+  sub->add_option("--prebuilt-jails", flags->prebuilt_jails,
+                  "jails built ahead for the next call of a recent shape (as root; default 4, 0: every jail is "
+                  "built by its call). A jail built ahead runs nothing until a call takes it")
+      ->check(CLI::Range(size_t{0}, size_t{64}));
   sub->callback([flags] {
     ServeOptions options;
     options.drain_grace = std::chrono::milliseconds(flags->drain_grace_ms);
     options.max_connections = flags->max_connections;
+    options.prebuilt_jails = flags->prebuilt_jails;
     auto path = flags->config.empty() ? default_config_path() : std::filesystem::path(flags->config);
     exit_with(serve(path, options));
   });

@@ -20,8 +20,8 @@
 
 namespace clawjail {
 
-DaemonContext::DaemonContext(Config config, std::unique_ptr<receipts::ReceiptStore> receipts)
-    : ledger_(config.state_dir), receipts_(std::move(receipts)) {
+DaemonContext::DaemonContext(Config config, std::unique_ptr<receipts::ReceiptStore> receipts, size_t prebuilt_jails)
+    : ledger_(config.state_dir), receipts_(std::move(receipts)), jails_(prebuilt_jails) {
   replace(std::move(config));
 }
 
@@ -33,8 +33,11 @@ Snapshot DaemonContext::snapshot() const {
 void DaemonContext::replace(Config config) {
   auto store = std::make_shared<const policy::PolicyStore>(config.state_dir, config.wpc_signers);
   auto shared = std::make_shared<const Config>(std::move(config));
-  std::lock_guard lock(m_);
-  snapshot_ = {std::move(shared), std::move(store)};
+  {
+    std::lock_guard lock(m_);
+    snapshot_ = {std::move(shared), std::move(store)};
+  }
+  jails_.clear();
 }
 
 namespace {
@@ -55,7 +58,7 @@ Status check_startup(const Config& c) {
   return ok_status();
 }
 
-Result<std::unique_ptr<DaemonContext>> make_context(const std::filesystem::path& path) {
+Result<std::unique_ptr<DaemonContext>> make_context(const std::filesystem::path& path, const ServeOptions& options) {
   auto config = load_config(path);
   if (!config) return config.error();
   init_logging(config->log_level);
@@ -70,7 +73,7 @@ Result<std::unique_ptr<DaemonContext>> make_context(const std::filesystem::path&
   store_options.on_warning = [](const std::string& text) { std::fprintf(stderr, "clawjail: warning: %s\n", text.c_str()); };
   auto store = receipts::ReceiptStore::open(config->state_dir, std::move(key.value()), std::move(store_options));
   if (!store) return store.error();
-  return std::make_unique<DaemonContext>(std::move(config.value()), std::move(store.value()));
+  return std::make_unique<DaemonContext>(std::move(config.value()), std::move(store.value()), options.prebuilt_jails);
 }
 
 // SIGTERM, SIGINT and SIGHUP arrive on a self-pipe. Neither a blocked mask (signalfd) nor
@@ -212,7 +215,7 @@ int serve(const std::filesystem::path& config_path, const ServeOptions& options)
     ::setrlimit(RLIMIT_NOFILE, &nofile);
   }
   auto signals = install_signal_handlers();
-  auto ctx = make_context(config_path);
+  auto ctx = make_context(config_path, options);
   if (!ctx) {
     spdlog::critical("cannot start: {}: {}", reason_name(ctx.reason()), ctx.error().detail);
     std::fprintf(stderr, "clawjail: serve: %s: %s\n", std::string(reason_name(ctx.reason())).c_str(),

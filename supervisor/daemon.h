@@ -7,6 +7,7 @@
 
 #include "policy/policy.h"
 #include "receipts/receipts.h"
+#include "sandbox/jail.h"
 #include "supervisor/cancel.h"
 #include "supervisor/config.h"
 
@@ -21,14 +22,18 @@ struct Snapshot {
 // Everything a connection's thread shares with the others.
 class DaemonContext {
  public:
-  DaemonContext(Config config, std::unique_ptr<receipts::ReceiptStore> receipts);
+  DaemonContext(Config config, std::unique_ptr<receipts::ReceiptStore> receipts, size_t prebuilt_jails = 0);
   Snapshot snapshot() const;
-  void replace(Config config);  // SIGHUP
+  void replace(Config config);  // SIGHUP; also drops the jails built for the old configuration
   Ledger& ledger() { return ledger_; }
   RunningCalls& calls() { return calls_; }
   receipts::ReceiptStore& receipts() { return *receipts_; }
+  sandbox::JailPool& jails() { return jails_; }
   bool draining() const { return draining_; }
-  void start_draining() { draining_ = true; }
+  void start_draining() {
+    draining_ = true;
+    jails_.clear();
+  }
 
  private:
   mutable std::mutex m_;
@@ -36,6 +41,7 @@ class DaemonContext {
   Ledger ledger_;
   RunningCalls calls_;
   std::unique_ptr<receipts::ReceiptStore> receipts_;
+  sandbox::JailPool jails_;
   std::atomic<bool> draining_{false};
 };
 
@@ -46,6 +52,8 @@ struct ServeOptions {
   // the limit must stay well above the idle connections a hostile local peer can open, or they
   // lock everyone else out until their deadline (tests/faults: 1,000 idle connections).
   size_t max_connections = 4096;
+  // Jails built ahead of their calls (sandbox::JailPool): at most this many wait at once.
+  size_t prebuilt_jails = 4;
 };
 
 // Start-up checks (signers, issuers, key permissions, state directory, jail support), then

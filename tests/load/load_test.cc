@@ -142,7 +142,10 @@ TEST_F(Load, ManyConcurrentCallsKeepEveryReceiptAndReturnEveryResource) {
   const Usage after = settled_usage(supervisor, before);
   EXPECT_LE(after.fds, before.fds) << to_string(before) << " -> " << to_string(after);
   EXPECT_LE(after.threads, before.threads) << to_string(before) << " -> " << to_string(after);
-  EXPECT_EQ(after.children, 0) << to_string(after);
+  // The children at rest are jails built ahead for the next call (at most serve's default of 4),
+  // none of them running anything: no more after the load than before it.
+  EXPECT_LE(after.children, before.children) << to_string(before) << " -> " << to_string(after);
+  EXPECT_LE(after.children, 4) << to_string(after);
   // Under ASan freed memory sits in the quarantine (up to 256 MiB) by design, so RSS says nothing
   // about leaks there; that build sets CLAWJAIL_LOAD_SKIP_RSS and relies on the plain build's check.
   if (std::getenv("CLAWJAIL_LOAD_SKIP_RSS") == nullptr) {

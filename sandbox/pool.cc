@@ -1,0 +1,158 @@
+// Jails built ahead of their calls: the namespaces, mounts, cgroup and filters of the next call
+// are ready before it arrives (jail.h, JailPool).
+#include "sandbox/runner.h"
+
+namespace clawjail::sandbox {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Every field of the spec but the wall-clock timeout, which is handed over with the command: a
+// jail built ahead is only ever taken by a call of exactly its spec.
+std::string key_of(const JailSpec& s) {
+  static_assert(sizeof(JailSpec) == 232, "a new JailSpec field must be part of the pool's key");
+  Json binds = Json::array();
+  for (const auto& b : s.binds) binds.push_back({b.src, b.dst, b.writable});
+  Json protected_paths = Json::array();
+  for (const auto& p : s.protected_paths) protected_paths.push_back(p.string());
+  const auto& l = s.limits;
+  return Json{s.workspace.string(), static_cast<int>(s.workspace_access), s.rootfs_binds, binds, s.allow_exec,
+              s.allow_docker_socket, s.network, s.approved_hosts, s.elevated,
+              Json{l.memory_mb, l.pids, l.cpu_seconds, l.output_bytes, l.file_size_mb, l.tmpfs_mb,
+                   l.open_files},
+              s.uid_range.first, s.uid_range.count, protected_paths}
+      .dump();
+}
+
+bool poolable(const JailSpec& spec, const Io& io) { return !spec.network && !io.pty; }
+
+}  // namespace
+
+struct JailPool::Entry {
+  std::string key;
+  Jail jail;
+  Clock::time_point built;
+};
+
+JailPool::JailPool(size_t capacity, std::chrono::seconds idle) : capacity_(capacity), idle_(idle) {}
+
+JailPool::~JailPool() {
+  {
+    std::lock_guard lock(m_);
+    stopping_ = true;
+    queued_.clear();
+  }
+  wanted_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  clear();
+}
+
+// Jails that waited too long, or whose init died (killed from outside): they are dropped, by
+// the caller, outside the lock, since dropping one waits for its tree to be gone.
+std::vector<JailPool::Entry> JailPool::take_expired_locked() {
+  std::vector<Entry> out;
+  const auto oldest = Clock::now() - idle_;
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    if (it->built >= oldest && !it->jail.ended()) {
+      ++it;
+      continue;
+    }
+    out.push_back(std::move(*it));
+    it = waiting_.erase(it);
+  }
+  return out;
+}
+
+Result<Jail> JailPool::begin(const JailSpec& spec, const Command& command, const Io& io) {
+  std::vector<Entry> dropped;
+  std::optional<Jail> ready;
+  if (poolable(spec, io)) {
+    const std::string key = key_of(spec);
+    std::lock_guard lock(m_);
+    dropped = take_expired_locked();
+    auto it = std::find_if(waiting_.begin(), waiting_.end(), [&](const Entry& e) { return e.key == key; });
+    if (it != waiting_.end()) {
+      ready = std::move(it->jail);
+      waiting_.erase(it);
+    }
+  }
+  // A jail whose bind sources changed since it was built is dropped: the call gets a new one.
+  if (ready && !ready->ended() && ready->hand_over(spec, command, io)) {
+    std::lock_guard lock(m_);
+    ++taken_;
+    return std::move(*ready);
+  }
+  ready.reset();
+  return Jail::begin(spec, command, io);
+}
+
+void JailPool::build_ahead(const JailSpec& spec) {
+  if (capacity_ == 0 || !poolable(spec, Io{}) || !detail::Runner::builds_ahead()) return;
+  std::string key = key_of(spec);
+  {
+    std::lock_guard lock(m_);
+    if (stopping_ || std::any_of(waiting_.begin(), waiting_.end(), [&](const Entry& e) { return e.key == key; }))
+      return;
+    queued_.emplace(std::move(key), spec);
+    if (!thread_.joinable()) thread_ = std::thread([this] { builder(); });
+  }
+  wanted_.notify_one();
+}
+
+// One thread builds every jail ahead, one at a time: building is off the calls' path, and a
+// burst of calls asks for at most one jail per spec. Jails are dropped outside the lock, since
+// dropping one waits for its tree to be gone.
+void JailPool::builder() {
+  std::unique_lock lock(m_);
+  for (;;) {
+    wanted_.wait(lock, [&] { return stopping_ || !queued_.empty(); });
+    if (stopping_) return;
+    auto wanted = queued_.extract(queued_.begin());
+    const std::string& key = wanted.key();
+    std::vector<Entry> dropped = take_expired_locked();
+    const bool waits = std::any_of(waiting_.begin(), waiting_.end(), [&](const Entry& e) { return e.key == key; });
+    lock.unlock();
+    dropped.clear();
+    if (waits) {
+      lock.lock();
+      continue;
+    }
+    auto jail = Jail::ahead(wanted.mapped());  // one that cannot be built now is built by its call, which says why
+    std::optional<Entry> made;
+    if (jail) made.emplace(Entry{key, std::move(*jail), Clock::now()});
+    lock.lock();
+    if (made && !stopping_) {
+      if (waiting_.size() >= capacity_) {
+        dropped.push_back(std::move(waiting_.front()));
+        waiting_.erase(waiting_.begin());
+      }
+      waiting_.push_back(std::move(*made));
+      made.reset();
+    }
+    lock.unlock();
+    made.reset();
+    dropped.clear();
+    lock.lock();
+  }
+}
+
+bool JailPool::available() { return detail::Runner::builds_ahead(); }
+
+void JailPool::clear() {
+  std::vector<Entry> dropped;
+  std::lock_guard lock(m_);
+  queued_.clear();
+  dropped.swap(waiting_);
+}
+
+size_t JailPool::size() const {
+  std::lock_guard lock(m_);
+  return waiting_.size();
+}
+
+size_t JailPool::taken() const {
+  std::lock_guard lock(m_);
+  return taken_;
+}
+
+}  // namespace clawjail::sandbox

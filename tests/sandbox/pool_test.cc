@@ -1,0 +1,168 @@
+// Jails built ahead of their calls (JailPool): a call of exactly the spec takes the waiting jail
+// and gets its own command, stdin, output and deadline in it; anything else builds its own.
+// Where jails are not built ahead (an ordinary user, sanitizer builds) every call must still
+// work through the pool, which these tests check too.
+#include <sys/stat.h>
+
+#include <fstream>
+#include <thread>
+
+#include "tests/sandbox/jail_fixture.h"
+
+namespace clawjail::sandbox::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Waits until the pool holds `n` jails; false where jails are not built ahead.
+bool wait_for_jails(const JailPool& pool, size_t n) {
+  if (!JailPool::available()) return false;
+  for (int i = 0; i < 500 && pool.size() < n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return pool.size() == n;
+}
+
+Ran run_in_pool(JailPool& pool, const JailSpec& spec, std::vector<std::string> argv, int stdin_fd = -1) {
+  Ran ran;
+  int out = memfd_create("out", MFD_CLOEXEC), err = memfd_create("err", MFD_CLOEXEC);
+  Command cmd;
+  cmd.argv = std::move(argv);
+  auto jail = pool.begin(spec, cmd, Io{stdin_fd, out, err, false});
+  Status released = jail ? jail->release() : Status(jail.error());
+  if (!released) ran.outcome.error = released.error();
+  else ran.outcome = jail->wait();
+  ran.out = slurp(out);
+  ran.err = slurp(err);
+  close(out);
+  close(err);
+  return ran;
+}
+
+int stdin_with(const std::string& text) {
+  int fd = memfd_create("in", MFD_CLOEXEC);
+  EXPECT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  lseek(fd, 0, SEEK_SET);
+  return fd;
+}
+
+// The jails (cgroups) this process has now: one per jail alive, waiting or running.
+int jail_cgroups() {
+  int n = 0;
+  const std::string prefix = "jail-" + std::to_string(getpid()) + "-";
+  for (const char* dir : {"/sys/fs/cgroup/pids/clawjail", "/sys/fs/cgroup/unified/clawjail"}) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      if (e.path().filename().string().rfind(prefix, 0) == 0) ++n;
+    if (n > 0) return n;
+  }
+  return n;
+}
+
+TEST(Pool, TheNextCallOfTheSameSpecTakesTheJailBuiltAheadWithItsOwnStdinAndOutput) {
+  JailPool pool;
+  JailSpec spec = base_spec();
+  pool.build_ahead(spec);
+  const bool ahead = wait_for_jails(pool, 1);
+  EXPECT_EQ(ahead, JailPool::available());
+  int in = stdin_with("from the client\n");
+  auto ran = run_in_pool(pool, spec, {"/bin/sh", "-c", "cat; echo err >&2; echo \"pid $$\""}, in);
+  close(in);
+  EXPECT_EQ(ran.outcome.status, "success") << ran.err;
+  EXPECT_EQ(ran.out, "from the client\npid 2\n");  // the worker is pid 2 of the jail's own namespace
+  EXPECT_EQ(ran.err, "err\n");
+  EXPECT_EQ(ran.outcome.stdout_bytes, 22);
+  EXPECT_EQ(pool.taken(), ahead ? 1u : 0u);
+  EXPECT_EQ(pool.size(), 0u);
+}
+
+TEST(Pool, EveryCallGetsAFreshJail) {
+  JailPool pool;
+  JailSpec spec = base_spec();
+  for (int call = 0; call < 2; ++call) {
+    pool.build_ahead(spec);
+    wait_for_jails(pool, 1);
+    auto ran = run_in_pool(pool, spec, {"/bin/sh", "-c", "test -e /tmp/mark && echo seen; echo x > /tmp/mark"});
+    EXPECT_EQ(ran.outcome.status, "success") << ran.err;
+    EXPECT_EQ(ran.out, "") << "call " << call << " saw what an earlier call left in /tmp";
+  }
+  EXPECT_EQ(pool.taken(), JailPool::available() ? 2u : 0u);
+}
+
+// The jail waited longer than the call's timeout: the call still gets all of it. And the timeout
+// is the call's own, not that of the call the jail was built after.
+TEST(Pool, TheTimeoutIsTheCallsAndCountsFromTheCall) {
+  JailPool pool;
+  JailSpec spec = base_spec();
+  spec.limits.timeout_ms = 800;
+  pool.build_ahead(spec);
+  wait_for_jails(pool, 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  auto ran = run_in_pool(pool, spec, {"/bin/sh", "-c", "sleep 0.3; echo done"});
+  EXPECT_EQ(ran.outcome.status, "success") << ran.err;
+  EXPECT_EQ(ran.out, "done\n");
+  pool.build_ahead(spec);
+  wait_for_jails(pool, 1);
+  JailSpec shorter = spec;
+  shorter.limits.timeout_ms = 300;
+  auto slow = run_in_pool(pool, shorter, {"/bin/sleep", "30"});
+  EXPECT_EQ(slow.outcome.status, "timeout");
+  EXPECT_GE(slow.outcome.duration_ms, 300);
+  EXPECT_LT(slow.outcome.duration_ms, 800);
+  EXPECT_EQ(pool.taken(), JailPool::available() ? 2u : 0u);
+}
+
+// The workspace path names another directory than when the jail was built: the call gets a jail
+// with the directory the path names now.
+TEST(Pool, AWorkspaceReplacedAfterTheBuildIsNotTheOneTheCallGets) {
+  TempDir root;
+  const fs::path ws = root.path() / "ws";
+  fs::create_directory(ws);
+  std::ofstream(ws / "old") << "old";
+  JailPool pool;
+  JailSpec spec = base_spec();
+  spec.workspace = ws;
+  spec.workspace_access = policy::WorkspaceAccess::rw;
+  pool.build_ahead(spec);
+  wait_for_jails(pool, 1);
+  fs::rename(ws, root.path() / "ws.before");
+  fs::create_directory(ws);
+  std::ofstream(ws / "new") << "new";
+  auto ran = run_in_pool(pool, spec, {"/bin/ls", "/workspace"});
+  EXPECT_EQ(ran.outcome.status, "success") << ran.err;
+  EXPECT_EQ(ran.out, "new\n");
+  EXPECT_EQ(pool.taken(), 0u);
+}
+
+TEST(Pool, ACallOfAnotherSpecBuildsItsOwnJail) {
+  JailPool pool;
+  JailSpec spec = base_spec();
+  pool.build_ahead(spec);
+  const bool ahead = wait_for_jails(pool, 1);
+  JailSpec other = spec;
+  other.limits.pids = spec.limits.pids + 1;
+  auto ran = run_in_pool(pool, other, {"/bin/true"});
+  EXPECT_EQ(ran.outcome.status, "success") << ran.err;
+  EXPECT_EQ(pool.taken(), 0u);
+  EXPECT_EQ(pool.size(), ahead ? 1u : 0u) << "the waiting jail is still there for its own spec";
+}
+
+// A waiting jail runs nothing, and dropping it (a reload, a drain) leaves nothing behind. Where
+// jails are not built ahead, nothing waits at all.
+TEST(Pool, AWaitingJailRunsNothingAndClearingLeavesNothing) {
+  const int before = jail_cgroups();
+  {
+    JailPool pool;
+    JailSpec spec = base_spec();
+    pool.build_ahead(spec);
+    pool.build_ahead(spec);  // one per spec
+    const bool ahead = wait_for_jails(pool, 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(pool.size(), ahead ? 1u : 0u);
+    EXPECT_EQ(jail_cgroups(), before + (ahead ? 1 : 0));
+    pool.clear();
+    EXPECT_EQ(pool.size(), 0u);
+  }
+  EXPECT_EQ(jail_cgroups(), before);
+}
+
+}  // namespace
+}  // namespace clawjail::sandbox::testing
