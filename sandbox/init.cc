@@ -128,8 +128,22 @@ pid_t start_worker(const ChildPlan& p) {
   return clone_sharing_memory(CLONE_VFORK, *p.worker_stack, worker_entry, plan, nullptr);
 }
 
+// What the kernel does when pid 1 exits, done by pid 1 first: kill every other process of the
+// namespace (all run as the jail's uid, and no fork survives a pending SIGKILL) and reap them.
+// The supervisor then learns that the tree is gone without waiting for this process's own
+// teardown (its mounts and namespaces), which follows at _exit.
+[[noreturn]] void end_the_tree() {
+  kill(-1, SIGKILL);
+  while (waitpid(-1, nullptr, __WALL) > 0 || errno == EINTR) {
+  }
+  Msg gone;
+  gone.kind = MsgKind::tree_gone;
+  send_msg(kReportFd, gone);
+  _exit(0);
+}
+
 // pid 1 reaps every orphan; when the worker (the first process) ends, it reports the worker's
-// wait status and exits, and the kernel kills whatever is left in the pid namespace.
+// wait status and ends the rest of the tree.
 [[noreturn]] void reap_until_worker_exits(pid_t worker) {
   for (;;) {
     int status = 0;
@@ -140,7 +154,7 @@ pid_t start_worker(const ChildPlan& p) {
       m.kind = MsgKind::worker_status;
       m.value = pid < 0 ? -1 : status;
       send_msg(kReportFd, m);
-      _exit(0);
+      end_the_tree();
     }
   }
 }
@@ -154,7 +168,7 @@ StepResult build_namespaces(const ChildPlan& p) {
 
 StepResult confine(const ChildPlan& p) {
   if (StepResult r = apply_rlimits(*p.rlimits); !r.ok()) return r;
-  return drop_privileges(*p.caps);
+  return drop_privileges();
 }
 
 }  // namespace
@@ -185,6 +199,8 @@ void jail_init(const ChildPlan& p) {
   wait_for_release();
   pid_t worker = start_worker(p);
   if (worker < 0) fail_and_exit(kReportFd, failed(Step::fork_worker));
+  // The command's output ends when the tree's last copy of these is closed: not ours.
+  for (int fd : {0, 1, 2}) close(fd);
   // Same uid as the jail's processes: without this they could open /proc/1/mem (no ptrace
   // needed) and make init report a forged status. Non-dumpable makes /proc/1/* unreachable.
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

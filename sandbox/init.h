@@ -13,7 +13,6 @@ struct ChildPlan {
   bool root_mode = false;
   const MountPlan* mounts = nullptr;
   const std::vector<RlimitPlan>* rlimits = nullptr;
-  const EmptyCaps* caps = nullptr;
   sock_fprog seccomp{};
   const WorkerPlan* worker = nullptr;
   const LandlockPlan* landlock = nullptr;

@@ -54,7 +54,7 @@ struct StepResult {
 StepResult failed(Step step);
 
 // One fixed-size record on the report pipe (< PIPE_BUF, so every write is atomic).
-enum class MsgKind : int32_t { failed = 1, ready, worker_status, fs_entry, fs_done };
+enum class MsgKind : int32_t { failed = 1, ready, worker_status, fs_entry, fs_done, tree_gone };
 struct Msg {
   MsgKind kind = MsgKind::failed;
   Step step = Step::none;
@@ -174,17 +174,7 @@ std::string syscall_name(int nr);
 Json seccomp_summary(const JailSpec& spec);
 
 // ---- caps.cc ----
-class EmptyCaps {  // libcap set prepared in the parent; applying it is a plain capset
- public:
-  EmptyCaps();
-  ~EmptyCaps();
-  EmptyCaps(const EmptyCaps&) = delete;
-  EmptyCaps& operator=(const EmptyCaps&) = delete;
-  cap_t get() const { return caps_; }
- private:
-  cap_t caps_;
-};
-StepResult drop_privileges(const EmptyCaps& caps);  // child: securebits, bounding, ambient, caps, nnp
+StepResult drop_privileges();  // child: securebits, bounding, ambient, caps, nnp
 
 // ---- limits.cc ----
 struct RlimitPlan {

@@ -296,7 +296,6 @@ Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& i
   child_.root_mode = root_mode_;
   child_.mounts = &mounts_;
   child_.rlimits = &rlimits_;
-  child_.caps = &caps_;
   child_.seccomp = seccomp_.fprog();
   child_.worker = &worker_;
   child_.landlock = &landlock_;
@@ -445,14 +444,22 @@ void Runner::loop() {
   Clock::time_point grace_end{};
   auto client_gone = [this] { kill(); };
   PtyInput input = pty_path_.empty() ? PtyInput() : PtyInput(pty_in_.get(), out_r_.get());
-  while (!(reaped_ && l.out.in < 0 && l.err.in < 0 && report < 0)) {
+  // The tree is over once the init reported it gone (the init is exiting) or was reaped.
+  auto over = [&](Clock::time_point now) {
+    if (ended_ == Clock::time_point{}) {
+      ended_ = now;
+      grace_end = ended_ + kExitGrace;
+    }
+  };
+  while (!((reaped_ || tree_gone_) && l.out.in < 0 && l.err.in < 0 && (report < 0 || tree_gone_))) {
     auto now = Clock::now();
-    if (!reaped_ && now >= deadline && !timed_out_) {
+    const bool ended = reaped_ || tree_gone_;
+    if (!ended && now >= deadline && !timed_out_) {
       timed_out_ = true;
       send_sigkill(pidfd_.load());
     }
-    if (reaped_ && now >= grace_end) break;
-    auto until = reaped_ ? grace_end : (timed_out_ ? now + kExitGrace : deadline);
+    if (ended && now >= grace_end) break;
+    auto until = ended ? grace_end : (timed_out_ ? now + kExitGrace : deadline);
     int timeout = static_cast<int>(std::clamp<int64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(until - now).count() + 1, 0, INT_MAX));
     pollfd fds[8] = {{report, POLLIN, 0}, {l.out.in, POLLIN, 0}, {l.err.in, POLLIN, 0},
@@ -480,11 +487,14 @@ void Runner::loop() {
         (ready_sent_ ? late_error_ : setup_error_) = e;
       } else if (m.kind == MsgKind::worker_status) {
         worker_status_ = m.value;
+      } else if (m.kind == MsgKind::tree_gone) {
+        tree_gone_ = true;
+        over(Clock::now());
       } else if (m.kind == MsgKind::fs_entry || m.kind == MsgKind::fs_done) {
         fs_msgs_.push_back(m);
       }
     }
-    const auto write_deadline = reaped_ ? grace_end : deadline;
+    const auto write_deadline = ended ? grace_end : deadline;
     if (fds[1].revents) relay(l.out, l, write_deadline, client_gone);
     if (fds[2].revents) relay(l.err, l, write_deadline, client_gone);
     if (fds[3].revents) {
@@ -509,8 +519,7 @@ void Runner::loop() {
       siginfo_t info{};
       if (waitid(P_PIDFD, static_cast<id_t>(pidfd_.load()), &info, WEXITED | __WALL) == 0 || errno == ECHILD) {
         reaped_ = true;
-        ended_ = Clock::now();
-        grace_end = ended_ + kExitGrace;
+        over(Clock::now());
       }
     }
   }
@@ -522,7 +531,8 @@ void Runner::loop() {
 }
 
 // The init runs in the supervisor's memory, on this Runner's plan and stacks: it must be gone
-// before they are. The loop normally reaped it; after a failed poll it is killed and reaped here.
+// before they are. The loop normally reaped it; after a failed poll, or once it reported the
+// tree gone, it is killed (if still there) and reaped here.
 void Runner::reap_init() {
   if (reaped_ || pidfd_.load() < 0) return;
   send_sigkill(pidfd_.load());
@@ -533,7 +543,7 @@ void Runner::reap_init() {
 }
 
 void Runner::finish() {
-  reap_init();
+  if (!tree_gone_) reap_init();  // else it is exiting: the Runner reaps it, after the answer
   if (ended_ == Clock::time_point{}) ended_ = Clock::now();
   Outcome& o = outcome_;
   o.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(ended_ - started_).count();
@@ -588,6 +598,7 @@ Runner::~Runner() {
     kill();
     thread_.join();
   }
+  reap_init();
   if (int fd = pidfd_.exchange(-1); fd >= 0) close(fd);
 }
 

@@ -66,7 +66,6 @@ class Runner {
   std::vector<UniqueFd> keep_alive_;
   MountPlan mounts_;
   std::vector<RlimitPlan> rlimits_;
-  EmptyCaps caps_;
   SeccompProgram seccomp_;
   WorkerPlan worker_;
   LandlockPlan landlock_;
@@ -98,6 +97,7 @@ class Runner {
   std::atomic<bool> killed_{false};
   bool timed_out_ = false;
   bool reaped_ = false;  // the init was waited for: the tree is gone
+  bool tree_gone_ = false;  // the init reported every other process reaped; it is exiting
   bool joined_ = false;
   std::chrono::steady_clock::time_point started_, ended_;
   std::optional<int> worker_status_;

@@ -92,6 +92,25 @@ bool socket_answers(const fs::path& path) {
   return ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
 }
 
+struct Throughput {
+  long calls = 0, failures = 0;
+  double per_second(const Options& o) const { return double(calls) / o.seconds; }
+};
+// `clients` threads run their command back to back for `seconds`.
+template <typename ArgsOf>
+Throughput throughput(const Options& o, ArgsOf args_of) {
+  std::atomic<long> calls{0}, failures{0};
+  auto deadline = Clock::now() + std::chrono::seconds(o.seconds);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < o.clients; ++t)
+    threads.emplace_back([&, t] {
+      auto args = args_of(t);
+      while (Clock::now() < deadline) (quiet(args) == 0 ? calls : failures)++;
+    });
+  for (auto& t : threads) t.join();
+  return {calls.load(), failures.load()};
+}
+
 Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -142,17 +161,14 @@ int main(int argc, char** argv) {
   std::printf("  ratio clawjail/bwrap p50 %.2fx, p99 %.2fx; clawjail/true p50 %.1fx\n\n", cj.p50 / bw.p50,
               cj.p99 / bw.p99, cj.p50 / plain.p50);
 
-  std::atomic<long> calls{0}, failures{0};
-  auto deadline = Clock::now() + std::chrono::seconds(o.seconds);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < o.clients; ++t)
-    threads.emplace_back([&, t] {
-      auto args = run_args("bench-tput-" + std::to_string(t));
-      while (Clock::now() < deadline) (quiet(args) == 0 ? calls : failures)++;
-    });
-  for (auto& t : threads) t.join();
-  std::printf("throughput: %d clients for %d s: %ld calls, %.1f calls/s, %ld failed\n", o.clients, o.seconds,
-              calls.load(), double(calls) / o.seconds, failures.load());
+  // The peer under the same load first, so that both see the same machine.
+  auto peer = throughput(o, [&](int) { return bwrap; });
+  auto tput = throughput(o, [&](int t) { return run_args("bench-tput-" + std::to_string(t)); });
+  long calls = tput.calls;
+  std::printf("throughput, %d clients for %d s each:\n", o.clients, o.seconds);
+  std::printf("  %-36s %7.1f calls/s, %ld failed\n", "bwrap --unshare-all … true", peer.per_second(o), peer.failures);
+  std::printf("  %-36s %7.1f calls/s, %ld failed\n", "clawjail run -- /bin/true", tput.per_second(o), tput.failures);
+  std::printf("  ratio clawjail/bwrap %.2fx\n", tput.per_second(o) / peer.per_second(o));
   long receipts_total = 0;
   bool all_pass = true;
   for (int t = 0; t < o.clients; ++t) {
@@ -163,7 +179,7 @@ int main(int argc, char** argv) {
     receipts_total += v.receipts;
     if (!v.pass) all_pass = false, std::printf("  %s: %s\n", eo.job_id.c_str(), v.line().c_str());
   }
-  std::printf("  receipts %ld (expected %ld), every chain verifies: %s\n\n", receipts_total, 2 * calls.load(),
+  std::printf("  receipts %ld (expected %ld), every chain verifies: %s\n\n", receipts_total, 2 * calls,
               all_pass ? "yes" : "NO");
 
   auto before = usage(*sup);

@@ -119,11 +119,13 @@ TEST(Concurrency, JailIsBornInItsOwnCgroupAndTheSupervisorThreadsStayOut) {
 }
 
 // Set-ups run side by side and a busy host slows them: a deadline that passes before the jail
-// is ready ends the call as a timeout (exit 124 for the client), never as a broken jail.
+// is ready ends the call as a timeout (exit 124 for the client), never as a broken jail. The
+// init is killed at a different point of its set-up each time, and it runs in the supervisor's
+// memory: nothing it was doing may leave the supervisor stuck (it once held libcap's lock).
 TEST(Concurrency, DeadlineDuringSetUpIsATimeout) {
   JailSpec spec = base_spec();
-  spec.limits.timeout_ms = 1;  // usually gone before the jail is ready; a timeout either way
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < 40; ++i) {
+    spec.limits.timeout_ms = 1 + i % 4;  // usually gone before the jail is ready; a timeout either way
     Ran r = run_in_jail(spec, {"/bin/sleep", "30"});
     EXPECT_EQ(r.outcome.status, "timeout") << (r.outcome.error ? r.outcome.error->detail : "");
     EXPECT_FALSE(r.outcome.error.has_value());
