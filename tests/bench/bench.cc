@@ -182,10 +182,17 @@ int main(int argc, char** argv) {
   std::printf("  receipts %ld (expected %ld), every chain verifies: %s\n\n", receipts_total, 2 * calls,
               all_pass ? "yes" : "NO");
 
-  auto before = usage(*sup);
+  // Measured at rest: a call's jail is dropped just after its answer, and the jail built ahead
+  // for the next call (with its monitor thread and descriptors) is there before and after.
+  auto settled = [&] {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    return usage(*sup);
+  };
   auto args = run_args("bench-leak");
+  quiet(args);
+  auto before = settled();
   for (int i = 0; i < o.leak_calls; ++i) quiet(args);
-  auto after = usage(*sup);
+  auto after = settled();
   std::printf("supervisor across %d calls: RSS %ld kB -> %ld kB, descriptors %ld -> %ld\n", o.leak_calls,
               before.rss_kb, after.rss_kb, before.fds, after.fds);
   ::kill(*sup, SIGTERM);
