@@ -171,6 +171,9 @@ Result<SeccompProgram> build_seccomp(const JailSpec& spec);
 // Child: installs the filter with a user-notification listener and returns the listener fd.
 StepResult install_seccomp(const sock_fprog& prog, int* listener_fd);
 std::string syscall_name(int nr);
+
+// ---- spec.cc ----
+std::string spec_key(const JailSpec& spec);  // equal keys: equal specs (the pool's and the hash's memo)
 Json seccomp_summary(const JailSpec& spec);
 
 // ---- caps.cc ----

@@ -7,21 +7,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Every field of the spec but the wall-clock timeout, which is handed over with the command: a
-// jail built ahead is only ever taken by a call of exactly its spec.
-std::string key_of(const JailSpec& s) {
-  static_assert(sizeof(JailSpec) == 232, "a new JailSpec field must be part of the pool's key");
-  Json binds = Json::array();
-  for (const auto& b : s.binds) binds.push_back({b.src, b.dst, b.writable});
-  Json protected_paths = Json::array();
-  for (const auto& p : s.protected_paths) protected_paths.push_back(p.string());
-  const auto& l = s.limits;
-  return Json{s.workspace.string(), static_cast<int>(s.workspace_access), s.rootfs_binds, binds, s.allow_exec,
-              s.allow_docker_socket, s.network, s.approved_hosts, s.elevated,
-              Json{l.memory_mb, l.pids, l.cpu_seconds, l.output_bytes, l.file_size_mb, l.tmpfs_mb,
-                   l.open_files},
-              s.uid_range.first, s.uid_range.count, protected_paths}
-      .dump();
+// The wall-clock timeout is handed over with the command: a jail built ahead is taken by a call
+// of exactly its spec but for that.
+std::string key_of(const JailSpec& spec) {
+  JailSpec key = spec;
+  key.limits.timeout_ms = 0;
+  return detail::spec_key(key);
 }
 
 bool poolable(const JailSpec& spec, const Io& io) { return !spec.network && !io.pty; }

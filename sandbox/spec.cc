@@ -2,6 +2,8 @@
 // jail_hash_b64u hashes. describe() reads only the spec, never the host, so the same WPC gives
 // the same jail hash wherever it is explained.
 #include <algorithm>
+#include <map>
+#include <mutex>
 
 #include "sandbox/egress.h"
 #include "sandbox/internal.h"
@@ -125,6 +127,41 @@ Json describe(const JailSpec& spec) {
       {"elevated", spec.elevated}};
 }
 
-std::string jail_hash_b64u(const JailSpec& spec) { return policy::canonical_hash_b64u(describe(spec)); }
+// Every call is admitted with one of a few specs, and describing one costs more than the rest of
+// its admission's checks: each distinct spec is described and hashed once.
+std::string jail_hash_b64u(const JailSpec& spec) {
+  static std::mutex m;
+  static std::map<std::string, std::string> hashes;
+  std::string key = detail::spec_key(spec);
+  {
+    std::lock_guard lock(m);
+    if (auto it = hashes.find(key); it != hashes.end()) return it->second;
+  }
+  std::string hash = policy::canonical_hash_b64u(describe(spec));
+  std::lock_guard lock(m);
+  if (hashes.size() >= 64) hashes.clear();
+  hashes.emplace(std::move(key), hash);
+  return hash;
+}
+
+namespace detail {
+
+// Every field of the spec, so that equal keys mean equal jails.
+std::string spec_key(const JailSpec& s) {
+  static_assert(sizeof(JailSpec) == 232, "a new JailSpec field must be part of spec_key");
+  Json binds = Json::array();
+  for (const auto& b : s.binds) binds.push_back({b.src, b.dst, b.writable});
+  Json protected_paths = Json::array();
+  for (const auto& p : s.protected_paths) protected_paths.push_back(p.string());
+  const auto& l = s.limits;
+  return Json{s.workspace.string(), static_cast<int>(s.workspace_access), s.rootfs_binds, binds, s.allow_exec,
+              s.allow_docker_socket, s.network, s.approved_hosts, s.elevated,
+              Json{l.timeout_ms, l.memory_mb, l.pids, l.cpu_seconds, l.output_bytes, l.file_size_mb, l.tmpfs_mb,
+                   l.open_files},
+              s.uid_range.first, s.uid_range.count, protected_paths}
+      .dump();
+}
+
+}  // namespace detail
 
 }  // namespace clawjail::sandbox

@@ -74,6 +74,28 @@ TEST_F(CstTest, TamperedClaimBreaksTheSignature) {
   EXPECT_EQ(verify_cst(forged, options).reason(), Reason::CST_SIGNATURE_INVALID);
 }
 
+// A signature that verified is not verified again for the same key and bytes: that must never
+// let anything else through once the genuine token has been seen, nor outlive a key change.
+TEST_F(CstTest, AVerifiedTokenMakesNoForgeryOrOtherKeyPass) {
+  std::string token = mint(header, claims, issuer);
+  ASSERT_TRUE(verify_cst(token, options).ok());
+  ASSERT_TRUE(verify_cst(token, options).ok());
+  auto dot1 = token.find('.'), dot2 = token.rfind('.');
+  Json widened = claims;
+  widened["scope"] = {"*"};
+  std::string forged = token.substr(0, dot1 + 1) + b64u_encode(widened.dump()) + token.substr(dot2);
+  EXPECT_EQ(verify_cst(forged, options).reason(), Reason::CST_SIGNATURE_INVALID);
+  std::string bad_sig = token;
+  char& c = bad_sig[bad_sig.size() - 10];  // a whole 6 bits of the signature, not padding
+  c = c == 'A' ? 'B' : 'A';
+  EXPECT_EQ(verify_cst(bad_sig, options).reason(), Reason::CST_SIGNATURE_INVALID);
+  auto rotated = SecretKey::generate();
+  CstVerifyOptions after_rotation{.issuers = {{"scope-1", rotated.did()}}, .now = at(kNow)};
+  EXPECT_EQ(verify_cst(token, after_rotation).reason(), Reason::CST_SIGNATURE_INVALID);
+  CstVerifyOptions later{.issuers = options.issuers, .now = at(kNow + 3600)};
+  EXPECT_EQ(verify_cst(token, later).reason(), Reason::CST_EXPIRED) << "claims are checked on every call";
+}
+
 TEST_F(CstTest, MalformedTokensAreRejected) {
   EXPECT_EQ(verify_cst("", options).reason(), Reason::CST_MISSING);
   EXPECT_EQ(verify_cst("a.b", options).reason(), Reason::CST_MALFORMED);

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <functional>
 
 #include "policy/policy.h"
 #include "tests/sandbox/jail_fixture.h"
@@ -127,6 +128,46 @@ TEST(Modes, ExplainPrintsTheJailWhoseHashIsTheJailHash) {
       << text;
   EXPECT_EQ(j["host"]["landlock_abi"], host_support().landlock_abi);
   EXPECT_EQ(j["jail"]["landlock"]["read_write"], Json::array({"/tmp"}));
+}
+
+// Each distinct spec is described and hashed once (the hash is asked for on every call): a spec
+// that differs in any one field must get the hash of its own description, never a remembered one.
+TEST(Modes, TheJailHashIsAlwaysTheHashOfTheSpecsOwnDescription) {
+  JailSpec base;
+  base.workspace = "/tmp/ws";
+  base.workspace_access = policy::WorkspaceAccess::ro;
+  const std::string base_hash = jail_hash_b64u(base);
+  EXPECT_EQ(base_hash, policy::canonical_hash_b64u(describe(base)));
+  std::vector<std::function<void(JailSpec&)>> changes = {
+      [](JailSpec& s) { s.workspace = "/tmp/other"; },
+      [](JailSpec& s) { s.workspace_access = policy::WorkspaceAccess::rw; },
+      [](JailSpec& s) { s.rootfs_binds.push_back("/opt"); },
+      [](JailSpec& s) { s.binds.push_back({"/srv/data", "/data", false}); },
+      [](JailSpec& s) { s.binds.push_back({"/srv/data", "/data", true}); },
+      [](JailSpec& s) { s.allow_exec = false; },
+      [](JailSpec& s) { s.allow_docker_socket = true; },
+      [](JailSpec& s) { s.network = true, s.approved_hosts = {"api.github.com"}; },
+      [](JailSpec& s) { s.network = true, s.approved_hosts = {"example.org"}; },
+      [](JailSpec& s) { s.elevated = true; },
+      [](JailSpec& s) { s.limits.timeout_ms += 1; },
+      [](JailSpec& s) { s.limits.memory_mb += 1; },
+      [](JailSpec& s) { s.limits.pids += 1; },
+      [](JailSpec& s) { s.limits.cpu_seconds += 1; },
+      [](JailSpec& s) { s.limits.output_bytes += 1; },
+      [](JailSpec& s) { s.limits.file_size_mb += 1; },
+      [](JailSpec& s) { s.limits.tmpfs_mb += 1; },
+      [](JailSpec& s) { s.limits.open_files += 1; },
+      [](JailSpec& s) { s.uid_range.first += 65536; },
+  };
+  for (size_t i = 0; i < changes.size(); ++i) {
+    JailSpec changed = base;
+    changes[i](changed);
+    for (int twice = 0; twice < 2; ++twice) {
+      EXPECT_EQ(jail_hash_b64u(changed), policy::canonical_hash_b64u(describe(changed))) << "change " << i;
+      EXPECT_NE(jail_hash_b64u(changed), base_hash) << "change " << i;
+    }
+  }
+  EXPECT_EQ(jail_hash_b64u(base), base_hash);
 }
 
 TEST(Modes, SpecFromPolicyFollowsTheWpc) {
