@@ -25,8 +25,11 @@ struct FdMessage {
 
 }  // namespace
 
-bool send_fd(int sock, int fd) {
+namespace {
+
+bool send_byte_with_fd(int sock, char byte, int fd) {
   FdMessage m;
+  m.byte = byte;
   cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
@@ -35,16 +38,13 @@ bool send_fd(int sock, int fd) {
   return sendmsg(sock, &m.msg, MSG_NOSIGNAL) == 1;
 }
 
+}  // namespace
+
+bool send_fd(int sock, int fd) { return send_byte_with_fd(sock, 'F', fd); }
+
 bool send_go(int sock, int fd) {
   if (fd < 0) return send(sock, "G", 1, MSG_NOSIGNAL) == 1;
-  FdMessage m;
-  m.byte = 'G';
-  cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof(int));
-  return sendmsg(sock, &m.msg, MSG_NOSIGNAL) == 1;
+  return send_byte_with_fd(sock, 'G', fd);
 }
 
 int receive_go(int sock) {
