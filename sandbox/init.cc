@@ -110,6 +110,12 @@ void wait_for_release() {
 }
 
 [[noreturn]] void run_worker(const ChildPlan& p) {
+  // The command starts with no signal blocked: the mask survives execve, and the supervisor's
+  // monitor thread, whose mask the init inherited, blocks SIGPIPE (`yes | head -1` must end by
+  // SIGPIPE, as anywhere else).
+  sigset_t none;
+  sigemptyset(&none);
+  if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, _NSIG / 8) != 0) fail_and_exit(kReportFd, failed(Step::signal_mask));
   if (setsid() < 0) fail_and_exit(kReportFd, failed(Step::setsid));
   if (p.terminal)
     if (StepResult r = take_terminal(p.terminal); !r.ok()) fail_and_exit(kReportFd, r);

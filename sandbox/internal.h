@@ -36,7 +36,7 @@ inline constexpr size_t kMaxBinds = 64;           // the child clones every bind
   X(egress_port)                                                                               \
   X(securebits) X(bounding_set) X(ambient) X(capabilities) X(no_new_privs) X(close_fds)        \
   X(seccomp) X(send_listener) X(fork_worker) X(setsid) X(stdio) X(chdir) X(exec_not_found)     \
-  X(exec) X(fs_op) X(pdeathsig) X(proc_readonly) X(proc_mask) X(landlock) X(terminal)
+  X(exec) X(fs_op) X(pdeathsig) X(proc_readonly) X(proc_mask) X(landlock) X(terminal) X(signal_mask)
 
 enum class Step : int32_t {
 #define CLAWJAIL_STEP_ENUM(name) name,

@@ -23,6 +23,13 @@ TEST(Jail, OutputReopenedThroughDevStdoutAndDevStderrArrives) {
   EXPECT_EQ(r.err, "err\n");
 }
 
+// The supervisor's threads block SIGPIPE; the command must not inherit that (or any) mask.
+TEST(Jail, TheCommandStartsWithNoSignalBlockedAndDiesOfSigpipe) {
+  auto ran = bash(base_spec(), "grep SigBlk /proc/self/status; yes | head -1; echo \"${PIPESTATUS[0]}\"");
+  EXPECT_EQ(ran.outcome.status, "success") << ran.err;
+  EXPECT_EQ(ran.out, "SigBlk:\t0000000000000000\ny\n141\n") << ran.err;  // 128 + SIGPIPE
+}
+
 TEST(Jail, SuccessIsExitZero) {
   Ran r = sh(base_spec(), "true");
   EXPECT_EQ(r.outcome.status, "success") << r.err;
