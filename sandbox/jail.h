@@ -156,8 +156,8 @@ class Jail {
 // sanitizer builds), and never for a pty or the egress proxy. Thread-safe.
 class JailPool {
  public:
-  // At most `capacity` jails wait, each at most `idle` long (dropped at the next use of the pool).
-  explicit JailPool(size_t capacity = 4, std::chrono::seconds idle = std::chrono::seconds(60));
+  // At most `capacity` jails wait, each at most about `idle` long.
+  explicit JailPool(size_t capacity = 4, std::chrono::milliseconds idle = std::chrono::seconds(60));
   ~JailPool();
   // Jail::begin(), from a jail built ahead for this spec when one is there; then has the next one
   // built.
@@ -175,7 +175,7 @@ class JailPool {
   std::vector<Entry> take_expired_locked();
   void builder();
   size_t capacity_;
-  std::chrono::seconds idle_;
+  std::chrono::milliseconds idle_;
   mutable std::mutex m_;
   std::condition_variable wanted_;
   std::vector<Entry> waiting_;

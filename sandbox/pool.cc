@@ -25,7 +25,7 @@ struct JailPool::Entry {
   Clock::time_point built;
 };
 
-JailPool::JailPool(size_t capacity, std::chrono::seconds idle) : capacity_(capacity), idle_(idle) {}
+JailPool::JailPool(size_t capacity, std::chrono::milliseconds idle) : capacity_(capacity), idle_(idle) {}
 
 JailPool::~JailPool() {
   {
@@ -96,7 +96,14 @@ void JailPool::build_ahead(const JailSpec& spec) {
 void JailPool::builder() {
   std::unique_lock lock(m_);
   for (;;) {
-    wanted_.wait(lock, [&] { return stopping_ || !queued_.empty(); });
+    // Woken at least every `idle_`: jails that waited that long go even when no call comes.
+    if (!wanted_.wait_for(lock, idle_, [&] { return stopping_ || !queued_.empty(); })) {
+      std::vector<Entry> expired = take_expired_locked();
+      lock.unlock();
+      expired.clear();
+      lock.lock();
+      continue;
+    }
     if (stopping_) return;
     auto wanted = queued_.extract(queued_.begin());
     const std::string& key = wanted.key();

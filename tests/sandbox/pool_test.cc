@@ -164,5 +164,18 @@ TEST(Pool, AWaitingJailRunsNothingAndClearingLeavesNothing) {
   EXPECT_EQ(jail_cgroups(), before);
 }
 
+// A jail nobody takes goes by itself once it has waited `idle`, even when no call comes.
+TEST(Pool, AJailNobodyTakesIsDroppedAfterItsIdleTime) {
+  const int before = jail_cgroups();
+  JailPool pool(4, std::chrono::milliseconds(300));
+  pool.build_ahead(base_spec());
+  const bool ahead = wait_for_jails(pool, 1);
+  EXPECT_EQ(jail_cgroups(), before + (ahead ? 1 : 0));
+  for (int i = 0; i < 200 && pool.size() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(pool.size(), 0u);
+  for (int i = 0; i < 100 && jail_cgroups() > before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(jail_cgroups(), before);
+}
+
 }  // namespace
 }  // namespace clawjail::sandbox::testing
