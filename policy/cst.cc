@@ -1,8 +1,6 @@
 // verify_cst: a clawscope CST on its own (formats.md §3 checks 1-4 and 7), in that order, each
 // refusal with its own reason. Nothing of the claims is believed before the signature verifies.
-#include <mutex>
-#include <set>
-
+#include "policy/bounded_memo.h"
 #include "policy/cst_claims.h"
 
 namespace clawjail::policy {
@@ -52,27 +50,16 @@ Result<std::string> check_header(const Json& h) {
 // Every call of a job carries the same token: a signature that verified once for the same key
 // and the same signed bytes is not verified again. Keyed by the SHA-256 of all three (key and
 // signature have fixed sizes, so the concatenation is unambiguous); only successes are kept.
-std::mutex g_verified_mutex;
-std::set<std::string> g_verified;
+BoundedMemo<bool>& verified_signatures() {
+  static BoundedMemo<bool> memo(4096);
+  return memo;
+}
 
 std::string verified_key(const std::array<uint8_t, 32>& pk, std::string_view input, const std::string& sig) {
   std::string bytes(pk.begin(), pk.end());
   bytes += sig;
   bytes += input;
   return sha256_b64u(bytes);
-}
-
-bool verified_before(const std::array<uint8_t, 32>& pk, std::string_view input, const std::string& sig) {
-  auto key = verified_key(pk, input, sig);
-  std::lock_guard lock(g_verified_mutex);
-  return g_verified.count(key) != 0;
-}
-
-void remember_verified(const std::array<uint8_t, 32>& pk, std::string_view input, const std::string& sig) {
-  auto key = verified_key(pk, input, sig);
-  std::lock_guard lock(g_verified_mutex);
-  if (g_verified.size() >= 4096) g_verified.clear();
-  g_verified.insert(std::move(key));
 }
 
 Status check_signature(const Parts& parts, const std::string& kid, const CstVerifyOptions& options) {
@@ -83,10 +70,11 @@ Status check_signature(const Parts& parts, const std::string& kid, const CstVeri
   if (!pk) return fail(Reason::CST_UNKNOWN_KID, "issuer " + kid + ": " + pk.error().detail);
   auto sig = b64u_decode(parts.signature);
   if (!sig || sig->size() != 64) return fail(Reason::CST_SIGNATURE_INVALID, "signature: not 64 bytes of base64url");
-  if (!verified_before(*pk, parts.signing_input, *sig)) {
+  auto key = verified_key(*pk, parts.signing_input, *sig);
+  if (!verified_signatures().find(key)) {
     if (!ed25519_verify(*pk, parts.signing_input, *sig))
       return fail(Reason::CST_SIGNATURE_INVALID, "signature does not verify for issuer " + kid);
-    remember_verified(*pk, parts.signing_input, *sig);
+    verified_signatures().remember(std::move(key), true);
   }
   return ok_status();
 }

@@ -11,6 +11,7 @@
 #include <climits>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "sandbox/internal.h"
 
@@ -51,29 +52,34 @@ bool contains_secret_dir(int dirfd) {
   return false;
 }
 
-std::string resolved_or_empty(const std::filesystem::path& p) {
-  UniqueFd fd(open(p.c_str(), O_PATH | O_CLOEXEC));
-  return fd ? fd_path(fd.get()) : std::string();
+// The supervisor's own paths (state, socket, key, config) as the kernel resolves them now,
+// resolved once per check; one that does not resolve keeps its lexical form.
+struct ProtectedPath {
+  std::string resolved, lexical;
+  const std::string& best() const { return resolved.empty() ? lexical : resolved; }
+};
+std::vector<ProtectedPath> resolve_protected(const JailSpec& spec) {
+  std::vector<ProtectedPath> out;
+  for (const auto& p : spec.protected_paths) {
+    UniqueFd fd(open(p.c_str(), O_PATH | O_CLOEXEC));
+    out.push_back({fd ? fd_path(fd.get()) : std::string(), p.lexically_normal().string()});
+  }
+  return out;
 }
 
 // Why `path` (canonical) may not be bound, or an empty string.
-std::string sensitive_reason(const std::string& path, int fd, bool directory, const JailSpec& spec) {
+std::string sensitive_reason(const std::string& path, int fd, bool directory, const std::vector<ProtectedPath>& prot) {
   if (path == "/") return "the host root";
   for (const char* tree : kSensitiveTrees)
     if (within(path, tree)) return std::string("inside ") + tree;
-  for (const auto& p : spec.protected_paths) {
-    std::string prot = resolved_or_empty(p);
-    if (prot.empty()) prot = p.lexically_normal().string();
-    if (within(path, prot) || within(prot, path)) return "the supervisor's own state (" + prot + ")";
-  }
+  for (const auto& p : prot)
+    if (within(path, p.best()) || within(p.best(), path)) return "the supervisor's own state (" + p.best() + ")";
   if (has_secret_component(path)) return "a credentials directory (.ssh, .aws, .gnupg)";
   if (directory && contains_secret_dir(fd)) return "a home directory holding .ssh, .aws or .gnupg";
   return "";
 }
 
-}  // namespace
-
-Result<ResolvedBind> resolve_bind_source(const std::string& src, const JailSpec& spec) {
+Result<ResolvedBind> resolve_source(const std::string& src, const JailSpec& spec, const std::vector<ProtectedPath>& prot) {
   if (src.empty() || src[0] != '/') return fail(Reason::BIND_INVALID, "bind source must be absolute: " + src);
   // Kernel filesystems are refused before they are even opened: their magic links
   // (/proc/<pid>/root, /proc/self/fd/N) lead anywhere, including into other mount namespaces.
@@ -94,22 +100,19 @@ Result<ResolvedBind> resolve_bind_source(const std::string& src, const JailSpec&
   r.directory = S_ISDIR(st.st_mode);
   r.socket = S_ISSOCK(st.st_mode);
   if (r.source.empty() || r.source[0] != '/') return fail(Reason::BIND_INVALID, src + ": cannot resolve");
-  for (const auto& p : spec.protected_paths) {  // the supervisor's socket: never, even as a socket
-    std::string prot = resolved_or_empty(p);
-    if (!prot.empty() && (within(r.source, prot) || within(prot, r.source)))
+  for (const auto& p : prot)  // the supervisor's socket: never, even as a socket
+    if (!p.resolved.empty() && (within(r.source, p.resolved) || within(p.resolved, r.source)))
       return fail(Reason::BIND_REFUSED_SENSITIVE, src + " resolves to " + r.source + ", the supervisor's own state");
-  }
   if (r.socket) {
     if (!spec.allow_docker_socket)
       return fail(Reason::BIND_REFUSED_SOCKET, src + " resolves to a socket (" + r.source + ")");
     return r;
   }
-  if (std::string why = sensitive_reason(r.source, fd.get(), r.directory, spec); !why.empty())
+  if (std::string why = sensitive_reason(r.source, fd.get(), r.directory, prot); !why.empty())
     return fail(Reason::BIND_REFUSED_SENSITIVE, src + " resolves to " + r.source + ": " + why);
   return r;
 }
 
-namespace {
 Status check_destination(const std::string& dst) {
   if (dst.empty() || dst[0] != '/' || dst == "/")
     return fail(Reason::BIND_INVALID, "bind destination must be an absolute path below /: " + dst);
@@ -122,26 +125,31 @@ Status check_destination(const std::string& dst) {
   return ok_status();
 }
 
-Status check_workspace(const JailSpec& spec) {
+Status check_workspace(const JailSpec& spec, const std::vector<ProtectedPath>& prot) {
   if (spec.workspace_access == policy::WorkspaceAccess::none) return ok_status();
   if (spec.workspace.empty() || !spec.workspace.is_absolute())
     return fail(Reason::WORKSPACE_INVALID, "workspace must be an absolute host directory");
   UniqueFd fd(open(spec.workspace.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!fd) return fail(Reason::WORKSPACE_INVALID, spec.workspace.string() + ": " + strerror(errno));
   std::string path = fd_path(fd.get());
-  if (std::string why = sensitive_reason(path, fd.get(), true, spec); !why.empty())
+  if (std::string why = sensitive_reason(path, fd.get(), true, prot); !why.empty())
     return fail(Reason::WORKSPACE_INVALID, spec.workspace.string() + " resolves to " + path + ": " + why);
   return ok_status();
 }
 }  // namespace
+
+Result<ResolvedBind> resolve_bind_source(const std::string& src, const JailSpec& spec) {
+  return resolve_source(src, spec, resolve_protected(spec));
+}
 }  // namespace detail
 
 Result<BindCheck> check_binds(const JailSpec& spec) {
-  if (auto s = detail::check_workspace(spec); !s) return s.error();
+  const auto prot = detail::resolve_protected(spec);
+  if (auto s = detail::check_workspace(spec, prot); !s) return s.error();
   BindCheck check;
   for (const auto& b : spec.binds) {
     if (auto s = detail::check_destination(b.dst); !s) return s.error();
-    auto r = detail::resolve_bind_source(b.src, spec);
+    auto r = detail::resolve_source(b.src, spec, prot);
     if (!r) return r.error();
     check.binds_socket = check.binds_socket || r->socket;
   }

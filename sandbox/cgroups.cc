@@ -6,13 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <thread>
 
 #include "sandbox/internal.h"
@@ -30,13 +30,22 @@ bool write_value(const std::string& path, const std::string& value) {
   return fd && write(fd.get(), value.data(), value.size()) == static_cast<ssize_t>(value.size());
 }
 
-// "key value" lines (memory.events, pids.events, memory.oom_control).
+// "key value" lines (memory.events, pids.events, memory.oom_control). Read once per call, after
+// the command.
 int64_t read_key(const std::string& path, const std::string& key) {
-  std::ifstream in(path);
-  std::string k;
-  int64_t v = 0;
-  while (in >> k >> v)
-    if (k == key) return v;
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  char buf[1024];
+  ssize_t n = fd ? read(fd.get(), buf, sizeof buf - 1) : -1;
+  if (n <= 0) return 0;
+  std::string_view rest(buf, static_cast<size_t>(n));
+  while (!rest.empty()) {
+    std::string_view line = rest.substr(0, rest.find('\n'));
+    rest.remove_prefix(std::min(rest.size(), line.size() + 1));
+    if (line.size() <= key.size() || line.substr(0, key.size()) != key || line[key.size()] != ' ') continue;
+    int64_t v = 0;
+    std::from_chars(line.data() + key.size() + 1, line.data() + line.size(), v);
+    return v;
+  }
   return 0;
 }
 

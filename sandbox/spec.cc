@@ -2,9 +2,8 @@
 // jail_hash_b64u hashes. describe() reads only the spec, never the host, so the same WPC gives
 // the same jail hash wherever it is explained.
 #include <algorithm>
-#include <map>
-#include <mutex>
 
+#include "policy/bounded_memo.h"
 #include "sandbox/egress.h"
 #include "sandbox/internal.h"
 
@@ -130,17 +129,11 @@ Json describe(const JailSpec& spec) {
 // Every call is admitted with one of a few specs, and describing one costs more than the rest of
 // its admission's checks: each distinct spec is described and hashed once.
 std::string jail_hash_b64u(const JailSpec& spec) {
-  static std::mutex m;
-  static std::map<std::string, std::string> hashes;
+  static policy::BoundedMemo<std::string> hashes(64);
   std::string key = detail::spec_key(spec);
-  {
-    std::lock_guard lock(m);
-    if (auto it = hashes.find(key); it != hashes.end()) return it->second;
-  }
+  if (auto known = hashes.find(key)) return *known;
   std::string hash = policy::canonical_hash_b64u(describe(spec));
-  std::lock_guard lock(m);
-  if (hashes.size() >= 64) hashes.clear();
-  hashes.emplace(std::move(key), hash);
+  hashes.remember(std::move(key), hash);
   return hash;
 }
 

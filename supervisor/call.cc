@@ -3,7 +3,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-#include <random>
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include "supervisor/admission.h"
@@ -16,12 +16,14 @@ namespace {
 using proto::Request;
 using proto::Response;
 
+// Each connection has its own thread: a per-thread generator would be seeded (an open of
+// /dev/urandom) on every call.
 std::string new_call_id() {
-  static thread_local std::mt19937_64 rng(std::random_device{}());
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "call_%016llx%08llx", static_cast<unsigned long long>(rng()),
-                static_cast<unsigned long long>(rng() & 0xffffffffULL));
-  return buf;
+  unsigned char raw[12];
+  randombytes_buf(raw, sizeof raw);
+  char hex[2 * sizeof raw + 1];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  return std::string("call_") + hex;
 }
 
 // Everything one connection knows, in the order it learns it.
@@ -225,9 +227,9 @@ void finish(CallState& c, const RunResult& run) {
   } else {
     resp.receipt_ids.push_back(written->receipt_id);
   }
+  send_response(c);  // the log line is not the client's to wait for
   spdlog::info("call {} of job {} finished: {} exit {} ({})", c.call_id, *c.job_id, run.outcome.status,
                resp.exit_code, reason_name(resp.reason));
-  send_response(c);
 }
 
 void run_call(CallState& c, std::vector<UniqueFd>& fds) {
