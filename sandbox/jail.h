@@ -156,8 +156,10 @@ class Jail {
 // sanitizer builds), and never for a pty or the egress proxy. Thread-safe.
 class JailPool {
  public:
-  // At most `capacity` jails wait, each at most about `idle` long.
-  explicit JailPool(size_t capacity = 4, std::chrono::milliseconds idle = std::chrono::seconds(60));
+  // At most `capacity` jails wait, each at most about `idle` long, at most `per_spec` of one spec.
+  // Two per spec: a call that comes right after the last one takes a jail that was built while
+  // the last one ran, not the one still being built for it.
+  explicit JailPool(size_t capacity = 4, std::chrono::milliseconds idle = std::chrono::seconds(60), size_t per_spec = 2);
   ~JailPool();
   // Jail::begin(), from a jail built ahead for this spec when one is there; then has the next one
   // built.
@@ -173,8 +175,11 @@ class JailPool {
  private:
   struct Entry;
   std::vector<Entry> take_expired_locked();
+  std::vector<Entry>::iterator find_waiting_locked(const std::string& key);
+  size_t waiting_count_locked(const std::string& key) const;
   void builder();
   size_t capacity_;
+  size_t per_spec_;
   std::chrono::milliseconds idle_;
   mutable std::mutex m_;
   std::condition_variable wanted_;

@@ -25,7 +25,8 @@ struct JailPool::Entry {
   Clock::time_point built;
 };
 
-JailPool::JailPool(size_t capacity, std::chrono::milliseconds idle) : capacity_(capacity), idle_(idle) {}
+JailPool::JailPool(size_t capacity, std::chrono::milliseconds idle, size_t per_spec)
+    : capacity_(capacity), per_spec_(std::min(per_spec, capacity)), idle_(idle) {}
 
 JailPool::~JailPool() {
   {
@@ -54,6 +55,14 @@ std::vector<JailPool::Entry> JailPool::take_expired_locked() {
   return out;
 }
 
+std::vector<JailPool::Entry>::iterator JailPool::find_waiting_locked(const std::string& key) {
+  return std::find_if(waiting_.begin(), waiting_.end(), [&](const Entry& e) { return e.key == key; });
+}
+
+size_t JailPool::waiting_count_locked(const std::string& key) const {
+  return static_cast<size_t>(std::count_if(waiting_.begin(), waiting_.end(), [&](const Entry& e) { return e.key == key; }));
+}
+
 Result<Jail> JailPool::begin(const JailSpec& spec, const Command& command, const Io& io) {
   std::vector<Entry> dropped;
   std::optional<Jail> ready;
@@ -61,8 +70,7 @@ Result<Jail> JailPool::begin(const JailSpec& spec, const Command& command, const
     const std::string key = key_of(spec);
     std::lock_guard lock(m_);
     dropped = take_expired_locked();
-    auto it = std::find_if(waiting_.begin(), waiting_.end(), [&](const Entry& e) { return e.key == key; });
-    if (it != waiting_.end()) {
+    if (auto it = find_waiting_locked(key); it != waiting_.end()) {
       ready = std::move(it->jail);
       waiting_.erase(it);
     }
@@ -82,8 +90,7 @@ void JailPool::build_ahead(const JailSpec& spec) {
   std::string key = key_of(spec);
   {
     std::lock_guard lock(m_);
-    if (stopping_ || std::any_of(waiting_.begin(), waiting_.end(), [&](const Entry& e) { return e.key == key; }))
-      return;
+    if (stopping_ || waiting_count_locked(key) >= per_spec_) return;
     queued_.emplace(std::move(key), spec);
     if (!thread_.joinable()) thread_ = std::thread([this] { builder(); });
   }
@@ -91,7 +98,7 @@ void JailPool::build_ahead(const JailSpec& spec) {
 }
 
 // One thread builds every jail ahead, one at a time: building is off the calls' path, and a
-// burst of calls asks for at most one jail per spec. Jails are dropped outside the lock, since
+// burst of calls asks for at most `per_spec` jails of a spec. Jails are dropped outside the lock, since
 // dropping one waits for its tree to be gone.
 void JailPool::builder() {
   std::unique_lock lock(m_);
@@ -106,12 +113,12 @@ void JailPool::builder() {
     }
     if (stopping_) return;
     auto wanted = queued_.extract(queued_.begin());
-    const std::string& key = wanted.key();
+    const std::string key = wanted.key();
     std::vector<Entry> dropped = take_expired_locked();
-    const bool waits = std::any_of(waiting_.begin(), waiting_.end(), [&](const Entry& e) { return e.key == key; });
+    const bool enough = waiting_count_locked(key) >= per_spec_;
     lock.unlock();
     dropped.clear();
-    if (waits) {
+    if (enough) {
       lock.lock();
       continue;
     }
@@ -126,6 +133,7 @@ void JailPool::builder() {
       }
       waiting_.push_back(std::move(*made));
       made.reset();
+      if (waiting_count_locked(key) < per_spec_) queued_.insert(std::move(wanted));  // the next one of this spec
     }
     lock.unlock();
     made.reset();
