@@ -3,9 +3,11 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "receipts/receipts.h"
 
@@ -85,17 +87,25 @@ class JobLogWriter {
 };
 
 // ---- the journal (journal.cc) ----
+// The copies are sent by the journal's own thread, in record order: journald handling a copy
+// (it stores and compresses the whole envelope) is not a wait for the call. The destructor
+// sends what is still queued. A copy that finds journald gone is warned about once, through
+// `warn`, from the thread that met it.
 class Journal {
  public:
-  explicit Journal(bool enabled) : enabled_(enabled) {}
-  // Sends one receipt; returns the warning to give when journald is unreachable, once.
-  std::optional<std::string> send(const Draft& draft, const Written& written);
+  Journal(bool enabled, std::function<void(const std::string&)> warn);
+  ~Journal();
+  void send(const Draft& draft, const Written& written);
   bool available() const { return available_; }
  private:
-  std::optional<std::string> unavailable(int negative_errno);
+  struct Queue;
+  void deliver(const std::vector<std::string>& fields);
+  void unavailable(int negative_errno);
   bool enabled_;
+  std::function<void(const std::string&)> warn_;
   std::atomic<bool> available_{true};
   std::atomic<bool> warned_{false};
+  std::unique_ptr<Queue> queue_;
 };
 
 // ---- small file helpers (files.cc) ----

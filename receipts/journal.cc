@@ -2,16 +2,25 @@
 // `journalctl SYSLOG_IDENTIFIER=clawjail CLAWJAIL_DECISION=blocked` lists blocked calls. The disk
 // log is the record; the journal is a copy, and its absence never stops a call.
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <syslog.h>
 #include <systemd/sd-journal.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 #include "receipts/internal.h"
 
 namespace clawjail::receipts::detail {
 namespace {
+
+// Past this many copies waiting for journald, recording waits for room: a journald that cannot
+// keep up slows calls down rather than making the queue grow without bound.
+constexpr size_t kMaxQueued = 1024;
 
 std::string message_for(const Draft& d, const Written& w) {
   std::string text = "job " + d.job_id + " call " + d.call_id + " " + d.tool + " " + d.phase;
@@ -19,6 +28,21 @@ std::string message_for(const Draft& d, const Written& w) {
     text += ": " + std::string(reason_name(d.reason)) + ": " + d.reason_detail;
   text += " (receipt " + w.receipt_id + ", seq " + std::to_string(w.seq) + ")";
   return text;
+}
+
+std::vector<std::string> fields_of(const Draft& d, const Written& w) {
+  return {"MESSAGE=" + message_for(d, w),
+          "PRIORITY=" + std::to_string(d.phase == "blocked" ? LOG_WARNING : LOG_INFO),
+          "SYSLOG_IDENTIFIER=clawjail",
+          "CLAWJAIL_JOB=" + d.job_id,
+          "CLAWJAIL_CALL=" + d.call_id,
+          "CLAWJAIL_TOOL=" + d.tool,
+          "CLAWJAIL_PHASE=" + d.phase,
+          "CLAWJAIL_DECISION=" + d.decision,
+          "CLAWJAIL_REASON=" + std::string(reason_name(d.reason)),
+          "CLAWJAIL_RECEIPT_ID=" + w.receipt_id,
+          "CLAWJAIL_SEQ=" + std::to_string(w.seq),
+          "CLAWJAIL_RECEIPT=" + compact_json(w.envelope)};
 }
 
 // sd_journal_send() reports success when journald's socket does not exist at all ("fail
@@ -31,34 +55,65 @@ int journal_socket_missing() {
 
 }  // namespace
 
-std::optional<std::string> Journal::send(const Draft& d, const Written& w) {
-  if (!enabled_) return std::nullopt;
-  if (int missing = journal_socket_missing(); missing < 0) return unavailable(missing);
-  std::string reason(reason_name(d.reason));
-  std::string envelope = compact_json(w.envelope);
-  int rc = sd_journal_send("MESSAGE=%s", message_for(d, w).c_str(),
-                           "PRIORITY=%d", d.phase == "blocked" ? LOG_WARNING : LOG_INFO,
-                           "SYSLOG_IDENTIFIER=clawjail",
-                           "CLAWJAIL_JOB=%s", d.job_id.c_str(),
-                           "CLAWJAIL_CALL=%s", d.call_id.c_str(),
-                           "CLAWJAIL_TOOL=%s", d.tool.c_str(),
-                           "CLAWJAIL_PHASE=%s", d.phase.c_str(),
-                           "CLAWJAIL_DECISION=%s", d.decision.c_str(),
-                           "CLAWJAIL_REASON=%s", reason.c_str(),
-                           "CLAWJAIL_RECEIPT_ID=%s", w.receipt_id.c_str(),
-                           "CLAWJAIL_SEQ=%lld", static_cast<long long>(w.seq),
-                           "CLAWJAIL_RECEIPT=%s", envelope.c_str(),
-                           nullptr);
-  if (rc < 0) return unavailable(rc);
-  available_ = true;
-  return std::nullopt;
+struct Journal::Queue {
+  std::mutex m;
+  std::condition_variable cv;    // a copy to send, or stopping
+  std::condition_variable room;  // the queue is below kMaxQueued again
+  std::deque<std::vector<std::string>> copies;
+  bool stopping = false;
+  std::thread sender;  // started by the first copy
+};
+
+Journal::Journal(bool enabled, std::function<void(const std::string&)> warn)
+    : enabled_(enabled), warn_(std::move(warn)), queue_(std::make_unique<Queue>()) {}
+
+Journal::~Journal() {
+  {
+    std::lock_guard lock(queue_->m);
+    queue_->stopping = true;
+  }
+  queue_->cv.notify_one();
+  if (queue_->sender.joinable()) queue_->sender.join();
 }
 
-std::optional<std::string> Journal::unavailable(int negative_errno) {
+void Journal::send(const Draft& d, const Written& w) {
+  if (!enabled_) return;
+  if (int missing = journal_socket_missing(); missing < 0) return unavailable(missing);
+  auto fields = fields_of(d, w);
+  std::unique_lock lock(queue_->m);
+  queue_->room.wait(lock, [&] { return queue_->copies.size() < kMaxQueued; });
+  queue_->copies.push_back(std::move(fields));
+  if (!queue_->sender.joinable())
+    queue_->sender = std::thread([this] {
+      std::unique_lock lock(queue_->m);
+      for (;;) {
+        queue_->cv.wait(lock, [&] { return queue_->stopping || !queue_->copies.empty(); });
+        if (queue_->copies.empty()) return;  // stopping, and everything queued was sent
+        auto next = std::move(queue_->copies.front());
+        queue_->copies.pop_front();
+        queue_->room.notify_all();
+        lock.unlock();
+        deliver(next);
+        lock.lock();
+      }
+    });
+  lock.unlock();
+  queue_->cv.notify_one();
+}
+
+void Journal::deliver(const std::vector<std::string>& fields) {
+  std::vector<iovec> iov;
+  for (const auto& f : fields) iov.push_back({const_cast<char*>(f.data()), f.size()});
+  int rc = sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
+  if (rc < 0) return unavailable(rc);
+  available_ = true;
+}
+
+void Journal::unavailable(int negative_errno) {
   available_ = false;
-  if (warned_.exchange(true)) return std::nullopt;
-  return "receipts: journald is not reachable (" + std::string(std::strerror(-negative_errno)) +
-         "); receipts go to the disk log only";
+  if (warned_.exchange(true)) return;
+  warn_("receipts: journald is not reachable (" + std::string(std::strerror(-negative_errno)) +
+        "); receipts go to the disk log only");
 }
 
 }  // namespace clawjail::receipts::detail

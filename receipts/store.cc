@@ -1,6 +1,6 @@
 // ReceiptStore: signs each receipt, appends it to its job's log (durable before record()
-// returns) and copies it to the journal. The signing key is the one handed in at open(): it is
-// read once by the caller and lives in libsodium's locked, zeroed-on-free memory.
+// returns) and queues its copy for the journal. The signing key is the one handed in at
+// open(): it is read once by the caller and lives in libsodium's locked, zeroed-on-free memory.
 #include <map>
 #include <mutex>
 
@@ -15,17 +15,18 @@ struct ReceiptStore::State {
   policy::SecretKey key;
   std::string did;
   StoreOptions options;
-  detail::Journal journal;
 
   std::mutex mu;  // guards logs, warnings, retired_syncs
   std::map<std::string, std::shared_ptr<JobLogWriter>> logs;
   std::vector<std::string> warnings;
   int64_t retired_syncs = 0;
   std::atomic<int64_t> receipts{0};
+  // Last: it is destroyed first, and sending what is still queued may warn through the above.
+  detail::Journal journal;
 
   State(std::filesystem::path dir, policy::SecretKey k, StoreOptions o)
       : state_dir(std::move(dir)), key(std::move(k)), did(key.did()), options(std::move(o)),
-        journal(options.journal) {}
+        journal(options.journal, [this](const std::string& text) { warn(text); }) {}
 
   void warn(const std::string& text);
   void close_idle_logs();
@@ -130,7 +131,7 @@ Result<Written> ReceiptStore::record(const Draft& draft) {
     return line.error();
   }
   ++s_->receipts;
-  if (auto warning = s_->journal.send(draft, w)) s_->warn(*warning);
+  s_->journal.send(draft, w);
   return w;
 }
 

@@ -78,6 +78,23 @@ TEST(Journal, JournalctlFindsTheBlockedReceiptByItsFields) {
   EXPECT_EQ(all.size(), 3u);
 }
 
+// The copies go to journald from the store's own thread: closing the store right after a burst
+// of receipts still sends every copy, in the order they were recorded.
+TEST(Journal, CopiesStillQueuedWhenTheStoreClosesAreAllSentInOrder) {
+  ASSERT_TRUE(ensure_journald());
+  TempDir dir;
+  const std::string job = unique_name("jdrain");
+  constexpr int kReceipts = 200;
+  {
+    auto store = open_store(dir.path(), '\x43', /*journal=*/true);
+    for (int i = 0; i < kReceipts; ++i)
+      ASSERT_TRUE(store->record(draft("blocked", job, "c" + std::to_string(i), hash_of("p"))).ok());
+  }
+  auto entries = wait_for_entries({"SYSLOG_IDENTIFIER=clawjail", "CLAWJAIL_JOB=" + job}, kReceipts);
+  ASSERT_EQ(entries.size(), static_cast<size_t>(kReceipts));
+  for (int i = 0; i < kReceipts; ++i) EXPECT_EQ(entries[i]["CLAWJAIL_SEQ"], std::to_string(i)) << i;
+}
+
 // In a child with an empty /run/systemd (a private mount namespace), no journald can be reached.
 int record_without_journald(const fs::path& state_dir) {
   if (::unshare(CLONE_NEWNS) != 0) return 10;
