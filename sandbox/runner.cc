@@ -365,6 +365,7 @@ void Runner::monitor() {
   }
   loop();
   finish();
+  done_writing_.store(true, std::memory_order_release);
   signal_done();
 }
 
@@ -588,6 +589,9 @@ void Runner::finish() {
 }
 
 const Outcome& Runner::wait() {
+  // Once the monitor has written the outcome, the call need not also wait for its thread to
+  // exit: that join is left to the destructor, after the answer.
+  if (done_writing_.load(std::memory_order_acquire)) return outcome_;
   if (!joined_ && thread_.joinable()) thread_.join();
   joined_ = true;
   return outcome_;
@@ -595,7 +599,7 @@ const Outcome& Runner::wait() {
 
 Runner::~Runner() {
   if (thread_.joinable()) {
-    kill();
+    if (!done_writing_.load()) kill();
     thread_.join();
   }
   reap_init();

@@ -99,6 +99,7 @@ class Runner {
   bool reaped_ = false;  // the init was waited for: the tree is gone
   bool tree_gone_ = false;  // the init reported every other process reaped; it is exiting
   bool joined_ = false;
+  std::atomic<bool> done_writing_{false};  // the outcome is final; the thread may still be exiting
   std::chrono::steady_clock::time_point started_, ended_;
   std::optional<int> worker_status_;
   std::optional<Error> late_error_;  // exec or fs op failure after the jail was ready
