@@ -1,7 +1,6 @@
 // CST claims (formats.md §3 checks 2 and 7): the schema of clawscope's scoped_token_claims.v1 and
 // the token_scope_hash_b64u it defines, computed exactly as clawscope computes it.
 #include <algorithm>
-#include <regex>
 
 #include "policy/cst_claims.h"
 #include "policy/fields.h"
@@ -11,8 +10,26 @@ namespace clawjail::policy {
 namespace {
 using namespace fields;
 
-const std::regex kDidPattern("^did:[a-z0-9]+:[a-zA-Z0-9._%-]+$");
-const std::regex kHashPattern("^[A-Za-z0-9_-]{43}$");
+// The schema's patterns, checked by hand: a regex match cost more than the rest of the
+// claims' checks, on every call.
+bool lower_or_digit(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool alnum(char c) { return lower_or_digit(c) || (c >= 'A' && c <= 'Z'); }
+bool b64u_char(char c) { return alnum(c) || c == '_' || c == '-'; }
+bool did_id_char(char c) { return alnum(c) || c == '.' || c == '_' || c == '%' || c == '-'; }
+bool digit(char c) { return c >= '0' && c <= '9'; }
+bool made_of(std::string_view s, bool (*allowed)(char)) { return !s.empty() && std::all_of(s.begin(), s.end(), allowed); }
+
+// ^did:[a-z0-9]+:[a-zA-Z0-9._%-]+$
+bool is_did(std::string_view s) {
+  if (s.substr(0, 4) != "did:") return false;
+  s.remove_prefix(4);
+  auto colon = s.find(':');
+  return colon != std::string_view::npos && made_of(s.substr(0, colon), lower_or_digit) &&
+         made_of(s.substr(colon + 1), did_id_char);
+}
+
+// ^[A-Za-z0-9_-]{43}$
+bool is_hash(std::string_view s) { return s.size() == 43 && made_of(s, b64u_char); }
 
 constexpr std::string_view kPlainStrings[] = {"sub", "owner_ref", "mission_id", "delegation_id", "jti", "nonce"};
 constexpr std::string_view kDidClaims[] = {"owner_did", "controller_did", "agent_did", "payment_account_did",
@@ -33,10 +50,10 @@ Status check_string_claims(const Json& c) {
   for (auto key : kPlainStrings)
     if (c.contains(key) && !c[key].is_string()) return invalid(key, "must be a string");
   for (auto key : kDidClaims)
-    if (c.contains(key) && (!c[key].is_string() || !std::regex_match(c[key].get<std::string>(), kDidPattern)))
+    if (c.contains(key) && (!c[key].is_string() || !is_did(c[key].get<std::string>())))
       return invalid(key, "must be a DID");
   for (auto key : kHashClaims)
-    if (c.contains(key) && (!c[key].is_string() || !std::regex_match(c[key].get<std::string>(), kHashPattern)))
+    if (c.contains(key) && (!c[key].is_string() || !is_hash(c[key].get<std::string>())))
       return invalid(key, "must be 43 base64url characters");
   return ok_status();
 }
@@ -48,7 +65,7 @@ Status check_other_claims(const Json& c) {
     return invalid("spend_cap", "must be a number >= 0");
   if (c.contains("delegation_spend_cap_minor") &&
       (!c["delegation_spend_cap_minor"].is_string() ||
-       !std::regex_match(c["delegation_spend_cap_minor"].get<std::string>(), std::regex("^[0-9]+$"))))
+       !made_of(c["delegation_spend_cap_minor"].get<std::string>(), digit)))
     return invalid("delegation_spend_cap_minor", "must be a string of digits");
   if (c.contains("token_lane") && c["token_lane"] != "legacy" && c["token_lane"] != "canonical")
     return invalid("token_lane", "must be legacy or canonical");

@@ -2,6 +2,9 @@
 // with its own reason. The clock is passed in; nothing sleeps.
 #include <gtest/gtest.h>
 
+#include <regex>
+#include <tuple>
+
 #include "policy/policy.h"
 #include "tests/policy/test_util.h"
 #include "tests/policy/wpc_fixtures.h"
@@ -127,6 +130,27 @@ TEST_F(CstTest, UnknownOrMistypedClaimsAreRejected) {
   c = claims;
   c["agent_did"] = "not a did";
   EXPECT_EQ(reason_of(c), Reason::CST_CLAIMS_INVALID);
+}
+
+// The claims' string patterns are clawscope's schema regexes, checked by hand: every candidate
+// is accepted exactly when the schema's regex matches it.
+TEST_F(CstTest, ClaimPatternsAcceptExactlyWhatTheSchemasRegexesMatch) {
+  const std::vector<std::tuple<std::string, std::string, std::vector<std::string>>> cases = {
+      {"delegator_did", "^did:[a-z0-9]+:[a-zA-Z0-9._%-]+$",
+       {"did:key:z6MkAgent", "did:web:example.com", "did:k3y:a%20b-c_d.e", "did:Key:x", "did::x", "did:key:",
+        "did:key:a:b", "did:key:a b", "xdid:key:a", "did:key", "DID:key:a", "did:key:\xc3\xbc", ""}},
+      {"delegation_policy_hash_b64u", "^[A-Za-z0-9_-]{43}$",
+       {std::string(43, 'A'), std::string(42, 'a') + "_", std::string(42, 'a'), std::string(44, 'a'),
+        std::string(42, 'a') + "=", std::string(42, 'a') + "+", std::string(42, 'a') + "/", ""}},
+      {"delegation_spend_cap_minor", "^[0-9]+$", {"0", "1234567890", "", "12a", "-1", " 1", "1.5"}},
+  };
+  for (const auto& [claim, pattern, candidates] : cases)
+    for (const auto& value : candidates) {
+      Json c = claims;
+      c[claim] = value;
+      const bool schema_says = std::regex_match(value, std::regex(pattern));
+      EXPECT_EQ(reason_of(c) == Reason::CST_CLAIMS_INVALID, !schema_says) << claim << " = \"" << value << "\"";
+    }
 }
 
 TEST_F(CstTest, WrongAudienceIsRejected) {
