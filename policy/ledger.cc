@@ -123,6 +123,13 @@ void forget_expired_jtis(Json& ledger) {
 }  // namespace
 
 Status TokenLedger::bind_jti(std::string_view jti, std::string_view job_id, int64_t expires_at) {
+  // Every call of a job carries the token its first call bound: that is answered from the file
+  // as read, without the lock and the copy of the whole ledger a change needs.
+  auto current = read();
+  if (!current) return current.error();
+  auto already = jti_bound_to(**current, jti, job_id);
+  if (!already) return already.error();
+  if (*already) return ok_status();
   return update([&](Json& l) -> Result<bool> {
     auto bound = jti_bound_to(l, jti, job_id);
     if (!bound) return bound.error();

@@ -1,13 +1,17 @@
 // The token ledger: a jti replayed under another job, a revoked token and a stopped job are
 // refused — after a restart, and with many writers at once.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <fstream>
 #include <thread>
 
 #include "policy/policy.h"
+#include "policy/unique_fd.h"
 #include "tests/policy/test_util.h"
 
 namespace clawjail::policy {
@@ -26,6 +30,34 @@ TEST(Ledger, JtiReusedUnderAnotherJobIsReplay) {
   EXPECT_TRUE(ledger.bind_jti("jti-1", "job-1").ok());
   EXPECT_TRUE(ledger.bind_jti("jti-1", "job-1").ok());  // same job: the same token for many calls
   EXPECT_EQ(ledger.bind_jti("jti-1", "job-2").reason(), Reason::CST_JTI_REPLAYED);
+}
+
+// Every call of a job presents the token its first call bound: confirming that binding reads the
+// ledger without waiting for its lock (held here by another writer), while a new binding waits.
+TEST(Ledger, AnAlreadyBoundJtiIsConfirmedWithoutTheWritersLock) {
+  testing::TempDir state;
+  TokenLedger ledger(state.path());
+  ASSERT_TRUE(ledger.bind_jti("jti-1", "job-1").ok());
+  UniqueFd lock(::open((state.path() / "tokens" / "ledger.lock").c_str(), O_RDWR | O_CLOEXEC));
+  ASSERT_TRUE(lock);
+  ASSERT_EQ(::flock(lock.get(), LOCK_EX), 0);
+  std::atomic<int> confirmed{0};  // 0: still waiting, 1: ok, 2: refused
+  std::thread reader([&] {
+    const bool ok = ledger.bind_jti("jti-1", "job-1").ok() &&
+                    ledger.bind_jti("jti-1", "job-2").reason() == Reason::CST_JTI_REPLAYED;
+    confirmed = ok ? 1 : 2;
+  });
+  for (int i = 0; i < 200 && confirmed.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(confirmed.load(), 1) << "0: confirming a binding waited for the writers' lock";
+  std::atomic<bool> bound{false};
+  std::thread writer([&] { bound = ledger.bind_jti("jti-2", "job-1").ok(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(bound.load()) << "a new binding must wait for the lock";
+  ::flock(lock.get(), LOCK_UN);
+  reader.join();
+  writer.join();
+  EXPECT_TRUE(bound.load());
+  EXPECT_EQ(TokenLedger(state.path()).bind_jti("jti-2", "job-9").reason(), Reason::CST_JTI_REPLAYED);
 }
 
 // A binding is kept while its token can still be presented, and forgotten a day after it
