@@ -33,11 +33,9 @@ bool write_value(const std::string& path, const std::string& value) {
 // "key value" lines (memory.events, pids.events, memory.oom_control). Read once per call, after
 // the command.
 int64_t read_key(const std::string& path, const std::string& key) {
-  UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  char buf[1024];
-  ssize_t n = fd ? read(fd.get(), buf, sizeof buf - 1) : -1;
-  if (n <= 0) return 0;
-  std::string_view rest(buf, static_cast<size_t>(n));
+  auto text = policy::read_file_limited(path, 64 * 1024);
+  if (!text) return 0;
+  std::string_view rest(*text);
   while (!rest.empty()) {
     std::string_view line = rest.substr(0, rest.find('\n'));
     rest.remove_prefix(std::min(rest.size(), line.size() + 1));
