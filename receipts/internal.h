@@ -69,7 +69,12 @@ struct Line {
   std::string text;     // the envelope line, ending in '\n'
 };
 class JobLogWriter {
+  struct Key {
+    explicit Key() = default;
+  };
+
  public:
+  explicit JobLogWriter(Key);  // only open() holds a Key
   using MakeLine = std::function<Line(const ChainLink& link)>;
   // Recovers seq/prev from the existing log and sets a torn final line aside, saying so in
   // `warnings`. A log whose lines before the end are not a chain is refused.
@@ -81,7 +86,6 @@ class JobLogWriter {
   bool broken() const;    // a failed rollback: this writer appends nothing more
   int64_t syncs() const;  // fdatasync calls made
  private:
-  JobLogWriter();
   struct State;
   std::unique_ptr<State> s_;
 };

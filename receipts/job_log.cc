@@ -157,14 +157,14 @@ void JobLogWriter::State::lead_sync(std::unique_lock<std::mutex>& lock) {
   cv.notify_all();
 }
 
-JobLogWriter::JobLogWriter() : s_(std::make_unique<State>()) {}
+JobLogWriter::JobLogWriter(Key) : s_(std::make_unique<State>()) {}
 JobLogWriter::~JobLogWriter() = default;
 
 Result<std::unique_ptr<JobLogWriter>> JobLogWriter::open(const std::filesystem::path& state_dir,
                                                          const std::string& job_id,
                                                          std::vector<std::string>& warnings) {
   if (auto s = check_job_id(job_id); !s.ok()) return s.error();
-  std::unique_ptr<JobLogWriter> w(new JobLogWriter());
+  auto w = std::make_unique<JobLogWriter>(Key{});
   State& s = *w->s_;
   s.job = job_id;
   s.path = log_path(state_dir, job_id);

@@ -62,7 +62,12 @@ struct StoreStats {
   int64_t fdatasyncs = 0;  // group commit: fewer than receipts under concurrency
 };
 class ReceiptStore {
+  struct Key {
+    explicit Key() = default;
+  };
+
  public:
+  explicit ReceiptStore(Key);  // only open() holds a Key
   static Result<std::unique_ptr<ReceiptStore>> open(const std::filesystem::path& state_dir,
                                                     policy::SecretKey signing_key);
   static Result<std::unique_ptr<ReceiptStore>> open(const std::filesystem::path& state_dir,
@@ -75,7 +80,6 @@ class ReceiptStore {
   std::vector<std::string> take_warnings();  // warnings not yet taken, oldest first
   StoreStats stats() const;
  private:
-  ReceiptStore();
   struct State;
   std::unique_ptr<State> s_;
 };

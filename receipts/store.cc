@@ -85,7 +85,7 @@ void ReceiptStore::State::retire_if_broken(const std::string& job,
   }
 }
 
-ReceiptStore::ReceiptStore() = default;
+ReceiptStore::ReceiptStore(Key) {}
 ReceiptStore::~ReceiptStore() = default;
 
 Result<std::unique_ptr<ReceiptStore>> ReceiptStore::open(const std::filesystem::path& state_dir,
@@ -101,7 +101,7 @@ Result<std::unique_ptr<ReceiptStore>> ReceiptStore::open(const std::filesystem::
   if (ec)
     return fail(Reason::RECEIPT_STORE_FAILED,
                 "create " + detail::receipts_dir(state_dir).string() + ": " + ec.message());
-  std::unique_ptr<ReceiptStore> store(new ReceiptStore());
+  auto store = std::make_unique<ReceiptStore>(Key{});
   store->s_ = std::make_unique<State>(state_dir, std::move(signing_key), std::move(options));
   // A crash leaves at most one torn line per job; find them now rather than at the job's next
   // call, so that the operator hears of it at start-up.

@@ -67,7 +67,12 @@ struct EgressLimits {
 };
 
 class EgressProxy {
+  struct Key {
+    explicit Key() = default;
+  };
+
  public:
+  explicit EgressProxy(Key) {}  // only start() holds a Key
   static Result<std::unique_ptr<EgressProxy>> start(const std::vector<std::string>& approved_hosts,
                                                     const EgressLimits& limits = {});
   ~EgressProxy();  // stop()
@@ -82,7 +87,6 @@ class EgressProxy {
   struct Shared;
 
  private:
-  EgressProxy() = default;
   void accept_loop();
   std::shared_ptr<Shared> shared_;
   UniqueFd child_end_, parent_end_;

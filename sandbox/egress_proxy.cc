@@ -316,7 +316,7 @@ void reap(std::list<Tunnel>& tunnels) {
 
 Result<std::unique_ptr<EgressProxy>> EgressProxy::start(const std::vector<std::string>& approved_hosts,
                                                         const EgressLimits& limits) {
-  std::unique_ptr<EgressProxy> p(new EgressProxy());
+  auto p = std::make_unique<EgressProxy>(Key{});
   p->shared_ = std::make_shared<Shared>();
   p->shared_->approved = approved_hosts;
   p->shared_->limits = limits;

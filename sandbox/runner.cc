@@ -139,7 +139,7 @@ Status fill_command(WorkerPlan& w, const JailSpec& spec, const Command& c) {
 Result<std::unique_ptr<Runner>> Runner::launch(const JailSpec& spec, const FillWorker& fill, const Io& io) {
   const HostSupport& host = host_support();
   if (host.problem) return fail(Reason::JAIL_UNAVAILABLE, *host.problem);
-  std::unique_ptr<Runner> r(new Runner());
+  auto r = std::make_unique<Runner>(Key{});
   if (auto s = r->prepare(spec, fill, io); !s) return s.error();
   r->start_monitor();
   return r;
@@ -155,7 +155,7 @@ Result<std::unique_ptr<Runner>> Runner::launch_ahead(const JailSpec& spec) {
   if (!builds_ahead())
     return fail(Reason::JAIL_UNAVAILABLE, "a jail is built ahead only as root, by a build whose jails share its memory");
   if (spec.network) return fail(Reason::JAIL_UNAVAILABLE, "a jail with the egress proxy is not built ahead");
-  std::unique_ptr<Runner> r(new Runner());
+  auto r = std::make_unique<Runner>(Key{});
   r->ahead_ = true;
   if (auto s = r->prepare(spec, nullptr, Io{}); !s) return s.error();
   r->start_monitor();

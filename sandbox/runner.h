@@ -21,7 +21,12 @@ namespace clawjail::sandbox::detail {
 Status fill_command(WorkerPlan& w, const JailSpec& spec, const Command& command);
 
 class Runner {
+  struct Key {
+    explicit Key() = default;
+  };
+
  public:
+  explicit Runner(Key) {}  // only launch() and launch_ahead() hold a Key
   using FillWorker = std::function<Status(WorkerPlan&)>;
   // Prepares and starts building the jail in the background; the command waits for release().
   static Result<std::unique_ptr<Runner>> launch(const JailSpec& spec, const FillWorker& fill, const Io& io);
@@ -43,7 +48,6 @@ class Runner {
   const std::vector<Msg>& fs_messages() const { return fs_msgs_; }
 
  private:
-  Runner() = default;
   Status prepare(const JailSpec& spec, const FillWorker& fill, const Io& io);
   Status fill_worker(const FillWorker& fill);
   Status sources_unchanged() const;
