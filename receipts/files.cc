@@ -28,21 +28,6 @@ Status write_all(int fd, std::string_view bytes, const std::filesystem::path& pa
 
 }  // namespace
 
-Result<std::string> read_fd(int fd, size_t max_bytes) {
-  std::string out;
-  char buf[65536];
-  for (off_t at = 0;;) {
-    ssize_t n = ::pread(fd, buf, sizeof buf, at);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail(Reason::RECEIPT_STORE_FAILED, std::string("read: ") + std::strerror(errno));
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-    at += n;
-    if (out.size() > max_bytes)
-      return fail(Reason::DOCUMENT_TOO_LARGE, "larger than " + std::to_string(max_bytes) + " bytes");
-  }
-}
-
 Status fsync_dir(const std::filesystem::path& dir) {
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd || ::fsync(fd.get()) != 0) return io_error(dir, "fsync directory");

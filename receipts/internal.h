@@ -48,6 +48,8 @@ Result<std::string> dsse_payload(const Json& envelope);
 std::filesystem::path receipts_dir(const std::filesystem::path& state_dir);
 std::filesystem::path log_path(const std::filesystem::path& state_dir, std::string_view job_id);
 
+// The largest log the store reads (about 1.5 million receipts).
+inline constexpr uint64_t kMaxLogBytes = uint64_t{1} << 31;
 // A log's bytes split into complete lines and what follows the last good one.
 struct LogScan {
   std::vector<std::string> lines;   // complete lines, without '\n'
@@ -55,6 +57,11 @@ struct LogScan {
   std::optional<std::string> tail;  // a torn final line: no '\n', or a last line that is not JSON
 };
 LogScan scan_log(std::string_view bytes);
+// Calls `line` with each complete line of fd (without its '\n'), reading a MiB at a time, until
+// it returns false; returns the bytes after the last '\n' (empty when the file ends with one).
+Result<std::string> for_each_line(int fd, uint64_t max_bytes, const std::function<bool(std::string_view)>& line);
+// A complete-looking line that is not a JSON object was never a receipt (a crash's zeros, say).
+bool parses_as_object(std::string_view line);
 // Cheap start-up check of a log's last line only (no '\n', or not JSON).
 bool tail_looks_torn(const std::filesystem::path& log);
 // The receipts already set aside from a job's log (<job>.log.torn-<n>).
@@ -113,8 +120,6 @@ class Journal {
 };
 
 // ---- small file helpers (files.cc) ----
-// The whole file behind `fd` from offset 0 (the log as its lock holder sees it).
-Result<std::string> read_fd(int fd, size_t max_bytes);
 // Writes via a temporary file, fsync, rename and directory fsync.
 Status write_file_atomic(const std::filesystem::path& path, std::string_view bytes, mode_t mode);
 Status fsync_dir(const std::filesystem::path& dir);

@@ -15,7 +15,6 @@
 namespace clawjail::receipts::detail {
 namespace {
 
-constexpr size_t kMaxLogBytes = size_t{1} << 31;
 
 Error store_failed(const std::string& job, std::string what) {
   return fail(Reason::RECEIPT_STORE_FAILED, "job " + job + ": " + std::move(what));
@@ -23,25 +22,64 @@ Error store_failed(const std::string& job, std::string what) {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
-// The chain position after the recovered lines: seq must count from 0 and each prev must name
-// the line before, or appending would extend a chain nobody can verify.
-Result<ChainLink> recover_chain(const std::string& job, const std::vector<std::string>& lines) {
+// Line `number` of a log continues the chain at `next`: its seq is next's and its prev names the
+// line before, or appending would extend a chain nobody can verify.
+Status link_line(const std::string& job, std::string_view line, uint64_t number, ChainLink& next) {
+  auto where = "log line " + std::to_string(number) + ": ";
+  auto env = Json::parse(line, nullptr, false);
+  auto payload = env.is_discarded() ? Result<std::string>(fail(Reason::BAD_JSON, "not JSON")) : dsse_payload(env);
+  if (!payload.ok()) return store_failed(job, where + payload.error().detail);
+  auto p = Json::parse(*payload, nullptr, false);
+  if (p.is_discarded() || !p.is_object() || !p.contains("seq") || !p.contains("prev_receipt_hash_b64u"))
+    return store_failed(job, where + "payload is not a receipt");
+  Json prev = next.prev_hash_b64u ? Json(*next.prev_hash_b64u) : Json(nullptr);
+  if (p["seq"] != next.seq || p["prev_receipt_hash_b64u"] != prev)
+    return store_failed(job, where + "breaks the chain (seq or prev); the log needs an audit");
+  next = ChainLink{next.seq + 1, policy::sha256_b64u(*payload)};
+  return ok_status();
+}
+
+// What reopening a log finds: the chain position after its good lines, where they end, and a
+// torn final line to set aside.
+struct Recovered {
   ChainLink next;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    auto where = "log line " + std::to_string(i + 1) + ": ";
-    auto env = Json::parse(lines[i], nullptr, false);
-    auto payload = env.is_discarded() ? Result<std::string>(fail(Reason::BAD_JSON, "not JSON"))
-                                      : dsse_payload(env);
-    if (!payload.ok()) return store_failed(job, where + payload.error().detail);
-    auto p = Json::parse(*payload, nullptr, false);
-    if (p.is_discarded() || !p.is_object() || !p.contains("seq") || !p.contains("prev_receipt_hash_b64u"))
-      return store_failed(job, where + "payload is not a receipt");
-    Json prev = next.prev_hash_b64u ? Json(*next.prev_hash_b64u) : Json(nullptr);
-    if (p["seq"] != next.seq || p["prev_receipt_hash_b64u"] != prev)
-      return store_failed(job, where + "breaks the chain (seq or prev); the log needs an audit");
-    next = ChainLink{next.seq + 1, policy::sha256_b64u(*payload)};
+  uint64_t good_end = 0;
+  uint64_t lines = 0;
+  std::optional<std::string> tail;
+};
+
+// The log is read a MiB at a time, never whole: a long job's log may be gigabytes. Each line is
+// linked once the next one shows that it was not the last, since only the last may be torn.
+Result<Recovered> recover_log(int fd, const std::string& job) {
+  Recovered r;
+  std::optional<std::string> pending;
+  std::optional<Error> broken;
+  auto link_pending = [&]() -> Status {
+    if (auto s = link_line(job, *pending, r.lines + 1, r.next); !s.ok()) return s;
+    ++r.lines;
+    r.good_end += pending->size() + 1;
+    return ok_status();
+  };
+  auto rest = for_each_line(fd, kMaxLogBytes, [&](std::string_view line) {
+    if (pending)
+      if (auto s = link_pending(); !s.ok()) return broken = s.error(), false;
+    pending.emplace(line);
+    return true;
+  });
+  if (broken) return *broken;
+  if (!rest.ok()) return store_failed(job, rest.error().detail);
+  if (!rest->empty()) {  // no '\n' after the last bytes
+    if (pending)
+      if (auto s = link_pending(); !s.ok()) return s.error();
+    r.tail = std::move(*rest);
+  } else if (pending && !parses_as_object(*pending)) {
+    // A crash can leave a complete-looking last line of zeros or garbage (size updated before
+    // data): it was never acknowledged, so it is torn too.
+    r.tail = *pending + "\n";
+  } else if (pending) {
+    if (auto s = link_pending(); !s.ok()) return s.error();
   }
-  return next;
+  return r;
 }
 
 Result<std::filesystem::path> set_aside_tail(const std::filesystem::path& log, const std::string& job,
@@ -171,23 +209,20 @@ Result<std::unique_ptr<JobLogWriter>> JobLogWriter::open(const std::filesystem::
   auto fd = open_log_fd(s.path, job_id);
   if (!fd.ok()) return fd.error();
   s.fd = std::move(*fd);
-  auto bytes = read_fd(s.fd.get(), kMaxLogBytes);
-  if (!bytes.ok()) return store_failed(job_id, bytes.error().detail);
-  auto scan = scan_log(*bytes);
-  auto next = recover_chain(job_id, scan.lines);
-  if (!next.ok()) return next.error();
-  if (scan.tail) {
-    auto aside = set_aside_tail(s.path, job_id, *scan.tail);
+  auto found = recover_log(s.fd.get(), job_id);
+  if (!found.ok()) return found.error();
+  if (found->tail) {
+    auto aside = set_aside_tail(s.path, job_id, *found->tail);
     if (!aside.ok()) return aside.error();
-    if (auto t = s.truncate_to(scan.good_end); !t.ok()) return t.error();
+    if (auto t = s.truncate_to(found->good_end); !t.ok()) return t.error();
     if (::fdatasync(s.fd.get()) != 0) return store_failed(job_id, "fdatasync: " + errno_text(errno));
     warnings.push_back("receipts: job " + job_id + ": torn final line (" +
-                       std::to_string(scan.tail->size()) + " bytes at offset " +
-                       std::to_string(scan.good_end) + ") set aside in " + aside->string() +
-                       "; the " + std::to_string(scan.lines.size()) + " lines before it are kept");
+                       std::to_string(found->tail->size()) + " bytes at offset " +
+                       std::to_string(found->good_end) + ") set aside in " + aside->string() +
+                       "; the " + std::to_string(found->lines) + " lines before it are kept");
   }
-  s.end = s.durable_end = scan.good_end;
-  s.next = s.durable_next = *next;
+  s.end = s.durable_end = found->good_end;
+  s.next = s.durable_next = found->next;
   return w;
 }
 

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "receipts/internal.h"
 
@@ -10,16 +12,10 @@ namespace clawjail::receipts {
 namespace {
 
 constexpr size_t kMaxJobIdLength = 128;
-constexpr size_t kMaxLogBytes = size_t{1} << 31;
 
 bool job_id_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
          c == '_' || c == ':' || c == '@' || c == '+' || c == '-';
-}
-
-bool parses_as_object(std::string_view line) {
-  auto j = Json::parse(line, nullptr, false);
-  return !j.is_discarded() && j.is_object();
 }
 
 std::string describe_tail(const detail::LogScan& scan) {
@@ -40,6 +36,31 @@ Status check_job_id(std::string_view id) {
 }
 
 namespace detail {
+
+bool parses_as_object(std::string_view line) {
+  auto j = Json::parse(line, nullptr, false);
+  return !j.is_discarded() && j.is_object();
+}
+
+Result<std::string> for_each_line(int fd, uint64_t max_bytes, const std::function<bool(std::string_view)>& line) {
+  std::vector<char> buf(size_t{1} << 20);
+  std::string partial;  // the bytes after the last '\n' read so far
+  for (uint64_t at = 0;;) {
+    ssize_t n = ::pread(fd, buf.data(), buf.size(), static_cast<off_t>(at));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(Reason::RECEIPT_STORE_FAILED, std::string("read: ") + std::strerror(errno));
+    if (n == 0) return partial;
+    at += static_cast<uint64_t>(n);
+    if (at > max_bytes) return fail(Reason::DOCUMENT_TOO_LARGE, "larger than " + std::to_string(max_bytes) + " bytes");
+    std::string_view chunk(buf.data(), static_cast<size_t>(n));
+    for (size_t nl; (nl = chunk.find('\n')) != std::string_view::npos; chunk.remove_prefix(nl + 1)) {
+      bool more = partial.empty() ? line(chunk.substr(0, nl)) : line(partial.append(chunk.substr(0, nl)));
+      partial.clear();
+      if (!more) return partial;
+    }
+    partial.append(chunk);
+  }
+}
 
 std::filesystem::path receipts_dir(const std::filesystem::path& state_dir) {
   return state_dir / "receipts";
@@ -107,7 +128,7 @@ Result<JobLog> read_job_log(const std::filesystem::path& state_dir, std::string_
   if (!std::filesystem::exists(path, ec))
     return fail(Reason::BAD_FIELD, "no receipt log for job " + std::string(job_id) + " in " +
                                        detail::receipts_dir(state_dir).string());
-  auto bytes = policy::read_file_limited(path, kMaxLogBytes);
+  auto bytes = policy::read_file_limited(path, detail::kMaxLogBytes);
   if (!bytes.ok()) return bytes.error();
   auto scan = detail::scan_log(*bytes);
   JobLog log;

@@ -275,6 +275,48 @@ TEST(ReceiptStore, RefusesToExtendALogWhoseChainIsBroken) {
   EXPECT_EQ(lines_of(slurp(log_path)).size(), 2u);
 }
 
+// The log is reopened a MiB at a time: lines cut by a read's end are joined, a torn tail is still
+// the last bytes, and a break past the first read is found with its line number.
+TEST(ReceiptStore, ALogLongerThanOneReadIsRecoveredAcrossItsReadBoundaries) {
+  TempDir dir;
+  auto log_path = dir.path() / "receipts" / "long.log";
+  int64_t written = 0;
+  {
+    auto store = open_store(dir.path(), '\x05');
+    do
+      store->record(draft("blocked", "long", "c" + std::to_string(written++), kPolicy)).value();
+    while (std::filesystem::file_size(log_path) < (size_t{5} << 19));  // two and a half reads
+  }
+  auto lines = lines_of(slurp(log_path));
+  ASSERT_EQ(lines.size(), static_cast<size_t>(written));
+  std::filesystem::copy_file(log_path, dir.path() / "receipts" / "cut.log");
+  { std::ofstream(log_path, std::ios::app) << "{\"payloadType\":\"applic"; }
+
+  std::vector<std::string> warned;
+  StoreOptions o;
+  o.journal = false;
+  o.on_warning = [&](const std::string& w) { warned.push_back(w); };
+  auto store = ReceiptStore::open(dir.path(), key_from('\x05'), o);
+  ASSERT_TRUE(store.ok());
+  auto next = (*store)->record(draft("blocked", "long", "last", kPolicy));
+  ASSERT_TRUE(next.ok()) << next.error().detail;
+  EXPECT_EQ(next->seq, written);
+  ASSERT_EQ(warned.size(), 1u);
+  EXPECT_NE(warned[0].find("the " + std::to_string(written) + " lines before it are kept"), std::string::npos) << warned[0];
+  expect_valid_chain(read_job_log(dir.path(), "long")->envelopes, (*store)->signer_did());
+
+  // A line deleted well past the first MiB: the next line is the one that breaks the chain.
+  const size_t gone = lines.size() - 3;
+  std::string cut;
+  for (size_t i = 0; i < lines.size(); ++i)
+    if (i != gone) cut += lines[i] + "\n";
+  spit(dir.path() / "receipts" / "cut.log", cut);
+  auto refused = (*store)->record(draft("blocked", "cut", "c", kPolicy));
+  EXPECT_EQ(refused.reason(), Reason::RECEIPT_STORE_FAILED);
+  EXPECT_NE(refused.error().detail.find("log line " + std::to_string(gone + 1) + ": breaks the chain"), std::string::npos)
+      << refused.error().detail;
+}
+
 TEST(ReceiptStore, OneWriterPerLogAcrossStores) {
   TempDir dir;
   auto first = open_store(dir.path(), '\x05');
