@@ -35,6 +35,15 @@ void expect_valid_chain(const std::vector<Json>& envelopes, const std::string& d
   }
 }
 
+// A store without the journal whose warnings are appended to `warned`.
+Result<std::unique_ptr<ReceiptStore>> open_warning_into(const std::filesystem::path& state_dir,
+                                                        std::vector<std::string>& warned) {
+  StoreOptions o;
+  o.journal = false;
+  o.on_warning = [&warned](const std::string& w) { warned.push_back(w); };
+  return ReceiptStore::open(state_dir, key_from('\x05'), o);
+}
+
 TEST(ReceiptStore, WritesSignedChainedReceiptsWithExactlyTheSpecsFields) {
   TempDir dir;
   auto store = open_store(dir.path(), '\x05');
@@ -227,10 +236,7 @@ TEST(ReceiptStore, ATornFinalLineIsSetAsideReportedAndHidesNothingBeforeIt) {
   EXPECT_EQ(slurp(log_path), intact + torn) << "reading must not change the log";
 
   std::vector<std::string> warned;
-  StoreOptions o;
-  o.journal = false;
-  o.on_warning = [&](const std::string& w) { warned.push_back(w); };
-  auto store = ReceiptStore::open(dir.path(), key_from('\x05'), o);
+  auto store = open_warning_into(dir.path(), warned);
   ASSERT_TRUE(store.ok());
   ASSERT_EQ(warned.size(), 1u);
   EXPECT_NE(warned[0].find("torn final line"), std::string::npos);
@@ -293,10 +299,7 @@ TEST(ReceiptStore, ALogLongerThanOneReadIsRecoveredAcrossItsReadBoundaries) {
   { std::ofstream(log_path, std::ios::app) << "{\"payloadType\":\"applic"; }
 
   std::vector<std::string> warned;
-  StoreOptions o;
-  o.journal = false;
-  o.on_warning = [&](const std::string& w) { warned.push_back(w); };
-  auto store = ReceiptStore::open(dir.path(), key_from('\x05'), o);
+  auto store = open_warning_into(dir.path(), warned);
   ASSERT_TRUE(store.ok());
   auto next = (*store)->record(draft("blocked", "long", "last", kPolicy));
   ASSERT_TRUE(next.ok()) << next.error().detail;
