@@ -25,6 +25,8 @@ fi
 # The test builds carry no optimisation or debug flags: on a 2-core machine that halves the build,
 # and no test measures speed (tests/bench is run by hand from an optimised build).
 build build-test ""
+# The benchmark is never run here, only compiled, so that a change cannot break it unseen.
+cmake --build build-test --target clawjail_bench -j"$jobs"
 build build-asan "" -DCLAWJAIL_SANITIZE=ON
 # libFuzzer needs clang; only the fuzz targets (and the libraries they parse with) are built there.
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCLAWJAIL_FUZZ=ON >/dev/null
