@@ -1,4 +1,4 @@
-# The benchmark is run by hand (README "Speed"); it is built on request and never by ctest:
+# The benchmark is run by hand (README "Speed"); scripts/dev.sh test compiles it, ctest never runs it:
 #   cmake --build build --target clawjail_bench && ./build/clawjail_bench
 add_executable(clawjail_bench EXCLUDE_FROM_ALL ${CMAKE_CURRENT_LIST_DIR}/bench.cc)
 target_link_libraries(clawjail_bench PRIVATE clawjail_supervisor)
