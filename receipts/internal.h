@@ -57,9 +57,10 @@ struct LogScan {
   std::optional<std::string> tail;  // a torn final line: no '\n', or a last line that is not JSON
 };
 LogScan scan_log(std::string_view bytes);
-// Calls `line` with each complete line of fd (without its '\n'), reading a MiB at a time, until
-// it returns false; returns the bytes after the last '\n' (empty when the file ends with one).
-Result<std::string> for_each_line(int fd, uint64_t max_bytes, const std::function<bool(std::string_view)>& line);
+// Calls `line` with each complete line of fd (without its '\n'), reading a MiB at a time, and
+// stops at the first error it returns; else returns the bytes after the last '\n' (empty when
+// the file ends with one).
+Result<std::string> for_each_line(int fd, uint64_t max_bytes, const std::function<Status(std::string_view)>& line);
 // A complete-looking line that is not a JSON object was never a receipt (a crash's zeros, say).
 bool parses_as_object(std::string_view line);
 // Cheap start-up check of a log's last line only (no '\n', or not JSON).

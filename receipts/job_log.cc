@@ -15,7 +15,6 @@
 namespace clawjail::receipts::detail {
 namespace {
 
-
 Error store_failed(const std::string& job, std::string what) {
   return fail(Reason::RECEIPT_STORE_FAILED, "job " + job + ": " + std::move(what));
 }
@@ -24,17 +23,17 @@ std::string errno_text(int err) { return std::strerror(err); }
 
 // Line `number` of a log continues the chain at `next`: its seq is next's and its prev names the
 // line before, or appending would extend a chain nobody can verify.
-Status link_line(const std::string& job, std::string_view line, uint64_t number, ChainLink& next) {
+Status link_line(std::string_view line, uint64_t number, ChainLink& next) {
   auto where = "log line " + std::to_string(number) + ": ";
   auto env = Json::parse(line, nullptr, false);
   auto payload = env.is_discarded() ? Result<std::string>(fail(Reason::BAD_JSON, "not JSON")) : dsse_payload(env);
-  if (!payload.ok()) return store_failed(job, where + payload.error().detail);
+  if (!payload.ok()) return fail(Reason::RECEIPT_STORE_FAILED, where + payload.error().detail);
   auto p = Json::parse(*payload, nullptr, false);
   if (p.is_discarded() || !p.is_object() || !p.contains("seq") || !p.contains("prev_receipt_hash_b64u"))
-    return store_failed(job, where + "payload is not a receipt");
+    return fail(Reason::RECEIPT_STORE_FAILED, where + "payload is not a receipt");
   Json prev = next.prev_hash_b64u ? Json(*next.prev_hash_b64u) : Json(nullptr);
   if (p["seq"] != next.seq || p["prev_receipt_hash_b64u"] != prev)
-    return store_failed(job, where + "breaks the chain (seq or prev); the log needs an audit");
+    return fail(Reason::RECEIPT_STORE_FAILED, where + "breaks the chain (seq or prev); the log needs an audit");
   next = ChainLink{next.seq + 1, policy::sha256_b64u(*payload)};
   return ok_status();
 }
@@ -53,32 +52,29 @@ struct Recovered {
 Result<Recovered> recover_log(int fd, const std::string& job) {
   Recovered r;
   std::optional<std::string> pending;
-  std::optional<Error> broken;
   auto link_pending = [&]() -> Status {
-    if (auto s = link_line(job, *pending, r.lines + 1, r.next); !s.ok()) return s;
+    if (auto s = link_line(*pending, r.lines + 1, r.next); !s.ok()) return s;
     ++r.lines;
     r.good_end += pending->size() + 1;
     return ok_status();
   };
-  auto rest = for_each_line(fd, kMaxLogBytes, [&](std::string_view line) {
+  auto rest = for_each_line(fd, kMaxLogBytes, [&](std::string_view line) -> Status {
     if (pending)
-      if (auto s = link_pending(); !s.ok()) return broken = s.error(), false;
+      if (auto s = link_pending(); !s.ok()) return s;
     pending.emplace(line);
-    return true;
+    return ok_status();
   });
-  if (broken) return *broken;
   if (!rest.ok()) return store_failed(job, rest.error().detail);
   if (!rest->empty()) {  // no '\n' after the last bytes
-    if (pending)
-      if (auto s = link_pending(); !s.ok()) return s.error();
     r.tail = std::move(*rest);
   } else if (pending && !parses_as_object(*pending)) {
     // A crash can leave a complete-looking last line of zeros or garbage (size updated before
     // data): it was never acknowledged, so it is torn too.
     r.tail = *pending + "\n";
-  } else if (pending) {
-    if (auto s = link_pending(); !s.ok()) return s.error();
+    pending.reset();
   }
+  if (pending)
+    if (auto s = link_pending(); !s.ok()) return store_failed(job, s.error().detail);
   return r;
 }
 

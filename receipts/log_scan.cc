@@ -42,7 +42,7 @@ bool parses_as_object(std::string_view line) {
   return !j.is_discarded() && j.is_object();
 }
 
-Result<std::string> for_each_line(int fd, uint64_t max_bytes, const std::function<bool(std::string_view)>& line) {
+Result<std::string> for_each_line(int fd, uint64_t max_bytes, const std::function<Status(std::string_view)>& line) {
   std::vector<char> buf(size_t{1} << 20);
   std::string partial;  // the bytes after the last '\n' read so far
   for (uint64_t at = 0;;) {
@@ -54,9 +54,9 @@ Result<std::string> for_each_line(int fd, uint64_t max_bytes, const std::functio
     if (at > max_bytes) return fail(Reason::DOCUMENT_TOO_LARGE, "larger than " + std::to_string(max_bytes) + " bytes");
     std::string_view chunk(buf.data(), static_cast<size_t>(n));
     for (size_t nl; (nl = chunk.find('\n')) != std::string_view::npos; chunk.remove_prefix(nl + 1)) {
-      bool more = partial.empty() ? line(chunk.substr(0, nl)) : line(partial.append(chunk.substr(0, nl)));
+      auto s = partial.empty() ? line(chunk.substr(0, nl)) : line(partial.append(chunk.substr(0, nl)));
+      if (!s.ok()) return s.error();
       partial.clear();
-      if (!more) return partial;
     }
     partial.append(chunk);
   }
