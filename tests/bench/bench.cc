@@ -186,10 +186,10 @@ int main(int argc, char** argv) {
   if (!sup) return 1;
   for (int i = 0; i < 200 && !socket_answers(w.socket); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
 
-  auto run_args = [&](const std::string& job) {
+  auto run_args = [&](const std::string& job, const fs::path& socket) {
     auto cst = w.root / (job + ".cst");
     if (!fs::exists(cst)) (void)demo::write_file(cst, demo::issue_token(w, {.job = job, .policy_hash_b64u = *wpc}));
-    return std::vector<std::string>{bin, "run", "--socket", w.socket.string(), "--job", job, "--cst-file", cst.string(),
+    return std::vector<std::string>{bin, "run", "--socket", socket.string(), "--job", job, "--cst-file", cst.string(),
                                     "--workspace", w.workspace.string(), "--", "/bin/true"};
   };
   std::vector<std::string> bwrap = {"/usr/bin/bwrap", "--unshare-all", "--die-with-parent", "--new-session",
@@ -198,15 +198,14 @@ int main(int argc, char** argv) {
                                     "--dev", "/dev", "--tmpfs", "/tmp", "/usr/bin/true"};
 
   // The client alone: started, its CST read, a connection refused (no socket there), an exit.
-  auto client_alone = run_args("bench-latency");
-  client_alone[3] = (w.root / "absent.sock").string();
+  auto client_alone = run_args("bench-latency", w.root / "absent.sock");
   const auto pause = std::chrono::milliseconds(20);
   std::printf("latency, %d samples each, taking turns, 20 ms apart (ms) p50  p99   mean\n", o.samples);
-  auto lat = measure({{{"/bin/true"}}, {client_alone, cli::kExitSupervisor}, {bwrap}, {run_args("bench-latency")}},
+  auto lat = measure({{{"/bin/true"}}, {client_alone, cli::kExitSupervisor}, {bwrap}, {run_args("bench-latency", w.socket)}},
                      o.samples, pause);
   auto [plain, client, bw, cj] = std::tuple{lat[0], lat[1], lat[2], lat[3]};
   // Back to back, each call arrives while the supervisor is still busy after the last one.
-  auto b2b = measure({{run_args("bench-latency")}}, o.samples, std::chrono::milliseconds(0))[0];
+  auto b2b = measure({{run_args("bench-latency", w.socket)}}, o.samples, std::chrono::milliseconds(0))[0];
   auto sync = fdatasync_cost(w.state_dir, o.samples, pause);
   auto hot_sync = fdatasync_cost(w.state_dir, o.samples, std::chrono::milliseconds(0));
   for (auto [name, s] : {std::pair{"/bin/true", plain}, {"bwrap --unshare-all … true", bw}, {"clawjail run -- /bin/true", cj},
@@ -224,7 +223,7 @@ int main(int argc, char** argv) {
 
   // The peer under the same load first, so that both see the same machine.
   auto peer = throughput(o, [&](int) { return bwrap; });
-  auto tput = throughput(o, [&](int t) { return run_args("bench-tput-" + std::to_string(t)); });
+  auto tput = throughput(o, [&](int t) { return run_args("bench-tput-" + std::to_string(t), w.socket); });
   long calls = tput.calls;
   std::printf("throughput, %d clients for %d s each:\n", o.clients, o.seconds);
   std::printf("  %-36s %7.1f calls/s, %ld failed\n", "bwrap --unshare-all … true", peer.per_second(o), peer.failures);
@@ -249,7 +248,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
     return usage(*sup);
   };
-  auto args = run_args("bench-leak");
+  auto args = run_args("bench-leak", w.socket);
   quiet(args);
   auto before = settled();
   for (int i = 0; i < o.leak_calls; ++i) quiet(args);
