@@ -23,9 +23,11 @@ namespace {
 constexpr const char* kControllers[] = {"memory", "pids"};
 constexpr const char* kRoots[] = {kV1MemoryRoot, kV1PidsRoot};
 
+bool write_zero(int fd) { return fd >= 0 && write(fd, "0", 1) == 1; }
+
 bool write_zero(const std::string& tasks_file) {
   UniqueFd fd(open(tasks_file.c_str(), O_WRONLY | O_CLOEXEC));
-  return fd && write(fd.get(), "0", 1) == 1;
+  return write_zero(fd.get());
 }
 
 // The `tasks` files of the calling thread's current v1 memory and pids cgroups.
@@ -48,11 +50,11 @@ std::vector<std::string> current_tasks_files() {
 }  // namespace
 
 bool JailCgroup::enter_thread() {
-  if (kind_ != "v1" || dirs_.size() != 2) return false;
+  if (kind_ != "v1" || tasks_.size() != 2) return false;
   std::vector<std::string> home = current_tasks_files();
   if (home.empty()) return false;
-  for (size_t i = 0; i < dirs_.size(); ++i) {
-    if (write_zero(dirs_[i] + "/tasks")) continue;
+  for (size_t i = 0; i < tasks_.size(); ++i) {
+    if (write_zero(tasks_[i].get())) continue;
     for (size_t j = 0; j < i; ++j) write_zero(home[j]);
     return false;
   }

@@ -1,6 +1,8 @@
 // Per-jail cgroup: cgroup v2 in a delegated subtree when one exists, else the v1 memory and pids
 // controllers (hybrid hosts), else none — then the rlimits of limits.cc alone hold the limits.
 // The cgroup is what lets the supervisor *see* a limit being hit (oom_kill, pids max events).
+// An ended jail's cgroup is reused by the next jail with the same limits when nothing of the
+// last one is left in it (jail.h, remove_spare_jail_cgroups).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -12,8 +14,11 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <utility>
 
 #include "sandbox/internal.h"
 
@@ -21,6 +26,10 @@ namespace clawjail::sandbox::detail {
 namespace {
 
 constexpr const char* kCpuMax = "100000 100000";  // quota and period in µs: one CPU
+constexpr size_t kMaxSpares = 16;
+// What the last jail left charged to a spare (page cache of the files it wrote) is counted
+// against the next one, maybe another job's: above this, the cgroup is removed instead.
+constexpr int64_t kMaxSpareCharge = 4 * 1024 * 1024;
 
 // Where a v1 controller keeps the jails' cgroups.
 std::string v1_parent(const char* root) { return std::string(root) + "/clawjail"; }
@@ -30,12 +39,13 @@ bool write_value(const std::string& path, const std::string& value) {
   return fd && write(fd.get(), value.data(), value.size()) == static_cast<ssize_t>(value.size());
 }
 
-// "key value" lines (memory.events, pids.events, memory.oom_control). Read once per call, after
-// the command.
-int64_t read_key(const std::string& path, const std::string& key) {
-  auto text = policy::read_file_limited(path, 64 * 1024);
-  if (!text) return 0;
-  std::string_view rest(*text);
+// "key value" lines (memory.events, pids.events, memory.oom_control), read from the start of a
+// descriptor kept open: the kernel renders the file afresh at each read from offset 0.
+int64_t read_key(const UniqueFd& fd, std::string_view key) {
+  char buf[1024];
+  ssize_t n = fd ? pread(fd.get(), buf, sizeof buf, 0) : -1;
+  if (n <= 0) return 0;
+  std::string_view rest(buf, static_cast<size_t>(n));
   while (!rest.empty()) {
     std::string_view line = rest.substr(0, rest.find('\n'));
     rest.remove_prefix(std::min(rest.size(), line.size() + 1));
@@ -45,6 +55,19 @@ int64_t read_key(const std::string& path, const std::string& key) {
     return v;
   }
   return 0;
+}
+
+// A file of one number (memory.current, memory.usage_in_bytes); nullopt if unreadable.
+std::optional<int64_t> read_number(const std::string& path) {
+  auto text = policy::read_file_limited(path, 64);
+  int64_t v = 0;
+  if (!text || std::from_chars(text->data(), text->data() + text->size(), v).ec != std::errc()) return std::nullopt;
+  return v;
+}
+
+bool holds_no_task(const std::string& dir) {
+  auto procs = policy::read_file_limited(dir + "/cgroup.procs", 64);
+  return procs && procs->empty();
 }
 
 std::string unique_name() {
@@ -58,19 +81,77 @@ Status make_dir(const std::string& path) {
   return ok_status();
 }
 
+UniqueFd open_in(const std::string& dir, const char* file, int flags) {
+  return UniqueFd(open((dir + "/" + file).c_str(), flags | O_CLOEXEC));
+}
+
+// Emptied cgroups waiting for the next jail with the same limits.
+class Spares {
+ public:
+  std::optional<JailCgroup> take(const std::string& limits_key) {
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(spares_.begin(), spares_.end(),
+                           [&](const JailCgroup& c) { return c.limits_key() == limits_key; });
+    if (it == spares_.end()) return std::nullopt;
+    std::optional<JailCgroup> cg(std::move(*it));
+    spares_.erase(it);
+    return cg;
+  }
+  // false: it is not kept (the shelf is full, or closed at exit) and the caller removes it.
+  bool put(JailCgroup& cg) {
+    std::lock_guard lock(mu_);
+    if (closed_ || spares_.size() >= kMaxSpares) return false;
+    spares_.push_back(std::move(cg));
+    return true;
+  }
+  int remove_all(bool close) {
+    std::vector<JailCgroup> out;
+    {
+      std::lock_guard lock(mu_);
+      closed_ = closed_ || close;
+      out.swap(spares_);
+    }
+    for (auto& cg : out) cg.discard();
+    return static_cast<int>(out.size());
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<JailCgroup> spares_;
+  bool closed_ = false;
+};
+
+Spares& spares() {
+  // Never destroyed: a jail dropped while the process exits still finds it. What it holds then
+  // is removed by the object below, at exit, and by remove_stale_jail_cgroups() after a crash.
+  static Spares& s = *std::make_unique<Spares>().release();
+  static struct RemoveAtExit {
+    ~RemoveAtExit() { s.remove_all(true); }
+  } at_exit;
+  return s;
+}
+
+std::string key_of(const char* kind, const std::string& memory, const std::string& pids) {
+  return std::string(kind) + " " + memory + " " + pids;
+}
+
 }  // namespace
 
 Result<JailCgroup> JailCgroup::create(const policy::Limits& limits) {
   const HostSupport& host = host_support();
-  JailCgroup cg;
-  const std::string name = unique_name();
+  const char* kind = host.cgroup_v2_delegated ? "v2" : host.cgroup_v1_memory_pids ? "v1" : "none";
   const std::string mem = std::to_string(limits.memory_mb * 1024 * 1024);
   const std::string pids = std::to_string(limits.pids);
-  if (host.cgroup_v2_delegated) {
+  const std::string key = key_of(kind, mem, pids);
+  if (auto spare = spares().take(key)) return std::move(*spare);
+  JailCgroup cg;
+  cg.kind_ = kind;
+  cg.limits_key_ = key;
+  const std::string name = unique_name();
+  if (cg.kind_ == "v2") {
     std::string dir = host.cgroup_v2_path + "/" + name;
     if (auto s = make_dir(dir); !s) return s.error();
     cg.dirs_.push_back(dir);
-    cg.kind_ = "v2";
     cg.memory_ = write_value(dir + "/memory.max", mem);
     write_value(dir + "/memory.swap.max", "0");
     cg.pids_ = write_value(dir + "/pids.max", pids);
@@ -78,40 +159,52 @@ Result<JailCgroup> JailCgroup::create(const policy::Limits& limits) {
     // The WPC bounds CPU time (cpu_seconds, RLIMIT_CPU) but has no CPU share: one CPU's worth at
     // most, so that spinning jails cannot starve the host. Absent unless cpu is delegated too.
     write_value(dir + "/cpu.max", kCpuMax);
-    return cg;
-  }
-  if (host.cgroup_v1_memory_pids) {
+  } else if (cg.kind_ == "v1") {
     for (const char* root : {kV1MemoryRoot, kV1PidsRoot}) {
       if (auto s = make_dir(v1_parent(root)); !s) return s.error();
       std::string dir = v1_parent(root) + "/" + name;
       if (auto s = make_dir(dir); !s) return s.error();
       cg.dirs_.push_back(dir);
     }
-    cg.kind_ = "v1";
     cg.memory_ = write_value(cg.dirs_[0] + "/memory.limit_in_bytes", mem);
     write_value(cg.dirs_[0] + "/memory.memsw.limit_in_bytes", mem);  // absent without swap accounting
     cg.pids_ = write_value(cg.dirs_[1] + "/pids.max", pids);
     if (!cg.memory_ || !cg.pids_) return fail(Reason::JAIL_SETUP_FAILED, "cgroup v1 limits not writable");
   }
+  if (auto s = cg.open_files(); !s) return s.error();
   return cg;
 }
 
-JailCgroup::JailCgroup(JailCgroup&& o) noexcept
-    : dirs_(std::move(o.dirs_)), kind_(o.kind_), memory_(o.memory_), pids_(o.pids_) {
-  o.dirs_.clear();
+Status JailCgroup::open_files() {
+  if (kind_ == "none") return ok_status();
+  const bool v2 = kind_ == "v2";
+  events_.push_back(open_in(dirs_[0], v2 ? "memory.events" : "memory.oom_control", O_RDONLY));
+  events_.push_back(open_in(dirs_.back(), "pids.events", O_RDONLY));
+  if (!v2)
+    for (const auto& dir : dirs_) tasks_.push_back(open_in(dir, "tasks", O_WRONLY));
+  for (const auto& fd : events_)
+    if (!fd) return fail(Reason::JAIL_SETUP_FAILED, "cgroup event files not readable in " + dirs_[0]);
+  return ok_status();
 }
+
+JailCgroup::JailCgroup(JailCgroup&& o) noexcept
+    : dirs_(std::exchange(o.dirs_, {})), tasks_(std::move(o.tasks_)), events_(std::move(o.events_)),
+      home_(std::move(o.home_)), kind_(o.kind_), limits_key_(o.limits_key_), memory_(o.memory_), pids_(o.pids_) {}
 JailCgroup& JailCgroup::operator=(JailCgroup&& o) noexcept {
   if (this != &o) {
-    remove();
-    dirs_ = std::move(o.dirs_);
-    o.dirs_.clear();
+    release();
+    dirs_ = std::exchange(o.dirs_, {});
+    tasks_ = std::move(o.tasks_);
+    events_ = std::move(o.events_);
+    home_ = std::move(o.home_);
     kind_ = o.kind_;
+    limits_key_ = o.limits_key_;
     memory_ = o.memory_;
     pids_ = o.pids_;
   }
   return *this;
 }
-JailCgroup::~JailCgroup() { remove(); }
+JailCgroup::~JailCgroup() { release(); }
 
 Status JailCgroup::add(pid_t pid) const {
   for (const auto& dir : dirs_)
@@ -121,16 +214,31 @@ Status JailCgroup::add(pid_t pid) const {
 }
 
 bool JailCgroup::limit_hit() const {
-  if (kind_ == "v2")
-    return read_key(dirs_[0] + "/memory.events", "oom_kill") > 0 || read_key(dirs_[0] + "/pids.events", "max") > 0;
-  if (kind_ == "v1")
-    return read_key(dirs_[0] + "/memory.oom_control", "oom_kill") > 0 || read_key(dirs_[1] + "/pids.events", "max") > 0;
-  return false;
+  if (events_.size() != 2) return false;
+  return read_key(events_[0], "oom_kill") > 0 || read_key(events_[1], "max") > 0;
 }
 
-// Called once the jail's init has been reaped: the pid namespace is empty by then, but the
-// kernel may take a moment to drop the last task from the cgroup.
-void JailCgroup::remove() {
+// The next jail must find it as a new one would be: no task, every counter at zero (so that
+// limit_hit() speaks of that jail alone), little memory charged.
+bool JailCgroup::reusable() const {
+  if (kind_ == "none" || dirs_.empty() || limit_hit()) return false;
+  for (const auto& dir : dirs_)
+    if (!holds_no_task(dir)) return false;
+  auto charged = read_number(dirs_[0] + (kind_ == "v2" ? "/memory.current" : "/memory.usage_in_bytes"));
+  return charged && *charged <= kMaxSpareCharge;
+}
+
+// Called once the jail's init has been reaped (the pid namespace is empty by then).
+void JailCgroup::release() {
+  if (dirs_.empty()) return;
+  if (reusable() && spares().put(*this)) return;
+  discard();
+}
+
+// The kernel may take a moment to drop the last task from the cgroup.
+void JailCgroup::discard() {
+  tasks_.clear();
+  events_.clear();
   for (const auto& dir : dirs_) {
     if (kind_ == "v2") write_value(dir + "/cgroup.kill", "1");
     for (int i = 0; i < 100 && rmdir(dir.c_str()) != 0 && errno == EBUSY; ++i)
@@ -169,6 +277,8 @@ std::vector<std::string> jail_parents() {
 }
 
 }  // namespace
+
+int remove_spare_jail_cgroups() { return detail::spares().remove_all(false); }
 
 int remove_stale_jail_cgroups() {
   int removed = 0;

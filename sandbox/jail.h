@@ -39,6 +39,11 @@ const HostSupport& host_support();  // probed on first use, cached
 // crash) left behind: those named after a process that no longer exists. A cgroup that still
 // holds a task is never removed. Returns how many were removed; `serve` calls it at start-up.
 int remove_stale_jail_cgroups();
+// An ended jail's cgroup is kept as a spare for the next jail with the same limits: making and
+// removing a v1 memory+pids pair costs ~260 µs of CPU here, reusing one ~40 µs. Removes the
+// spares now and returns how many; they are removed at exit anyway (after a crash, by
+// remove_stale_jail_cgroups at the next start).
+int remove_spare_jail_cgroups();
 
 struct UidRange {
   uid_t first = 100000;

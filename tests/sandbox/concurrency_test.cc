@@ -18,26 +18,6 @@
 namespace clawjail::sandbox::testing {
 namespace {
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The v1 cgroup path of one controller in a /proc/<pid>/cgroup (or task) file.
-std::string cgroup_of(const std::string& proc_cgroup, const std::string& controller) {
-  std::stringstream in(proc_cgroup);
-  for (std::string line; std::getline(in, line);) {
-    auto first = line.find(':'), second = line.find(':', first + 1);
-    if (first == std::string::npos || second == std::string::npos) continue;
-    std::stringstream controllers(line.substr(first + 1, second - first - 1));
-    for (std::string c; std::getline(controllers, c, ',');)
-      if (c == controller) return line.substr(second + 1);
-  }
-  return "";
-}
-
 // Every thread of this process, with its cgroups: none may be left inside a jail's cgroup.
 std::set<std::string> thread_cgroups() {
   std::set<std::string> out;
@@ -113,8 +93,11 @@ TEST(Concurrency, JailIsBornInItsOwnCgroupAndTheSupervisorThreadsStayOut) {
   close(out);
   EXPECT_EQ(cgroup_of(inside, "memory"), "/") << inside;
   EXPECT_EQ(cgroup_of(inside, "pids"), "/") << inside;
-  jail = fail(Reason::INTERNAL_ERROR, "dropped");  // the cgroup goes with the Jail
-  EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/pids" + pids)) << "the jail's cgroup outlived it";
+  jail = fail(Reason::INTERNAL_ERROR, "dropped");  // its cgroup, empty now, is kept as a spare
+  EXPECT_EQ(read_text("/sys/fs/cgroup/pids" + pids + "/cgroup.procs"), "") << "a task outlived the jail";
+  EXPECT_EQ(read_text("/sys/fs/cgroup/memory" + memory + "/cgroup.procs"), "");
+  EXPECT_GE(remove_spare_jail_cgroups(), 1);
+  EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/pids" + pids)) << "a spare cgroup outlived its removal";
   EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/memory" + memory));
 }
 

@@ -99,7 +99,7 @@ TEST_F(FsOps, DotDotCannotEscape) {
   for (const char* path : {"../secret", "a/../../x", "./../../etc/passwd"}) {
     std::string out;
     auto r = op(make("read", {path}), -1, &out);
-    EXPECT_EQ(r.reason(), Reason::PATH_OUTSIDE_WORKSPACE) << path;
+    EXPECT_EQ(r.reason(), Reason::PATH_OUTSIDE_WORKSPACE) << path << ": " << (r ? "" : r.error().detail);
     EXPECT_EQ(out, "");
   }
   FsOp mk = make("mkdir", {"../escape"});
@@ -116,7 +116,7 @@ TEST_F(FsOps, SymlinkInWorkspaceCannotReachHostFile) {
   for (const char* path : {"link", "dirlink/secret", "magic"}) {
     std::string out;
     auto r = op(make("read", {path}), -1, &out);
-    EXPECT_EQ(r.reason(), Reason::PATH_OUTSIDE_WORKSPACE) << path;
+    EXPECT_EQ(r.reason(), Reason::PATH_OUTSIDE_WORKSPACE) << path << ": " << (r ? "" : r.error().detail);
     EXPECT_EQ(out.find("HOSTSECRET"), std::string::npos);
   }
   int in = memfd_create("in", MFD_CLOEXEC);

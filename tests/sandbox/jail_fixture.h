@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,26 @@ inline std::string slurp(int fd) {
   lseek(fd, 0, SEEK_SET);
   for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) s.append(buf, static_cast<size_t>(n));
   return s;
+}
+
+inline std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The v1 cgroup path of one controller in a /proc/<pid>/cgroup (or task) file.
+inline std::string cgroup_of(const std::string& proc_cgroup, const std::string& controller) {
+  std::stringstream in(proc_cgroup);
+  for (std::string line; std::getline(in, line);) {
+    auto first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    std::stringstream controllers(line.substr(first + 1, second - first - 1));
+    for (std::string c; std::getline(controllers, c, ',');)
+      if (c == controller) return line.substr(second + 1);
+  }
+  return "";
 }
 
 class TempDir {

@@ -47,8 +47,10 @@ int stdin_with(const std::string& text) {
   return fd;
 }
 
-// The jails (cgroups) this process has now: one per jail alive, waiting or running.
+// The jails (cgroups) this process has now: one per jail alive, waiting or running, once the
+// spares that ended jails left are removed.
 int jail_cgroups() {
+  remove_spare_jail_cgroups();
   int n = 0;
   const std::string prefix = "jail-" + std::to_string(getpid()) + "-";
   for (const char* dir : {"/sys/fs/cgroup/pids/clawjail", "/sys/fs/cgroup/unified/clawjail"}) {
