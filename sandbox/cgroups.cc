@@ -97,11 +97,20 @@ class Spares {
     spares_.erase(it);
     return cg;
   }
-  // false: it is not kept (the shelf is full, or closed at exit) and the caller removes it.
+  // false: it is not kept (the process is exiting) and the caller removes it. When full, the
+  // oldest spare makes room: limits that no WPC asks for any more do not hold the shelf.
   bool put(JailCgroup& cg) {
-    std::lock_guard lock(mu_);
-    if (closed_ || spares_.size() >= kMaxSpares) return false;
-    spares_.push_back(std::move(cg));
+    std::optional<JailCgroup> oldest;
+    {
+      std::lock_guard lock(mu_);
+      if (closed_) return false;
+      if (spares_.size() >= kMaxSpares) {
+        oldest.emplace(std::move(spares_.front()));
+        spares_.erase(spares_.begin());
+      }
+      spares_.push_back(std::move(cg));
+    }
+    if (oldest) oldest->discard();
     return true;
   }
   int remove_all(bool close) {

@@ -85,5 +85,20 @@ TEST(Cgroups, ACgroupStillChargedWithTheLastJailsFilesIsNotReused) {
   EXPECT_NE(next.pids_cgroup, writer.pids_cgroup) << "8 MB of the last jail's page cache went to the next one";
 }
 
+// Limits no WPC asks for any more must not hold the spares: the oldest one makes room.
+TEST(Cgroups, TheOldestSpareMakesRoomForTheNewest) {
+  if (!v1_cgroups_as_root()) GTEST_SKIP() << "needs root and the v1 memory and pids controllers";
+  remove_spare_jail_cgroups();
+  JailSpec spec = base_spec();
+  std::vector<std::string> seen;
+  for (int i = 0; i < 17; ++i) {
+    spec.limits.pids = 100 + i;
+    seen.push_back(run_and_see(spec, "exit 0").pids_cgroup);
+  }
+  EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/pids" + seen.front())) << "the oldest spare was kept";
+  EXPECT_TRUE(std::filesystem::exists("/sys/fs/cgroup/pids" + seen.back())) << "the newest was not kept";
+  EXPECT_EQ(remove_spare_jail_cgroups(), 16);
+}
+
 }  // namespace
 }  // namespace clawjail::sandbox::testing
