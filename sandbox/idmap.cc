@@ -10,11 +10,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "sandbox/internal.h"
 
@@ -114,25 +118,32 @@ Result<UniqueFd> make_idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid,
   return ns;
 }
 
-// Making the namespace costs a process; jails of the same workspace owner and host uid need the
-// same one, and calls in a row get the same host uid (the lowest free one). Only the most recent
-// is kept, so the supervisor holds one descriptor for it however leases move (other supervisors
-// on the host take uids from the same range); a jail using an older one keeps it until it ends.
+// Making the namespace costs a process (~200 µs); jails of the same workspace owner and host
+// uid need the same one. Jails built ahead take turns on a few host uids (the running ones' and
+// the waiting ones'), one more per concurrent call, so the namespaces of the most recently used
+// pairs are kept, at most kKeptUserns descriptors; a jail using one that was dropped keeps it
+// until it ends.
 std::shared_ptr<const UniqueFd> shared_idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gid) {
+  constexpr size_t kKeptUserns = 32;
+  using Key = std::tuple<uid_t, gid_t, uid_t, gid_t>;
   static std::mutex mu;
-  static std::tuple<uid_t, gid_t, uid_t, gid_t> kept_key;
-  static std::shared_ptr<const UniqueFd> kept;
-  const auto key = std::make_tuple(from_uid, from_gid, to_uid, to_gid);
+  static std::vector<std::pair<Key, std::shared_ptr<const UniqueFd>>> kept;  // most recent last
+  const Key key{from_uid, from_gid, to_uid, to_gid};
+  auto find = [&] { return std::find_if(kept.begin(), kept.end(), [&](const auto& e) { return e.first == key; }); };
   {
     std::lock_guard lock(mu);
-    if (kept && kept_key == key) return kept;
+    if (auto it = find(); it != kept.end()) {
+      std::rotate(it, it + 1, kept.end());
+      return kept.back().second;
+    }
   }
   auto ns = make_idmap_userns(from_uid, from_gid, to_uid, to_gid);
   if (!ns) return nullptr;
   auto shared = std::make_shared<const UniqueFd>(std::move(ns.value()));
   std::lock_guard lock(mu);
-  kept_key = key;
-  kept = shared;
+  if (auto it = find(); it != kept.end()) kept.erase(it);  // made meanwhile by another call
+  if (kept.size() >= kKeptUserns) kept.erase(kept.begin());
+  kept.emplace_back(key, shared);
   return shared;
 }
 

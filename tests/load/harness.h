@@ -57,7 +57,20 @@ inline Result<proto::Response> call_once(const fs::path& socket, const Json& req
 
 struct Usage {
   long rss_kb = 0, fds = 0, threads = 0, children = 0;
+  // Of fds, those the supervisor keeps for the next jails: the open files of jail cgroups (spare
+  // or in use) and the user namespaces of idmapped workspaces. Bounded, not returned at rest.
+  long kept_fds = 0;
 };
+inline long count_kept_fds(pid_t pid) {
+  long n = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end; !ec && it != end; it.increment(ec)) {
+    auto target = fs::read_symlink(it->path(), ec).string();
+    if (target.rfind("user:[", 0) == 0 || (target.rfind("/sys/fs/cgroup/", 0) == 0 && target.find("/jail-") != std::string::npos))
+      ++n;
+  }
+  return n;
+}
 inline long count_dir(const fs::path& dir) {
   long n = 0;
   std::error_code ec;
@@ -99,11 +112,13 @@ inline Usage usage_of(pid_t pid) {
     if (line.rfind("Threads:", 0) == 0) u.threads = std::stol(line.substr(8));
   }
   u.fds = count_dir("/proc/" + std::to_string(pid) + "/fd");
+  u.kept_fds = count_kept_fds(pid);
   u.children = static_cast<long>(descendants(pid).size());
   return u;
 }
 inline std::string to_string(const Usage& u) {
-  return "RSS " + std::to_string(u.rss_kb) + " kB, " + std::to_string(u.fds) + " fds, " + std::to_string(u.threads) +
+  return "RSS " + std::to_string(u.rss_kb) + " kB, " + std::to_string(u.fds) + " fds (" + std::to_string(u.kept_fds) +
+         " kept for the next jails), " + std::to_string(u.threads) +
          " threads, " + std::to_string(u.children) + " child processes";
 }
 
