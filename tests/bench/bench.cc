@@ -70,6 +70,24 @@ Stats stats_of(std::vector<double> ms) {
   return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 99 / 100)], sum / ms.size()};
 }
 
+// One timed run, in ms; a command that does not exit as expected ends the benchmark.
+double time_once(const Cmd& cmd) {
+  auto t0 = Clock::now();
+  int code = quiet(cmd.args);
+  double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  if (code != cmd.expect) {
+    std::cerr << "bench: " << cmd.args[0] << " exited " << code << ", not " << cmd.expect << "\n";
+    std::exit(1);
+  }
+  return ms;
+}
+
+std::vector<Stats> stats_of_each(std::vector<std::vector<double>> ms) {
+  std::vector<Stats> out;
+  for (auto& m : ms) out.push_back(stats_of(std::move(m)));
+  return out;
+}
+
 // The commands take turns, sample by sample: a machine that slows down for a while slows all of
 // them alike, and the ratios stay comparable. With a pause after each sample, what a command
 // leaves to finish in the background (the supervisor's next jail, the kernel's namespace
@@ -80,18 +98,10 @@ std::vector<Stats> measure(const std::vector<Cmd>& commands, int samples, std::c
   std::vector<std::vector<double>> ms(commands.size());
   for (int i = 0; i < samples; ++i)
     for (size_t c = 0; c < commands.size(); ++c) {
-      auto t0 = Clock::now();
-      int code = quiet(commands[c].args);
-      ms[c].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-      if (code != commands[c].expect) {
-        std::cerr << "bench: " << commands[c].args[0] << " exited " << code << ", not " << commands[c].expect << "\n";
-        std::exit(1);
-      }
+      ms[c].push_back(time_once(commands[c]));
       std::this_thread::sleep_for(pause);
     }
-  std::vector<Stats> out;
-  for (auto& m : ms) out.push_back(stats_of(std::move(m)));
-  return out;
+  return stats_of_each(std::move(ms));
 }
 
 // Back to back: each command runs in blocks of consecutive samples, so that every sample pays
@@ -103,19 +113,9 @@ std::vector<Stats> measure_back_to_back(const std::vector<Cmd>& commands, int sa
   for (int done = 0; done < samples; done += kBlock)
     for (size_t c = 0; c < commands.size(); ++c) {
       quiet(commands[c].args);  // the first of a block would follow the other command
-      for (int i = 0; i < std::min(kBlock, samples - done); ++i) {
-        auto t0 = Clock::now();
-        int code = quiet(commands[c].args);
-        ms[c].push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-        if (code != commands[c].expect) {
-          std::cerr << "bench: " << commands[c].args[0] << " exited " << code << ", not " << commands[c].expect << "\n";
-          std::exit(1);
-        }
-      }
+      for (int i = 0; i < std::min(kBlock, samples - done); ++i) ms[c].push_back(time_once(commands[c]));
     }
-  std::vector<Stats> out;
-  for (auto& m : ms) out.push_back(stats_of(std::move(m)));
-  return out;
+  return stats_of_each(std::move(ms));
 }
 
 // What durability alone costs here: a receipt-sized append made durable, in the state
