@@ -28,8 +28,9 @@ namespace {
 constexpr const char* kCpuMax = "100000 100000";  // quota and period in µs: one CPU
 constexpr size_t kMaxSpares = 16;
 // What the last jail left charged to a spare (page cache of the files it wrote) is counted
-// against the next one, maybe another job's: above this, the cgroup is removed instead.
-constexpr int64_t kMaxSpareCharge = 4 * 1024 * 1024;
+// against the next one, maybe another job's: above this share of the limit, the cgroup is
+// removed instead. An ordinary call leaves ~1 MB (3-6 MB under ASan, whose jail init is a copy).
+constexpr int64_t kMaxSpareChargeDivisor = 16;
 
 // Where a v1 controller keeps the jails' cgroups.
 std::string v1_parent(const char* root) { return std::string(root) + "/clawjail"; }
@@ -156,6 +157,7 @@ Result<JailCgroup> JailCgroup::create(const policy::Limits& limits) {
   JailCgroup cg;
   cg.kind_ = kind;
   cg.limits_key_ = key;
+  cg.memory_limit_ = limits.memory_mb * 1024 * 1024;
   const std::string name = unique_name();
   if (cg.kind_ == "v2") {
     std::string dir = host.cgroup_v2_path + "/" + name;
@@ -198,7 +200,8 @@ Status JailCgroup::open_files() {
 
 JailCgroup::JailCgroup(JailCgroup&& o) noexcept
     : dirs_(std::exchange(o.dirs_, {})), tasks_(std::move(o.tasks_)), events_(std::move(o.events_)),
-      home_(std::move(o.home_)), kind_(o.kind_), limits_key_(o.limits_key_), memory_(o.memory_), pids_(o.pids_) {}
+      home_(std::move(o.home_)), kind_(o.kind_), limits_key_(o.limits_key_), memory_limit_(o.memory_limit_),
+      memory_(o.memory_), pids_(o.pids_) {}
 JailCgroup& JailCgroup::operator=(JailCgroup&& o) noexcept {
   if (this != &o) {
     release();
@@ -208,6 +211,7 @@ JailCgroup& JailCgroup::operator=(JailCgroup&& o) noexcept {
     home_ = std::move(o.home_);
     kind_ = o.kind_;
     limits_key_ = o.limits_key_;
+    memory_limit_ = o.memory_limit_;
     memory_ = o.memory_;
     pids_ = o.pids_;
   }
@@ -234,7 +238,7 @@ bool JailCgroup::reusable() const {
   for (const auto& dir : dirs_)
     if (!holds_no_task(dir)) return false;
   auto charged = read_number(dirs_[0] + (kind_ == "v2" ? "/memory.current" : "/memory.usage_in_bytes"));
-  return charged && *charged <= kMaxSpareCharge;
+  return charged && *charged <= memory_limit_ / kMaxSpareChargeDivisor;
 }
 
 // Called once the jail's init has been reaped (the pid namespace is empty by then).

@@ -198,7 +198,8 @@ class JailCgroup {
   JailCgroup() = default;
   JailCgroup(JailCgroup&&) noexcept;
   JailCgroup& operator=(JailCgroup&&) noexcept;
-  // Kept as a spare when it is empty, saw no limit hit and holds little memory; else removed.
+  // Kept as a spare when it is empty, saw no limit hit and holds at most 1/16 of its memory
+  // limit charged; else removed.
   ~JailCgroup();
   bool memory() const { return memory_; }
   bool pids() const { return pids_; }
@@ -222,6 +223,7 @@ class JailCgroup {
   std::vector<std::string> home_;  // where enter_thread() found the thread (`tasks` files)
   std::string kind_ = "none";
   std::string limits_key_;  // kind and limits: which jails may take it as a spare
+  int64_t memory_limit_ = 0;  // bytes
   bool memory_ = false, pids_ = false;
 };
 

@@ -70,19 +70,20 @@ TEST(Cgroups, ACgroupWhoseJailHitALimitIsNotReused) {
 }
 
 // Page cache of the files a jail wrote stays charged to its cgroup after it ends; the next jail,
-// maybe another job's, would start by reclaiming it.
+// maybe another job's, would start by reclaiming it. 48 MB is above 1/16 of the 512 MiB limit.
 TEST(Cgroups, ACgroupStillChargedWithTheLastJailsFilesIsNotReused) {
   if (!v1_cgroups_as_root()) GTEST_SKIP() << "needs root and the v1 memory and pids controllers";
   TempDir ws;
   JailSpec spec = base_spec();
   spec.workspace = ws.path();
   spec.workspace_access = policy::WorkspaceAccess::rw;
-  Seen writer = run_and_see(spec, "head -c 8000000 /dev/zero > /workspace/f");
+  ASSERT_EQ(spec.limits.memory_mb, 512);
+  Seen writer = run_and_see(spec, "head -c 48000000 /dev/zero > /workspace/f");
   EXPECT_EQ(writer.outcome.status, "success");
-  EXPECT_EQ(std::filesystem::file_size(ws.path() / "f"), 8000000u);
+  EXPECT_EQ(std::filesystem::file_size(ws.path() / "f"), 48000000u);
   Seen next = run_and_see(spec, "exit 0");
   EXPECT_EQ(next.outcome.status, "success");
-  EXPECT_NE(next.pids_cgroup, writer.pids_cgroup) << "8 MB of the last jail's page cache went to the next one";
+  EXPECT_NE(next.pids_cgroup, writer.pids_cgroup) << "48 MB of the last jail's page cache went to the next one";
 }
 
 // Limits no WPC asks for any more must not hold the spares: the oldest one makes room.
