@@ -150,14 +150,15 @@ std::string key_of(const char* kind, const std::string& memory, const std::strin
 Result<JailCgroup> JailCgroup::create(const policy::Limits& limits) {
   const HostSupport& host = host_support();
   const char* kind = host.cgroup_v2_delegated ? "v2" : host.cgroup_v1_memory_pids ? "v1" : "none";
-  const std::string mem = std::to_string(limits.memory_mb * 1024 * 1024);
+  const int64_t mem_bytes = limits.memory_mb * 1024 * 1024;
+  const std::string mem = std::to_string(mem_bytes);
   const std::string pids = std::to_string(limits.pids);
   const std::string key = key_of(kind, mem, pids);
   if (auto spare = spares().take(key)) return std::move(*spare);
   JailCgroup cg;
   cg.kind_ = kind;
   cg.limits_key_ = key;
-  cg.memory_limit_ = limits.memory_mb * 1024 * 1024;
+  cg.memory_limit_ = mem_bytes;
   const std::string name = unique_name();
   if (cg.kind_ == "v2") {
     std::string dir = host.cgroup_v2_path + "/" + name;

@@ -61,21 +61,11 @@ struct Usage {
   // or in use) and the user namespaces of idmapped workspaces. Bounded, not returned at rest.
   long kept_fds = 0;
 };
-inline long count_kept_fds(pid_t pid) {
-  long n = 0;
+// For `kept_fds`: a jail cgroup's file or a user namespace.
+inline bool kept_for_next_jails(const fs::path& fd_link) {
   std::error_code ec;
-  for (fs::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end; !ec && it != end; it.increment(ec)) {
-    auto target = fs::read_symlink(it->path(), ec).string();
-    if (target.rfind("user:[", 0) == 0 || (target.rfind("/sys/fs/cgroup/", 0) == 0 && target.find("/jail-") != std::string::npos))
-      ++n;
-  }
-  return n;
-}
-inline long count_dir(const fs::path& dir) {
-  long n = 0;
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) ++n;
-  return n;
+  auto target = fs::read_symlink(fd_link, ec).string();
+  return target.rfind("user:[", 0) == 0 || (target.rfind("/sys/fs/cgroup/", 0) == 0 && target.find("/jail-") != std::string::npos);
 }
 // Every process whose parent chain reaches `pid` (jails, relays, helpers).
 inline std::vector<pid_t> descendants(pid_t pid) {
@@ -111,8 +101,11 @@ inline Usage usage_of(pid_t pid) {
     if (line.rfind("VmRSS:", 0) == 0) u.rss_kb = std::stol(line.substr(6));
     if (line.rfind("Threads:", 0) == 0) u.threads = std::stol(line.substr(8));
   }
-  u.fds = count_dir("/proc/" + std::to_string(pid) + "/fd");
-  u.kept_fds = count_kept_fds(pid);
+  std::error_code ec;
+  for (fs::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec), end; !ec && it != end; it.increment(ec)) {
+    ++u.fds;
+    if (kept_for_next_jails(it->path())) ++u.kept_fds;
+  }
   u.children = static_cast<long>(descendants(pid).size());
   return u;
 }

@@ -9,8 +9,6 @@
 namespace clawjail::sandbox::testing {
 namespace {
 
-bool v1_cgroups_as_root() { return getuid() == 0 && host_support().cgroup_v1_memory_pids && !host_support().cgroup_v2_delegated; }
-
 struct Seen {
   std::string pids_cgroup;  // as the host sees it, while the jail runs
   Outcome outcome;

@@ -34,8 +34,6 @@ int children_of_this_process() {
   return n;
 }
 
-bool v1_cgroups_as_root() { return getuid() == 0 && host_support().cgroup_v1_memory_pids && !host_support().cgroup_v2_delegated; }
-
 // Concurrent starts, each with a workspace (so each also makes its idmap helper process): none
 // fails, none hangs (helpers once held each other's pipes open), and nothing is left behind.
 TEST(Concurrency, JailsStartInParallelAndLeaveNothingBehind) {

@@ -68,6 +68,11 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Root on a host whose jails get v1 memory and pids cgroups (this project's CI machines).
+inline bool v1_cgroups_as_root() {
+  return getuid() == 0 && host_support().cgroup_v1_memory_pids && !host_support().cgroup_v2_delegated;
+}
+
 inline JailSpec base_spec() {
   JailSpec spec;
   spec.limits.timeout_ms = 20000;
