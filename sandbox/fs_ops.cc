@@ -90,29 +90,29 @@ bool copy(int from, int to) {
   }
 }
 
-bool op_read(int ws, const FsPlan& p) {
-  int fd = open_beneath(ws, p.paths[0].c_str(), O_RDONLY);
-  if (fd < 0) return false;
+// Opened without blocking: a FIFO planted in the workspace must be refused at once, not hold the
+// file tool until its timeout waiting for a peer (regular files ignore O_NONBLOCK).
+bool is_regular_file(int fd) {
   struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (errno == 0 || S_ISDIR(st.st_mode)) errno = EISDIR;
-    return false;
-  }
+  if (fstat(fd, &st) != 0) return false;
+  if (S_ISREG(st.st_mode)) return true;
+  errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+  return false;
+}
+
+bool op_read(int ws, const FsPlan& p) {
+  int fd = open_beneath(ws, p.paths[0].c_str(), O_RDONLY | O_NONBLOCK);
+  if (fd < 0 || !is_regular_file(fd)) return false;
   return copy(fd, 1);
 }
 
 bool op_write(int ws, const FsPlan& p) {
-  int flags = O_WRONLY;
+  int flags = O_WRONLY | O_NONBLOCK;
   if (p.create || p.exclusive) flags |= O_CREAT;
   if (p.exclusive) flags |= O_EXCL;
   if (p.truncate) flags |= O_TRUNC;
   int fd = open_beneath(ws, p.paths[0].c_str(), flags, 0644);
-  if (fd < 0) return false;
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    errno = EINVAL;
-    return false;
-  }
+  if (fd < 0 || !is_regular_file(fd)) return false;
   return copy(0, fd) && fsync(fd) == 0;
 }
 
@@ -293,11 +293,19 @@ Error op_error(const FsOp& op, const Error& e) {
 }  // namespace
 }  // namespace detail
 
-Result<FsResult> run_fs_op(const JailSpec& spec_in, const FsOp& op, const Io& io) {
+FsCall::FsCall() = default;
+FsCall::FsCall(FsCall&&) noexcept = default;
+FsCall& FsCall::operator=(FsCall&&) noexcept = default;
+FsCall::~FsCall() = default;
+
+Result<FsCall> FsCall::start(const JailSpec& spec_in, const FsOp& op, const Io& io) {
   JailSpec spec = spec_in;
   spec.allow_exec = false;  // the file tools never start a program
   if (auto s = detail::validate(op, spec); !s) return s.error();
-  detail::FsPlan plan;
+  FsCall call;
+  call.op_ = op;
+  call.plan_ = std::make_unique<detail::FsPlan>();
+  detail::FsPlan& plan = *call.plan_;
   plan.op = op.op;
   plan.paths = op.paths;
   plan.create = op.create;
@@ -314,18 +322,23 @@ Result<FsResult> run_fs_op(const JailSpec& spec_in, const FsOp& op, const Io& io
   };
   auto runner = detail::Runner::launch(spec, fill, io);
   if (!runner) return runner.error();
-  if (auto s = runner.value()->release(); !s) return s.error();
+  call.jail_ = Jail(std::move(runner.value()));
+  if (auto s = call.jail_.release(); !s) return s.error();
+  return call;
+}
+
+Result<FsResult> FsCall::result() {
   FsResult result;
-  result.outcome = runner.value()->wait();
-  if (result.outcome.error) return detail::op_error(op, *result.outcome.error);
+  result.outcome = jail_.wait();
+  if (result.outcome.error) return detail::op_error(op_, *result.outcome.error);
   if (result.outcome.status != "success")
-    return fail(Reason::FS_OP_FAILED, op.op + ": the file tool ended with " + result.outcome.status);
-  const auto& msgs = runner.value()->fs_messages();
-  if (op.op == "ls") {
+    return fail(Reason::FS_OP_FAILED, op_.op + ": the file tool ended with " + result.outcome.status);
+  const auto& msgs = jail_.runner().fs_messages();
+  if (op_.op == "ls") {
     result.value = Json::array();
     for (const auto& m : msgs)
       if (m.kind == detail::MsgKind::fs_entry) result.value.push_back(detail::entry_json(m, true));
-  } else if (op.op == "stat") {
+  } else if (op_.op == "stat") {
     result.value = nullptr;
     for (const auto& m : msgs)
       if (m.kind == detail::MsgKind::fs_entry && m.present) result.value = detail::entry_json(m, false);
@@ -333,6 +346,12 @@ Result<FsResult> run_fs_op(const JailSpec& spec_in, const FsOp& op, const Io& io
     result.value = Json::object();
   }
   return result;
+}
+
+Result<FsResult> run_fs_op(const JailSpec& spec, const FsOp& op, const Io& io) {
+  auto call = FsCall::start(spec, op, io);
+  if (!call) return call.error();
+  return call->result();
 }
 
 }  // namespace clawjail::sandbox

@@ -11,6 +11,7 @@ struct Jail::State {
 };
 
 Jail::Jail() : s_(std::make_unique<State>()) {}
+Jail::Jail(std::unique_ptr<detail::Runner> runner) : Jail() { s_->runner = std::move(runner); }
 Jail::Jail(Jail&&) noexcept = default;
 Jail& Jail::operator=(Jail&&) noexcept = default;
 Jail::~Jail() = default;  // ~Runner kills the tree and joins its monitor
@@ -19,18 +20,16 @@ Result<Jail> Jail::begin(const JailSpec& spec, const Command& command, const Io&
   auto fill = [&](detail::WorkerPlan& w) { return detail::fill_command(w, spec, command); };
   auto runner = detail::Runner::launch(spec, fill, io);
   if (!runner) return runner.error();
-  Jail jail;
-  jail.s_->runner = std::move(runner.value());
-  return jail;
+  return Jail(std::move(runner.value()));
 }
 
 Result<Jail> Jail::ahead(const JailSpec& spec) {
   auto runner = detail::Runner::launch_ahead(spec);
   if (!runner) return runner.error();
-  Jail jail;
-  jail.s_->runner = std::move(runner.value());
-  return jail;
+  return Jail(std::move(runner.value()));
 }
+
+detail::Runner& Jail::runner() { return *s_->runner; }
 
 Status Jail::hand_over(const JailSpec& spec, const Command& command, const Io& io) {
   if (!s_ || !s_->runner) return fail(Reason::INTERNAL_ERROR, "hand_over() on a moved-from jail");

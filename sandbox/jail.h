@@ -20,6 +20,11 @@ namespace clawjail::sandbox {
 
 using policy::Json;
 
+namespace detail {
+class Runner;
+struct FsPlan;
+}  // namespace detail
+
 // What this host can do, probed once at start-up (probe.cc). `problem` is the one clear sentence,
 // with the fix, when no jail can be made at all.
 struct HostSupport {
@@ -145,7 +150,10 @@ class Jail {
   int done_fd() const;
  private:
   friend class JailPool;
+  friend class FsCall;
   Jail();
+  explicit Jail(std::unique_ptr<detail::Runner> runner);
+  detail::Runner& runner();
   static Result<Jail> ahead(const JailSpec& spec);
   Status hand_over(const JailSpec& spec, const Command& command, const Io& io);
   bool ended() const;
@@ -207,7 +215,27 @@ struct FsResult {
   Json value;  // ls: [{name,type,size,mtime_ms}], stat: {type,size,mtime_ms}|null, others: {}
   Outcome outcome;
 };
-// `data_in` (write) and `data_out` (read) are streamed through the given descriptors.
+// A file tool running in its jail. While it runs it is cancelled like a command: jail().kill(),
+// and jail().done_fd() to wait next to other descriptors. `write` reads its data from io's stdin,
+// `read` streams to its stdout.
+class FsCall {
+ public:
+  static Result<FsCall> start(const JailSpec& spec, const FsOp& op, const Io& io);
+  FsCall(FsCall&&) noexcept;
+  FsCall& operator=(FsCall&&) noexcept;
+  ~FsCall();
+  Jail& jail() { return jail_; }
+  // Waits for the end. Anything but success (the operation failed, or was killed or timed out)
+  // is an error; jail().wait() still has the outcome.
+  Result<FsResult> result();
+
+ private:
+  FsCall();
+  FsOp op_;
+  std::unique_ptr<detail::FsPlan> plan_;  // read by the jail's worker: outlives jail_
+  Jail jail_;
+};
+// start() + result().
 Result<FsResult> run_fs_op(const JailSpec& spec, const FsOp& op, const Io& io);
 
 }  // namespace clawjail::sandbox

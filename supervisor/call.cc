@@ -181,23 +181,34 @@ sandbox::FsOp fs_op_of(const proto::FsArgs& f) {
   return op;
 }
 
+// A file tool is cancelled like a command: by its client, `job stop`, a revocation, shutdown.
 RunResult run_fs(CallState& c, const sandbox::Io& io) {
-  RunResult r;
-  auto result = sandbox::run_fs_op(*c.admission.spec, fs_op_of(*c.request->fs), io);
-  if (!result) {
-    r.outcome.status = "error";
-    r.outcome.error = result.error();
-    r.reason = result.reason();
-    r.detail = result.error().detail;
+  auto call = sandbox::FsCall::start(*c.admission.spec, fs_op_of(*c.request->fs), io);
+  if (!call) {
+    RunResult r{{}, call.reason(), call.error().detail};
+    r.outcome.error = call.error();
     return r;
   }
-  r.outcome = result->outcome;
-  if (r.outcome.error) {
-    r.reason = r.outcome.error->reason;
-    r.detail = r.outcome.error->detail;
+  auto reg = c.ctx.calls().add(c.call_id, {c.request->job_id, c.admission.cst, &call->jail(), std::nullopt});
+  RunResult r{wait_watching_client(call->jail(), c.conn, reg), Reason::OK, ""};
+  if (auto killed = reg.killed()) return {r.outcome, killed->reason, killed->detail};
+  auto result = call->result();
+  if (!result) {
+    r.reason = result.reason();
+    r.detail = result.error().detail;
+    if (r.outcome.status == "error") r.outcome.error = result.error();  // the operation failed
+    return r;
   }
   c.response.value = result->value;
   return r;
+}
+
+// 0 or 1 for the operation itself; a killed or timed-out file tool exits as `run` would.
+int fs_exit_code(const RunResult& run) {
+  const auto& o = run.outcome;
+  if (o.status == "success") return 0;
+  if (o.status == "killed" || o.status == "timeout") return exit_code_of(o);
+  return run.reason == Reason::FS_OP_FAILED || run.reason == Reason::PATH_OUTSIDE_WORKSPACE ? 1 : 125;
 }
 
 void finish(CallState& c, const RunResult& run) {
@@ -211,12 +222,7 @@ void finish(CallState& c, const RunResult& run) {
   resp.signal = run.outcome.signal;
   resp.reason = run.reason;
   resp.reason_detail = run.detail;
-  resp.exit_code = c.request->fs && !run.outcome.error && run.outcome.status == "success" ? 0
-                   : c.request->fs                                                        ? 1
-                                                                                           : exit_code_of(run.outcome);
-  if (c.request->fs && run.outcome.error && run.reason != Reason::FS_OP_FAILED &&
-      run.reason != Reason::PATH_OUTSIDE_WORKSPACE)
-    resp.exit_code = 125;
+  resp.exit_code = c.request->fs ? fs_exit_code(run) : exit_code_of(run.outcome);
   auto written = c.ctx.receipts().record(d);
   if (!written) {
     spdlog::error("call {}: finished receipt not stored: {}", c.call_id, written.error().detail);

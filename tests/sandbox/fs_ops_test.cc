@@ -1,5 +1,7 @@
 // File tools run inside a jail by clawjail's own code: they work inside the workspace and
 // cannot be steered out of it by `..`, absolute paths or symlinks.
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -153,6 +155,36 @@ TEST_F(FsOps, FileToolsRunWithExecRefused) {
   Ran r = sh(spec, "true");
   EXPECT_TRUE(r.violated("execve"));
   EXPECT_EQ(r.outcome.status, "error");
+}
+
+TEST_F(FsOps, AFifoInTheWorkspaceIsRefusedAtOnceNotWaitedOn) {
+  ASSERT_EQ(mkfifo((ws_.path() / "planted").c_str(), 0666), 0);
+  spec_.limits.timeout_ms = 5000;
+  int in = memfd_create("in", MFD_CLOEXEC);
+  for (const char* name : {"read", "write"}) {
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = op(make(name, {"planted"}), in);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2)) << name << " waited for a peer";
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_EQ(r.reason(), Reason::FS_OP_FAILED) << name << ": " << r.error().detail;
+  }
+  close(in);
+}
+
+TEST_F(FsOps, ARunningFileToolIsKilledLikeACommand) {
+  int data[2];
+  ASSERT_EQ(pipe2(data, O_CLOEXEC), 0);  // the write end stays open: the tool waits for more
+  int out = memfd_create("out", MFD_CLOEXEC);
+  auto call = FsCall::start(spec_, make("write", {"endless.txt"}), Io{data[0], out, -1, false});
+  ASSERT_TRUE(call.ok()) << call.error().detail;
+  ASSERT_EQ(write(data[1], "some", 4), 4);
+  pollfd done{call->jail().done_fd(), POLLIN, 0};
+  EXPECT_EQ(poll(&done, 1, 300), 0) << "the tool ended while its input was still open";
+  call->jail().kill();
+  EXPECT_EQ(poll(&done, 1, 2000), 1) << "kill() did not end the file tool";
+  EXPECT_EQ(call->jail().wait().status, "killed");
+  EXPECT_FALSE(call->result().ok());
+  for (int fd : {data[0], data[1], out}) close(fd);
 }
 
 }  // namespace

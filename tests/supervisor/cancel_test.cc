@@ -27,6 +27,17 @@ class Cancel : public SupervisorTest {
     EXPECT_TRUE(process_with_marker_exists(marker));
     return c;
   }
+  // `fs write` whose data never ends: its stdin stays open while the Client lives.
+  Client start_long_fs_write(const std::string& job, const fs::path& cst) {
+    auto c = start_client({"fs", "--socket", world.socket.string(), "--job", job, "--cst-file", cst.string(),
+                           "--workspace", world.workspace.string(), "write", "endless.txt"},
+                          true);
+    EXPECT_EQ(::write(c.in.get(), "partial", 7), 7);
+    EXPECT_TRUE(wait_receipts(job, 1)) << "no started receipt";
+    std::this_thread::sleep_for(milliseconds(300));
+    EXPECT_EQ(receipts(job).size(), 1u) << "the file tool ended while its input was open";
+    return c;
+  }
   void expect_killed(const std::string& job, const std::string& code, const std::string& marker) {
     ASSERT_TRUE(wait_receipts(job, 2)) << "no finished receipt";
     auto r = receipts(job);
@@ -78,6 +89,27 @@ TEST_F(Cancel, RevocationInTheLedgerKillsRunningCallWithinASecond) {
   EXPECT_LT(steady_clock::now() - t0, milliseconds(1000));
   EXPECT_EQ(code, 128 + SIGKILL);
   expect_killed("job-revoke", "CST_REVOKED", "marker-revoke");
+}
+
+TEST_F(Cancel, ClientKilledMidFileToolKillsIt) {
+  auto cst = job_token("job-fs-client-dies");
+  auto c = start_long_fs_write("job-fs-client-dies", cst);
+  ::kill(c.pid, SIGKILL);
+  wait_exit_code(c.pid);
+  expect_killed("job-fs-client-dies", "CLIENT_DISCONNECTED", "no-such-marker");
+}
+
+TEST_F(Cancel, JobStopKillsRunningFileTool) {
+  auto cst = job_token("job-fs-stop");
+  auto c = start_long_fs_write("job-fs-stop", cst);
+  auto stop = clawjail({"job", "stop", "job-fs-stop", "--socket", world.socket.string()});
+  EXPECT_EQ(stop.exit_code, 0) << stop.err;
+  EXPECT_NE(stop.out.find("1 running call"), std::string::npos) << stop.out;
+  auto answered = steady_clock::now();
+  int code = wait_exit_code(c.pid);
+  EXPECT_LT(steady_clock::now() - answered, milliseconds(1000));
+  EXPECT_EQ(code, 128 + SIGKILL);
+  expect_killed("job-fs-stop", "JOB_STOPPED", "no-such-marker");
 }
 
 TEST_F(Cancel, JobStopWithoutSupervisorIsRecordedForItsNextStart) {

@@ -89,14 +89,18 @@ Captured SupervisorTest::clawjail(std::vector<std::string> args, std::string_vie
   return c.ok() ? c.value() : Captured{};
 }
 
-Client SupervisorTest::start_client(std::vector<std::string> args) {
+Client SupervisorTest::start_client(std::vector<std::string> args, bool piped_stdin) {
   args.insert(args.begin(), CLAWJAIL_BINARY);
-  int out[2], err[2];
+  int in[2] = {-1, -1}, out[2], err[2];
   Client c;
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) return c;
+  if (piped_stdin && ::pipe2(in, O_CLOEXEC) != 0) return c;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (piped_stdin)
+    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+  else
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
   std::vector<char*> argv;
@@ -104,8 +108,9 @@ Client SupervisorTest::start_client(std::vector<std::string> args) {
   argv.push_back(nullptr);
   ::posix_spawn(&c.pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  ::close(out[1]);
-  ::close(err[1]);
+  for (int fd : {in[0], out[1], err[1]})
+    if (fd >= 0) ::close(fd);
+  c.in.reset(in[1]);
   c.out.reset(out[0]);
   c.err.reset(err[0]);
   return c;

@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 struct Client {  // a client started in the background with its output on pipes
   pid_t pid = -1;
   UniqueFd out, err;
+  UniqueFd in;  // with piped_stdin: the write end of its stdin
 };
 
 class SupervisorTest : public ::testing::Test {
@@ -37,7 +38,8 @@ class SupervisorTest : public ::testing::Test {
   // `clawjail run` for `job` with its token, the main WPC pinned by the token, the workspace.
   std::vector<std::string> run_args(const std::string& job, const fs::path& cst, std::vector<std::string> tail);
   Captured clawjail(std::vector<std::string> args, std::string_view input = {});
-  Client start_client(std::vector<std::string> args);
+  // stdin is /dev/null, or with `piped_stdin` a pipe that stays open while Client::in does.
+  Client start_client(std::vector<std::string> args, bool piped_stdin = false);
   fs::path token_file(const std::string& name, const demo::TokenOptions& options);
   fs::path job_token(const std::string& job) { return token_file(job, {.job = job, .policy_hash_b64u = main_wpc}); }
 
