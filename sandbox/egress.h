@@ -14,6 +14,7 @@
 // HTTP_PROXY is a convenience for the jail's programs, not the enforcement: a direct connect()
 // from the jail reaches nothing but its own loopback.
 #pragma once
+#include <sys/socket.h>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -48,6 +49,13 @@ ProxyRequest parse_proxy_request(std::string_view head);
 // nullopt when host:port is approved; otherwise why not. "host" approves ports 443 and 80,
 // "host:port" exactly that port; hosts compare exactly (lower case), IP literals included.
 std::optional<std::string> egress_refusal(const std::vector<std::string>& approved, const std::string& host, int port);
+// The proxy connects from the host, so an approved name whose DNS answer points at the host
+// itself or its link would reach what no jail may: the host's loopback services, the cloud
+// metadata service at 169.254.169.254. Such addresses (loopback, link-local, unspecified,
+// multicast, broadcast; IPv4-mapped forms too) are skipped unless the approved name is
+// "localhost", which says so in the WPC, where the audit shows it.
+bool host_local_address(const sockaddr* addr);
+bool may_reach_host_local(const std::string& host);
 // HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and their lower-case forms, pointing at the proxy.
 void add_proxy_env(std::map<std::string, std::string>& env);
 Json describe_egress(const JailSpec& spec);  // the `network` part of describe()

@@ -1,8 +1,11 @@
 // The egress proxy's decisions, with no I/O: what a client asked for (an HTTP/1.x proxy request
 // head) and whether the WPC's approved hosts allow it. The proxy answers anything it cannot read
 // exactly with an error instead of guessing: a lenient parser is how requests get smuggled.
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 #include "sandbox/egress.h"
 
@@ -162,6 +165,31 @@ std::optional<std::string> egress_refusal(const std::vector<std::string>& approv
   return host + " is not an approved host";
 }
 
+namespace {
+
+bool host_local_v4(uint32_t a) {  // host byte order
+  const auto in = [a](uint32_t net, int bits) { return (a >> (32 - bits)) == (net >> (32 - bits)); };
+  return in(0x00000000, 8) || in(0x7f000000, 8) || in(0xa9fe0000, 16) || in(0xe0000000, 4) || a == 0xffffffff;
+}
+
+}  // namespace
+
+bool host_local_address(const sockaddr* addr) {
+  if (addr->sa_family == AF_INET)
+    return host_local_v4(ntohl(reinterpret_cast<const sockaddr_in*>(addr)->sin_addr.s_addr));
+  if (addr->sa_family != AF_INET6) return true;  // nothing else is a way out
+  const in6_addr& a = reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr;
+  if (IN6_IS_ADDR_V4MAPPED(&a) || IN6_IS_ADDR_V4COMPAT(&a)) {
+    uint32_t v4;
+    std::memcpy(&v4, a.s6_addr + 12, sizeof v4);
+    return host_local_v4(ntohl(v4));
+  }
+  return IN6_IS_ADDR_UNSPECIFIED(&a) || IN6_IS_ADDR_LOOPBACK(&a) || IN6_IS_ADDR_LINKLOCAL(&a) ||
+         IN6_IS_ADDR_MULTICAST(&a);
+}
+
+bool may_reach_host_local(const std::string& host) { return host == "localhost"; }
+
 void add_proxy_env(std::map<std::string, std::string>& env) {
   const std::string url = std::string("http://") + kEgressAddress;
   for (const char* name : {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"})
@@ -181,6 +209,8 @@ Json describe_egress(const JailSpec& spec) {
       {"requests", Json::array({"CONNECT host:port", "absolute-URI http://"})},
       {"match", "host exactly, case-insensitive; \"host\" allows ports 443 and 80, \"host:port\" that port"},
       {"resolves", "on the host, after the check"},
+      {"skips", "resolved addresses of the host itself or its link (loopback, link-local, multicast), "
+                "unless the approved host is localhost"},
       {"env", Json::array({"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"})},
       {"limits", {{"max_head_bytes", EgressLimits{}.max_head_bytes},
                   {"head_timeout_ms", EgressLimits{}.head_timeout.count()},

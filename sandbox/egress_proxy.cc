@@ -163,7 +163,10 @@ Upstream connect_upstream(const std::string& host, int port, const EgressLimits&
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> list(found, freeaddrinfo);
   int last = 0;
   bool timed_out = false;
+  bool tried = false;
   for (addrinfo* ai = found; ai; ai = ai->ai_next) {
+    if (host_local_address(ai->ai_addr) && !may_reach_host_local(host)) continue;
+    tried = true;
     UniqueFd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
     if (!fd) {
       last = errno;
@@ -192,6 +195,11 @@ Upstream connect_upstream(const std::string& host, int port, const EgressLimits&
     last = err;
   }
   const std::string target = host + ":" + std::to_string(port);
+  if (!tried) {
+    up.status = 403;
+    up.why = host + " resolves only to addresses of this host or its link (loopback, link-local, multicast)";
+    return up;
+  }
   up.status = timed_out && last == 0 ? 504 : 502;
   up.why = timed_out && last == 0 ? "connecting to " + target + " timed out"
                                   : "cannot connect to " + target + ": " + strerror(last);
@@ -286,7 +294,10 @@ void serve(UniqueFd client, EgressProxy::Shared& s) {
   Upstream up = connect_upstream(req.host, req.port, s.limits, stop_fd);
   if (!up.fd) {
     if (up.status == 0) return;
-    s.count(&EgressStats::failed);
+    if (up.status == 403)
+      s.refused(target);
+    else
+      s.count(&EgressStats::failed);
     return refuse(client.get(), up.status, up.why, stop_fd);
   }
   s.count(&EgressStats::allowed);

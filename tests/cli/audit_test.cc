@@ -412,6 +412,15 @@ TEST_F(AuditTest, WpcWithNetworkIsReported) {
   p["sandbox"]["network"] = {{"approved_hosts", {"api.github.com"}}};
   install(p);
   expect_finding("wpc.network_allowed", Severity::info);
+  expect_no_finding("wpc.network_host_loopback");
+}
+
+TEST_F(AuditTest, WpcApprovingThisHostsLoopbackIsWarned) {
+  auto p = payload("net-loopback");
+  p["tools"]["allow"] = {"read", "http:approved_hosts"};
+  p["sandbox"]["network"] = {{"approved_hosts", {"api.github.com", "localhost:8080"}}};
+  install(p);
+  expect_finding("wpc.network_host_loopback", Severity::warn);
 }
 
 TEST_F(AuditTest, WpcBindingASensitivePathIsCritical) {

@@ -1,4 +1,5 @@
 // The egress proxy's request parser and approved-hosts rule, without a jail (egress_policy.cc).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include "sandbox/egress.h"
@@ -55,6 +56,34 @@ TEST(EgressPolicy, HostsMatchExactlyAndABareHostMeans443And80) {
   EXPECT_TRUE(egress_refusal(approved, "127.0.0.1", 8080));  // the name is approved, not its address
   EXPECT_FALSE(egress_refusal(approved, "10.0.0.1", 443));  // a literal the WPC names itself
   EXPECT_TRUE(egress_refusal({}, "localhost", 80));
+}
+
+sockaddr_storage address(const char* text) {
+  sockaddr_storage ss{};
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+  if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+  } else {
+    EXPECT_EQ(inet_pton(AF_INET6, text, &v6->sin6_addr), 1) << text;
+    v6->sin6_family = AF_INET6;
+  }
+  return ss;
+}
+
+TEST(EgressPolicy, AddressesOfTheHostAndItsLinkAreHostLocal) {
+  for (const char* a : {"127.0.0.1", "127.8.9.10", "0.0.0.0", "169.254.169.254", "224.0.0.251", "255.255.255.255", "::1",
+                        "::", "fe80::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254"}) {
+    auto ss = address(a);
+    EXPECT_TRUE(host_local_address(reinterpret_cast<sockaddr*>(&ss))) << a;
+  }
+  for (const char* a : {"93.184.216.34", "10.1.2.3", "192.168.1.1", "172.16.0.1", "126.255.255.255", "128.0.0.1",
+                        "169.253.0.1", "2606:2800:220:1::", "fd00::1", "::ffff:93.184.216.34"}) {
+    auto ss = address(a);
+    EXPECT_FALSE(host_local_address(reinterpret_cast<sockaddr*>(&ss))) << a;
+  }
+  EXPECT_TRUE(may_reach_host_local("localhost"));
+  EXPECT_FALSE(may_reach_host_local("metadata.google.internal"));
 }
 
 }  // namespace

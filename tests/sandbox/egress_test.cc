@@ -1,9 +1,13 @@
 // The approved-hosts egress proxy (jail.md "Network"), through real jails: a server on the host's
 // loopback is reachable from a jail only through the supervisor's proxy, only when approved, and
 // a hostile client of the proxy stalls nothing.
+#include <netdb.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "host_server.h"
+#include "sandbox/egress.h"
 #include "jail_fixture.h"
 
 namespace clawjail::sandbox::testing {
@@ -137,6 +141,46 @@ TEST(Egress, ABareHostAllowsOnly443And80) {
   EXPECT_TRUE(r80.out == "HTTP/1.1 502 Bad Gateway\n" || r80.out == "HTTP/1.1 200 Connection established\n") << r80.out;
   ASSERT_TRUE(r80.outcome.egress);
   EXPECT_EQ(r80.outcome.egress->refused, 0);
+}
+
+// A name other than "localhost" whose every address is this host's loopback (Debian maps the host
+// name there), or "" when there is none.
+std::string loopback_alias() {
+  char name[256] = {};
+  gethostname(name, sizeof name - 1);
+  for (std::string candidate : {std::string(name), std::string("ip6-localhost"), std::string("localhost.localdomain")}) {
+    if (candidate.empty() || candidate == "localhost") continue;
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    if (getaddrinfo(candidate.c_str(), "80", &hints, &found) != 0) continue;
+    bool all_loopback = true;
+    for (addrinfo* ai = found; ai; ai = ai->ai_next)
+      all_loopback = all_loopback && detail::host_local_address(ai->ai_addr);
+    freeaddrinfo(found);
+    if (all_loopback) return candidate;
+  }
+  return "";
+}
+
+TEST(Egress, AnApprovedNameResolvingToTheHostItselfIsRefusedButLocalhostByNameIsNot) {
+  HostServer srv;
+  const std::string alias = loopback_alias();
+  if (alias.empty()) GTEST_SKIP() << "no name but localhost resolves to this host's loopback here";
+  JailSpec spec = egress_spec(srv);
+  spec.approved_hosts = {alias + ":" + srv.port_str(), "localhost:" + srv.port_str()};
+  const std::string via_alias = connect_req(alias + ":" + srv.port_str(), "GET /alias HTTP/1.0\\r\\n\\r\\n");
+  const std::string via_localhost = connect_req("localhost:" + srv.port_str(), "GET /named HTTP/1.0\\r\\n\\r\\n");
+  Ran r = bash(spec, kAsk + "ask '" + via_alias + "'\nask '" + via_localhost + "'");
+  EXPECT_NE(r.out.find("HTTP/1.1 403 Forbidden"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(alias + " resolves only to addresses of this host or its link"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("hello from the host: /alias"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("hello from the host: /named"), std::string::npos) << r.out;
+  ASSERT_TRUE(r.outcome.egress);
+  EXPECT_EQ(r.outcome.egress->refused, 1);
+  EXPECT_EQ(r.outcome.egress->allowed, 1);
+  ASSERT_EQ(r.outcome.egress->refused_targets.size(), 1u);
+  EXPECT_EQ(r.outcome.egress->refused_targets[0], alias + ":" + srv.port_str());
 }
 
 TEST(Egress, DirectConnectBypassingTheProxyFails) {
