@@ -22,12 +22,19 @@ namespace {
 constexpr uint64_t kResolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 constexpr int kMaxDepth = 64;
 
+// With RESOLVE_BENEATH, a `..` walked while any mount or rename happens anywhere on the host
+// fails with EAGAIN ("may retry", openat2(2)); concurrent jails mount all the time.
+constexpr int kRaceRetries = 1000;
+
 int open_beneath(int dirfd, const char* path, int flags, mode_t mode = 0) {
   open_how how{};
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
   how.mode = (flags & O_CREAT) ? mode : 0;
   how.resolve = kResolve;
-  return static_cast<int>(syscall(SYS_openat2, dirfd, path, &how, sizeof how));
+  for (int attempt = 0;; ++attempt) {
+    int fd = static_cast<int>(syscall(SYS_openat2, dirfd, path, &how, sizeof how));
+    if (fd >= 0 || errno != EAGAIN || attempt == kRaceRetries) return fd;
+  }
 }
 
 // Splits "a/b/c" into the directory "a/b" (or ".") and the name "c", in caller buffers.

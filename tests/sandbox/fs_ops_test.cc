@@ -4,7 +4,9 @@
 #include <poll.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 #include "tests/sandbox/jail_fixture.h"
 
@@ -109,6 +111,35 @@ TEST_F(FsOps, DotDotCannotEscape) {
   EXPECT_FALSE(op(mk).ok());
   EXPECT_FALSE(std::filesystem::exists(ws_.path().parent_path() / "escape"));
   EXPECT_EQ(op(make("read", {"/etc/passwd"})).reason(), Reason::PATH_OUTSIDE_WORKSPACE);
+}
+
+// openat2 with RESOLVE_BENEATH answers EAGAIN when a `..` is walked while anything on the host is
+// renamed or mounted; the file tool retries instead of failing a legitimate path.
+TEST_F(FsOps, DotDotInsideTheWorkspaceWorksWhileTheHostRenamesFiles) {
+  std::filesystem::create_directory(ws_.path() / "a");
+  std::atomic<bool> stop{false};
+  TempDir scratch;
+  std::thread renamer([&] {
+    const auto x = scratch.path() / "x", y = scratch.path() / "y";
+    std::ofstream(x) << "x";
+    while (!stop.load()) {
+      std::filesystem::rename(x, y);
+      std::filesystem::rename(y, x);
+    }
+  });
+  int failures = 0;
+  std::string last_error;
+  for (int i = 0; i < 40; ++i) {
+    std::string out;
+    auto r = op(make("read", {"a/../hello.txt"}), -1, &out);
+    if (!r.ok() || out != "hello") {
+      ++failures;
+      last_error = r.ok() ? out : r.error().detail;
+    }
+  }
+  stop = true;
+  renamer.join();
+  EXPECT_EQ(failures, 0) << last_error;
 }
 
 TEST_F(FsOps, SymlinkInWorkspaceCannotReachHostFile) {
