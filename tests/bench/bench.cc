@@ -159,14 +159,32 @@ bool socket_answers(const fs::path& path) {
   return ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) == 0;
 }
 
+// The whole machine's CPU time from /proc/stat, in ms: every process and kernel thread (a jail's
+// namespace teardown runs in kworkers), the load driver included.
+struct MachineCpu {
+  double busy_ms = 0, idle_ms = 0;
+  static MachineCpu now() {
+    std::ifstream stat("/proc/stat");
+    std::string cpu;
+    double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
+    stat >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq;
+    const double ms_per_tick = 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    return {(user + nice + system + irq + softirq) * ms_per_tick, (idle + iowait) * ms_per_tick};
+  }
+};
+
 struct Throughput {
   long calls = 0, failures = 0;
+  MachineCpu cpu;  // used during the run
   double per_second(const Options& o) const { return double(calls) / o.seconds; }
+  double cpu_ms_per_call() const { return calls ? cpu.busy_ms / double(calls) : 0; }
+  double idle_share() const { return cpu.idle_ms / (cpu.idle_ms + cpu.busy_ms); }
 };
 // `clients` threads run their command back to back for `seconds`.
 template <typename ArgsOf>
 Throughput throughput(const Options& o, ArgsOf args_of) {
   std::atomic<long> calls{0}, failures{0};
+  const MachineCpu start = MachineCpu::now();
   auto deadline = Clock::now() + std::chrono::seconds(o.seconds);
   std::vector<std::thread> threads;
   for (int t = 0; t < o.clients; ++t)
@@ -175,7 +193,8 @@ Throughput throughput(const Options& o, ArgsOf args_of) {
       while (Clock::now() < deadline) (quiet(args) == 0 ? calls : failures)++;
     });
   for (auto& t : threads) t.join();
-  return {calls.load(), failures.load()};
+  const MachineCpu end = MachineCpu::now();
+  return {calls.load(), failures.load(), {end.busy_ms - start.busy_ms, end.idle_ms - start.idle_ms}};
 }
 
 void add_options(CLI::App& app, Options& o) {
@@ -254,6 +273,12 @@ int main(int argc, char** argv) {
   std::printf("  %-36s %7.1f calls/s, %ld failed\n", "bwrap --unshare-all … true", peer.per_second(o), peer.failures);
   std::printf("  %-36s %7.1f calls/s, %ld failed\n", "clawjail run -- /bin/true", tput.per_second(o), tput.failures);
   std::printf("  ratio clawjail/bwrap %.2fx\n", tput.per_second(o) / peer.per_second(o));
+  // Throughput is CPU per call once the machine is busy: 400 calls/s fits only under n_cpus / 400 s.
+  const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  std::printf("  machine CPU per call (all processes, driver included): bwrap %.2f ms (idle %.0f%%), clawjail "
+              "%.2f ms (idle %.0f%%), %.2fx; 400 calls/s on %ld CPUs needs at most %.2f ms\n",
+              peer.cpu_ms_per_call(), 100 * peer.idle_share(), tput.cpu_ms_per_call(), 100 * tput.idle_share(),
+              tput.cpu_ms_per_call() / peer.cpu_ms_per_call(), cpus, 1000.0 * double(cpus) / 400);
   long receipts_total = 0;
   bool all_pass = true;
   for (int t = 0; t < o.clients; ++t) {
