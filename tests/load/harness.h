@@ -61,12 +61,6 @@ struct Usage {
   // or in use) and the user namespaces of idmapped workspaces. Bounded, not returned at rest.
   long kept_fds = 0;
 };
-// For `kept_fds`: a jail cgroup's file or a user namespace.
-inline bool kept_for_next_jails(const fs::path& fd_link) {
-  std::error_code ec;
-  auto target = fs::read_symlink(fd_link, ec).string();
-  return target.rfind("user:[", 0) == 0 || (target.rfind("/sys/fs/cgroup/", 0) == 0 && target.find("/jail-") != std::string::npos);
-}
 // Every process whose parent chain reaches `pid` (jails, relays, helpers).
 inline std::vector<pid_t> descendants(pid_t pid) {
   std::map<pid_t, pid_t> parent;

@@ -54,6 +54,14 @@ class SupervisorTest : public ::testing::Test {
   pid_t supervisor = -1;
 };
 
+// A descriptor the supervisor keeps for the next jails, bounded and not returned at rest: a jail
+// cgroup's file (spare or in use) or the user namespace of an idmapped workspace.
+inline bool kept_for_next_jails(const fs::path& fd_link) {
+  std::error_code ec;
+  auto target = fs::read_symlink(fd_link, ec).string();
+  return target.rfind("user:[", 0) == 0 || (target.rfind("/sys/fs/cgroup/", 0) == 0 && target.find("/jail-") != std::string::npos);
+}
+
 // A process whose command line contains `marker` still exists (a jail survivor).
 bool process_with_marker_exists(const std::string& marker);
 std::string read_all(int fd);
