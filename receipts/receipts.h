@@ -60,6 +60,7 @@ struct StoreOptions {
 struct StoreStats {
   int64_t receipts = 0;    // lines made durable
   int64_t fdatasyncs = 0;  // group commit: fewer than receipts under concurrency
+  int64_t owed = 0;        // finished receipts waiting for room (see record())
 };
 class ReceiptStore {
   struct Key {
@@ -74,7 +75,10 @@ class ReceiptStore {
                                                     policy::SecretKey signing_key,
                                                     StoreOptions options);
   ~ReceiptStore();
+  // A `finished` receipt that cannot be made durable is still refused here, but kept in memory:
+  // it is written before its job's next receipt, or by retry_owed(). Lost only with the process.
   Result<Written> record(const Draft& draft);
+  size_t retry_owed();  // writes what it can of the kept receipts; returns how many still wait
   std::string signer_did() const;
   bool journal_available() const;            // false once a send to journald failed
   std::vector<std::string> take_warnings();  // warnings not yet taken, oldest first

@@ -16,8 +16,14 @@ struct ReceiptStore::State {
   std::string did;
   StoreOptions options;
 
-  std::mutex mu;  // guards logs, warnings, retired_syncs
+  std::mutex mu;  // guards logs, owed, warnings, retired_syncs
   std::map<std::string, std::shared_ptr<JobLogWriter>> logs;
+  // `finished` receipts that met a full disk, by job, oldest first. Their calls ran, so the record
+  // is still true later: it is written before the job's next receipt or by retry_owed(). A
+  // `started` receipt is never kept (its call did not run), a `blocked` one is not either (a
+  // flood of refused requests on a full disk must not grow the supervisor).
+  std::map<std::string, std::vector<Draft>> owed;
+  size_t owed_count = 0;
   std::vector<std::string> warnings;
   int64_t retired_syncs = 0;
   std::atomic<int64_t> receipts{0};
@@ -32,7 +38,71 @@ struct ReceiptStore::State {
   void close_idle_logs();
   Result<std::shared_ptr<JobLogWriter>> log_of(const std::string& job);
   void retire_if_broken(const std::string& job, const std::shared_ptr<JobLogWriter>& log);
+  Result<Written> write(const Draft& draft);
+  Status pay_owed(const std::string& job);
+  Error owe(const Draft& draft, Error why);
 };
+
+Result<Written> ReceiptStore::State::write(const Draft& draft) {
+  auto log = log_of(draft.job_id);
+  if (!log.ok()) return log.error();
+  Written w;
+  auto line = (*log)->append([&](const detail::ChainLink& link) {
+    w.receipt_id = detail::new_receipt_id();
+    w.seq = link.seq;
+    w.payload = detail::receipt_payload(draft, link, w.receipt_id, detail::rfc3339_ms(std::chrono::system_clock::now()));
+    w.envelope = dsse_sign(key, kReceiptPayloadType, w.payload);
+    return detail::Line{w.payload, detail::compact_json(w.envelope) + "\n"};
+  });
+  if (!line.ok()) {
+    retire_if_broken(draft.job_id, *log);
+    return line.error();
+  }
+  ++receipts;
+  journal.send(draft, w);
+  return w;
+}
+
+// Oldest first; what cannot be written yet goes back in front of anything owed meanwhile.
+Status ReceiptStore::State::pay_owed(const std::string& job) {
+  std::vector<Draft> due;
+  {
+    std::lock_guard lock(mu);
+    auto it = owed.find(job);
+    if (it == owed.end()) return ok_status();
+    due = std::move(it->second);
+    owed.erase(it);
+    owed_count -= due.size();
+  }
+  for (size_t i = 0; i < due.size(); ++i) {
+    auto w = write(due[i]);
+    if (w.ok()) continue;
+    std::lock_guard lock(mu);
+    auto& back = owed[job];
+    back.insert(back.begin(), std::make_move_iterator(due.begin() + static_cast<std::ptrdiff_t>(i)),
+                std::make_move_iterator(due.end()));
+    owed_count += due.size() - i;
+    return w.error();
+  }
+  return ok_status();
+}
+
+Error ReceiptStore::State::owe(const Draft& draft, Error why) {
+  constexpr size_t kMaxOwed = 4096;
+  if (draft.phase != "finished") return why;
+  {
+    std::lock_guard lock(mu);
+    if (owed_count < kMaxOwed) {
+      owed[draft.job_id].push_back(draft);
+      ++owed_count;
+      why.detail += "; the receipt is kept and written once the state directory has room again";
+      return why;
+    }
+  }
+  warn("receipts: " + std::to_string(kMaxOwed) + " finished receipts already wait for room; the one of call " +
+       draft.call_id + " of job " + draft.job_id + " is lost");
+  return why;
+}
 
 void ReceiptStore::State::warn(const std::string& text) {
   {
@@ -115,24 +185,21 @@ Result<std::unique_ptr<ReceiptStore>> ReceiptStore::open(const std::filesystem::
 
 Result<Written> ReceiptStore::record(const Draft& draft) {
   if (auto s = detail::check_draft(draft); !s.ok()) return s.error();
-  auto log = s_->log_of(draft.job_id);
-  if (!log.ok()) return log.error();
-  Written w;
-  auto line = (*log)->append([&](const detail::ChainLink& link) {
-    w.receipt_id = detail::new_receipt_id();
-    w.seq = link.seq;
-    w.payload = detail::receipt_payload(draft, link, w.receipt_id,
-                                        detail::rfc3339_ms(std::chrono::system_clock::now()));
-    w.envelope = dsse_sign(s_->key, kReceiptPayloadType, w.payload);
-    return detail::Line{w.payload, detail::compact_json(w.envelope) + "\n"};
-  });
-  if (!line.ok()) {
-    s_->retire_if_broken(draft.job_id, *log);
-    return line.error();
-  }
-  ++s_->receipts;
-  s_->journal.send(draft, w);
+  if (auto paid = s_->pay_owed(draft.job_id); !paid.ok()) return s_->owe(draft, paid.error());
+  auto w = s_->write(draft);
+  if (!w.ok()) return s_->owe(draft, w.error());
   return w;
+}
+
+size_t ReceiptStore::retry_owed() {
+  std::vector<std::string> jobs;
+  {
+    std::lock_guard lock(s_->mu);
+    for (const auto& [job, _] : s_->owed) jobs.push_back(job);
+  }
+  for (const auto& job : jobs) (void)s_->pay_owed(job);
+  std::lock_guard lock(s_->mu);
+  return s_->owed_count;
 }
 
 std::string ReceiptStore::signer_did() const { return s_->did; }
@@ -148,6 +215,7 @@ StoreStats ReceiptStore::stats() const {
   StoreStats st;
   st.receipts = s_->receipts;
   std::lock_guard lock(s_->mu);
+  st.owed = static_cast<int64_t>(s_->owed_count);
   st.fdatasyncs = s_->retired_syncs;
   for (const auto& [_, log] : s_->logs) st.fdatasyncs += log->syncs();
   return st;

@@ -121,6 +121,7 @@ class Server {
       if (fds[1].revents) on_signal();
       if (fds[0].revents && !stopping_) accept_one();
       reap(false);
+      ctx_.receipts().retry_owed();  // finished receipts that met a full disk, once there is room
     }
     drain();
     return 0;
@@ -195,6 +196,8 @@ class Server {
       spdlog::warn("grace over: killed {} running call(s)", n);
     }
     reap(true);
+    if (size_t lost = ctx_.receipts().retry_owed(); lost > 0)
+      spdlog::error("{} finished receipt(s) could not be stored (no room in the state directory) and are lost", lost);
     spdlog::info("clawjail supervisor stopped");
   }
 

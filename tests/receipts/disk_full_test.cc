@@ -95,5 +95,70 @@ TEST(DiskFull, RecordFailsWithStoreFailedLeavesNoPartialLineAndTheChainStaysVali
             static_cast<int64_t>(durable_lines + 1));
 }
 
+// Fills the disk, then records blocked receipts until one is refused: tmpfs allocates whole
+// pages, so the log's last page may still have room after fill().
+void exhaust(TinyDisk& disk, ReceiptStore& store, const std::string& job, const std::string& policy) {
+  ASSERT_GT(disk.fill(), 0u);
+  for (int i = 0; i < 16; ++i)
+    if (!store.record(draft("blocked", job, "slack" + std::to_string(i), policy)).ok()) return;
+  FAIL() << "the 64k tmpfs never filled up";
+}
+
+// "phase call_id" of each receipt in the job's log, each signature checked.
+std::vector<std::string> phases_and_calls(const fs::path& state, const std::string& job, const std::string& did) {
+  std::vector<std::string> out;
+  auto read = read_job_log(state, job);
+  EXPECT_TRUE(read.ok());
+  for (const auto& e : read->envelopes) {
+    auto bytes = dsse_verify(e, kReceiptPayloadType, {did});
+    if (!bytes.ok()) return {"bad signature"};
+    auto p = Json::parse(*bytes);
+    out.push_back(p["phase"].get<std::string>() + " " + p["call_id"].get<std::string>());
+  }
+  return out;
+}
+
+TEST(DiskFull, AFinishedReceiptThatMetAFullDiskIsWrittenBeforeTheJobsNextReceipt) {
+  TinyDisk disk;
+  ASSERT_TRUE(disk.mounted()) << "mount tmpfs: " << disk.error();
+  auto store = open_store(disk.path(), '\x32');
+  const std::string policy = hash_of("policy");
+  ASSERT_TRUE(store->record(draft("started", "owed", "ran", policy)).ok());
+  exhaust(disk, *store, "owed", policy);
+  auto finished = store->record(draft("finished", "owed", "ran", policy));
+  ASSERT_FALSE(finished.ok());
+  EXPECT_EQ(finished.reason(), Reason::RECEIPT_STORE_FAILED);
+  EXPECT_NE(finished.error().detail.find("kept and written once"), std::string::npos) << finished.error().detail;
+  EXPECT_EQ(store->stats().owed, 1);
+  EXPECT_EQ(store->retry_owed(), 1u) << "still no room";
+  // A started receipt is never kept: that call must not run, and later it would be false.
+  EXPECT_FALSE(store->record(draft("started", "owed", "refused", policy)).ok());
+  EXPECT_EQ(store->stats().owed, 1);
+
+  disk.free_space();
+  ASSERT_TRUE(store->record(draft("started", "owed", "next", policy)).ok());
+  EXPECT_EQ(store->stats().owed, 0);
+  auto log = phases_and_calls(disk.path(), "owed", store->signer_did());
+  ASSERT_GE(log.size(), 3u);
+  EXPECT_EQ(log[log.size() - 2], "finished ran");
+  EXPECT_EQ(log.back(), "started next");
+  for (const auto& line : log) EXPECT_NE(line, "started refused");
+}
+
+TEST(DiskFull, AKeptFinishedReceiptIsWrittenByRetryOnceThereIsRoom) {
+  TinyDisk disk;
+  ASSERT_TRUE(disk.mounted()) << "mount tmpfs: " << disk.error();
+  auto store = open_store(disk.path(), '\x33');
+  const std::string policy = hash_of("policy");
+  ASSERT_TRUE(store->record(draft("started", "quiet", "ran", policy)).ok());
+  exhaust(disk, *store, "quiet", policy);
+  ASSERT_FALSE(store->record(draft("finished", "quiet", "ran", policy)).ok());
+  EXPECT_FALSE(store->record(draft("blocked", "quiet", "refused", policy)).ok());
+  EXPECT_EQ(store->stats().owed, 1) << "only the finished receipt is kept";
+  disk.free_space();
+  EXPECT_EQ(store->retry_owed(), 0u);
+  EXPECT_EQ(phases_and_calls(disk.path(), "quiet", store->signer_did()).back(), "finished ran");
+}
+
 }  // namespace
 }  // namespace clawjail::receipts::testing
