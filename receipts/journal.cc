@@ -22,10 +22,20 @@ namespace {
 // keep up slows calls down rather than making the queue grow without bound.
 constexpr size_t kMaxQueued = 1024;
 
+// What `journalctl` shows of a finished call without opening the receipt: how it ended.
+std::string ending_of(const Draft& d) {
+  const Json& r = *d.result;
+  std::string text = ": " + r.value("status", std::string("?")) + ", exit " + std::to_string(r.value("exit_code", -1));
+  if (int sig = r.value("signal", 0); sig != 0) text += ", signal " + std::to_string(sig);
+  if (d.reason != Reason::OK) text += ", " + std::string(reason_name(d.reason));
+  return text;
+}
+
 std::string message_for(const Draft& d, const Written& w) {
   std::string text = "job " + d.job_id + " call " + d.call_id + " " + d.tool + " " + d.phase;
   if (d.phase == "blocked")
     text += ": " + std::string(reason_name(d.reason)) + ": " + d.reason_detail;
+  if (d.phase == "finished" && d.result && d.result->is_object()) text += ending_of(d);
   text += " (receipt " + w.receipt_id + ", seq " + std::to_string(w.seq) + ")";
   return text;
 }

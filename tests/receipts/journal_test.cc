@@ -76,6 +76,10 @@ TEST(Journal, JournalctlFindsTheBlockedReceiptByItsFields) {
 
   auto all = wait_for_entries({"SYSLOG_IDENTIFIER=clawjail", "CLAWJAIL_JOB=" + job}, 3);
   EXPECT_EQ(all.size(), 3u);
+  auto finished = wait_for_entries({"SYSLOG_IDENTIFIER=clawjail", "CLAWJAIL_JOB=" + job, "CLAWJAIL_PHASE=finished"}, 1);
+  ASSERT_EQ(finished.size(), 1u);
+  EXPECT_NE(finished[0]["MESSAGE"].get<std::string>().find("exec finished: success, exit 0 (receipt "), std::string::npos)
+      << finished[0]["MESSAGE"];
 }
 
 // The copies go to journald from the store's own thread: closing the store right after a burst
