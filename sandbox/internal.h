@@ -116,7 +116,7 @@ struct Pty {
   UniqueFd master, slave;
   std::string path;  // /dev/pts/N, on the host and inside the jail
 };
-Result<Pty> open_pty(uid_t owner, gid_t group);
+Result<Pty> open_pty(uid_t owner, gid_t group, unsigned short rows, unsigned short cols);
 Status plan_pty_mount(MountPlan& plan, const Pty& pty);
 // Child, in the worker after setsid: the jail's own /dev/pts/N as fds 0-2 and controlling tty.
 StepResult take_terminal(const char* path);

@@ -93,6 +93,7 @@ struct Io {
   int stderr_fd = -1;
   bool pty = false;    // a terminal of the call's own: stdin/stdout/stderr and controlling tty of
                        // the command; stdin_fd is copied into it, its output relayed as stdout
+  unsigned short pty_rows = 24, pty_cols = 80;  // its size
 };
 struct Command {
   std::vector<std::string> argv;  // argv[0] is looked up in the jail's PATH

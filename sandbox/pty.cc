@@ -30,7 +30,7 @@ Error pty_error(const char* what) {
 
 }  // namespace
 
-Result<Pty> open_pty(uid_t owner, gid_t group) {
+Result<Pty> open_pty(uid_t owner, gid_t group, unsigned short rows, unsigned short cols) {
   Pty pty;
   pty.master.reset(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!pty.master) return pty_error("posix_openpt");
@@ -44,8 +44,8 @@ Result<Pty> open_pty(uid_t owner, gid_t group) {
   if (fchown(pty.slave.get(), owner, group) != 0 || fchmod(pty.slave.get(), 0600) != 0)
     return pty_error("handing the slave to the jail's uid");
   winsize size{};
-  size.ws_row = 24;
-  size.ws_col = 80;
+  size.ws_row = rows;
+  size.ws_col = cols;
   if (ioctl(pty.master.get(), TIOCSWINSZ, &size) != 0) return pty_error("TIOCSWINSZ");
   // Never block the monitor thread on a full terminal: the input relay waits for POLLOUT.
   if (fcntl(pty.master.get(), F_SETFL, fcntl(pty.master.get(), F_GETFL) | O_NONBLOCK) != 0)

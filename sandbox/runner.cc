@@ -313,7 +313,7 @@ Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& i
 // The terminal replaces the three pipes: its slave is the jail's stdin, stdout and stderr, its
 // master is read as the call's stdout and fed from the client's stdin.
 Status Runner::prepare_pty(const Io& io) {
-  auto pty = open_pty(host_uid_, host_gid_);
+  auto pty = open_pty(host_uid_, host_gid_, io.pty_rows, io.pty_cols);
   if (!pty) return pty.error();
   if (auto s = plan_pty_mount(mounts_, *pty); !s) return s;
   for (UniqueFd* end : {&stdin_, &out_w_, &err_w_}) {

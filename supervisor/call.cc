@@ -244,6 +244,10 @@ void run_call(CallState& c, std::vector<UniqueFd>& fds) {
       return refuse(c, fail(Reason::RECEIPT_STORE_FAILED, "cannot record the job's CST: " + s.error().detail));
   }
   sandbox::Io io{fds[0].get(), fds[1].get(), fds[2].get(), c.request->exec && c.request->exec->pty};
+  if (c.request->exec && c.request->exec->pty_size) {
+    io.pty_rows = static_cast<unsigned short>(c.request->exec->pty_size->rows);
+    io.pty_cols = static_cast<unsigned short>(c.request->exec->pty_size->cols);
+  }
   // The jail is built while the `started` receipt is made durable; its command runs only once
   // the receipt is (run_exec releases it). Without the receipt the jail is dropped unrun.
   std::optional<Result<sandbox::Jail>> jail;

@@ -1,6 +1,9 @@
 // clawjail run --job J --cst-file F [--wpc HASH] … -- CMD [ARG…]
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "supervisor/client.h"
 #include "supervisor/commands.h"
@@ -34,6 +37,10 @@ proto::ExecArgs exec_args(const RunFlags& f) {
   }
   if (f.timeout_ms > 0) e.timeout_ms = f.timeout_ms;
   e.pty = f.pty;
+  // The jail's terminal starts at the size of ours. A resize during the call is not passed on:
+  // after its request the client sends nothing (docs/protocol.md).
+  if (winsize ws{}; f.pty && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+    e.pty_size = proto::PtySize{std::min<int>(ws.ws_row, 1000), std::min<int>(ws.ws_col, 1000)};
   e.elevated = f.elevated;
   e.background = f.background;
   return e;
@@ -86,7 +93,7 @@ const CommandRegistrar kRun("run", [](CLI::App& app) {
   // One value per --env: a vector option would otherwise swallow the "--" before CMD.
   sub->add_option("--env", f->env, "KEY=VALUE for the command's environment (repeatable)")->allow_extra_args(false);
   sub->add_flag("--shell", f->shell, "run the words of CMD as one /bin/sh -c command");
-  sub->add_flag("--pty", f->pty, "give the command a terminal");
+  sub->add_flag("--pty", f->pty, "give the command a terminal (the size of ours when we run on one, else 24x80)");
   sub->add_flag("--elevated", f->elevated, "ask for elevated mode (blocked unless the WPC enables it)");
   sub->add_flag("--background", f->background, "ask for a background process");
   sub->add_option("command", f->command, "CMD [ARG…] after --")->required();

@@ -2,6 +2,7 @@
 #include "supervisor/protocol.h"
 
 #include <cctype>
+#include <map>
 #include <set>
 
 namespace clawjail::proto {
@@ -43,16 +44,33 @@ Status first_error(std::initializer_list<Status> steps) {
   return ok_status();
 }
 
+// {"rows": R, "cols": C}, each 1-1000, and only for a call with a terminal.
+Status parse_pty_size(const Json& j, ExecArgs& a) {
+  std::optional<std::map<std::string, int64_t>> size;
+  if (auto s = opt_field(j, "pty_size", size, "exec."); !s || !size) return s;
+  const auto dimension = [&](const char* key) -> int64_t {
+    auto it = size->find(key);
+    return it == size->end() ? 0 : it->second;
+  };
+  const int64_t rows = dimension("rows"), cols = dimension("cols");
+  if (size->size() != 2 || rows < 1 || rows > 1000 || cols < 1 || cols > 1000)
+    return fail(Reason::BAD_FIELD, "exec.pty_size must be {\"rows\": 1-1000, \"cols\": 1-1000}");
+  if (!a.pty) return fail(Reason::BAD_FIELD, "exec.pty_size needs exec.pty");
+  a.pty_size = PtySize{static_cast<int>(rows), static_cast<int>(cols)};
+  return ok_status();
+}
+
 Result<ExecArgs> parse_exec(const Json& j) {
   if (!j.is_object()) return fail(Reason::BAD_FIELD, "exec must be an object");
   ExecArgs a;
-  auto s = first_error({only_known(j, {"argv", "command", "workdir", "env", "timeout_ms", "pty", "elevated",
+  auto s = first_error({only_known(j, {"argv", "command", "workdir", "env", "timeout_ms", "pty", "pty_size", "elevated",
                                        "background"}, "exec."),
                         field(j, "argv", a.argv, "exec."), opt_field(j, "command", a.command, "exec."),
                         field(j, "workdir", a.workdir, "exec."), field(j, "env", a.env, "exec."),
                         opt_field(j, "timeout_ms", a.timeout_ms, "exec."), field(j, "pty", a.pty, "exec."),
                         field(j, "elevated", a.elevated, "exec."), field(j, "background", a.background, "exec.")});
   if (!s) return s.error();
+  if (auto size = parse_pty_size(j, a); !size) return size.error();
   if (a.argv.empty() == !a.command.has_value())
     return fail(Reason::BAD_FIELD, "exec needs exactly one of argv (non-empty) and command");
   if (a.timeout_ms && *a.timeout_ms <= 0) return fail(Reason::BAD_FIELD, "exec.timeout_ms must be positive");
@@ -149,6 +167,7 @@ Json request_to_json(const Request& r) {
     if (e.command) ej["command"] = *e.command;
     else ej["argv"] = e.argv;
     if (e.timeout_ms) ej["timeout_ms"] = *e.timeout_ms;
+    if (e.pty_size) ej["pty_size"] = {{"rows", e.pty_size->rows}, {"cols", e.pty_size->cols}};
     j["exec"] = ej;
   }
   if (r.fs)

@@ -35,6 +35,9 @@ Result<Frame> read_frame(int fd, Deadline deadline, size_t max_bytes = kMaxFrame
 Status write_frame(int fd, std::string_view body, std::span<const int> fds = {});
 
 // ---- messages (protocol.cc) ----
+struct PtySize {
+  int rows = 24, cols = 80;
+};
 struct ExecArgs {
   std::vector<std::string> argv;      // either argv …
   std::optional<std::string> command;  // … or a shell command (run by /bin/sh -c)
@@ -42,6 +45,7 @@ struct ExecArgs {
   std::map<std::string, std::string> env;
   std::optional<int64_t> timeout_ms;  // can shorten the WPC's timeout, never lengthen it
   bool pty = false, elevated = false, background = false;
+  std::optional<PtySize> pty_size;  // with pty: the client's own terminal size (else 24x80)
 };
 struct FsArgs {
   std::string op;  // read|write|ls|stat|mkdir|remove|rename

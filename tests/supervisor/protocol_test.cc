@@ -87,6 +87,28 @@ TEST_F(Protocol, UnknownFieldIsRefusedWithABlockedReceipt) {
   EXPECT_EQ(rs[0]["request_hash_b64u"], policy::canonical_hash_b64u(j));
 }
 
+TEST_F(Protocol, ABadTerminalSizeIsRefusedWithABlockedReceipt) {
+  const std::vector<std::pair<Json, std::string>> cases = {
+      {{{"pty", true}, {"pty_size", {{"rows", 0}, {"cols", 80}}}}, "1-1000"},
+      {{{"pty", true}, {"pty_size", {{"rows", 24}, {"cols", 1001}}}}, "1-1000"},
+      {{{"pty", true}, {"pty_size", {{"rows", 24}, {"cols", 80}, {"depth", 1}}}}, "1-1000"},
+      {{{"pty", true}, {"pty_size", {{"rows", "24"}, {"cols", 80}}}}, "wrong type"},
+      {{{"pty_size", {{"rows", 24}, {"cols", 80}}}}, "needs exec.pty"}};
+  int n = 0;
+  for (const auto& [exec, why] : cases) {
+    const std::string job = "job-pty-size-" + std::to_string(n++);
+    auto j = call_json(job);
+    j["exec"].update(exec);
+    auto fd = connect_to(world.socket);
+    ASSERT_TRUE(proto::write_frame(fd.get(), j.dump(), std_fds).ok());
+    auto r = answer(fd.get());
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->reason, Reason::BAD_FIELD) << j.dump();
+    EXPECT_NE(r->reason_detail.find(why), std::string::npos) << r->reason_detail;
+    EXPECT_EQ(receipts(job).size(), 1u);
+  }
+}
+
 TEST_F(Protocol, MissingTokenIsRefusedWithABlockedReceipt) {
   auto j = call_json("job-no-cst");
   j.erase("cst");

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -58,6 +59,59 @@ TEST_F(PtyCall, TimeoutIs124WithAPtyToo) {
   auto r = receipts("job-pty-timeout");
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[1]["result"]["status"], "timeout");
+}
+
+// A terminal to run the client on, as a user's shell would give it.
+struct Terminal {
+  UniqueFd master, slave;
+  static Terminal open(unsigned short rows, unsigned short cols) {
+    Terminal t;
+    t.master.reset(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!t.master || grantpt(t.master.get()) != 0 || unlockpt(t.master.get()) != 0) return t;
+    t.slave.reset(::open(ptsname(t.master.get()), O_RDWR | O_NOCTTY | O_CLOEXEC));
+    winsize size{};
+    size.ws_row = rows;
+    size.ws_col = cols;
+    if (t.slave) ::ioctl(t.slave.get(), TIOCSWINSZ, &size);
+    return t;
+  }
+  // Runs the client with the terminal as stdin, stdout and stderr; returns what the terminal showed.
+  std::string run(std::vector<std::string> args, int* status) {
+    args.insert(args.begin(), CLAWJAIL_BINARY);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    for (int fd : {0, 1, 2}) posix_spawn_file_actions_adddup2(&actions, slave.get(), fd);
+    pid_t pid = -1;
+    posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    std::string out;
+    for (;;) {
+      pollfd p{master.get(), POLLIN, 0};
+      char buf[256];
+      if (::poll(&p, 1, 200) == 1) {
+        ssize_t n = ::read(master.get(), buf, sizeof buf);
+        if (n > 0) out.append(buf, static_cast<size_t>(n));
+      } else if (waitpid(pid, status, WNOHANG) == pid) {
+        return out;
+      }
+    }
+  }
+};
+
+TEST_F(PtyCall, TheJailsTerminalHasTheSizeOfTheClientsOwn) {
+  auto cst = job_token("job-pty-size");
+  auto t = Terminal::open(41, 133);
+  ASSERT_TRUE(t.slave);
+  int status = -1;
+  auto out = t.run(run_args("job-pty-size", cst, {"--pty", "--", "/bin/stty", "size"}), &status);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << " " << out;
+  EXPECT_NE(out.find("41 133\r\n"), std::string::npos) << out;
+  // Without a terminal of its own the client asks for none: the jail's is 24x80.
+  auto c = clawjail(run_args("job-pty-size", cst, {"--pty", "--", "/bin/stty", "size"}));
+  EXPECT_EQ(c.out, "24 80\r\n") << c.err;
 }
 
 // From a terminal of its own, the client puts it in raw mode for the call (a key reaches the jail
