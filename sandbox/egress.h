@@ -15,6 +15,7 @@
 // from the jail reaches nothing but its own loopback.
 #pragma once
 #include <sys/socket.h>
+
 #include <chrono>
 #include <cstdint>
 #include <map>
