@@ -75,8 +75,8 @@ struct Terminal {
     if (t.slave) ::ioctl(t.slave.get(), TIOCSWINSZ, &size);
     return t;
   }
-  // Runs the client with the terminal as stdin, stdout and stderr; returns what the terminal showed.
-  std::string run(std::vector<std::string> args, int* status) {
+  // Starts the client with the terminal as its stdin, stdout and stderr.
+  pid_t spawn(std::vector<std::string> args) {
     args.insert(args.begin(), CLAWJAIL_BINARY);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -85,8 +85,13 @@ struct Terminal {
     posix_spawn_file_actions_init(&actions);
     for (int fd : {0, 1, 2}) posix_spawn_file_actions_adddup2(&actions, slave.get(), fd);
     pid_t pid = -1;
-    posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid = -1;
     posix_spawn_file_actions_destroy(&actions);
+    return pid;
+  }
+  // spawn(), then what the terminal showed until the client exited.
+  std::string run(std::vector<std::string> args, int* status) {
+    pid_t pid = spawn(std::move(args));
     std::string out;
     for (;;) {
       pollfd p{master.get(), POLLIN, 0};
@@ -94,7 +99,7 @@ struct Terminal {
       if (::poll(&p, 1, 200) == 1) {
         ssize_t n = ::read(master.get(), buf, sizeof buf);
         if (n > 0) out.append(buf, static_cast<size_t>(n));
-      } else if (waitpid(pid, status, WNOHANG) == pid) {
+      } else if (pid < 0 || waitpid(pid, status, WNOHANG) == pid) {
         return out;
       }
     }
@@ -118,26 +123,15 @@ TEST_F(PtyCall, TheJailsTerminalHasTheSizeOfTheClientsOwn) {
 // without Enter, as over ssh) and restores it afterwards.
 TEST_F(PtyCall, ClientTerminalIsRawDuringTheCallAndRestoredAfter) {
   auto cst = job_token("job-pty-raw");
-  UniqueFd master(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
-  ASSERT_TRUE(master);
-  ASSERT_EQ(grantpt(master.get()), 0);
-  ASSERT_EQ(unlockpt(master.get()), 0);
-  UniqueFd slave(::open(ptsname(master.get()), O_RDWR | O_NOCTTY | O_CLOEXEC));
+  auto terminal = Terminal::open(24, 80);
+  const UniqueFd& master = terminal.master;
+  const UniqueFd& slave = terminal.slave;
   ASSERT_TRUE(slave);
   termios before{};
   ASSERT_EQ(tcgetattr(slave.get(), &before), 0);
   ASSERT_TRUE(before.c_lflag & ICANON);
-  std::vector<std::string> args = run_args("job-pty-raw", cst, {"--pty", "--", "/bin/sh", "-c", "stty raw -echo; echo ready; head -c 1 >/dev/null; stty sane; echo got-one"});
-  args.insert(args.begin(), CLAWJAIL_BINARY);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  for (int fd : {0, 1, 2}) posix_spawn_file_actions_adddup2(&actions, slave.get(), fd);
-  pid_t pid = -1;
-  ASSERT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
+  pid_t pid = terminal.spawn(run_args("job-pty-raw", cst, {"--pty", "--", "/bin/sh", "-c", "stty raw -echo; echo ready; head -c 1 >/dev/null; stty sane; echo got-one"}));
+  ASSERT_GT(pid, 0);
   // Raw once the client has switched: then one key, no Enter, is enough.
   termios t{};
   for (int i = 0; i < 500 && tcgetattr(slave.get(), &t) == 0 && (t.c_lflag & ICANON); ++i) usleep(10000);
