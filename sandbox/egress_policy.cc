@@ -220,3 +220,13 @@ Json describe_egress(const JailSpec& spec) {
 }
 
 }  // namespace clawjail::sandbox::detail
+
+namespace clawjail::sandbox {
+
+bool approves_host_loopback(const std::vector<std::string>& approved_hosts) {
+  return std::any_of(approved_hosts.begin(), approved_hosts.end(), [](const std::string& entry) {
+    return detail::may_reach_host_local(detail::lower(entry.substr(0, entry.find(':'))));
+  });
+}
+
+}  // namespace clawjail::sandbox

@@ -104,10 +104,14 @@ struct Violation {
   std::string syscall;
   int64_t count = 0;
 };
+// Whether approved hosts let the egress proxy reach this host's own loopback: only an entry
+// named "localhost" does; for any other name the proxy skips host-local addresses (egress.h).
+bool approves_host_loopback(const std::vector<std::string>& approved_hosts);
 // What the approved-hosts egress proxy did during one call (jail.md "Network").
 struct EgressStats {
   int64_t allowed = 0;       // connections to an approved host:port (CONNECT tunnels and plain HTTP)
-  int64_t refused = 0;       // 403: the host or port is not approved (IP literals included)
+  int64_t refused = 0;       // 403: the host or port is not approved (IP literals included), or the
+                             // name resolves only to addresses of this host or its link
   int64_t failed = 0;        // approved, but not resolved or not connected (502/504)
   int64_t bad_requests = 0;  // malformed, oversize or too slow request heads (400/431/408)
   int64_t busy = 0;          // over the per-jail limit of concurrent connections (503)

@@ -64,14 +64,12 @@ void check_modes(const policy::Policy& wpc, const std::string& who, Report& repo
   if (grants(wpc, "http:approved_hosts") && !wpc.sandbox.approved_hosts.empty()) {
     std::string hosts;
     bool wildcard = false;
-    bool loopback = false;
     for (const auto& h : wpc.sandbox.approved_hosts) {
       hosts += (hosts.empty() ? "" : ", ") + h;
       wildcard = wildcard || h.find('*') != std::string::npos;
-      loopback = loopback || h.substr(0, h.find(':')) == "localhost";  // the WPC's hosts are lower case
     }
     // The proxy runs on the host: "localhost" is the host's own loopback, not the jail's.
-    if (loopback)
+    if (sandbox::approves_host_loopback(wpc.sandbox.approved_hosts))
       report.add("wpc.network_host_loopback", Severity::warn,
                  "a WPC lets jails reach services on this host's loopback through the egress proxy",
                  who + ": approved hosts " + hosts, "remove localhost from sandbox.network.approved_hosts");
