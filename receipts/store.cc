@@ -23,7 +23,7 @@ struct ReceiptStore::State {
   // `started` receipt is never kept (its call did not run), a `blocked` one is not either (a
   // flood of refused requests on a full disk must not grow the supervisor).
   std::map<std::string, std::vector<Draft>> owed;
-  size_t owed_count = 0;
+  std::atomic<size_t> owed_count{0};  // changed under mu; read without it so that record() skips the lock
   std::vector<std::string> warnings;
   int64_t retired_syncs = 0;
   std::atomic<int64_t> receipts{0};
@@ -65,6 +65,7 @@ Result<Written> ReceiptStore::State::write(const Draft& draft) {
 
 // Oldest first; what cannot be written yet goes back in front of anything owed meanwhile.
 Status ReceiptStore::State::pay_owed(const std::string& job) {
+  if (owed_count.load() == 0) return ok_status();
   std::vector<Draft> due;
   {
     std::lock_guard lock(mu);
@@ -192,14 +193,14 @@ Result<Written> ReceiptStore::record(const Draft& draft) {
 }
 
 size_t ReceiptStore::retry_owed() {
+  if (s_->owed_count.load() == 0) return 0;
   std::vector<std::string> jobs;
   {
     std::lock_guard lock(s_->mu);
     for (const auto& [job, _] : s_->owed) jobs.push_back(job);
   }
   for (const auto& job : jobs) (void)s_->pay_owed(job);
-  std::lock_guard lock(s_->mu);
-  return s_->owed_count;
+  return s_->owed_count.load();
 }
 
 std::string ReceiptStore::signer_did() const { return s_->did; }
@@ -215,7 +216,7 @@ StoreStats ReceiptStore::stats() const {
   StoreStats st;
   st.receipts = s_->receipts;
   std::lock_guard lock(s_->mu);
-  st.owed = static_cast<int64_t>(s_->owed_count);
+  st.owed = static_cast<int64_t>(s_->owed_count.load());
   st.fdatasyncs = s_->retired_syncs;
   for (const auto& [_, log] : s_->logs) st.fdatasyncs += log->syncs();
   return st;

@@ -36,7 +36,7 @@ Status write_frame(int fd, std::string_view body, std::span<const int> fds = {})
 
 // ---- messages (protocol.cc) ----
 struct PtySize {
-  int rows = 24, cols = 80;
+  int rows, cols;
 };
 struct ExecArgs {
   std::vector<std::string> argv;      // either argv …
