@@ -59,16 +59,18 @@ void append_double(std::string& out, double v) {
   if (digits.size() > 1) digits.erase(1, 1);  // drop the '.'
   int n = std::stoi(sci.substr(e + 1)) + 1;  // position of the decimal point
   int k = static_cast<int>(digits.size());
+  // Appended piece by piece: GCC 12 at -O3 misreads `a + b` temporaries here as overlapping
+  // copies (-Wrestrict), and a packager's Release build must compile clean.
   if (k <= n && n <= 21) {
-    out += digits + std::string(n - k, '0');
+    out.append(digits).append(n - k, '0');
   } else if (0 < n && n <= 21) {
-    out += digits.substr(0, n) + "." + digits.substr(n);
+    out.append(digits, 0, n).append(".").append(digits, n);
   } else if (-6 < n && n <= 0) {
-    out += "0." + std::string(-n, '0') + digits;
+    out.append("0.").append(-n, '0').append(digits);
   } else {
-    out += digits.substr(0, 1);
-    if (k > 1) out += "." + digits.substr(1);
-    out += (n - 1 >= 0 ? "e+" : "e-") + std::to_string(std::abs(n - 1));
+    out.append(digits, 0, 1);
+    if (k > 1) out.append(".").append(digits, 1);
+    out.append(n - 1 >= 0 ? "e+" : "e-").append(std::to_string(std::abs(n - 1)));
   }
 }
 

@@ -3,7 +3,8 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config clang libclang-rt-14-dev
           libseccomp-dev libcap-dev libsodium-dev nlohmann-json3-dev libspdlog-dev libsystemd-dev
-          libgtest-dev libcli11-dev systemd bubblewrap util-linux iproute2 procps curl)
+          libgtest-dev libcli11-dev systemd bubblewrap util-linux iproute2 procps curl
+          ccache dpkg-dev lintian)
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do

@@ -12,15 +12,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 
 # ---- build ----
-if [ -n "${CLAWJAIL_DEB:-}" ]; then
-  mkdir -p "$work/out" && cp "$CLAWJAIL_DEB" "$work/out/"
-elif ! (cd "$work" && cpack -G DEB --config "$build/CPackConfig.cmake" -B "$work/out") >"$work/cpack.log" 2>&1; then
-  cat "$work/cpack.log" >&2
-  fail "cpack -G DEB failed"
-fi
-debs=("$work"/out/clawjail_*.deb)
-if [ ${#debs[@]} != 1 ] || [ ! -f "${debs[0]}" ]; then fail "expected one clawjail_*.deb, got: ${debs[*]}"; fi
-deb=${debs[0]}
+. "$src/tests/packaging/deb_under_test.sh"
+deb=$(deb_under_test "$build" "$work/out") || fail "no package to test"
 ok "built $(basename "$deb")"
 
 # ---- control data ----

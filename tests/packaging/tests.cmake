@@ -6,4 +6,7 @@ add_test(NAME packaging.units
 add_test(NAME packaging.deb
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/packaging/deb_test.sh
                  ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
-set_tests_properties(packaging.units packaging.deb PROPERTIES LABELS packaging TIMEOUT 600)
+add_test(NAME packaging.lintian
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/packaging/lintian_test.sh
+                 ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(packaging.units packaging.deb packaging.lintian PROPERTIES LABELS packaging TIMEOUT 600)

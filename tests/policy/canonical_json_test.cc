@@ -101,7 +101,7 @@ TEST(CanonicalJson, InvalidUtf8BuiltInCodeIsRefused) {
 }
 
 TEST(CanonicalJson, GoldenVectorCanonicalForm) {
-  auto g = parse_strict_json_file(std::string(CLAWJAIL_SHARED_DIR) + "/clawbureau/fixtures/protocol-m-golden-vector.v1.json");
+  auto g = parse_strict_json_file(std::string(CLAWJAIL_SOURCE_DIR) + "/tests/data/clawbureau/protocol-m-golden-vector.v1.json");
   ASSERT_TRUE(g.ok());
   Json envelope = (*g)["signature_envelope"];
   envelope["signature"] = "";

@@ -11,7 +11,7 @@ namespace clawjail::policy {
 namespace {
 
 Json golden() {
-  auto json = parse_strict_json_file(std::string(CLAWJAIL_SHARED_DIR) + "/clawbureau/fixtures/protocol-m-golden-vector.v1.json");
+  auto json = parse_strict_json_file(std::string(CLAWJAIL_SOURCE_DIR) + "/tests/data/clawbureau/protocol-m-golden-vector.v1.json");
   EXPECT_TRUE(json.ok());
   return *json;
 }
