@@ -18,7 +18,7 @@ Result<std::string> PolicyStore::install(const Json& envelope) {
   if (!verified) return verified.error();
   const std::string& hash = verified->policy.hash_b64u;
   if (auto s = ensure_private_dir(dir_, Reason::WPC_STORE_CORRUPT); !s) return s.error();
-  auto written = write_file_atomic(dir_ / (hash + ".json"), envelope.dump(2) + "\n", 0644,
+  auto written = write_file_atomic(dir_ / (hash + ".json"), envelope.dump(2) + "\n", 0600,
                                    Reason::WPC_STORE_CORRUPT);
   if (!written) return written.error();
   return hash;

@@ -2,10 +2,10 @@
 // jail whose seccomp filter refuses execve. Every path is resolved by the kernel relative to
 // /workspace with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS: `..`, absolute
 // paths, symlinks and magic links cannot leave the workspace, even if the jail races to swap a
-// component. The worker side uses raw syscalls and stack buffers only (see internal.h).
+// component (open_beneath, beneath.cc, which keeps the same rules where openat2 is refused). The
+// worker side uses raw syscalls and stack buffers only (see internal.h).
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -19,23 +19,7 @@ namespace clawjail::sandbox {
 namespace detail {
 namespace {
 
-constexpr uint64_t kResolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 constexpr int kMaxDepth = 64;
-
-// With RESOLVE_BENEATH, a `..` walked while any mount or rename happens anywhere on the host
-// fails with EAGAIN ("may retry", openat2(2)); concurrent jails mount all the time.
-constexpr int kRaceRetries = 1000;
-
-int open_beneath(int dirfd, const char* path, int flags, mode_t mode = 0) {
-  open_how how{};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.mode = (flags & O_CREAT) ? mode : 0;
-  how.resolve = kResolve;
-  for (int attempt = 0;; ++attempt) {
-    int fd = static_cast<int>(syscall(SYS_openat2, dirfd, path, &how, sizeof how));
-    if (fd >= 0 || errno != EAGAIN || attempt == kRaceRetries) return fd;
-  }
-}
 
 // Splits "a/b/c" into the directory "a/b" (or ".") and the name "c", in caller buffers.
 bool split(const char* path, char (&dir)[4096], char (&name)[256]) {

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,6 +77,23 @@ Status write_id_maps(pid_t pid, bool root_mode, uid_t host_uid, gid_t host_gid) 
     if (auto s = write_file(proc + "setgroups", "deny\n"); !s) return s;
   if (auto s = write_file(proc + "uid_map", line(kJailUid, host_uid)); !s) return s;
   return write_file(proc + "gid_map", line(kJailGid, host_gid));
+}
+
+// setfsuid/setfsgid return the previous id whether or not they changed it; asking again with an
+// invalid id (-1) reads the current one without changing it.
+CreatingAs::CreatingAs(uid_t uid, gid_t gid)
+    : old_uid_(static_cast<uid_t>(syscall(SYS_setfsuid, static_cast<uid_t>(-1)))),
+      old_gid_(static_cast<gid_t>(syscall(SYS_setfsgid, static_cast<gid_t>(-1)))) {
+  syscall(SYS_setfsgid, gid);
+  syscall(SYS_setfsuid, uid);
+  ok_ = static_cast<gid_t>(syscall(SYS_setfsgid, static_cast<gid_t>(-1))) == gid &&
+        static_cast<uid_t>(syscall(SYS_setfsuid, static_cast<uid_t>(-1))) == uid;
+  if (!ok_) errno = EPERM;
+}
+
+CreatingAs::~CreatingAs() {
+  syscall(SYS_setfsuid, old_uid_);
+  syscall(SYS_setfsgid, old_gid_);
 }
 
 namespace {

@@ -104,6 +104,12 @@ StepResult build_root(const MountPlan& plan);  // child: private propagation .. 
 // Child: `a` followed by `b` into a stack buffer; false when it would not fit.
 bool join_path(char (&out)[PATH_MAX], const char* a, const char* b);
 
+// ---- beneath.cc ----
+// Child: opens `path` inside `dirfd` without following any symlink and without leaving it (`..`
+// above the start and absolute paths: EXDEV; a symlink: ELOOP), with openat2 where the kernel
+// and the seccomp filters allow it, else by walking the components (flags get O_CLOEXEC).
+int open_beneath(int dirfd, const char* path, int flags, mode_t mode = 0);
+
 // ---- proc_mask.cc ----
 // Child, before pivot_root: /proc/sys and friends read-only, kernel-revealing entries masked.
 StepResult harden_proc(const char* proc_path, const char* dev_null_path);
@@ -238,6 +244,22 @@ class UidLease {
   uid_t uid_ = 0;
 };
 Status write_id_maps(pid_t pid, bool root_mode, uid_t host_uid, gid_t host_gid);
+// While it lives, what the calling thread creates (pipes, terminals) belongs to uid:gid, since a
+// new inode takes its owner from the creating thread's fsuid/fsgid, and the files it opens are
+// checked as theirs. Ownership at creation needs CAP_SETUID/CAP_SETGID only, no CAP_CHOWN
+// (docs/operations.md, "What the service may do"). Other threads keep their own identity.
+class CreatingAs {
+ public:
+  CreatingAs(uid_t uid, gid_t gid);
+  ~CreatingAs();
+  CreatingAs(const CreatingAs&) = delete;
+  CreatingAs& operator=(const CreatingAs&) = delete;
+  bool ok() const { return ok_; }
+ private:
+  uid_t old_uid_;
+  gid_t old_gid_;
+  bool ok_;
+};
 // A user namespace mapping the workspace owner to the jail's host uid (for an idmapped bind).
 Result<UniqueFd> make_idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gid);
 // The same, made once per mapping and shared (null when it cannot be made).

@@ -50,8 +50,10 @@ int remove_stale_jail_cgroups();
 // remove_stale_jail_cgroups at the next start).
 int remove_spare_jail_cgroups();
 
+// The default lies above every range useradd hands out as subordinate ids (SUB_UID_MIN 100000 ..
+// SUB_UID_MAX 600100000) and systemd-nspawn's container ranges (up to 0x6fffffff), below 2^31.
 struct UidRange {
-  uid_t first = 100000;
+  uid_t first = 0x70000000;
   uint32_t count = 65536;
 };
 

@@ -6,7 +6,6 @@
 // descriptor and mount_setattr(AT_RECURSIVE) makes every submount read-only/nosuid/nodev in one
 // call — the old MS_REMOUNT|MS_BIND way is not recursive and must repeat the locked flags.
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -194,10 +193,13 @@ bool make_mount_point(const char* path, bool directory) {
 // Reopens the source without following any symlink and refuses anything but the inode the
 // parent checked: a path swapped between check and mount is caught here.
 StepResult clone_source(const BindPlan& b, int* tree) {
-  open_how how{};
-  how.flags = O_PATH | O_CLOEXEC;
-  how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  int fd = static_cast<int>(syscall(SYS_openat2, AT_FDCWD, b.source.c_str(), &how, sizeof how));
+  // The source is absolute and canonical: beneath "/" it is the same path, walked without links.
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return failed(Step::open_source);
+  int fd = open_beneath(root, b.source.c_str() + 1, O_PATH);
+  int err = errno;
+  close(root);
+  errno = err;
   if (fd < 0) return failed(Step::open_source);
   struct stat st;
   if (fstat(fd, &st) != 0 || st.st_dev != b.dev || st.st_ino != b.ino) {

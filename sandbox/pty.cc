@@ -30,19 +30,29 @@ Error pty_error(const char* what) {
 
 }  // namespace
 
+// The jail's host uid must own the slave to reopen it by path, and nobody else may open it: the
+// pair is made as that uid (devpts gives a new slave the creator's fsuid), which then opens the
+// slave and makes it 0600 as its owner. No CAP_CHOWN or CAP_FOWNER is needed.
 Result<Pty> open_pty(uid_t owner, gid_t group, unsigned short rows, unsigned short cols) {
   Pty pty;
-  pty.master.reset(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!pty.master) return pty_error("posix_openpt");
-  if (grantpt(pty.master.get()) != 0 || unlockpt(pty.master.get()) != 0) return pty_error("unlockpt");
-  char name[PATH_MAX];
-  if (ptsname_r(pty.master.get(), name, sizeof name) != 0) return pty_error("ptsname");
-  pty.path = name;
-  pty.slave.reset(open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
-  if (!pty.slave) return pty_error("opening the slave");
-  // The jail's host uid must own it to reopen it by path; nobody else ever gets it.
-  if (fchown(pty.slave.get(), owner, group) != 0 || fchmod(pty.slave.get(), 0600) != 0)
-    return pty_error("handing the slave to the jail's uid");
+  {
+    CreatingAs jail(owner, group);
+    if (!jail.ok()) return pty_error("creating the terminal as the jail's uid");
+    pty.master.reset(posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!pty.master) return pty_error("posix_openpt");
+    if (grantpt(pty.master.get()) != 0 || unlockpt(pty.master.get()) != 0) return pty_error("unlockpt");
+    char name[PATH_MAX];
+    if (ptsname_r(pty.master.get(), name, sizeof name) != 0) return pty_error("ptsname");
+    pty.path = name;
+    pty.slave.reset(open(name, O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!pty.slave) return pty_error("opening the slave");
+    struct stat st;
+    if (fstat(pty.slave.get(), &st) != 0 || st.st_uid != owner) {
+      errno = EPERM;
+      return pty_error("the slave is not the jail's");
+    }
+    if (fchmod(pty.slave.get(), 0600) != 0) return pty_error("handing the slave to the jail's uid");
+  }
   winsize size{};
   size.ws_row = rows;
   size.ws_col = cols;

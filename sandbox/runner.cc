@@ -268,13 +268,17 @@ Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& i
     wake_.reset(eventfd(0, EFD_CLOEXEC));
     if (!wake_) return setup_error("eventfd");
   }
-  for (auto [r, w] : {std::pair{&sync_r_, &sync_w_}, {&report_r_, &report_w_}, {&out_r_, &out_w_}, {&err_r_, &err_w_}})
+  for (auto [r, w] : {std::pair{&sync_r_, &sync_w_}, {&report_r_, &report_w_}})
     if (auto s = make_pipe(*r, *w); !s) return s;
   // Scripts reopen their output (`echo x > /dev/stderr` goes through /proc/self/fd/2): that is
-  // an open of the pipe, allowed only to its owner, so the jail's own uid owns its two pipes.
-  if (root_mode_)
-    for (UniqueFd* w : {&out_w_, &err_w_})
-      if (fchown(w->get(), host_uid_, host_gid_) != 0) return setup_error("output pipe owner");
+  // an open of the pipe, allowed only to its owner, so the jail's own uid owns its two pipes
+  // from their creation.
+  {
+    CreatingAs jail(host_uid_, host_gid_);
+    if (!jail.ok()) return setup_error("output pipes as the jail's uid");
+    for (auto [r, w] : {std::pair{&out_r_, &out_w_}, {&err_r_, &err_w_}})
+      if (auto s = make_pipe(*r, *w); !s) return s;
+  }
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return setup_error("socketpair");
   sock_r_.reset(sv[0]);

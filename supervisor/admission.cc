@@ -2,8 +2,12 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "policy/unique_fd.h"
 
@@ -47,13 +51,46 @@ policy::Call call_of(const proto::Request& r) {
   return call;
 }
 
+bool under(const std::filesystem::path& path, const std::filesystem::path& dir) {
+  auto rel = path.lexically_relative(dir);
+  return !rel.empty() && *rel.begin() != "..";
+}
+
+// The supervisor sees the workspace through its own mounts, which the service's sandboxing
+// shapes (docs/operations.md, "Where workspaces may live"): the caller learns which rule hid it.
+Error workspace_unreachable(const std::filesystem::path& ws, int err) {
+  std::string what = "workspace " + ws.string();
+  if (err == ENOENT && (under(ws, "/tmp") || under(ws, "/var/tmp")))
+    return fail(Reason::WORKSPACE_INVALID,
+                what + " is not visible to the supervisor: clawjail.service has a /tmp and /var/tmp of its own "
+                       "(PrivateTmp=yes); put workspaces under /home, /srv or /root (docs/operations.md)");
+  if (err == ENOENT) return fail(Reason::WORKSPACE_INVALID, what + " does not exist for the supervisor");
+  if (err == ENOTDIR) return fail(Reason::WORKSPACE_INVALID, what + " is not a directory");
+  return fail(Reason::WORKSPACE_INVALID, what + ": " + std::strerror(err));
+}
+
+// A read-write workspace on a mount the supervisor sees read-only (clawjail.service:
+// ProtectSystem=strict, writable only under ReadWritePaths=) would fail at the jail's first write;
+// the call is refused with the reason instead.
+Status check_workspace_writable(int fd, const std::filesystem::path& ws) {
+  struct statfs fs{};
+  if (::fstatfs(fd, &fs) != 0) return fail(Reason::WORKSPACE_INVALID, "cannot statfs workspace " + ws.string());
+  if (!(fs.f_flags & ST_RDONLY)) return ok_status();
+  return fail(Reason::WORKSPACE_INVALID,
+              "workspace " + ws.string() + " is read-only for the supervisor and the WPC wants it read-write: "
+              "clawjail.service makes everything but /home, /srv and /root read-only (ProtectSystem=strict); "
+              "add the directory to ReadWritePaths= in a drop-in (docs/operations.md)");
+}
+
 // A client other than root may only hand over a directory it owns: the supervisor must not
 // become the way to mount someone else's files into a jail.
-Status check_workspace_owner(const std::filesystem::path& ws, const Peer& peer) {
+Status check_workspace_owner(const std::filesystem::path& ws, const Peer& peer, bool writable) {
   UniqueFd fd(::open(ws.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return fail(Reason::WORKSPACE_INVALID, "workspace " + ws.string() + " is not a directory");
+  if (!fd) return workspace_unreachable(ws, errno);
   struct stat st{};
   if (::fstat(fd.get(), &st) != 0) return fail(Reason::WORKSPACE_INVALID, "cannot stat workspace " + ws.string());
+  if (writable)
+    if (auto s = check_workspace_writable(fd.get(), ws); !s) return s;
   if (peer.uid != 0 && st.st_uid != peer.uid)
     return fail(Reason::WORKSPACE_INVALID, "workspace " + ws.string() + " is owned by uid " +
                                                std::to_string(st.st_uid) + ", not by the caller");
@@ -66,7 +103,8 @@ Status build_spec(const proto::Request& r, const AdmissionInputs& in, Admission&
   if (policy.sandbox.workspace_access != policy::WorkspaceAccess::none) {
     if (!r.workspace)
       return fail(Reason::WORKSPACE_INVALID, "the WPC mounts a workspace and the request names no host directory for it (--workspace)");
-    if (auto s = check_workspace_owner(*r.workspace, in.peer); !s) return s;
+    bool writable = policy.sandbox.workspace_access == policy::WorkspaceAccess::rw;
+    if (auto s = check_workspace_owner(*r.workspace, in.peer, writable); !s) return s;
     ws = *r.workspace;
   }
   auto spec = sandbox::spec_from_policy(policy, ws, in.config.rootfs_binds);

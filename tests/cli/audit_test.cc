@@ -299,6 +299,8 @@ TEST_F(AuditTest, SensitiveRootfsBindIsCritical) {
 TEST_F(AuditTest, UidRangeContainingAnAccountIsCritical) {
   write_text(root_ / "etc" / "passwd", "root:x:0:0::/root:/bin/sh\nagent:x:100500:100500::/home/agent:/bin/sh\n", 0644);
   host_.passwd = root_ / "etc" / "passwd";
+  config_["jail"] = {{"uid_range", "100000:65536"}};
+  write_config();
   expect_finding("jail.uid_range_overlaps_user", Severity::critical);
   config_["jail"] = {{"uid_range", "200000:65536"}};
   write_config();
@@ -309,9 +311,25 @@ TEST_F(AuditTest, UidRangeOverlappingSubordinateUidsIsWarned) {
   write_text(root_ / "etc" / "subuid", "root:100000:65536\nalice:165000:65536\n", 0644);
   host_.subuid = root_ / "etc" / "subuid";
   host_.passwd = root_ / "etc" / "no-passwd";
+  config_["jail"] = {{"uid_range", "150000:65536"}};
+  write_config();
   expect_finding("jail.uid_range_overlaps_subuid", Severity::warn);
   auto report = audit();
   EXPECT_NE(find(report, "jail.uid_range_overlaps_subuid")->detail.find("alice"), std::string::npos);
+}
+
+// The default stays clear of what useradd gives users: the first at 100000, the last
+// below SUB_UID_MAX (600100000), 65536 each.
+TEST_F(AuditTest, DefaultUidRangeClearsUseraddSubordinateIds) {
+  write_text(root_ / "etc" / "subuid", "alice:100000:65536
+bob:165536:65536
+last:600034464:65536
+", 0644);
+  host_.subuid = root_ / "etc" / "subuid";
+  host_.passwd = root_ / "etc" / "no-passwd";
+  write_config();  // no jail.uid_range: the built-in default (packaging/config.json names the same)
+  expect_no_finding("jail.uid_range_overlaps_subuid");
+  expect_no_finding("jail.uid_range_overlaps_user");
 }
 
 TEST_F(AuditTest, MissingSocketIsInfo) { expect_finding("socket.missing", Severity::info); }

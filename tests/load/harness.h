@@ -110,7 +110,8 @@ inline std::string to_string(const Usage& u) {
 }
 
 // Processes running as a uid of the jail range [first, first+count): jails that survived.
-inline std::vector<pid_t> jail_uid_processes(uid_t first = 100000, uint32_t count = 65536) {
+inline std::vector<pid_t> jail_uid_processes(uid_t first = sandbox::UidRange{}.first,
+                                              uint32_t count = sandbox::UidRange{}.count) {
   std::vector<pid_t> out;
   std::error_code ec;
   for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {

@@ -10,3 +10,8 @@ add_test(NAME packaging.lintian
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/packaging/lintian_test.sh
                  ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
 set_tests_properties(packaging.units packaging.deb packaging.lintian PROPERTIES LABELS packaging TIMEOUT 600)
+# The supervisor under exactly the unit's CapabilityBoundingSet (setpriv), on this machine.
+add_test(NAME packaging.unit_caps
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/packaging/unit_caps_test.sh
+                 ${CMAKE_CURRENT_SOURCE_DIR} $<TARGET_FILE:clawjail>)
+set_tests_properties(packaging.unit_caps PROPERTIES LABELS packaging TIMEOUT 300 SKIP_RETURN_CODE 77)

@@ -164,6 +164,38 @@ TEST_F(FsOps, SymlinkInWorkspaceCannotReachHostFile) {
   EXPECT_TRUE(std::filesystem::exists(outside_.path() / "secret"));
 }
 
+// A component swapped between a directory and a symlink out of the workspace while the file tool
+// walks the path: each step either opens the real directory or meets the link and refuses, never
+// reading through it (with openat2 and with the component walk: sandbox.without_openat2).
+TEST_F(FsOps, AComponentSwappedForASymlinkDuringTheWalkNeverLeadsOut) {
+  const auto d = ws_.path() / "d", real = ws_.path() / "d.real", link = ws_.path() / "d.link";
+  std::filesystem::create_directory(real);
+  std::ofstream(real / "secret") << "inside";
+  std::filesystem::create_symlink(outside_.path(), link);
+  std::filesystem::rename(real, d);
+  std::atomic<bool> stop{false};
+  std::thread swapper([&] {
+    while (!stop.load()) {  // d is the directory, then the link, then the directory again
+      std::filesystem::rename(d, real);
+      std::filesystem::rename(link, d);
+      std::filesystem::rename(d, link);
+      std::filesystem::rename(real, d);
+    }
+  });
+  int inside = 0;
+  std::string leaked;
+  for (int i = 0; i < 60; ++i) {
+    std::string out;
+    auto r = op(make("read", {"d/secret"}), -1, &out);
+    if (out.find("HOSTSECRET") != std::string::npos) leaked = out;
+    if (r.ok() && out == "inside") ++inside;
+  }
+  stop = true;
+  swapper.join();
+  EXPECT_EQ(leaked, "");
+  EXPECT_GT(inside, 0);  // the walk is not simply refusing everything
+}
+
 TEST_F(FsOps, ReadOnlyWorkspaceRefusesWrites) {
   spec_.workspace_access = policy::WorkspaceAccess::ro;
   int in = memfd_create("in", MFD_CLOEXEC);

@@ -11,3 +11,11 @@ if(TARGET sandbox_tests)
 endif()
 # Modes.ExplainPrintsTheJailWhoseHashIsTheJailHash runs the clawjail binary of the same build
 # (the full build makes it; it is not a build dependency so that the library suite builds alone).
+# The file tools, binds and hostile path tests again with openat2 refused (ENOSYS), as under
+# clawjail.service's RestrictSUIDSGID=yes: the component walk must keep the same confinement.
+if(TARGET sandbox_tests)
+  add_test(NAME sandbox.without_openat2
+           COMMAND sandbox_tests --gtest_filter=WithoutOpenat2.*:FsOps.*:Hostile.*Symlink*:Hostile.Bind*:Jail.*)
+  set_tests_properties(sandbox.without_openat2 PROPERTIES
+                       ENVIRONMENT CLAWJAIL_TEST_OPENAT2_ENOSYS=1 LABELS sandbox TIMEOUT 900)
+endif()

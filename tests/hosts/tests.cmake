@@ -1,0 +1,8 @@
+# The package as shipped on a real systemd (Debian 12 in systemd-nspawn): install, socket
+# activation, reload, drain, journal, audit, jails under the shipped unit, remove and purge.
+# Needs root and the host's apt mirror once (the root filesystem is cached under
+# /var/cache/clawjail-tests); not for sanitizer builds (it packages the build's binaries).
+add_test(NAME hosts.nspawn
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/hosts/nspawn_test.sh
+                 ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(hosts.nspawn PROPERTIES LABELS hosts TIMEOUT 900 SKIP_RETURN_CODE 77)
