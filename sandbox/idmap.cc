@@ -3,6 +3,7 @@
 // per-jail limit and jails cannot signal one another. As an ordinary user, the jail's uid maps
 // to that user (unprivileged user namespaces allow exactly one line, and setgroups denied).
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -98,41 +99,81 @@ CreatingAs::~CreatingAs() {
 
 namespace {
 
-// Holds the namespace open until the parent has its fd; raw syscalls only (it runs in the
-// supervisor's memory). It waits for EOF, so it must first drop every other descriptor it
-// inherited: concurrent calls clone helpers at the same time, and each would hold the other's
-// write end open (both waiting for ever, past the supervisor's death, with the client's socket).
+// What a helper holding a user namespace gets: the pipe whose EOF ends it, and the socket it
+// sends its namespace over.
+struct HoldArgs {
+  int hold;
+  int sock;
+};
+
+// Holds the namespace open until the parent has it; raw syscalls only (it runs in the
+// supervisor's memory). It opens its own /proc/self/ns/user and sends it: the supervisor opening
+// /proc/<pid>/ns/user of a child sharing its memory would take CAP_SYS_PTRACE (not granted by
+// clawjail.service) as soon as a jail's change of ids has made that memory non-dumpable. It
+// waits for EOF, so it must first drop every other descriptor it inherited: concurrent calls
+// clone helpers at the same time, and each would hold the other's write end open (both waiting
+// for ever, past the supervisor's death, with the client's socket).
 int hold_userns(void* arg) {
-  const int keep = *static_cast<const int*>(arg);
+  const HoldArgs a = *static_cast<const HoldArgs*>(arg);
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (keep > 0) close_range(0, static_cast<unsigned>(keep) - 1, 0);
-  close_range(static_cast<unsigned>(keep) + 1, ~0U, 0);
+  int ns = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+  if (ns >= 0) {
+    (void)send_fd(a.sock, ns);
+    close(ns);
+  }
+  if (a.hold > 0) close_range(0, static_cast<unsigned>(a.hold) - 1, 0);
+  close_range(static_cast<unsigned>(a.hold) + 1, ~0U, 0);
   char c;
-  (void)!read(keep, &c, 1);
+  (void)!read(a.hold, &c, 1);
   _exit(0);
+}
+
+// The namespace a helper sends, within 5 s.
+UniqueFd receive_userns(int sock) {
+  pollfd p{sock, POLLIN, 0};
+  int n;
+  while ((n = poll(&p, 1, 5000)) < 0 && errno == EINTR) {
+  }
+  return n == 1 ? receive_fd(sock) : UniqueFd();
+}
+
+struct HelperChannel {
+  UniqueFd hold_r, hold_w, sock_r, sock_w;
+};
+
+Status open_channel(HelperChannel& ch) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) != 0) return fail(Reason::JAIL_SETUP_FAILED, "pipe2 failed");
+  ch.hold_r.reset(p[0]);
+  ch.hold_w.reset(p[1]);
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) != 0) return fail(Reason::JAIL_SETUP_FAILED, "socketpair failed");
+  ch.sock_r.reset(p[0]);
+  ch.sock_w.reset(p[1]);
+  return ok_status();
 }
 
 }  // namespace
 
 Result<UniqueFd> make_idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gid) {
-  int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) != 0) return fail(Reason::JAIL_SETUP_FAILED, "pipe2 failed");
-  UniqueFd rd(pipefd[0]), wr(pipefd[1]);
+  HelperChannel ch;
+  if (auto s = open_channel(ch); !s) return s.error();
   auto stack = ChildStack::create(64 << 10);
   if (!stack) return stack.error();
+  HoldArgs args{ch.hold_r.get(), ch.sock_w.get()};
   int pidfd = -1;
-  pid_t pid = clone_sharing_memory(CLONE_NEWUSER, *stack, hold_userns, &pipefd[0], &pidfd);
+  pid_t pid = clone_sharing_memory(CLONE_NEWUSER, *stack, hold_userns, &args, &pidfd);
   if (pid < 0) return fail(Reason::JAIL_SETUP_FAILED, std::string("clone: ") + strerror(errno));
   UniqueFd pidfd_owner(pidfd);
+  ch.sock_w.reset();
   std::string proc = "/proc/" + std::to_string(pid) + "/";
   Status maps = write_file(proc + "uid_map", std::to_string(from_uid) + " " + std::to_string(to_uid) + " 1\n");
   if (maps) maps = write_file(proc + "gid_map", std::to_string(from_gid) + " " + std::to_string(to_gid) + " 1\n");
-  UniqueFd ns(open((proc + "ns/user").c_str(), O_RDONLY | O_CLOEXEC));
-  wr.reset();
+  UniqueFd ns = receive_userns(ch.sock_r.get());
+  ch.hold_w.reset();
   while (waitpid(pid, nullptr, __WALL) < 0 && errno == EINTR) {
   }
   if (!maps) return maps.error();
-  if (!ns) return fail(Reason::JAIL_SETUP_FAILED, "cannot open the idmap user namespace");
+  if (!ns) return fail(Reason::JAIL_SETUP_FAILED, "no idmap user namespace from its helper");
   return ns;
 }
 

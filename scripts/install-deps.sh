@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages clawjail needs to build and test, and only the missing ones.
 set -euo pipefail
-packages=(build-essential cmake pkg-config clang libclang-rt-14-dev
+packages=(build-essential cmake pkg-config clang libclang-rt-14-dev systemd-container mmdebstrap zstd
           libseccomp-dev libcap-dev libsodium-dev nlohmann-json3-dev libspdlog-dev libsystemd-dev
           libgtest-dev libcli11-dev systemd bubblewrap util-linux iproute2 procps curl
           ccache dpkg-dev lintian)

@@ -321,10 +321,7 @@ TEST_F(AuditTest, UidRangeOverlappingSubordinateUidsIsWarned) {
 // The default stays clear of what useradd gives users: the first at 100000, the last
 // below SUB_UID_MAX (600100000), 65536 each.
 TEST_F(AuditTest, DefaultUidRangeClearsUseraddSubordinateIds) {
-  write_text(root_ / "etc" / "subuid", "alice:100000:65536
-bob:165536:65536
-last:600034464:65536
-", 0644);
+  write_text(root_ / "etc" / "subuid", "alice:100000:65536\nbob:165536:65536\nlast:600034464:65536\n", 0644);
   host_.subuid = root_ / "etc" / "subuid";
   host_.passwd = root_ / "etc" / "no-passwd";
   write_config();  // no jail.uid_range: the built-in default (packaging/config.json names the same)

@@ -272,7 +272,7 @@ check_reload() {
 check_journal_blocked() {
   journal_has "WPC_NOT_PINNED" SYSLOG_IDENTIFIER=clawjail CLAWJAIL_DECISION=blocked CLAWJAIL_JOB=$job \
     --output-fields=CLAWJAIL_REASON || die "journalctl SYSLOG_IDENTIFIER=clawjail CLAWJAIL_DECISION=blocked: nothing"
-  journalctl --no-pager --all -o json SYSLOG_IDENTIFIER=clawjail CLAWJAIL_DECISION=blocked | grep -q '"CLAWJAIL_RECEIPT":"{' ||
+  journalctl --no-pager --all -o json SYSLOG_IDENTIFIER=clawjail CLAWJAIL_DECISION=blocked | grep -q '"CLAWJAIL_RECEIPT":' ||
     die "the blocked entry carries no signed receipt"
 }
 

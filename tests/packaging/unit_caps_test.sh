@@ -2,7 +2,8 @@
 # The supervisor needs no capability beyond the unit's CapabilityBoundingSet. `clawjail serve`
 # runs under exactly that bounding set, parsed from packaging/systemd/clawjail.service, and
 # no_new_privs, as systemd starts it; exec, file and --pty calls then work in a workspace owned by
-# another user inside that user's 0700 home, and what the jail writes belongs to that user. The
+# another user inside that user's 0700 home, and what the jail writes belongs to that user, and
+# in a workspace root owns (a root gateway's). The
 # same calls with one capability fewer (CAP_DAC_READ_SEARCH) are refused: the test sees a
 # missing capability. A change that needs a new capability fails here, on any machine, before
 # it fails on a real host (tests/hosts/nspawn_test.sh).
@@ -38,6 +39,11 @@ ws=$home/.openclaw/workspace
 mkdir -p "$ws"
 chown -R $owner:$owner "$home"
 chmod 700 "$home"
+# A root gateway's: root owns it (its idmap maps uid 0, which takes more than a plain one).
+root_home=$work/root-home
+root_ws=$root_home/.openclaw/workspace
+mkdir -p "$root_ws"
+chmod 700 "$root_home"
 
 "$bin" keygen --out "$work/keys" --name signer >"$work/signer.did"
 "$bin" keygen --out "$work/keys" --name issuer >"$work/issuer.did"
@@ -92,6 +98,12 @@ ok "file tools after an exec call"
 out=$(call run "${flags[@]}" --pty -- sh -c 'tty; test -t 0 && test -t 1 && echo a-terminal') || fail "run --pty: $out"
 grep -q '^/dev/pts/' <<<"$out" && grep -q a-terminal <<<"$out" || fail "run --pty: $out"
 ok "run --pty"
+root_flags=(--config "$work/config.json" --job job-caps --cst-file "$work/job.cst" --workspace "$root_ws")
+out=$(call run "${root_flags[@]}" -- sh -c 'echo from-root-gateway >/workspace/r.txt') || fail "exec in a root-owned workspace: $out"
+[ "$(stat -c %u "$root_ws/r.txt")" = 0 ] || fail "the jail's file in the root workspace belongs to $(stat -c %u "$root_ws/r.txt")"
+out=$(call fs "${root_flags[@]}" read r.txt) || fail "fs read in a root-owned workspace: $out"
+[ "$out" = from-root-gateway ] || fail "fs read in the root workspace: $out"
+ok "exec and file tools in a root-owned workspace in a 0700 directory"
 stop_server
 
 # ---- one capability fewer: the workspace in the 0700 home is out of reach ----
