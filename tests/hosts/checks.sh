@@ -50,7 +50,7 @@ journal_has() {  # journal_has PATTERN journalctl-args…
   local pattern=$1
   shift
   for _ in $(seq 50); do
-    journalctl --no-pager -o cat "$@" 2>/dev/null | grep -qE -- "$pattern" && return 0
+    journalctl --no-pager -o cat "$@" 2>/dev/null | grep -E -- "$pattern" >/dev/null && return 0
     sleep 0.1
   done
   return 1
@@ -76,7 +76,7 @@ check_socket_enabled() {
   expect_eq "socket enabled" "$(systemctl is-enabled clawjail.socket)" enabled
   expect_eq "socket active" "$(systemctl is-active clawjail.socket)" active
   expect_eq "socket file" "$(stat -c '%F %U:%G %a' /run/clawjail/clawjail.sock)" "socket root:clawjail 660"
-  ss -xlnH | grep -qF /run/clawjail/clawjail.sock || die "nothing listens on /run/clawjail/clawjail.sock: $(ss -xln)"
+  ss -xlnH | grep -F /run/clawjail/clawjail.sock >/dev/null || die "nothing listens on /run/clawjail/clawjail.sock: $(ss -xln)"
   expect_eq "service before the first call" "$(systemctl is-active clawjail.service)" inactive
 }
 
@@ -272,7 +272,7 @@ check_reload() {
 check_journal_blocked() {
   journal_has "WPC_NOT_PINNED" SYSLOG_IDENTIFIER=clawjail CLAWJAIL_DECISION=blocked CLAWJAIL_JOB=$job \
     --output-fields=CLAWJAIL_REASON || die "journalctl SYSLOG_IDENTIFIER=clawjail CLAWJAIL_DECISION=blocked: nothing"
-  journalctl --no-pager --all -o json SYSLOG_IDENTIFIER=clawjail CLAWJAIL_DECISION=blocked | grep -q '"CLAWJAIL_RECEIPT":' ||
+  journalctl --no-pager --all -o json SYSLOG_IDENTIFIER=clawjail CLAWJAIL_DECISION=blocked | grep '"CLAWJAIL_RECEIPT":' >/dev/null ||
     die "the blocked entry carries no signed receipt"
 }
 
@@ -298,6 +298,22 @@ check_stop_drains() {
   expect_eq "socket after stop" "$(systemctl is-active clawjail.socket)" active
   out=$(alice_run -- echo reactivated) || die "a call after the stop: $out"
   expect_eq "the next call starts it again" "$out" reactivated
+}
+
+# Why the unit leaves ProtectHostname off (docs/operations.md): with it, its seccomp filter is
+# inherited by every jail, whose sethostname of its own UTS namespace then fails.
+check_protect_hostname_breaks_jails() {
+  local dropin=/run/systemd/system/clawjail.service.d rc=0
+  mkdir -p $dropin
+  printf '[Service]\nProtectHostname=yes\n' >$dropin/hostname.conf
+  systemctl daemon-reload && systemctl stop clawjail.service
+  out=$(alice_run -- true 2>&1) || rc=$?
+  rm -rf $dropin
+  systemctl daemon-reload && systemctl stop clawjail.service
+  expect_eq "exit of a call under ProtectHostname=yes" "$rc" 125
+  expect_in "why" "$out" "JAIL_SETUP_FAILED: hostname"
+  out=$(alice_run -- uname -n) || die "a call under the shipped unit again: $out"
+  expect_eq "the jail's hostname" "$out" clawjail
 }
 
 # ---- remove and purge, as docs/operations.md §1 says ----
@@ -334,6 +350,7 @@ step "systemctl reload re-reads the config (pin)" check_reload
 step "journalctl SYSLOG_IDENTIFIER=clawjail CLAWJAIL_DECISION=blocked" check_journal_blocked
 step "clawjail audit: no critical finding" check_audit
 step "systemctl stop drains the call in flight" check_stop_drains
+step "ProtectHostname=yes (a drop-in) breaks every jail: why the unit leaves it off" check_protect_hostname_breaks_jails
 step "apt remove" check_remove
 step "dpkg --purge" check_purge
 

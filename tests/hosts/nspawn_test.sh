@@ -6,7 +6,8 @@
 # version, and extracted afresh for every run. Every run is bounded and leaves nothing behind:
 # the container is halted (killed if it does not halt), its cgroups and its directory removed.
 # usage: nspawn_test.sh SOURCE_DIR BUILD_DIR   (CLAWJAIL_DEB=FILE tests that package instead of
-#        building one with cpack; CLAWJAIL_TESTS_CACHE overrides the cache directory)
+#        building one with cpack, tests/packaging/deb_under_test.sh; CLAWJAIL_TESTS_CACHE overrides
+#        the cache directory)
 set -euo pipefail
 readonly harness_version=1
 src=$1 build=$2
@@ -93,19 +94,12 @@ trap 'exit 143' TERM INT HUP
 ensure_tools
 enter_own_cgroups
 
-# ---- the package under test ----
-if [ -n "${CLAWJAIL_DEB:-}" ]; then
-  deb=$CLAWJAIL_DEB
-else
-  t=$(now)
-  (cd "$work" && cpack -G DEB --config "$build/CPackConfig.cmake" -B "$work/out") >"$work/cpack.log" 2>&1 ||
-    { cat "$work/cpack.log" >&2; fail "cpack -G DEB failed"; }
-  debs=("$work"/out/clawjail_*.deb)
-  [ ${#debs[@]} = 1 ] && [ -f "${debs[0]}" ] || fail "expected one clawjail_*.deb, got: ${debs[*]}"
-  deb=${debs[0]}
-  echo "time: cpack $(since "$t") s"
-fi
-echo "package: $(basename "$deb")"
+# ---- the package under test: CLAWJAIL_DEB (scripts/dev.sh builds it with Debian's flags), else
+# one CPack makes from BUILD_DIR ----
+. "$src/tests/packaging/deb_under_test.sh"
+t=$(now)
+deb=$(deb_under_test "$build" "$work/out") || fail "no package to test"
+echo "package: $(basename "$deb") ($(since "$t") s)"
 
 # ---- the root filesystem: built once per package list, then cached ----
 # What the container needs beyond minbase: systemd as init, the package's own dependencies (no
