@@ -16,6 +16,7 @@ mkdir -p "$root/usr/lib/systemd/system" "$root/usr/bin" "$root/etc"
 cp -a /lib/systemd/system/. "$root/usr/lib/systemd/system/"
 cp "$units/clawjail.service" "$units/clawjail.socket" "$root/usr/lib/systemd/system/"
 cp "$binary" "$root/usr/bin/clawjail"
+install -D /bin/kill "$root/bin/kill"  # ExecReload=
 if ! out=$(systemd-analyze verify --root="$root" --man=no clawjail.socket clawjail.service 2>&1) || [ -n "$out" ]; then
   echo "$out" >&2
   fail "systemd-analyze verify is not clean"
