@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/job_id.h"
 #include "policy/policy.h"
 
 namespace clawjail::receipts {
@@ -94,8 +95,8 @@ struct JobLog {
 };
 Result<JobLog> read_job_log(const std::filesystem::path& state_dir, std::string_view job_id);
 std::vector<std::string> list_jobs(const std::filesystem::path& state_dir);
-// Job ids name files: 1-128 characters of [A-Za-z0-9._:@+-], not starting with ".", never "..".
-Status check_job_id(std::string_view job_id);
+// Job ids name files; their grammar is policy's (policy.h).
+using policy::check_job_id;
 
 // The CST claims seen for a job, kept at <state_dir>/jobs/<job>.cst.json (0600: it holds the raw
 // token for `bundle export --include-token`). The supervisor calls this on each admitted call;

@@ -1,5 +1,5 @@
 // uid/gid maps. As root, the jail's uid 1000 maps to a host uid of its own from the configured
-// range (held system-wide by an abstract-socket lock while the jail runs), so RLIMIT_NPROC is a
+// range (leased host-wide while the jail runs), so RLIMIT_NPROC is a
 // per-jail limit and jails cannot signal one another. As an ordinary user, the jail's uid maps
 // to that user (unprivileged user namespaces allow exactly one line, and setgroups denied).
 #include <fcntl.h>
@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -34,36 +35,55 @@ Status write_file(const std::string& path, const std::string& text) {
   return ok_status();
 }
 
+Error lease_error(const std::string& what) { return fail(Reason::JAIL_UNAVAILABLE, "jail uid leases: " + what); }
+
 std::string line(uid_t inside, uid_t outside) {
   return std::to_string(inside) + " " + std::to_string(outside) + " 1\n";
 }
 
-// An abstract unix socket name is unique per network namespace and disappears with its last
-// descriptor, so a crashed supervisor never leaks a uid.
-UniqueFd try_lock_uid(uid_t uid) {
-  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) return {};
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::string name = "clawjail-jail-uid-" + std::to_string(uid);
-  memcpy(addr.sun_path + 1, name.data(), name.size());
-  auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
-  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0) return {};
+// Leases are byte locks (open file description locks) on one file of root's, 0600 in a directory
+// only root writes: no other user can open it, so none can take or block a uid (an abstract
+// socket name would do as a lock, but any local user can bind one first). The file is the same for every
+// supervisor on the host, so two of them sharing a uid range never share a uid. A lock ends with
+// its descriptor: a crashed supervisor leaks no uid.
+Result<UniqueFd> open_lease_file() {
+  const std::string path = kJailUidLeaseFile;
+  const std::string dir = path.substr(0, path.rfind('/'));
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return lease_error("cannot create " + dir + ": " + strerror(errno));
+  struct stat st{};
+  if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
+    return lease_error(dir + " must be a directory of root's that only root writes");
+  UniqueFd fd(open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd || fstat(fd.get(), &st) != 0) return lease_error("cannot open " + path + ": " + strerror(errno));
+  if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 077))
+    return lease_error(path + " must be a regular file of root's, mode 0600");
   return fd;
+}
+
+bool try_lock_uid(int fd, uid_t uid) {
+  struct flock lock{};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  lock.l_start = static_cast<off_t>(uid);
+  lock.l_len = 1;
+  return fcntl(fd, F_OFD_SETLK, &lock) == 0;
 }
 
 }  // namespace
 
 // The lowest free uid: jails in a row reuse a few uids, so their idmapped workspaces reuse the
 // same user namespaces (shared_idmap_userns). A released uid owns nothing any more: its jail's
-// tree is gone, and so are its tmpfs, IPC and network namespaces.
+// tree is gone, and so are its tmpfs, IPC and network namespaces. Each lease opens the file
+// anew: locks of one open file description never conflict with each other.
 Result<UidLease> UidLease::acquire(const UidRange& range) {
   if (range.count == 0) return fail(Reason::JAIL_UNAVAILABLE, "uid_range is empty");
+  auto file = open_lease_file();
+  if (!file) return file.error();
   for (uint32_t i = 0; i < range.count; ++i) {
     uid_t uid = range.first + i;
-    if (UniqueFd lock = try_lock_uid(uid)) {
+    if (try_lock_uid(file->get(), uid)) {
       UidLease lease;
-      lease.lock_ = std::move(lock);
+      lease.lock_ = std::move(file.value());
       lease.uid_ = uid;
       return lease;
     }

@@ -126,21 +126,29 @@ Result<Pty> open_pty(uid_t owner, gid_t group, unsigned short rows, unsigned sho
 Status plan_pty_mount(MountPlan& plan, const Pty& pty);
 // Child, in the worker after setsid: the jail's own /dev/pts/N as fds 0-2 and controlling tty.
 StepResult take_terminal(const char* path);
-// Parent: the client's stdin copied into the terminal, and the terminal's end-of-file when the
-// client's input ends (or at once when the call has no input).
-class PtyInput {
+
+// ---- stdin_relay.cc ----
+// Parent: the client's stdin copied into the jail, which never holds the client's descriptor
+// itself (it may be the caller's terminal). Into the call's own terminal (with a pty: the
+// terminal's end-of-file when the input ends, or at once when the call has none), or into a pipe
+// whose read end is the jail's stdin (closed when the input ends).
+class StdinRelay {
  public:
-  PtyInput() = default;
-  PtyInput(int client_in, int master);
+  StdinRelay() = default;
+  static StdinRelay to_terminal(int client_in, int master);
+  static StdinRelay to_pipe(int client_in, UniqueFd pipe_w);
   pollfd want() const;  // what to poll for next ({-1} when done)
   void ready(short revents);
  private:
   void end_of_input();
   void stop();
-  int in_ = -1, master_ = -1;
+  int in_ = -1, out_ = -1;
+  UniqueFd pipe_;  // to_pipe: owns out_
   std::string pending_;
   bool line_open_ = false;
 };
+// The client's stdin is /dev/null: the jail gets one of its own and nothing needs relaying.
+bool is_dev_null(int fd);
 
 // ---- landlock.cc ----
 // Landlock rules planned by the parent from the mount plan; the child opens each path after

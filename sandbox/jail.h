@@ -56,6 +56,8 @@ struct UidRange {
   uid_t first = 0x70000000;
   uint32_t count = 65536;
 };
+// Where running jails lease their host uids, for every supervisor on the host (idmap.cc).
+inline constexpr const char* kJailUidLeaseFile = "/run/clawjail/jail-uids.lock";
 
 // Everything that shapes a jail. Derived from a WPC by the supervisor (spec_from_policy).
 struct JailSpec {
@@ -90,7 +92,9 @@ Result<BindCheck> check_binds(const JailSpec& spec);
 
 // The process side. Descriptors are borrowed; the jail dups what it needs.
 struct Io {
-  int stdin_fd = -1;   // -1: /dev/null
+  // None of these is ever the jail's: the supervisor relays each through a pipe or terminal of its
+  // own (the client's may be its terminal).
+  int stdin_fd = -1;   // -1 (or /dev/null): the jail's own /dev/null; else copied into its stdin
   int stdout_fd = -1;  // the jail's output is relayed here as produced (hashed, counted, capped)
   int stderr_fd = -1;
   bool pty = false;    // a terminal of the call's own: stdin/stdout/stderr and controlling tty of

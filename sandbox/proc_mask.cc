@@ -16,9 +16,11 @@
 namespace clawjail::sandbox::detail {
 namespace {
 
-// Paths below /proc.
+// Paths below /proc. /1/cmdline: the jail's pid 1 is the supervisor's own init, a clone of the
+// supervisor that never executes anything, so its command line is the supervisor's (host paths
+// of the binary and its configuration); unlike its maps, environ and exe, it is world-readable.
 constexpr const char* kReadOnly[] = {"/sys", "/sysrq-trigger", "/bus", "/fs", "/irq"};
-constexpr const char* kMaskedFiles[] = {"/kcore",      "/keys",       "/key-users",  "/timer_list",
+constexpr const char* kMaskedFiles[] = {"/1/cmdline", "/kcore",      "/keys",       "/key-users",  "/timer_list",
                                         "/sched_debug", "/latency_stats", "/kallsyms", "/kpagecount",
                                         "/kpageflags", "/kpagecgroup", "/config.gz", "/vmallocinfo"};
 constexpr const char* kMaskedDirs[] = {"/acpi", "/scsi", "/asound", "/driver"};

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -86,48 +85,6 @@ StepResult take_terminal(const char* path) {
   close(fd);
   if (!ok || ioctl(0, TIOCSCTTY, 0) != 0) return failed(Step::terminal);
   return {};
-}
-
-PtyInput::PtyInput(int client_in, int master) : in_(client_in), master_(master) {
-  if (in_ < 0) end_of_input();  // no input: the terminal's end-of-file right away
-}
-
-pollfd PtyInput::want() const {
-  if (!pending_.empty()) return {master_, POLLOUT, 0};
-  return {in_, POLLIN, 0};
-}
-
-void PtyInput::ready(short revents) {
-  if (!pending_.empty()) {
-    ssize_t n = write(master_, pending_.data(), pending_.size());
-    if (n > 0) pending_.erase(0, static_cast<size_t>(n));
-    else if (n < 0 && errno != EINTR && errno != EAGAIN) stop();  // the jail is gone
-    return;
-  }
-  if (in_ < 0) return;
-  char buf[4096];
-  ssize_t n = revents & (POLLIN | POLLHUP | POLLERR) ? read(in_, buf, sizeof buf) : 0;
-  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
-  if (n > 0) {
-    pending_.assign(buf, static_cast<size_t>(n));
-    line_open_ = buf[n - 1] != '\n' && buf[n - 1] != '\r';
-    return;
-  }
-  end_of_input();
-}
-
-// The terminal's EOF character at the start of a line makes the reader's read() return 0, as a
-// closed pipe would; in the middle of a line the first one only ends the line.
-void PtyInput::stop() {
-  in_ = -1;
-  pending_.clear();
-}
-
-void PtyInput::end_of_input() {
-  in_ = -1;
-  termios t{};
-  char eof = tcgetattr(master_, &t) == 0 && t.c_cc[VEOF] ? static_cast<char>(t.c_cc[VEOF]) : '\x04';
-  pending_.assign(line_open_ ? 2 : 1, eof);
 }
 
 }  // namespace clawjail::sandbox::detail

@@ -42,11 +42,6 @@ Status make_pipe(UniqueFd& r, UniqueFd& w) {
   return ok_status();
 }
 
-UniqueFd dup_or_null(int fd, int null_flags) {
-  if (fd >= 0) return UniqueFd(fcntl(fd, F_DUPFD_CLOEXEC, 3));
-  return UniqueFd(open("/dev/null", null_flags | O_CLOEXEC));
-}
-
 std::string b64u(const unsigned char* bytes, size_t n) {
   std::string out(sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
   sodium_bin2base64(out.data(), out.size(), bytes, n, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
@@ -172,8 +167,7 @@ Status Runner::hand_over(const FillWorker& fill, const Io& io, std::chrono::mill
   if (io.pty) return fail(Reason::INTERNAL_ERROR, "a jail built ahead has no terminal");
   if (auto s = sources_unchanged(); !s) return s;
   if (auto s = fill_worker(fill); !s) return s;
-  go_stdin_ = dup_or_null(io.stdin_fd, O_RDONLY);
-  if (!go_stdin_) return setup_error("stdin");
+  if (auto s = plan_stdin(io, go_stdin_); !s) return s;
   if (io.stdout_fd >= 0) io_out_.reset(fcntl(io.stdout_fd, F_DUPFD_CLOEXEC, 3));
   if (io.stderr_fd >= 0) io_err_.reset(fcntl(io.stderr_fd, F_DUPFD_CLOEXEC, 3));
   call_timeout_ = timeout;
@@ -283,12 +277,9 @@ Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& i
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return setup_error("socketpair");
   sock_r_.reset(sv[0]);
   sock_w_.reset(sv[1]);
-  stdin_ = dup_or_null(io.stdin_fd, O_RDONLY);
-  if (!stdin_) return setup_error("stdin");
   if (io.stdout_fd >= 0) io_out_.reset(fcntl(io.stdout_fd, F_DUPFD_CLOEXEC, 3));
   if (io.stderr_fd >= 0) io_err_.reset(fcntl(io.stderr_fd, F_DUPFD_CLOEXEC, 3));
-  if (io.pty)
-    if (auto s = prepare_pty(io); !s) return s;
+  if (auto s = io.pty ? prepare_pty(io) : plan_stdin(io, stdin_); !s) return s;
   landlock_ = plan_landlock(mounts_, host_support().landlock_abi);
   for (auto [stack, size] : {std::pair{&init_stack_, kInitStack}, {&worker_stack_, kWorkerStack}}) {
     auto made = ChildStack::create(size);
@@ -326,8 +317,23 @@ Status Runner::prepare_pty(const Io& io) {
   }
   out_r_ = std::move(pty->master);
   err_r_.reset();
-  if (io.stdin_fd >= 0) pty_in_.reset(fcntl(io.stdin_fd, F_DUPFD_CLOEXEC, 3));
+  if (io.stdin_fd >= 0) stdin_src_.reset(fcntl(io.stdin_fd, F_DUPFD_CLOEXEC, 3));
   pty_path_ = pty->path;
+  return ok_status();
+}
+
+// Without a terminal of its own the jail's stdin is its own /dev/null or a pipe the monitor fills
+// from the client's stdin (stdin_relay.cc), never the client's descriptor.
+Status Runner::plan_stdin(const Io& io, UniqueFd& jail_end) {
+  if (io.stdin_fd < 0 || is_dev_null(io.stdin_fd)) {
+    jail_end.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    return jail_end ? ok_status() : Status(setup_error("/dev/null"));
+  }
+  stdin_src_.reset(fcntl(io.stdin_fd, F_DUPFD_CLOEXEC, 3));
+  if (!stdin_src_) return setup_error("stdin");
+  if (auto s = make_pipe(jail_end, stdin_feed_); !s) return s;
+  // `cat /dev/stdin` reopens the pipe through /proc/self/fd/0: allowed only to its owner.
+  if (root_mode_ && fchown(jail_end.get(), host_uid_, host_gid_) != 0) return setup_error("stdin pipe owner");
   return ok_status();
 }
 
@@ -448,7 +454,13 @@ void Runner::loop() {
   int wake = wake_.get();
   Clock::time_point grace_end{};
   auto client_gone = [this] { kill(); };
-  PtyInput input = pty_path_.empty() ? PtyInput() : PtyInput(pty_in_.get(), out_r_.get());
+  auto relay_stdin = [this] {
+    return pty_path_.empty() ? StdinRelay::to_pipe(stdin_src_.get(), std::move(stdin_feed_))
+                             : StdinRelay::to_terminal(stdin_src_.get(), out_r_.get());
+  };
+  // Built ahead, the jail has no client until it is released (hand_over() fills stdin_src_ and
+  // stdin_feed_ meanwhile, from another thread).
+  StdinRelay input = ahead_ ? StdinRelay() : relay_stdin();
   // The tree is over once the init reported it gone (the init is exiting) or was reaped.
   auto over = [&](Clock::time_point now) {
     if (ended_ == Clock::time_point{}) {
@@ -478,6 +490,7 @@ void Runner::loop() {
       deadline = started_ + call_timeout_;
       l.out.out = io_out_.get();
       l.err.out = io_err_.get();
+      input = relay_stdin();
     }
     if (fds[6].revents) input.ready(fds[6].revents);
     if (fds[0].revents) {

@@ -59,6 +59,7 @@ class Runner {
   void finish();
   void reap_init();
   void signal_done();
+  Status plan_stdin(const Io& io, UniqueFd& jail_end);
 
   JailSpec spec_;
   bool root_mode_ = false;
@@ -74,7 +75,9 @@ class Runner {
   WorkerPlan worker_;
   LandlockPlan landlock_;
   std::string pty_path_;
-  UniqueFd pty_in_;  // the client's stdin, copied into the terminal
+  // The client's stdin (never the jail's), and the pipe end the monitor copies it into (without
+  // a pty; with one it goes into the terminal).
+  UniqueFd stdin_src_, stdin_feed_;
   ChildStack init_stack_, worker_stack_;  // in use until the init is reaped
   ChildPlan child_;
   UniqueFd sync_r_, sync_w_, report_r_, report_w_, out_r_, out_w_, err_r_, err_w_, sock_r_, sock_w_, stdin_;

@@ -121,13 +121,18 @@ Status build_spec(const proto::Request& r, const AdmissionInputs& in, Admission&
   return ok_status();
 }
 
+Status verify_token(const std::string& token, const AdmissionInputs& in, Admission& a) {
+  policy::CstVerifyOptions options{in.config.cst_issuers, in.config.audience, in.config.cst_max_lifetime_s, in.now};
+  auto cst = policy::verify_cst(token, options);
+  if (!cst) return cst.error();
+  a.cst = std::move(cst.value());
+  return ok_status();
+}
+
 // Who is calling: the token alone, then the durable ledger (revocations, stopped jobs).
 Status authenticate(const proto::Request& r, const AdmissionInputs& in, Admission& a) {
   if (r.cst) {
-    policy::CstVerifyOptions options{in.config.cst_issuers, in.config.audience, in.config.cst_max_lifetime_s, in.now};
-    auto cst = policy::verify_cst(*r.cst, options);
-    if (!cst) return cst.error();
-    a.cst = std::move(cst.value());
+    if (auto s = verify_token(*r.cst, in, a); !s) return s;
   } else if (a.wpc->policy.require_cst) {
     return fail(Reason::CST_MISSING, "the WPC requires a CST and the request has none");
   }
@@ -139,6 +144,24 @@ Status authenticate(const proto::Request& r, const AdmissionInputs& in, Admissio
 }
 
 }  // namespace
+
+Status admit_stop(const proto::Request& r, const AdmissionInputs& in, Admission& a) {
+  if (in.peer.uid == 0) return ok_status();
+  if (!r.cst)
+    return fail(Reason::CST_MISSING, "stopping job " + r.job_id + " needs a token of that job (--cst-file) or root");
+  if (auto s = verify_token(*r.cst, in, a); !s) return s;
+  if (auto s = in.ledger.check_not_revoked(*a.cst); !s) return s;
+  const auto& cst = *a.cst;
+  if (cst.mission_id && *cst.mission_id != r.job_id)
+    return fail(Reason::CST_JOB_MISMATCH, "token mission_id " + *cst.mission_id + " != job " + r.job_id);
+  if (!cst.mission_id) {
+    auto jtis = in.ledger.jtis_of_job(r.job_id);
+    if (std::find(jtis.begin(), jtis.end(), cst.jti) == jtis.end())
+      return fail(Reason::CST_JOB_MISMATCH, "the token (jti " + cst.jti + ") has no mission_id and no call of job " +
+                                                r.job_id + " used it");
+  }
+  return ok_status();
+}
 
 Status admit(const proto::Request& r, const AdmissionInputs& in, Admission& a) {
   if (auto s = find_wpc(r, in, a); !s) return s;

@@ -34,5 +34,8 @@ struct AdmissionInputs {
 };
 
 Status admit(const proto::Request& request, const AdmissionInputs& in, Admission& out);
+// A stop_job request: root, or the holder of a valid CST of that job (bound to it by its
+// mission_id, or by a call of the job that used it). Anyone else allowed on the socket is refused.
+Status admit_stop(const proto::Request& request, const AdmissionInputs& in, Admission& out);
 
 }  // namespace clawjail

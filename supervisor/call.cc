@@ -6,6 +6,7 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include "policy/job_id.h"
 #include "supervisor/admission.h"
 #include "supervisor/peer.h"
 #include "supervisor/protocol.h"
@@ -44,7 +45,7 @@ receipts::Draft draft(const CallState& c, const std::string& phase) {
   d.phase = phase;
   d.job_id = *c.job_id;
   d.call_id = c.call_id;
-  d.tool = c.request ? c.request->tool : "unknown";
+  d.tool = !c.request ? "unknown" : c.request->type == "stop_job" ? "job_stop" : c.request->tool;
   d.scopes = a.scopes;
   d.decision = phase == "blocked" ? "blocked" : "allowed";
   d.agent_did = a.cst ? a.cst->sub : "";
@@ -97,7 +98,7 @@ std::optional<Error> read_request(CallState& c, const proto::Frame& frame) {
   if (!json) {
     auto loose = policy::Json::parse(frame.body, nullptr, false);
     if (loose.is_object() && loose.contains("job_id") && loose["job_id"].is_string() &&
-        proto::valid_job_id(loose["job_id"].get<std::string>()))
+        policy::check_job_id(loose["job_id"].get<std::string>()))
       c.job_id = loose["job_id"].get<std::string>();
     return fail(json.reason() == Reason::BAD_JSON ? Reason::REQUEST_MALFORMED : json.reason(),
                 "request is not acceptable JSON: " + json.error().detail);
@@ -291,12 +292,15 @@ void handle(CallState& c, const Peer& peer) {
   auto frame = proto::read_frame(c.conn, std::chrono::steady_clock::now() + proto::kRequestDeadline);
   if (!frame) return refuse(c, frame.error());
   if (auto bad = read_request(c, *frame)) return refuse(c, *bad);
-  if (c.request->type == "stop_job") return stop_job(c);
+  auto snap = c.ctx.snapshot();
+  AdmissionInputs in{*snap.config, *snap.store, c.ctx.ledger(), peer};
+  if (c.request->type == "stop_job") {
+    if (auto s = admit_stop(*c.request, in, c.admission); !s) return refuse(c, s.error());
+    return stop_job(c);
+  }
   if (frame->fds.size() != 3)
     return refuse(c, fail(Reason::REQUEST_MALFORMED, "a call must carry stdin, stdout and stderr (3 descriptors)"));
   if (c.ctx.draining()) return refuse(c, fail(Reason::SUPERVISOR_SHUTTING_DOWN, "the supervisor is shutting down"));
-  auto snap = c.ctx.snapshot();
-  AdmissionInputs in{*snap.config, *snap.store, c.ctx.ledger(), peer};
   if (auto s = admit(*c.request, in, c.admission); !s) return refuse(c, s.error());
   run_call(c, frame->fds);
 }

@@ -19,6 +19,11 @@ bool Ledger::job_stopped(std::string_view job) {
   return ledger_.job_stopped(job);
 }
 
+std::vector<std::string> Ledger::jtis_of_job(std::string_view job) {
+  std::lock_guard lock(m_);
+  return ledger_.jtis_of_job(job);
+}
+
 Status Ledger::revoke_job(std::string_view job) {
   std::lock_guard lock(m_);
   return ledger_.revoke_job(job);

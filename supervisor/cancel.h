@@ -22,6 +22,7 @@ class Ledger {
   Status bind_jti(std::string_view jti, std::string_view job, int64_t expires_at);
   Status check_not_revoked(const policy::Cst& cst);
   bool job_stopped(std::string_view job);
+  std::vector<std::string> jtis_of_job(std::string_view job);
   Status revoke_job(std::string_view job);
   void reload();
 

@@ -1,6 +1,7 @@
 // clawjail job stop J
 #include <iostream>
 
+#include "policy/job_id.h"
 #include "supervisor/client.h"
 #include "supervisor/commands.h"
 #include "supervisor/config.h"
@@ -9,7 +10,7 @@ namespace clawjail::cli {
 namespace {
 
 struct JobFlags {
-  std::string job, socket, config;
+  std::string job, socket, config, cst_file;
   bool json = false;
 };
 
@@ -27,10 +28,15 @@ int stop_offline(const JobFlags& f, const Error& why) {
 }
 
 void stop(const JobFlags& f) {
-  if (!proto::valid_job_id(f.job)) die("job stop", "not a job id: " + f.job, 2);
+  if (auto id = policy::check_job_id(f.job); !id) die("job stop", "not a job id: " + f.job + ": " + id.error().detail, 2);
   proto::Request r;
   r.type = "stop_job";
   r.job_id = f.job;
+  if (!f.cst_file.empty()) {
+    auto token = client::read_cst_file(f.cst_file);
+    if (!token) die("job stop", token.error().detail, kExitSupervisor);
+    r.cst = *token;
+  }
   auto response = client::call(client::resolve_socket(f.socket, f.config), r, {});
   if (!response) exit_with(stop_offline(f, response.error()));
   if (response->type != "stopped") exit_with(client::report("job stop", *response));
@@ -48,6 +54,7 @@ const CommandRegistrar kJob("job", [](CLI::App& app) {
   auto* sub = job->add_subcommand("stop", "Revoke the job's CSTs and kill its running calls; later calls of the "
                                           "job are blocked (JOB_STOPPED)");
   sub->add_option("job", f->job, "job id")->required();
+  sub->add_option("--cst-file", f->cst_file, "a token of the job (needed unless you are root)");
   sub->add_option("--socket", f->socket, "supervisor socket (default: from the configuration)");
   sub->add_option("--config", f->config, "configuration file");
   sub->add_flag("--json", f->json, "machine-readable result");

@@ -230,6 +230,10 @@ int serve(const std::filesystem::path& config_path, const ServeOptions& options)
     std::fprintf(stderr, "clawjail: serve: %s\n", listener.error().detail.c_str());
     return 1;
   }
+  if (const auto& config = *(*ctx)->snapshot().config;
+      !listener->activated && !config.client_uids.empty() && !socket_group(config))
+    spdlog::warn("{} is root's only (0660, no clients.gids and no {} group): the uids in clients.uids cannot reach "
+                 "it; create the {} group and add them to it", config.socket.string(), kSocketGroupName, kSocketGroupName);
   Server server(**ctx, std::move(listener.value()), std::move(signals), options);
   return server.run();
 }

@@ -22,13 +22,15 @@ Result<policy::SecretKey> new_key(const std::filesystem::path& dir, const std::s
 }
 
 Json config_json(const World& w, const WorldOptions& o) {
-  return {{"socket", w.socket.string()},
+  Json config = {{"socket", w.socket.string()},
           {"state_dir", w.state_dir.string()},
           {"signing_key", (w.keys_dir / "supervisor.key").string()},
           {"wpc_signers", {w.signer_key->did()}},
           {"cst_issuers", {{{"kid", w.issuer_kid}, {"did", w.issuer_key->did()}}}},
           {"audience", "clawjail"},
           {"clients", {{"uids", o.client_uids}, {"gids", o.client_gids}}}};
+  if (o.uid_range) config["jail"] = {{"uid_range", *o.uid_range}};
+  return config;
 }
 
 }  // namespace

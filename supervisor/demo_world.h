@@ -18,6 +18,7 @@ struct World {
 struct WorldOptions {
   std::vector<uid_t> client_uids;
   std::vector<gid_t> client_gids;
+  std::optional<std::string> uid_range;  // jail.uid_range, FIRST:COUNT (else the default)
 };
 // Creates `root` (0700) with keys/, state/, workspace/ and config.json.
 Result<World> create_world(const std::filesystem::path& root, const WorldOptions& options = {});

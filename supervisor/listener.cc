@@ -5,6 +5,7 @@
 #include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -52,6 +53,12 @@ Result<Listener> activated_listener() {
 
 }  // namespace
 
+std::optional<gid_t> socket_group(const Config& config) {
+  if (!config.client_gids.empty()) return config.client_gids.front();
+  if (const struct group* gr = ::getgrnam(kSocketGroupName)) return gr->gr_gid;
+  return std::nullopt;
+}
+
 Result<Listener> open_listener(const Config& config) {
   auto activated = activated_listener();
   if (!activated || activated->fd) return activated;
@@ -68,13 +75,11 @@ Result<Listener> open_listener(const Config& config) {
   int rc = ::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr));
   ::umask(old);
   if (rc != 0) return sys_error("bind " + config.socket.string());
-  // 0660 (root and the clients' group); listed uids need the socket connectable by anyone, and
-  // then SO_PEERCRED (authorize_peer) is the only gate.
-  mode_t mode = config.client_uids.empty() ? 0660 : 0666;
-  if (::chmod(config.socket.c_str(), mode) != 0) return sys_error("chmod " + config.socket.string());
-  // Group access is how non-root clients reach the socket; only root can hand the file over.
-  if (!config.client_gids.empty() && ::geteuid() == 0 &&
-      ::chown(config.socket.c_str(), static_cast<uid_t>(-1), config.client_gids.front()) != 0)
+  // Never connectable by every local user: 0660, root and one group (socket_group()). Listed
+  // uids reach it as members of that group; SO_PEERCRED (authorize_peer) then decides.
+  if (::chmod(config.socket.c_str(), 0660) != 0) return sys_error("chmod " + config.socket.string());
+  if (auto group = socket_group(config); group && ::geteuid() == 0 &&
+      ::chown(config.socket.c_str(), static_cast<uid_t>(-1), *group) != 0)
     return sys_error("chown " + config.socket.string());
   if (::listen(fd.get(), 128) != 0) return sys_error("listen");
   return Listener{std::move(fd), false, config.socket};

@@ -1,9 +1,10 @@
 // Request and response messages: strict parsing (unknown fields refused) and serialisation.
 #include "supervisor/protocol.h"
 
-#include <cctype>
 #include <map>
 #include <set>
+
+#include "policy/job_id.h"
 
 namespace clawjail::proto {
 namespace {
@@ -117,19 +118,10 @@ Status parse_call_body(const Json& j, Request& r) {
 
 }  // namespace
 
-bool valid_job_id(std::string_view id) {
-  if (id.empty() || id.size() > 128 || id.front() == '.' || id.front() == '-') return false;
-  if (id.find("..") != std::string_view::npos) return false;  // as receipts::check_job_id: ids name files
-  for (char c : id)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':' || c == '@'))
-      return false;
-  return true;
-}
-
 std::variant<Request, ParseFailure> parse_request(const Json& j) {
   if (!j.is_object()) return ParseFailure{fail(Reason::REQUEST_MALFORMED, "a request is a JSON object"), {}};
   ParseFailure failure;
-  if (j.contains("job_id") && j["job_id"].is_string() && valid_job_id(j["job_id"].get<std::string>()))
+  if (j.contains("job_id") && j["job_id"].is_string() && policy::check_job_id(j["job_id"].get<std::string>()))
     failure.job_id = j["job_id"].get<std::string>();
   Request r;
   int version = 0;
@@ -139,11 +131,11 @@ std::variant<Request, ParseFailure> parse_request(const Json& j) {
                         field(j, "job_id", r.job_id, "", true)});
   if (s && version != kProtocolVersion)
     s = fail(Reason::REQUEST_MALFORMED, "protocol version " + std::to_string(version) + ", this supervisor speaks 1");
-  if (s && !valid_job_id(r.job_id))
-    s = fail(Reason::BAD_FIELD, "job_id must be 1-128 of [A-Za-z0-9._:@-], not starting with . or -");
+  if (s)
+    if (auto id = policy::check_job_id(r.job_id); !id) s = fail(Reason::BAD_FIELD, "job_id: " + id.error().detail);
   if (s && r.type == "call") s = parse_call_body(j, r);
   else if (s && r.type == "stop_job")
-    s = only_known(j, {"clawjail_protocol", "type", "job_id"}, "");
+    s = first_error({only_known(j, {"clawjail_protocol", "type", "job_id", "cst"}, ""), opt_field(j, "cst", r.cst, "")});
   else if (s)
     s = fail(Reason::BAD_FIELD, "type must be call or stop_job");
   if (!s) {
@@ -155,9 +147,9 @@ std::variant<Request, ParseFailure> parse_request(const Json& j) {
 
 Json request_to_json(const Request& r) {
   Json j = {{"clawjail_protocol", kProtocolVersion}, {"type", r.type}, {"job_id", r.job_id}};
+  if (r.cst) j["cst"] = *r.cst;
   if (r.type != "call") return j;
   j["tool"] = r.tool;
-  if (r.cst) j["cst"] = *r.cst;
   if (r.wpc_hash_b64u) j["wpc_hash_b64u"] = *r.wpc_hash_b64u;
   if (r.workspace) j["workspace"] = *r.workspace;
   if (r.exec) {

@@ -55,7 +55,7 @@ struct FsArgs {
 struct Request {
   std::string type;  // "call" or "stop_job"
   std::string job_id;
-  std::optional<std::string> cst;
+  std::optional<std::string> cst;  // stop_job: the job's token, unless the caller is root
   std::optional<std::string> wpc_hash_b64u;
   std::string tool;                      // exec, or the fs op's name
   std::optional<std::string> workspace;  // host directory
@@ -70,7 +70,6 @@ struct ParseFailure {
 // Strict: unknown fields, wrong types and missing fields are refused with the field's name.
 std::variant<Request, ParseFailure> parse_request(const Json& json);
 Json request_to_json(const Request& request);
-bool valid_job_id(std::string_view job_id);
 
 struct Response {
   std::string type = "result";  // "result" or "stopped"

@@ -21,6 +21,12 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "clawjail-plugin-test-"));
 process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe("settings fail closed with one clear message", () => {
+  test("job ids follow the supervisor's grammar (the table tests/policy/job_id_test.cc reads too)", () => {
+    const table = JSON.parse(fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../common/job_ids.json"), "utf8"));
+    assert.ok(table.valid.length >= 5 && table.invalid.length >= 5);
+    for (const job of table.valid) assert.equal(resolveConfig({ ...good, job }).job, job, JSON.stringify(job));
+    for (const job of table.invalid) assert.throws(() => resolveConfig({ ...good, job }), /job must be/, JSON.stringify(job));
+  });
   test("missing job and cstFile are both named", () => {
     assert.throws(() => resolveConfig({}), (e) => e instanceof ClawjailConfigError &&
       /job is required/.test(e.message) && /cstFile is required/.test(e.message) &&

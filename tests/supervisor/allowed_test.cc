@@ -35,6 +35,21 @@ TEST_F(AllowedCall, CommandRunsWithStartedAndFinishedReceiptsAndItsExitCode) {
   EXPECT_EQ(r[1]["request_hash_b64u"], r[0]["request_hash_b64u"]);
 }
 
+// The jail's pid 1 is the supervisor's own init: what it shows of itself must not name the host's
+// files (the supervisor's binary, its configuration, the state directory).
+TEST_F(AllowedCall, TheJailsInitShowsNoHostPath) {
+  auto cst = job_token("job-proc1");
+  auto c = clawjail(run_args("job-proc1", cst, {"--", "/bin/sh", "-c",
+                                                "for f in cmdline comm environ maps stat status; do echo \"== $f\"; "
+                                                "tr '\\0' ' ' </proc/1/$f; echo; done; for l in exe cwd root; do "
+                                                "echo \"== $l $(readlink /proc/1/$l)\"; done"}));
+  EXPECT_EQ(c.exit_code, 0) << c.err;
+  ASSERT_NE(c.out.find("== cmdline"), std::string::npos) << c.out;
+  for (const auto& host : {std::string(CLAWJAIL_BINARY), world.config_path.string(), world.root.string(),
+                           fs::path(CLAWJAIL_BINARY).parent_path().string(), std::string("serve")})
+    EXPECT_EQ(c.out.find(host), std::string::npos) << "the jail sees " << host << ":\n" << c.out;
+}
+
 TEST_F(AllowedCall, DeathBySignalIs128PlusN) {
   auto cst = job_token("job-sig");
   auto c = clawjail(run_args("job-sig", cst, {"--", "/bin/sh", "-c", "kill -TERM $$"}));

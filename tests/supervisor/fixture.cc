@@ -1,6 +1,7 @@
 #include "fixture.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -14,6 +15,7 @@
 
 #include "receipts/receipts.h"
 #include "supervisor/client.h"
+#include "supervisor/protocol.h"
 
 extern char** environ;
 
@@ -147,6 +149,37 @@ std::string SupervisorTest::supervisor_log() {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+Result<Json> request_as(const fs::path& socket, uid_t uid, const std::vector<gid_t>& groups, const Json& request) {
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) return fail(Reason::INTERNAL_ERROR, "pipe");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(pipefd[0]);
+    auto gid = static_cast<gid_t>(uid);
+    if (::setgroups(groups.size(), groups.data()) != 0 || ::setresgid(gid, gid, gid) != 0 ||
+        ::setresuid(uid, uid, uid) != 0)
+      _exit(2);
+    auto fd = client::connect_unix(socket);
+    if (!fd) _exit(3);
+    // A refused peer may be answered and closed before its request is written (EPIPE): the
+    // answer is still there to read, as the real client does.
+    (void)proto::write_frame(fd.get(), request.dump());
+    auto frame = proto::read_frame(fd.get(), std::chrono::steady_clock::now() + std::chrono::seconds(20));
+    if (!frame) _exit(5);
+    (void)!::write(pipefd[1], frame->body.data(), frame->body.size());
+    _exit(0);
+  }
+  ::close(pipefd[1]);
+  UniqueFd from_child(pipefd[0]);
+  std::string body = read_all(from_child.get());
+  int code = wait_exit_code(pid);
+  static const char* const kSteps[] = {"", "", "could not drop privileges", "could not connect", "", "got no answer"};
+  if (code != 0)
+    return fail(Reason::INTERNAL_ERROR, "uid " + std::to_string(uid) + ": " +
+                                            (code > 0 && code < 6 ? kSteps[code] : "exit " + std::to_string(code)));
+  return Json::parse(body);
 }
 
 bool process_with_marker_exists(const std::string& marker) {

@@ -62,6 +62,12 @@ inline bool kept_for_next_jails(const fs::path& fd_link) {
   return target.rfind("user:[", 0) == 0 || (target.rfind("/sys/fs/cgroup/", 0) == 0 && target.find("/jail-") != std::string::npos);
 }
 
+// Sends `request` (no descriptors) from a forked child running as `uid` (gid = uid) with the
+// supplementary `groups`, and returns the supervisor's answer. The error says which step of the
+// child failed (drop privileges, connect, no answer).
+Result<policy::Json> request_as(const fs::path& socket, uid_t uid, const std::vector<gid_t>& groups,
+                                const policy::Json& request);
+
 // A process whose command line contains `marker` still exists (a jail survivor).
 bool process_with_marker_exists(const std::string& marker);
 std::string read_all(int fd);

@@ -89,9 +89,11 @@ struct Terminal {
     posix_spawn_file_actions_destroy(&actions);
     return pid;
   }
-  // spawn(), then what the terminal showed until the client exited.
-  std::string run(std::vector<std::string> args, int* status) {
+  // spawn(), then what the terminal showed until the client exited (killed after `limit`; a
+  // terminal whose output was suspended is resumed for that).
+  std::string run(std::vector<std::string> args, int* status, std::chrono::seconds limit = std::chrono::seconds(60)) {
     pid_t pid = spawn(std::move(args));
+    const auto deadline = std::chrono::steady_clock::now() + limit;
     std::string out;
     for (;;) {
       pollfd p{master.get(), POLLIN, 0};
@@ -101,6 +103,10 @@ struct Terminal {
         if (n > 0) out.append(buf, static_cast<size_t>(n));
       } else if (pid < 0 || waitpid(pid, status, WNOHANG) == pid) {
         return out;
+      } else if (std::chrono::steady_clock::now() > deadline) {
+        ::kill(pid, SIGKILL);
+        tcflow(slave.get(), TCOON);
+        out += "[client killed after " + std::to_string(limit.count()) + " s]";
       }
     }
   }
@@ -157,6 +163,51 @@ TEST_F(PtyCall, ClientTerminalIsRawDuringTheCallAndRestoredAfter) {
   ASSERT_EQ(tcgetattr(slave.get(), &after), 0);
   EXPECT_TRUE(after.c_lflag & ICANON);
   EXPECT_TRUE(after.c_lflag & ECHO) << out;
+}
+
+// Without --pty the client's terminal is never the jail's: stdin comes through a pipe of the
+// supervisor's like stdout and stderr, so what the jail writes reaches the terminal only through
+// the relay (and is counted), and the terminal's modes, size and flow control stay the caller's.
+TEST_F(PtyCall, WithoutPtyTheClientsTerminalIsOutOfReach) {
+  auto cst = job_token("job-tty-reach");
+  auto terminal = Terminal::open(24, 80);
+  ASSERT_TRUE(terminal.slave);
+  termios before{};
+  winsize size_before{};
+  ASSERT_EQ(tcgetattr(terminal.slave.get(), &before), 0);
+  ASSERT_EQ(::ioctl(terminal.slave.get(), TIOCGWINSZ, &size_before), 0);
+  const std::string script =
+      "echo visible; echo via-dev-stdin >/dev/stdin; echo via-fd0 >&0; echo via-proc >/proc/self/fd/0; "
+      "stty -echo -icanon rows 3 cols 7; stty -echo -icanon rows 3 cols 7 <&1; "
+      "perl -e 'for my $fh (\\*STDIN, \\*STDOUT, \\*STDERR) { my $size = pack(q(S4), 3, 7, 0, 0); "
+      "my $modes = pack(q(x60)); ioctl($fh, 0x5414, $size); ioctl($fh, 0x5402, $modes); ioctl($fh, 0x540A, 0) }'; "
+      "echo done";  // TIOCSWINSZ, TCSETS (every mode off), TCXONC TCOOFF (output suspended)
+  int status = -1;
+  auto out = terminal.run(run_args("job-tty-reach", cst, {"--", "/bin/sh", "-c", script}), &status,
+                          std::chrono::seconds(20));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << " " << out;
+  EXPECT_NE(out.find("visible"), std::string::npos) << out;
+  EXPECT_NE(out.find("done"), std::string::npos) << out;
+  termios after{};
+  winsize size_after{};
+  ASSERT_EQ(tcgetattr(terminal.slave.get(), &after), 0);
+  ASSERT_EQ(::ioctl(terminal.slave.get(), TIOCGWINSZ, &size_after), 0);
+  EXPECT_EQ(after.c_lflag, before.c_lflag);
+  EXPECT_EQ(after.c_iflag, before.c_iflag);
+  EXPECT_EQ(after.c_oflag, before.c_oflag);
+  EXPECT_EQ(after.c_cflag, before.c_cflag);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(after.c_cc), NCCS), std::string(reinterpret_cast<char*>(before.c_cc), NCCS));
+  EXPECT_EQ(size_after.ws_row, size_before.ws_row);
+  EXPECT_EQ(size_after.ws_col, size_before.ws_col);
+  // Every byte the terminal showed came through the relay (the terminal writes \n as \r\n).
+  std::string shown;
+  for (size_t i = 0; i < out.size(); ++i)
+    if (!(out[i] == '\r' && i + 1 < out.size() && out[i + 1] == '\n')) shown += out[i];
+  auto r = receipts("job-tty-reach");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[1]["result"]["stdout_bytes"].get<size_t>() + r[1]["result"]["stderr_bytes"].get<size_t>(), shown.size())
+      << shown;
+  EXPECT_EQ(shown.find("via-"), std::string::npos) << shown;
 }
 
 }  // namespace

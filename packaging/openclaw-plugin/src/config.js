@@ -3,7 +3,9 @@
 import fs from "node:fs";
 import path from "node:path";
 
-const JOB_ID = /^[A-Za-z0-9_:][A-Za-z0-9._:-]{0,127}$/;
+// The supervisor's job-id grammar (policy::check_job_id, policy/job_id.cc); tests/common/job_ids.json
+// holds the table both are tested against.
+const JOB_ID = /^(?!.*\.\.)[A-Za-z0-9_:@+][A-Za-z0-9._:@+-]{0,127}$/;
 const HASH_B64U = /^[A-Za-z0-9_-]{43}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const KNOWN = new Set(["binary", "socket", "job", "cstFile", "wpc", "execTimeoutMs", "envPass"]);
@@ -33,7 +35,7 @@ function absolutePath(raw, key, problems, { required }) {
 function checkJob(raw, problems) {
   if (raw === undefined) return problems.push("job is required (the job id the CST was issued for)");
   if (typeof raw !== "string" || !JOB_ID.test(raw))
-    problems.push("job must be 1-128 of [A-Za-z0-9._:-], not starting with . or -");
+    problems.push("job must be 1-128 of [A-Za-z0-9._:@+-], not starting with . or - and without ..");
 }
 
 function checkOptional(raw, problems) {
