@@ -22,7 +22,7 @@ process.on("exit", () => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe("settings fail closed with one clear message", () => {
   test("job ids follow the supervisor's grammar (the table tests/policy/job_id_test.cc reads too)", () => {
-    const table = JSON.parse(fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../common/job_ids.json"), "utf8"));
+    const table = JSON.parse(fs.readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../data/job_ids.json"), "utf8"));
     assert.ok(table.valid.length >= 5 && table.invalid.length >= 5);
     for (const job of table.valid) assert.equal(resolveConfig({ ...good, job }).job, job, JSON.stringify(job));
     for (const job of table.invalid) assert.throws(() => resolveConfig({ ...good, job }), /job must be/, JSON.stringify(job));

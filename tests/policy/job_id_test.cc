@@ -1,4 +1,4 @@
-// The job-id grammar, from the table the OpenClaw plugin's test reads too (tests/common/job_ids.json):
+// The job-id grammar, from the table the OpenClaw plugin's test reads too (tests/data/job_ids.json):
 // the supervisor, the receipt store and the plugin accept exactly the same ids.
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@ namespace clawjail::policy {
 namespace {
 
 Json job_id_table() {
-  auto table = parse_strict_json_file(std::string(CLAWJAIL_SOURCE_DIR) + "/tests/common/job_ids.json");
+  auto table = parse_strict_json_file(std::string(CLAWJAIL_SOURCE_DIR) + "/tests/data/job_ids.json");
   EXPECT_TRUE(table.ok()) << table.error().detail;
   return table.ok() ? *table : Json::object();
 }

@@ -3,7 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 
-// The supervisor's job-id grammar (policy::check_job_id, policy/job_id.cc); tests/common/job_ids.json
+// The supervisor's job-id grammar (policy::check_job_id, policy/job_id.cc); tests/data/job_ids.json
 // holds the table both are tested against.
 const JOB_ID = /^(?!.*\.\.)[A-Za-z0-9_:@+][A-Za-z0-9._:@+-]{0,127}$/;
 const HASH_B64U = /^[A-Za-z0-9_-]{43}$/;
