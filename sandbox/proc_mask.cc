@@ -20,9 +20,9 @@ namespace {
 // supervisor that never executes anything, so its command line is the supervisor's (host paths
 // of the binary and its configuration); unlike its maps, environ and exe, it is world-readable.
 constexpr const char* kReadOnly[] = {"/sys", "/sysrq-trigger", "/bus", "/fs", "/irq"};
-constexpr const char* kMaskedFiles[] = {"/1/cmdline", "/kcore",      "/keys",       "/key-users",  "/timer_list",
+constexpr const char* kMaskedFiles[] = {"/kcore",      "/keys",       "/key-users",  "/timer_list",
                                         "/sched_debug", "/latency_stats", "/kallsyms", "/kpagecount",
-                                        "/kpageflags", "/kpagecgroup", "/config.gz", "/vmallocinfo"};
+                                        "/kpageflags", "/kpagecgroup", "/config.gz", "/vmallocinfo", "/1/cmdline"};
 constexpr const char* kMaskedDirs[] = {"/acpi", "/scsi", "/asound", "/driver"};
 
 // Bound onto itself, then made read-only recursively (nosuid, nodev, noexec as /proc itself).
