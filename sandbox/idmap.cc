@@ -1,7 +1,7 @@
 // uid/gid maps. As root, the jail's uid 1000 maps to a host uid of its own from the configured
-// range (leased host-wide while the jail runs), so RLIMIT_NPROC is a
-// per-jail limit and jails cannot signal one another. As an ordinary user, the jail's uid maps
-// to that user (unprivileged user namespaces allow exactly one line, and setgroups denied).
+// range (leased host-wide while the jail runs), so RLIMIT_NPROC is a per-jail limit and jails
+// cannot signal one another. As an ordinary user, the jail's uid maps to that user (unprivileged
+// user namespaces allow exactly one line, and setgroups denied).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -43,13 +43,14 @@ std::string line(uid_t inside, uid_t outside) {
 
 // Leases are byte locks (open file description locks) on one file of root's, 0600 in a directory
 // only root writes: no other user can open it, so none can take or block a uid (an abstract
-// socket name would do as a lock, but any local user can bind one first). The file is the same for every
-// supervisor on the host, so two of them sharing a uid range never share a uid. A lock ends with
-// its descriptor: a crashed supervisor leaks no uid.
+// socket name would do as a lock, but any local user can bind one first). The file is the same
+// for every supervisor on the host, so two of them sharing a uid range never share a uid. A lock
+// ends with its descriptor: a crashed supervisor leaks no uid.
 Result<UniqueFd> open_lease_file() {
   const std::string path = kJailUidLeaseFile;
   const std::string dir = path.substr(0, path.rfind('/'));
-  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return lease_error("cannot create " + dir + ": " + strerror(errno));
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return lease_error("cannot create " + dir + ": " + strerror(errno));
   struct stat st{};
   if (lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
     return lease_error(dir + " must be a directory of root's that only root writes");
