@@ -331,10 +331,11 @@ Status Runner::plan_stdin(const Io& io, UniqueFd& jail_end) {
   }
   stdin_src_.reset(fcntl(io.stdin_fd, F_DUPFD_CLOEXEC, 3));
   if (!stdin_src_) return setup_error("stdin");
-  if (auto s = make_pipe(jail_end, stdin_feed_); !s) return s;
-  // `cat /dev/stdin` reopens the pipe through /proc/self/fd/0: allowed only to its owner.
-  if (root_mode_ && fchown(jail_end.get(), host_uid_, host_gid_) != 0) return setup_error("stdin pipe owner");
-  return ok_status();
+  // `cat /dev/stdin` reopens the pipe through /proc/self/fd/0: allowed only to its owner, so
+  // the jail's uid owns it from its creation, as the output pipes.
+  CreatingAs jail(host_uid_, host_gid_);
+  if (!jail.ok()) return setup_error("stdin pipe as the jail's uid");
+  return make_pipe(jail_end, stdin_feed_);
 }
 
 // ---- the monitor thread ----
