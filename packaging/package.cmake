@@ -35,7 +35,16 @@ add_custom_target(clawjail_manpage ALL DEPENDS ${CLAWJAIL_MANPAGE})
 install(FILES ${CLAWJAIL_MANPAGE} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/README.md ${CMAKE_CURRENT_SOURCE_DIR}/docs/operations.md
+              ${CLAWJAIL_PKG}/debian/copyright
         DESTINATION ${CMAKE_INSTALL_DOCDIR} PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+# Debian's changelog of a native package, compressed like the man page.
+set(CLAWJAIL_DEB_CHANGELOG ${CMAKE_CURRENT_BINARY_DIR}/changelog.gz)
+add_custom_command(OUTPUT ${CLAWJAIL_DEB_CHANGELOG}
+                   COMMAND gzip -9nc ${CLAWJAIL_PKG}/debian/changelog > ${CLAWJAIL_DEB_CHANGELOG}
+                   DEPENDS ${CLAWJAIL_PKG}/debian/changelog VERBATIM)
+add_custom_target(clawjail_deb_changelog ALL DEPENDS ${CLAWJAIL_DEB_CHANGELOG})
+install(FILES ${CLAWJAIL_DEB_CHANGELOG} DESTINATION ${CMAKE_INSTALL_DOCDIR}
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 # The OpenClaw plugin, loaded by the gateway from plugins.load.paths (docs/operations.md).
 if(EXISTS ${CLAWJAIL_PKG}/openclaw-plugin)
@@ -53,18 +62,21 @@ endif()
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME clawjail)
 set(CPACK_PACKAGE_VENDOR clawjail)
-set(CPACK_PACKAGE_CONTACT "clawjail maintainers <clawjail@localhost>")
+set(CPACK_PACKAGE_CONTACT "clawjail maintainers <clawjail@example.org>")
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "runs agent tool calls in jails built from signed policies")
 string(CONCAT CPACK_PACKAGE_DESCRIPTION
-       "clawjail is a supervisor that runs every tool call of an OpenClaw agent inside a jail built\n"
-       "from a signed Work Policy Contract, admits calls with scoped tokens, and signs a receipt for\n"
-       "every permitted or blocked call. Includes the systemd units and the OpenClaw plugin.")
+       "clawjail is a supervisor that runs every tool call of an OpenClaw agent\n"
+       "inside a jail built from a signed Work Policy Contract, admits calls with\n"
+       "scoped tokens, and signs a receipt for every permitted or blocked call.\n"
+       "Includes the systemd units and the OpenClaw plugin.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # clawjail_<version>_<arch>.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# Debian ships stripped binaries (debug symbols belong in a separate -dbgsym package).
+set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CLAWJAIL_PKG}/debian/postinst ${CLAWJAIL_PKG}/debian/prerm ${CLAWJAIL_PKG}/debian/postrm
