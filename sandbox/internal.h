@@ -98,8 +98,15 @@ struct MountPlan {
   std::string tmp_options;   // tmpfs options of /tmp
   bool tmp_noexec = true;
 };
-Result<MountPlan> plan_mounts(const JailSpec& spec, std::vector<UniqueFd>& keep_alive,
-                              int idmap_userns_fd);
+// Root mode: the parent clones every source's tree from its descriptor (idmapped through
+// `idmap_userns_fd` for the workspace, when >= 0) and keeps the trees alive until the clone.
+struct ParentClone {
+  bool root_mode = false;
+  int idmap_userns_fd = -1;
+  std::vector<UniqueFd>& keep_alive;
+};
+// spec.opened must be set (open_sources).
+Result<MountPlan> plan_mounts(const JailSpec& spec, const ParentClone& parent);
 StepResult build_root(const MountPlan& plan);  // child: private propagation .. pivot_root
 // Child: `a` followed by `b` into a stack buffer; false when it would not fit.
 bool join_path(char (&out)[PATH_MAX], const char* a, const char* b);
@@ -167,14 +174,9 @@ StepResult apply_landlock(const LandlockPlan& plan);  // child, after no_new_pri
 Json landlock_summary(const JailSpec& spec);
 
 // ---- binds.cc ----
-struct ResolvedBind {
-  std::string source;  // resolved path
-  dev_t dev = 0;
-  ino_t ino = 0;
-  bool directory = false;
-  bool socket = false;
-};
-Result<ResolvedBind> resolve_bind_source(const std::string& src, const JailSpec& spec);
+// open(2) of `path` with no symlink followed in any component (openat2 RESOLVE_NO_SYMLINKS);
+// O_CLOEXEC is added. Async-signal-safe: the child side uses it too.
+int open_no_symlinks(const char* path, int flags);
 
 // ---- seccomp.cc ----
 struct SeccompProgram {

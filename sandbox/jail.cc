@@ -34,7 +34,7 @@ detail::Runner& Jail::runner() { return *s_->runner; }
 Status Jail::hand_over(const JailSpec& spec, const Command& command, const Io& io) {
   if (!s_ || !s_->runner) return fail(Reason::INTERNAL_ERROR, "hand_over() on a moved-from jail");
   auto fill = [&](detail::WorkerPlan& w) { return detail::fill_command(w, spec, command); };
-  return s_->runner->hand_over(fill, io, std::chrono::milliseconds(spec.limits.timeout_ms));
+  return s_->runner->hand_over(spec, fill, io);
 }
 
 bool Jail::ended() const {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "policy/policy.h"
+#include "policy/unique_fd.h"
 
 namespace clawjail::sandbox {
 
@@ -59,6 +60,8 @@ struct UidRange {
 // Where running jails lease their host uids, for every supervisor on the host (idmap.cc).
 inline constexpr const char* kJailUidLeaseFile = "/run/clawjail/jail-uids.lock";
 
+struct BindCheck;
+
 // Everything that shapes a jail. Derived from a WPC by the supervisor (spec_from_policy).
 struct JailSpec {
   std::filesystem::path workspace;  // host directory; empty when access is none
@@ -73,6 +76,9 @@ struct JailSpec {
   policy::Limits limits;
   UidRange uid_range;
   std::vector<std::filesystem::path> protected_paths;  // supervisor state, socket: never bindable
+  // The workspace and every bind source, opened once by check_binds. Set: the jail is built from
+  // these descriptors and the paths are not looked up again; unset: the jail opens them itself.
+  std::shared_ptr<const BindCheck> opened;
 };
 JailSpec spec_from_policy(const policy::Policy& wpc, const std::filesystem::path& workspace,
                           const std::vector<std::string>& rootfs_binds);
@@ -82,13 +88,51 @@ JailSpec spec_from_policy(const policy::Policy& wpc, const std::filesystem::path
 Json describe(const JailSpec& spec);
 std::string jail_hash_b64u(const JailSpec& spec);
 
-// Resolves every bind by file descriptor and refuses sockets and sensitive paths
+// A host path opened once (O_PATH): its checks, the workspace owner and its mount all read this
+// descriptor, so a path swapped after the open changes nothing (docs/operations.md "What a jail
+// may see").
+struct HostSource {
+  UniqueFd fd;
+  std::string path;  // canonical, as the kernel names the descriptor
+  dev_t dev = 0;
+  ino_t ino = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  bool directory = false;
+  bool socket = false;
+};
+
+// Opens the workspace without following any symlink in any component (a client could plant
+// one): a path containing a symlink is refused (WORKSPACE_INVALID) with that reason.
+Result<HostSource> open_workspace(const std::filesystem::path& path);
+
+// Opens the workspace and every bind once and refuses sockets and sensitive paths
 // (BIND_REFUSED_SOCKET, BIND_REFUSED_SENSITIVE, BIND_SOURCE_MISSING, WORKSPACE_INVALID).
 // `binds_socket` reports whether a socket bind was allowed through docker_socket.
 struct BindCheck {
   bool binds_socket = false;
+  std::optional<HostSource> workspace;  // when the spec has one
+  std::vector<HostSource> binds;        // in the order of spec.binds
 };
 Result<BindCheck> check_binds(const JailSpec& spec);
+// check_binds, its descriptors kept in spec.opened; a spec already opened is left as it is.
+Status open_sources(JailSpec& spec);
+
+// Which host paths no jail may see, one list for the jail and the audit (docs/operations.md
+// "What a jail may see"). `use` says how the path would be seen: a system tree (/usr, /opt, ...)
+// is refused as a workspace or a writable bind; below /etc only the configuration's read-only
+// rootfs binds (/etc/ssl) may go. `path` is canonical; `dirfd`, when >= 0, the directory itself, looked into
+// for .ssh, .aws, .gnupg, .kube, .docker. Returns why it is refused, or "".
+enum class PathUse : unsigned { rootfs_bind = 1, bind = 2, writable_bind = 4, workspace = 8 };
+std::string sensitive_path_reason(const std::string& path, PathUse use, int dirfd,
+                                  const std::vector<std::filesystem::path>& protected_paths);
+// The list itself, for its tests.
+struct SensitiveEntry {
+  const char* path;      // an absolute path, or a name (".ssh") matched as any component
+  bool tree;             // at or below; false: exactly this directory
+  unsigned refused_for;  // PathUse bits
+};
+const std::vector<SensitiveEntry>& sensitive_entries();
 
 // The process side. Descriptors are borrowed; the jail dups what it needs.
 struct Io {

@@ -82,24 +82,6 @@ void plan_dev(MountPlan& plan) {
   plan.symlinks.push_back({"/dev/stderr", "/proc/self/fd/2"});
 }
 
-// Root mode: the workspace is bound through an idmapped mount so that its owner appears as the
-// jail's uid (the jail runs as a host uid of its own that owns nothing). The parent builds the
-// detached tree; the child only attaches it.
-UniqueFd idmapped_tree(const BindPlan& b, int userns_fd, uint64_t attrs) {
-  UniqueFd src(open(b.source.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
-  struct stat st;
-  // Another object at the path since it was checked: no idmapped tree, and the child's own
-  // identity check then refuses the bind.
-  if (!src || fstat(src.get(), &st) != 0 || st.st_dev != b.dev || st.st_ino != b.ino) return {};
-  UniqueFd tree(open_tree(src.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH));
-  if (!tree) return {};
-  mount_attr attr{};
-  attr.attr_set = attrs | MOUNT_ATTR_IDMAP;
-  attr.userns_fd = static_cast<uint64_t>(userns_fd);
-  if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) return {};
-  return tree;
-}
-
 uint64_t bind_attrs(const BindPlan& b) {
   uint64_t a = MOUNT_ATTR_NOSUID;
   if (!b.device) a |= MOUNT_ATTR_NODEV;
@@ -108,32 +90,65 @@ uint64_t bind_attrs(const BindPlan& b) {
   return a;
 }
 
-Status plan_workspace(MountPlan& plan, const JailSpec& spec, std::vector<UniqueFd>& keep_alive,
-                      int idmap_userns_fd) {
-  if (spec.workspace_access == policy::WorkspaceAccess::none) return ok_status();
-  auto r = resolve_bind_source(spec.workspace.string(), spec);
-  if (!r) return fail(Reason::WORKSPACE_INVALID, r.error().detail);
-  if (!r->directory) return fail(Reason::WORKSPACE_INVALID, spec.workspace.string() + " is not a directory");
-  BindPlan b;
-  b.source = r->source;
-  b.target = "/workspace";
-  b.dev = r->dev;
-  b.ino = r->ino;
-  b.writable = spec.workspace_access == policy::WorkspaceAccess::rw;
-  b.exec = spec.allow_exec;  // writable or not, nothing in the workspace runs when exec is denied
+// As root the parent clones each source's tree from the descriptor check_binds opened (open_tree
+// needs CAP_SYS_ADMIN over the host's mounts) and the child only attaches it; the workspace's
+// tree is idmapped so that its owner appears as the jail's uid (the jail runs as a host uid of
+// its own that owns nothing). As an ordinary user the child clones it (clone_source).
+Status clone_in_parent(BindPlan& b, const HostSource& source, int idmap_userns_fd, std::vector<UniqueFd>& keep_alive) {
+  UniqueFd tree(open_tree(source.fd.get(), "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH));
+  if (!tree) return fail(Reason::JAIL_SETUP_FAILED, "open_tree " + source.path + ": " + strerror(errno));
+  mount_attr attr{};
+  attr.attr_set = bind_attrs(b);
   if (idmap_userns_fd >= 0) {
-    if (UniqueFd tree = idmapped_tree(b, idmap_userns_fd, bind_attrs(b))) {
-      b.tree_fd = tree.get();
-      keep_alive.push_back(std::move(tree));
-    }
+    attr.attr_set |= MOUNT_ATTR_IDMAP;
+    attr.userns_fd = static_cast<uint64_t>(idmap_userns_fd);
   }
-  plan.binds.push_back(b);
+  if (mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0)
+    return fail(Reason::JAIL_SETUP_FAILED, "mount_setattr " + source.path + ": " + strerror(errno));
+  b.tree_fd = tree.get();
+  keep_alive.push_back(std::move(tree));
+  return ok_status();
+}
+
+BindPlan bind_of(const HostSource& source, const std::string& target) {
+  BindPlan b;
+  b.source = source.path;
+  b.target = target;
+  b.dev = source.dev;
+  b.ino = source.ino;
+  b.directory = source.directory;
+  return b;
+}
+
+// The workspace, then the WPC's binds, from the descriptors in spec.opened: their paths are not
+// looked up again (a path swapped since the check changes nothing).
+Status plan_sources(MountPlan& plan, const JailSpec& spec, const ParentClone& parent) {
+  if (!spec.opened) return fail(Reason::INTERNAL_ERROR, "the jail's sources were not opened");
+  const BindCheck& opened = *spec.opened;
+  if (spec.workspace_access != policy::WorkspaceAccess::none) {
+    if (!opened.workspace) return fail(Reason::INTERNAL_ERROR, "the workspace was not opened");
+    BindPlan b = bind_of(*opened.workspace, "/workspace");
+    b.writable = spec.workspace_access == policy::WorkspaceAccess::rw;
+    b.exec = spec.allow_exec;  // writable or not, nothing in the workspace runs when exec is denied
+    if (parent.root_mode)
+      if (auto s = clone_in_parent(b, *opened.workspace, parent.idmap_userns_fd, parent.keep_alive); !s) return s;
+    plan.binds.push_back(b);
+  }
+  if (opened.binds.size() != spec.binds.size()) return fail(Reason::INTERNAL_ERROR, "the jail's binds were not opened");
+  for (size_t i = 0; i < spec.binds.size(); ++i) {
+    BindPlan b = bind_of(opened.binds[i], std::filesystem::path(spec.binds[i].dst).lexically_normal().string());
+    b.writable = spec.binds[i].writable;
+    b.exec = spec.allow_exec;
+    if (parent.root_mode)
+      if (auto s = clone_in_parent(b, opened.binds[i], -1, parent.keep_alive); !s) return s;
+    plan.binds.push_back(b);
+  }
   return ok_status();
 }
 
 }  // namespace
 
-Result<MountPlan> plan_mounts(const JailSpec& spec, std::vector<UniqueFd>& keep_alive, int idmap_userns_fd) {
+Result<MountPlan> plan_mounts(const JailSpec& spec, const ParentClone& parent) {
   MountPlan plan;
   plan.root_options = "mode=0755,size=8m";
   plan.tmp_options = "mode=1777,size=" + std::to_string(spec.limits.tmpfs_mb) + "m";
@@ -142,20 +157,7 @@ Result<MountPlan> plan_mounts(const JailSpec& spec, std::vector<UniqueFd>& keep_
   for (const auto& path : spec.rootfs_binds) plan_host_path(plan, path, path, true);
   plan_etc(plan, spec);
   plan_dev(plan);
-  if (auto s = plan_workspace(plan, spec, keep_alive, idmap_userns_fd); !s) return s.error();
-  for (const auto& bind : spec.binds) {
-    auto r = resolve_bind_source(bind.src, spec);
-    if (!r) return r.error();
-    BindPlan b;
-    b.source = r->source;
-    b.target = std::filesystem::path(bind.dst).lexically_normal().string();
-    b.dev = r->dev;
-    b.ino = r->ino;
-    b.directory = r->directory;
-    b.writable = bind.writable;
-    b.exec = spec.allow_exec;
-    plan.binds.push_back(b);
-  }
+  if (auto s = plan_sources(plan, spec, parent); !s) return s.error();
   if (plan.binds.size() > kMaxBinds) return fail(Reason::BIND_INVALID, "too many binds");
   return plan;
 }
@@ -193,13 +195,7 @@ bool make_mount_point(const char* path, bool directory) {
 // Reopens the source without following any symlink and refuses anything but the inode the
 // parent checked: a path swapped between check and mount is caught here.
 StepResult clone_source(const BindPlan& b, int* tree) {
-  // The source is absolute and canonical: beneath "/" it is the same path, walked without links.
-  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0) return failed(Step::open_source);
-  int fd = open_beneath(root, b.source.c_str() + 1, O_PATH);
-  int err = errno;
-  close(root);
-  errno = err;
+  int fd = open_no_symlinks(b.source.c_str(), O_PATH);
   if (fd < 0) return failed(Step::open_source);
   struct stat st;
   if (fstat(fd, &st) != 0 || st.st_dev != b.dev || st.st_ino != b.ino) {

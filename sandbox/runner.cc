@@ -162,34 +162,35 @@ void Runner::start_monitor() {
   thread_ = std::thread([this] { monitor(); });
 }
 
-Status Runner::hand_over(const FillWorker& fill, const Io& io, std::chrono::milliseconds timeout) {
+Status Runner::hand_over(const JailSpec& spec, const FillWorker& fill, const Io& io) {
   if (!ahead_ || release_ || go_stdin_) return fail(Reason::INTERNAL_ERROR, "hand_over() on a jail not built ahead, or twice");
   if (io.pty) return fail(Reason::INTERNAL_ERROR, "a jail built ahead has no terminal");
-  if (auto s = sources_unchanged(); !s) return s;
+  if (auto s = sources_unchanged(spec); !s) return s;
   if (auto s = fill_worker(fill); !s) return s;
   if (auto s = plan_stdin(io, go_stdin_); !s) return s;
   if (io.stdout_fd >= 0) io_out_.reset(fcntl(io.stdout_fd, F_DUPFD_CLOEXEC, 3));
   if (io.stderr_fd >= 0) io_err_.reset(fcntl(io.stderr_fd, F_DUPFD_CLOEXEC, 3));
-  call_timeout_ = timeout;
+  call_timeout_ = std::chrono::milliseconds(spec.limits.timeout_ms);
   return ok_status();
 }
 
-// The workspace and the WPC's binds were resolved when the jail was built; a call that comes
-// later must get the objects its paths name now (and the workspace owner the idmap maps).
-Status Runner::sources_unchanged() const {
-  std::vector<std::string> paths;
-  if (spec_.workspace_access != policy::WorkspaceAccess::none) paths.push_back(spec_.workspace.string());
-  for (const auto& b : spec_.binds) paths.push_back(b.src);
-  if (paths.size() > mounts_.binds.size()) return fail(Reason::INTERNAL_ERROR, "the jail's binds are not its spec's");
-  auto bound = mounts_.binds.end() - static_cast<std::ptrdiff_t>(paths.size());
-  for (const auto& path : paths) {
-    auto now = resolve_bind_source(path, spec_);
-    if (!now || now->source != bound->source || now->dev != bound->dev || now->ino != bound->ino)
-      return fail(Reason::JAIL_SETUP_FAILED, path + " is no longer what the jail built ahead bound");
+// The workspace and the WPC's binds were opened for the call that had this jail built; the call
+// that takes it must have opened the same objects (and the workspace owner the idmap maps).
+Status Runner::sources_unchanged(const JailSpec& call) const {
+  JailSpec opened = call;
+  if (auto s = open_sources(opened); !s) return s;
+  std::vector<const HostSource*> now;
+  if (opened.opened->workspace) now.push_back(&*opened.opened->workspace);
+  for (const auto& b : opened.opened->binds) now.push_back(&b);
+  if (now.size() > mounts_.binds.size()) return fail(Reason::INTERNAL_ERROR, "the jail's binds are not its spec's");
+  auto bound = mounts_.binds.end() - static_cast<std::ptrdiff_t>(now.size());
+  for (const HostSource* source : now) {
+    if (source->dev != bound->dev || source->ino != bound->ino)
+      return fail(Reason::JAIL_SETUP_FAILED, source->path + " is no longer what the jail built ahead bound");
     ++bound;
   }
-  struct stat st;
-  if (workspace_owner_ && (stat(spec_.workspace.c_str(), &st) != 0 || std::pair{st.st_uid, st.st_gid} != *workspace_owner_))
+  const auto& ws = opened.opened->workspace;
+  if (workspace_owner_ && (!ws || std::pair{ws->uid, ws->gid} != *workspace_owner_))
     return fail(Reason::JAIL_SETUP_FAILED, "the workspace changed owner since the jail was built ahead");
   return ok_status();
 }
@@ -224,7 +225,7 @@ Status Runner::fill_worker(const FillWorker& fill) {
 
 Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& io) {
   spec_ = spec;
-  if (auto s = check_binds(spec_); !s) return s.error();
+  if (auto s = open_sources(spec_); !s) return s.error();
   if (fill)
     if (auto s = fill_worker(fill); !s) return s;
 
@@ -239,16 +240,17 @@ Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& i
     auto cg = JailCgroup::create(spec_.limits);
     if (!cg) return cg.error();
     cgroup_ = std::move(cg.value());
-    struct stat st;
-    if (spec_.workspace_access != policy::WorkspaceAccess::none && stat(spec_.workspace.c_str(), &st) == 0) {
-      idmap = shared_idmap_userns(st.st_uid, st.st_gid, host_uid_, host_gid_);
-      workspace_owner_ = {st.st_uid, st.st_gid};
+    // The owner the idmap maps is the one the admission checked: both read the same descriptor.
+    if (const auto& ws = spec_.opened->workspace) {
+      idmap = shared_idmap_userns(ws->uid, ws->gid, host_uid_, host_gid_);
+      if (!idmap) return fail(Reason::JAIL_SETUP_FAILED, "cannot make the user namespace that idmaps the workspace");
+      workspace_owner_ = {ws->uid, ws->gid};
     }
   } else {
     host_uid_ = geteuid();
     host_gid_ = getegid();
   }
-  auto mounts = plan_mounts(spec_, keep_alive_, idmap ? idmap->get() : -1);
+  auto mounts = plan_mounts(spec_, ParentClone{root_mode_, idmap ? idmap->get() : -1, keep_alive_});
   if (!mounts) return mounts.error();
   mounts_ = std::move(mounts.value());
   rlimits_ = plan_rlimits(spec_.limits, cgroup_.memory(), cgroup_.pids());

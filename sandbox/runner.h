@@ -36,7 +36,7 @@ class Runner {
   static bool builds_ahead();
   // Before release() of a jail built ahead: the call's command, output and stdin. Refused when a
   // bind source (the workspace, a WPC bind) is another object than the jail bound.
-  Status hand_over(const FillWorker& fill, const Io& io, std::chrono::milliseconds timeout);
+  Status hand_over(const JailSpec& spec, const FillWorker& fill, const Io& io);
   // Waits until the jail is built and lets the command run; an error if it could not be built.
   // The wall-clock timeout counts from here for a jail built ahead.
   Status release();
@@ -50,7 +50,7 @@ class Runner {
  private:
   Status prepare(const JailSpec& spec, const FillWorker& fill, const Io& io);
   Status fill_worker(const FillWorker& fill);
-  Status sources_unchanged() const;
+  Status sources_unchanged(const JailSpec& call) const;
   void start_monitor();
   Status prepare_pty(const Io& io);
   void monitor();

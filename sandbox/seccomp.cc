@@ -8,15 +8,19 @@
 // process (SECCOMP_RET_TRAP would count inside it, where it cannot be trusted). If the
 // supervisor is gone, the kernel fails notified calls with ENOSYS: still refused.
 //
-// Two things are not notified: a foreign architecture (i386 `int 0x80`, x32 numbers) kills the
-// process (SCMP_FLTATR_ACT_BADARCH), and clone3 returns ENOSYS (its flags live in memory that
-// seccomp cannot inspect; glibc falls back to clone(2), whose flags are checked).
+// Three things are not notified: a foreign architecture (i386 `int 0x80`, x32 numbers) kills the
+// process (SCMP_FLTATR_ACT_BADARCH); clone3 returns ENOSYS (its flags live in memory that
+// seccomp cannot inspect; glibc falls back to clone(2), whose flags are checked); and where the
+// jail may run programs, openat2 returns ENOSYS too (its mode lives in memory: callers fall back
+// to openat, whose mode is checked). The file tools, which run clawjail's own code with exec
+// refused, keep openat2 for RESOLVE_BENEATH.
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -71,6 +75,31 @@ Status refuse_if(scmp_filter_ctx ctx, const char* name, scmp_arg_cmp cmp) {
   int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr_of(name), 1, cmp);
   if (rc != 0) return seccomp_error(name, rc);
   return ok_status();
+}
+
+// A set-id file made in a writable workspace stays set-id on the host, owned by the workspace
+// owner, where nothing says nosuid (docs/operations.md "What a jail may see"). So every way to
+// give a file S_ISUID or S_ISGID is refused: changing a mode (the chmod family) and creating a
+// file with that mode (open, openat, creat, mknod, mknodat; mkdir ignores both bits). Each call
+// with the index of its mode argument. A directory still inherits S_ISGID from a set-gid parent
+// (the owner's doing; a directory's S_ISGID gives no program any privilege).
+constexpr std::pair<const char*, unsigned> kModeSetters[] = {
+    {"chmod", 1}, {"fchmod", 1}, {"fchmodat", 2}, {"fchmodat2", 2}, {"creat", 1},
+    {"open", 2},  {"openat", 3}, {"mknod", 1},    {"mknodat", 2}};
+
+Status refuse_setid_modes(scmp_filter_ctx ctx, bool allow_exec) {
+  for (auto [name, arg] : kModeSetters) {
+    int nr = nr_of(name);
+    if (nr == __NR_SCMP_ERROR) continue;  // not a syscall on this architecture
+    // One rule per bit: a masked compare matches only when every bit of its mask is as given.
+    for (uint64_t bit : {uint64_t{S_ISUID}, uint64_t{S_ISGID}}) {
+      const scmp_arg_cmp cmp{arg, SCMP_CMP_MASKED_EQ, bit, bit};
+      if (int rc = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nr, 1, cmp); rc != 0) return seccomp_error(name, rc);
+    }
+  }
+  if (!allow_exec) return ok_status();
+  int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr_of("openat2"), 0);
+  return rc == 0 ? ok_status() : Status(seccomp_error("openat2", rc));
 }
 
 Status refuse_namespace_clones(scmp_filter_ctx ctx) {
@@ -142,6 +171,7 @@ Result<SeccompProgram> compile_seccomp(const JailSpec& spec) {
     for (const char* name : kExec)
       if (auto s = refuse(ctx.get(), name); !s) return s.error();
   for (auto step : {refuse_namespace_clones(ctx.get()), refuse_tty_injection(ctx.get()),
+                    refuse_setid_modes(ctx.get(), spec.allow_exec),
                     refuse_socket_families(ctx.get(), spec.network), refuse_personality(ctx.get())})
     if (!step) return step.error();
   auto bpf = export_bpf(ctx.get());
@@ -188,6 +218,14 @@ std::string syscall_name(int nr) {
   return out;
 }
 
+namespace {
+Json setid_modes() {
+  Json calls = Json::array();
+  for (const auto& setter : kModeSetters) calls.push_back(setter.first);
+  return Json{{"calls", calls}, {"bits", Json::array({"S_ISUID", "S_ISGID"})}};
+}
+}  // namespace
+
 Json seccomp_summary(const JailSpec& spec) {
   Json refused = Json::array();
   for (const char* name : kRefused) refused.push_back(name);
@@ -204,6 +242,8 @@ Json seccomp_summary(const JailSpec& spec) {
               {"ioctl_refused", Json::array({"TIOCSTI", "TIOCLINUX"})},
               {"ioctl_compare_bits", 32},
               {"personality", "only 0"},
+              {"setid_modes_refused_eperm_counted", setid_modes()},
+              {"openat2", spec.allow_exec ? "ENOSYS" : "allowed (the file tools' own code only)"},
               {"socket_families", families},
               {"exec", spec.allow_exec ? "allowed" : "refused"}};
 }

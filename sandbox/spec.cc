@@ -10,20 +10,11 @@
 namespace clawjail::sandbox {
 namespace {
 
-// The jail's shape follows the WPC's tool scopes with formats.md §2's matching rule (equal,
-// `name:*` or `*`; deny wins). Whether a call may run at all is policy::decide's business.
-bool entry_matches(const std::string& entry, const std::string& scope) {
-  if (entry == "*" || entry == scope) return true;
-  if (entry.size() > 2 && entry.compare(entry.size() - 2, 2, ":*") == 0) {
-    std::string name = entry.substr(0, entry.size() - 2);
-    return scope == name || scope.rfind(name + ":", 0) == 0;
-  }
-  return false;
-}
-
+// The jail's shape follows the WPC's tool scopes, matched as everywhere (policy::scope_matches;
+// deny wins). Whether a call may run at all is policy::decide's business.
 bool scope_allowed(const policy::Policy& wpc, const std::string& scope) {
   auto match = [&](const std::vector<std::string>& list) {
-    return std::any_of(list.begin(), list.end(), [&](const std::string& e) { return entry_matches(e, scope); });
+    return std::any_of(list.begin(), list.end(), [&](const std::string& e) { return policy::scope_matches(e, scope); });
   };
   return match(wpc.allow) && !match(wpc.deny);
 }
@@ -139,9 +130,11 @@ std::string jail_hash_b64u(const JailSpec& spec) {
 
 namespace detail {
 
-// Every field of the spec, so that equal keys mean equal jails.
+// Every field of the spec, so that equal keys mean equal jails; but `opened`, the descriptors of
+// one call: a jail built ahead is taken only by a call that opened the same objects
+// (Runner::hand_over).
 std::string spec_key(const JailSpec& s) {
-  static_assert(sizeof(JailSpec) == 232, "a new JailSpec field must be part of spec_key");
+  static_assert(sizeof(JailSpec) == 248, "a new JailSpec field must be part of spec_key");
   Json binds = Json::array();
   for (const auto& b : s.binds) binds.push_back({b.src, b.dst, b.writable});
   Json protected_paths = Json::array();

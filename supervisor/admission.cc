@@ -1,15 +1,11 @@
 #include "supervisor/admission.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-
-#include "policy/unique_fd.h"
 
 namespace clawjail {
 namespace {
@@ -51,28 +47,11 @@ policy::Call call_of(const proto::Request& r) {
   return call;
 }
 
-bool under(const std::filesystem::path& path, const std::filesystem::path& dir) {
-  auto rel = path.lexically_relative(dir);
-  return !rel.empty() && *rel.begin() != "..";
-}
-
-// The supervisor sees the workspace through its own mounts, which the service's sandboxing
-// shapes (docs/operations.md, "Where workspaces may live"): the caller learns which rule hid it.
-Error workspace_unreachable(const std::filesystem::path& ws, int err) {
-  std::string what = "workspace " + ws.string();
-  if (err == ENOENT && (under(ws, "/tmp") || under(ws, "/var/tmp")))
-    return fail(Reason::WORKSPACE_INVALID,
-                what + " is not visible to the supervisor: clawjail.service has a /tmp and /var/tmp of its own "
-                       "(PrivateTmp=yes); put workspaces under /home, /srv or /root (docs/operations.md)");
-  if (err == ENOENT) return fail(Reason::WORKSPACE_INVALID, what + " does not exist for the supervisor");
-  if (err == ENOTDIR) return fail(Reason::WORKSPACE_INVALID, what + " is not a directory");
-  return fail(Reason::WORKSPACE_INVALID, what + ": " + std::strerror(err));
-}
-
 // A read-write workspace on a mount the supervisor sees read-only (clawjail.service:
 // ProtectSystem=strict, writable only under ReadWritePaths=) would fail at the jail's first write;
 // the call is refused with the reason instead.
-Status check_workspace_writable(int fd, const std::filesystem::path& ws) {
+Status check_workspace_writable(const sandbox::HostSource& src, const std::filesystem::path& ws) {
+  int fd = src.fd.get();
   struct statfs fs{};
   if (::fstatfs(fd, &fs) != 0) return fail(Reason::WORKSPACE_INVALID, "cannot statfs workspace " + ws.string());
   if (!(fs.f_flags & ST_RDONLY)) return ok_status();
@@ -83,17 +62,12 @@ Status check_workspace_writable(int fd, const std::filesystem::path& ws) {
 }
 
 // A client other than root may only hand over a directory it owns: the supervisor must not
-// become the way to mount someone else's files into a jail.
-Status check_workspace_owner(const std::filesystem::path& ws, const Peer& peer, bool writable) {
-  UniqueFd fd(::open(ws.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return workspace_unreachable(ws, errno);
-  struct stat st{};
-  if (::fstat(fd.get(), &st) != 0) return fail(Reason::WORKSPACE_INVALID, "cannot stat workspace " + ws.string());
-  if (writable)
-    if (auto s = check_workspace_writable(fd.get(), ws); !s) return s;
-  if (peer.uid != 0 && st.st_uid != peer.uid)
-    return fail(Reason::WORKSPACE_INVALID, "workspace " + ws.string() + " is owned by uid " +
-                                               std::to_string(st.st_uid) + ", not by the caller");
+// become the way to mount someone else's files into a jail. The owner comes from the descriptor
+// the jail is built from (sandbox::open_sources), never from the path again.
+Status check_workspace_owner(const sandbox::HostSource& ws, const std::filesystem::path& named, const Peer& peer) {
+  if (peer.uid != 0 && ws.uid != peer.uid)
+    return fail(Reason::WORKSPACE_INVALID, "workspace " + named.string() + " is owned by uid " +
+                                               std::to_string(ws.uid) + ", not by the caller");
   return ok_status();
 }
 
@@ -103,18 +77,20 @@ Status build_spec(const proto::Request& r, const AdmissionInputs& in, Admission&
   if (policy.sandbox.workspace_access != policy::WorkspaceAccess::none) {
     if (!r.workspace)
       return fail(Reason::WORKSPACE_INVALID, "the WPC mounts a workspace and the request names no host directory for it (--workspace)");
-    bool writable = policy.sandbox.workspace_access == policy::WorkspaceAccess::rw;
-    if (auto s = check_workspace_owner(*r.workspace, in.peer, writable); !s) return s;
     ws = *r.workspace;
   }
   auto spec = sandbox::spec_from_policy(policy, ws, in.config.rootfs_binds);
   spec.uid_range = in.config.uid_range;
   spec.elevated = r.exec && r.exec->elevated;
   if (r.exec && r.exec->timeout_ms) spec.limits.timeout_ms = std::min(spec.limits.timeout_ms, *r.exec->timeout_ms);
-  spec.protected_paths = {in.config.state_dir, in.config.socket, in.config.signing_key, in.config.path};
-  auto binds = sandbox::check_binds(spec);
-  if (!binds) return binds.error();
-  a.call.binds_socket = binds->binds_socket;
+  spec.protected_paths = protected_paths(in.config);
+  if (auto s = sandbox::open_sources(spec); !s) return s;
+  if (spec.opened->workspace) {
+    if (auto s = check_workspace_owner(*spec.opened->workspace, ws, in.peer); !s) return s;
+    if (policy.sandbox.workspace_access == policy::WorkspaceAccess::rw)
+      if (auto s = check_workspace_writable(*spec.opened->workspace, ws); !s) return s;
+  }
+  a.call.binds_socket = spec.opened->binds_socket;
   a.call.wants_network = spec.network;
   a.jail_hash_b64u = sandbox::jail_hash_b64u(spec);
   a.spec = std::move(spec);

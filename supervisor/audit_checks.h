@@ -53,9 +53,9 @@ void check_trust(const Config& config, Report& report);
 void check_rootfs_binds(const Config& config, Report& report);
 void check_uid_range(const Config& config, const HostPaths& host, Report& report);
 
-// (audit_trust.cc) True for paths no jail may see: /, /etc, /proc, /sys, /dev, /run, homes, .ssh/.aws/.gnupg, and
-// the supervisor's own state and socket.
-bool is_sensitive_path(const std::filesystem::path& path, const Config& config);
+// (audit_trust.cc) Why no jail may see `path` so (the jail's own list, sandbox::sensitive_path_reason,
+// with the supervisor's own files), or "".
+std::string sensitive_reason(const std::filesystem::path& path, sandbox::PathUse use, const Config& config);
 
 // audit_wpc.cc: every WPC in <state_dir>/policies.
 void check_policy_store(const Config& config, Report& report);

@@ -41,9 +41,9 @@ bool overlaps(const UidOwner& o, const sandbox::UidRange& r) {
 
 void check_rootfs_binds(const Config& config, Report& report) {
   for (const auto& bind : config.rootfs_binds)
-    if (is_sensitive_path(bind, config))
+    if (std::string why = sensitive_reason(bind, sandbox::PathUse::rootfs_bind, config); !why.empty())
       report.add("jail.rootfs_bind_sensitive", Severity::critical,
-                 "every jail sees a sensitive host path read-only", "jail.rootfs_binds contains " + bind,
+                 "every jail sees a sensitive host path read-only", "jail.rootfs_binds contains " + bind + ": " + why,
                  "remove " + bind + " from \"jail\": {\"rootfs_binds\"} in " + config.path.string());
 }
 

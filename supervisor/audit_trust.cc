@@ -1,6 +1,7 @@
 // Whom the supervisor trusts, and which paths no jail may see.
-#include <algorithm>
+#include <fcntl.h>
 
+#include "policy/unique_fd.h"
 #include "supervisor/audit_checks.h"
 #include "supervisor/logging.h"
 
@@ -9,35 +10,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-fs::path resolved(const fs::path& path) {
-  std::error_code ec;
-  fs::path real = fs::weakly_canonical(path, ec);
-  return ec ? path.lexically_normal() : real;
-}
-
-bool is_within(const fs::path& path, const fs::path& dir) {
-  auto [end, _] = std::mismatch(dir.begin(), dir.end(), path.begin(), path.end());
-  return end == dir.end();
-}
-
 }  // namespace
 
-bool is_sensitive_path(const fs::path& path, const Config& config) {
-  const fs::path real = resolved(path);
-  // Exactly these: a jail may see /etc/ssl but never /etc itself.
-  static const std::vector<fs::path> exact = {"/", "/etc", "/proc", "/sys", "/dev", "/run",
-                                              "/var/run", "/home", "/root", "/boot", "/var", "/var/lib"};
-  for (const auto& p : exact)
-    if (real == p) return true;
-  // Anything at or below these.
-  for (const fs::path& dir : {fs::path("/proc"), fs::path("/sys"), fs::path("/dev"), fs::path("/run"),
-                              fs::path("/var/run"), fs::path("/root"), resolved(config.state_dir),
-                              resolved(config.socket.parent_path()), resolved(config.signing_key)})
-    if (is_within(real, dir)) return true;
-  for (const auto& part : real)
-    if (part == ".ssh" || part == ".aws" || part == ".gnupg" || part == ".kube" || part == ".docker")
-      return true;
-  return false;
+// The jail's own list (sandbox::sensitive_path_reason), asked about the path as it resolves
+// now, or as written when it does not exist here (the jail refuses a missing sensitive path too).
+std::string sensitive_reason(const fs::path& path, sandbox::PathUse use, const Config& config) {
+  std::error_code ec;
+  fs::path real = fs::weakly_canonical(path, ec);
+  if (ec) real = path.lexically_normal();
+  UniqueFd dir(::open(real.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  return sandbox::sensitive_path_reason(real.string(), use, dir.get(), protected_paths(config));
 }
 
 void check_trust(const Config& config, Report& report) {

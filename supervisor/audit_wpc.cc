@@ -80,21 +80,22 @@ void check_modes(const policy::Policy& wpc, const std::string& who, Report& repo
   }
 }
 
-// The runtime check (sandbox::check_binds, by file descriptor) plus the audit's own list, so that
-// the audit still speaks when a source does not exist on this host yet.
+// The jail's list, asked about the path as written (so that the audit still speaks when a source
+// does not exist on this host yet), then the runtime check itself (sandbox::check_binds).
 void check_bind(const policy::Policy& wpc, const policy::BindSpec& bind, const std::string& who,
                 const Config& config, Report& report) {
   const std::string what = who + ": bind " + bind.src + " -> " + bind.dst + (bind.writable ? " (rw)" : " (ro)");
-  if (is_sensitive_path(bind.src, config)) {
-    report.add("wpc.bind_sensitive", Severity::critical, "a WPC binds a sensitive host path into the jail", what,
-               "remove the bind from sandbox.binds");
+  const auto use = bind.writable ? sandbox::PathUse::writable_bind : sandbox::PathUse::bind;
+  if (std::string why = sensitive_reason(bind.src, use, config); !why.empty()) {
+    report.add("wpc.bind_sensitive", Severity::critical, "a WPC binds a sensitive host path into the jail",
+               what + ": " + why, "remove the bind from sandbox.binds");
     return;
   }
   sandbox::JailSpec spec;
   spec.rootfs_binds.clear();
   spec.binds = {bind};
   spec.allow_docker_socket = grants(wpc, "docker_socket");
-  spec.protected_paths = {config.state_dir, config.socket, config.signing_key};
+  spec.protected_paths = protected_paths(config);
   auto checked = sandbox::check_binds(spec);
   if (!checked && checked.reason() == Reason::BIND_REFUSED_SENSITIVE)
     report.add("wpc.bind_sensitive", Severity::critical, "a WPC binds a sensitive host path into the jail",

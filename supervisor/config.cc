@@ -113,6 +113,10 @@ Result<Config> parse_config(const Json& j, const std::filesystem::path& path) {
   return c;
 }
 
+std::vector<std::filesystem::path> protected_paths(const Config& config) {
+  return {config.state_dir, config.socket, config.signing_key, config.path};
+}
+
 Result<Config> load_config(const std::filesystem::path& path) {
   std::ifstream in(path);
   if (!in) return fail(Reason::CONFIG_INVALID, "cannot read " + path.string());

@@ -34,6 +34,9 @@ struct Config {
 std::filesystem::path default_config_path();
 Result<Config> load_config(const std::filesystem::path& path);
 Result<Config> parse_config(const policy::Json& json, const std::filesystem::path& path);
+// The supervisor's own files, which no jail may see nor contain (JailSpec::protected_paths):
+// the state directory, the socket, the signing key, the configuration file.
+std::vector<std::filesystem::path> protected_paths(const Config& config);
 policy::Json config_to_json(const Config& config);
 
 }  // namespace clawjail

@@ -116,6 +116,33 @@ TEST(Hostile, SetuidBinaryGainsNothing) {
   EXPECT_TRUE(has_line(su.out, "1000")) << su.out << su.err;
 }
 
+// Every way to give a file S_ISUID or S_ISGID is refused and counted; the host sees no such bit.
+TEST(Hostile, SetIdFilesCannotBeMade) {
+  TempDir ws;
+  JailSpec spec = base_spec();
+  spec.workspace = ws.path();
+  spec.workspace_access = policy::WorkspaceAccess::rw;
+  Ran r = sh(spec,
+             "cd /workspace; cp /bin/true f; chmod u+s f; echo chmod=$?; chmod g+s f; echo chmodg=$?; "
+             "perl -e '$p = \"f\"; syscall(452, -100, $p, 04755, 0) == -1 and print \"fchmodat2=$!\\n\"'; "
+             "perl -e 'open(my $h, \"<\", \"f\"); syscall(91, fileno($h), 02755) == -1 and print \"fchmod=$!\\n\"'; "
+             "perl -e 'use Fcntl; sysopen(F, \"c\", O_CREAT|O_WRONLY, 04755) or print \"creat=$!\\n\"'; "
+             "perl -e '$p = \"n\"; syscall(133, $p, 0100000|06755, 0) == -1 and print \"mknod=$!\\n\"'; "
+             "mkdir d; chmod 2775 d; echo chmoddir=$?; cp /bin/true /tmp/t; chmod 4755 /tmp/t; echo tmp=$?");
+  EXPECT_EQ(r.out,
+            "chmod=1\nchmodg=1\nfchmodat2=Operation not permitted\nfchmod=Operation not permitted\n"
+            "creat=Operation not permitted\nmknod=Operation not permitted\nchmoddir=1\ntmp=1\n")
+      << r.err;
+  for (const char* call : {"fchmodat", "fchmodat2", "fchmod", "openat", "mknod"}) EXPECT_TRUE(r.violated(call)) << call;
+  for (const char* name : {"f", "d"}) {
+    struct stat st {};
+    ASSERT_EQ(stat((ws.path() / name).c_str(), &st), 0) << name;
+    EXPECT_EQ(st.st_mode & (S_ISUID | S_ISGID), 0u) << name;
+  }
+  EXPECT_FALSE(std::filesystem::exists(ws.path() / "c"));
+  EXPECT_FALSE(std::filesystem::exists(ws.path() / "n"));
+}
+
 TEST(Hostile, PrivilegedSyscallsAreRefusedAndCounted) {
   Ran r = hostile(helper_spec(), {"privileged"});
   ASSERT_EQ(r.outcome.status, "success") << r.err;
