@@ -31,8 +31,12 @@ class Workspace : public SupervisorTest {
   Captured run_as_client(const std::string& job, const fs::path& workspace, std::vector<std::string> command) {
     auto cst = job_token(job);
     EXPECT_EQ(::chown(cst.c_str(), kClientUid, kClientUid), 0);
+    // The client is in the socket's group, as a listed client must be to reach it (0660).
+    struct stat sock{};
+    EXPECT_EQ(::stat(world.socket.c_str(), &sock), 0);
     std::vector<std::string> args = {"/usr/bin/setpriv", "--reuid=" + std::to_string(kClientUid),
-                                     "--regid=" + std::to_string(kClientUid), "--clear-groups", "--",
+                                     "--regid=" + std::to_string(kClientUid),
+                                     "--groups=" + std::to_string(sock.st_gid), "--",
                                      CLAWJAIL_BINARY, "run", "--socket", world.socket.string(), "--job", job,
                                      "--cst-file", cst.string(), "--workspace", workspace.string(), "--"};
     args.insert(args.end(), command.begin(), command.end());
