@@ -28,7 +28,8 @@ std::string receipt_payload(const Draft& draft, const ChainLink& link, const std
 // A blocked receipt whose WPC was never resolved (no hash, or a WPC_* refusal such as
 // WPC_NOT_FOUND for a hash the client named) is not bound to the job's WPC; every other receipt is.
 bool bound_to_job_wpc(const Json& payload);
-// Serialises anything outside bytes may have reached: invalid UTF-8 is replaced, never thrown.
+// Serialises anything outside bytes may have reached: invalid UTF-8 is written as \xNN
+// (policy::utf8_text), never thrown and never silently replaced.
 std::string compact_json(const Json& value);
 
 // ---- DSSE internals (dsse.cc) ----

@@ -34,7 +34,7 @@ std::string ending_of(const Draft& d) {
 std::string message_for(const Draft& d, const Written& w) {
   std::string text = "job " + d.job_id + " call " + d.call_id + " " + d.tool + " " + d.phase;
   if (d.phase == "blocked")
-    text += ": " + std::string(reason_name(d.reason)) + ": " + d.reason_detail;
+    text += ": " + std::string(reason_name(d.reason)) + ": " + policy::printable(d.reason_detail);  // one line, text
   if (d.phase == "finished" && d.result && d.result->is_object()) text += ending_of(d);
   text += " (receipt " + w.receipt_id + ", seq " + std::to_string(w.seq) + ")";
   return text;

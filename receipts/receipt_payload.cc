@@ -108,8 +108,14 @@ bool bound_to_job_wpc(const Json& p) {
   return !hash.is_null() && !p.value("reason_code", "").starts_with("WPC_");
 }
 
+// Signed and stored JSON carries outside bytes in the explicit \xNN form (policy::utf8_text),
+// never silently replaced: what is signed says which bytes were there.
 std::string compact_json(const Json& value) {
-  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  try {
+    return value.dump();
+  } catch (const Json::type_error&) {  // a string that is not UTF-8
+    return policy::utf8_json(value).dump();
+  }
 }
 
 std::string receipt_payload(const Draft& d, const ChainLink& link, const std::string& receipt_id,

@@ -14,6 +14,7 @@
 // HTTP_PROXY is a convenience for the jail's programs, not the enforcement: a direct connect()
 // from the jail reaches nothing but its own loopback.
 #pragma once
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <chrono>
@@ -44,6 +45,9 @@ struct ProxyRequest {
   std::string host;         // lower case
   int port = 0;
   std::string upstream_head;  // plain HTTP: the head to send upstream (origin-form, Connection: close)
+  // Plain HTTP: the body's length (Content-Length, 0 without). Only these bytes follow the head
+  // upstream; whatever the client sends after them (a pipelined request) is never forwarded.
+  int64_t body_bytes = 0;
 };
 // `head` is everything up to and including the blank line that ends the request head.
 ProxyRequest parse_proxy_request(std::string_view head);
@@ -51,11 +55,17 @@ ProxyRequest parse_proxy_request(std::string_view head);
 // "host:port" exactly that port; hosts compare exactly (lower case), IP literals included.
 std::optional<std::string> egress_refusal(const std::vector<std::string>& approved, const std::string& host, int port);
 // The proxy connects from the host, so an approved name whose DNS answer points at the host
-// itself or its link would reach what no jail may: the host's loopback services, the cloud
-// metadata service at 169.254.169.254. Such addresses (loopback, link-local, unspecified,
-// multicast, broadcast; IPv4-mapped forms too) are skipped unless the approved name is
+// itself or its link would reach what no jail may: the host's services (on loopback or on any
+// address of its own interfaces), the cloud metadata service at 169.254.169.254. Such addresses
+// (loopback, link-local, unspecified, multicast, broadcast, every address assigned to one of
+// the host's interfaces; IPv4-mapped forms too) are skipped unless the approved name is
 // "localhost", which says so in the WPC, where the audit shows it.
-bool host_local_address(const sockaddr* addr);
+struct HostAddresses {
+  std::vector<in_addr> v4;
+  std::vector<in6_addr> v6;
+};
+HostAddresses host_addresses();  // every interface's addresses, read now (getifaddrs; egress_proxy.cc)
+bool host_local_address(const sockaddr* addr, const HostAddresses& own);
 bool may_reach_host_local(const std::string& host);
 // HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and their lower-case forms, pointing at the proxy.
 void add_proxy_env(std::map<std::string, std::string>& env);

@@ -45,7 +45,11 @@ std::optional<int> parse_port(std::string_view s) {
 ProxyRequest parse_authority(std::string_view authority, int default_port) {
   if (authority.starts_with('[')) {
     ProxyRequest r = answer(403, "IPv6 literals are never approved: name an approved host");
-    r.host = lower(authority.substr(0, 64));
+    // Kept for the receipt's refused_targets: only characters an address and port could hold.
+    std::string_view literal = authority.substr(0, 64);
+    const bool plain = std::all_of(literal.begin(), literal.end(),
+                                   [](unsigned char c) { return std::isxdigit(c) || c == ':' || c == '.' || c == '[' || c == ']'; });
+    r.host = plain ? lower(literal) : "[?]";
     return r;
   }
   auto colon = authority.rfind(':');
@@ -107,6 +111,24 @@ bool forwarded(std::string_view name) {
   return true;
 }
 
+// The request body's length: one Content-Length of digits, or none (0). A chunked body has no
+// length the proxy could stop at without decoding it, so it is refused rather than relayed.
+ProxyRequest body_length(const std::vector<Header>& headers) {
+  ProxyRequest r;
+  bool seen = false;
+  for (const auto& h : headers) {
+    std::string name = lower(h.name);
+    if (name == "transfer-encoding")
+      return answer(501, "request bodies with Transfer-Encoding are not relayed: send Content-Length");
+    if (name != "content-length") continue;
+    if (seen || h.value.empty() || h.value.size() > 15 || !std::all_of(h.value.begin(), h.value.end(), ::isdigit))
+      return answer(400, "bad Content-Length");
+    seen = true;
+    r.body_bytes = std::stoll(std::string(h.value));
+  }
+  return r;
+}
+
 ProxyRequest parse_plain(std::string_view method, std::string_view target, std::string_view version,
                          const std::vector<Header>& headers) {
   if (lower(target.substr(0, 8)) == "https://")
@@ -119,8 +141,11 @@ ProxyRequest parse_plain(std::string_view method, std::string_view target, std::
   std::string path = slash == std::string_view::npos ? "/" : std::string(target.substr(slash));
   if (path.front() == '?') path.insert(0, "/");
   if (authority.find('@') != std::string_view::npos) return answer(400, "user information in the URI is not supported");
+  ProxyRequest body = body_length(headers);
+  if (body.status) return body;
   ProxyRequest r = parse_authority(authority, 80);
   if (r.status) return r;
+  r.body_bytes = body.body_bytes;
   std::string up = std::string(method) + " " + path + " " + std::string(version) + "\r\n";
   up += "Host: " + r.host + (r.port == 80 ? "" : ":" + std::to_string(r.port)) + "\r\n";
   for (const auto& h : headers)
@@ -167,25 +192,27 @@ std::optional<std::string> egress_refusal(const std::vector<std::string>& approv
 
 namespace {
 
-bool host_local_v4(uint32_t a) {  // host byte order
+bool host_local_v4(in_addr addr, const HostAddresses& own) {
+  const uint32_t a = ntohl(addr.s_addr);
   const auto in = [a](uint32_t net, int bits) { return (a >> (32 - bits)) == (net >> (32 - bits)); };
-  return in(0x00000000, 8) || in(0x7f000000, 8) || in(0xa9fe0000, 16) || in(0xe0000000, 4) || a == 0xffffffff;
+  if (in(0x00000000, 8) || in(0x7f000000, 8) || in(0xa9fe0000, 16) || in(0xe0000000, 4) || a == 0xffffffff) return true;
+  return std::any_of(own.v4.begin(), own.v4.end(), [&](in_addr o) { return o.s_addr == addr.s_addr; });
 }
 
 }  // namespace
 
-bool host_local_address(const sockaddr* addr) {
-  if (addr->sa_family == AF_INET)
-    return host_local_v4(ntohl(reinterpret_cast<const sockaddr_in*>(addr)->sin_addr.s_addr));
+bool host_local_address(const sockaddr* addr, const HostAddresses& own) {
+  if (addr->sa_family == AF_INET) return host_local_v4(reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, own);
   if (addr->sa_family != AF_INET6) return true;  // nothing else is a way out
   const in6_addr& a = reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr;
   if (IN6_IS_ADDR_V4MAPPED(&a) || IN6_IS_ADDR_V4COMPAT(&a)) {
-    uint32_t v4;
+    in_addr v4;
     std::memcpy(&v4, a.s6_addr + 12, sizeof v4);
-    return host_local_v4(ntohl(v4));
+    return host_local_v4(v4, own);
   }
-  return IN6_IS_ADDR_UNSPECIFIED(&a) || IN6_IS_ADDR_LOOPBACK(&a) || IN6_IS_ADDR_LINKLOCAL(&a) ||
-         IN6_IS_ADDR_MULTICAST(&a);
+  if (IN6_IS_ADDR_UNSPECIFIED(&a) || IN6_IS_ADDR_LOOPBACK(&a) || IN6_IS_ADDR_LINKLOCAL(&a) || IN6_IS_ADDR_MULTICAST(&a))
+    return true;
+  return std::any_of(own.v6.begin(), own.v6.end(), [&](const in6_addr& o) { return IN6_ARE_ADDR_EQUAL(&o, &a); });
 }
 
 bool may_reach_host_local(const std::string& host) { return host == "localhost"; }
@@ -209,8 +236,10 @@ Json describe_egress(const JailSpec& spec) {
       {"requests", Json::array({"CONNECT host:port", "absolute-URI http://"})},
       {"match", "host exactly, case-insensitive; \"host\" allows ports 443 and 80, \"host:port\" that port"},
       {"resolves", "on the host, after the check"},
-      {"skips", "resolved addresses of the host itself or its link (loopback, link-local, multicast), "
-                "unless the approved host is localhost"},
+      {"skips", "resolved addresses of the host itself or its link (loopback, every address of its own "
+                "interfaces, link-local, multicast), unless the approved host is localhost"},
+      {"per_connection", "one plain-HTTP request (then Connection: close; bytes after its body are not "
+                         "forwarded), or one CONNECT tunnel"},
       {"env", Json::array({"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"})},
       {"limits", {{"max_head_bytes", EgressLimits{}.max_head_bytes},
                   {"head_timeout_ms", EgressLimits{}.head_timeout.count()},

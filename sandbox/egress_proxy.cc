@@ -4,6 +4,7 @@
 // outlives its jail. The resolver is the one wait that cannot be interrupted; it runs only for
 // approved names and is bounded by resolv.conf's own timeout.
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netdb.h>
 #include <poll.h>
 #include <signal.h>
@@ -85,6 +86,7 @@ const char* status_text(int status) {
     case 403: return "Forbidden";
     case 408: return "Request Timeout";
     case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
@@ -161,11 +163,12 @@ Upstream connect_upstream(const std::string& host, int port, const EgressLimits&
     return up;
   }
   std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> list(found, freeaddrinfo);
+  const HostAddresses own = host_addresses();  // now: an address added since the jail began counts too
   int last = 0;
   bool timed_out = false;
   bool tried = false;
   for (addrinfo* ai = found; ai; ai = ai->ai_next) {
-    if (host_local_address(ai->ai_addr) && !may_reach_host_local(host)) continue;
+    if (host_local_address(ai->ai_addr, own) && !may_reach_host_local(host)) continue;
     tried = true;
     UniqueFd fd(socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol));
     if (!fd) {
@@ -197,7 +200,7 @@ Upstream connect_upstream(const std::string& host, int port, const EgressLimits&
   const std::string target = host + ":" + std::to_string(port);
   if (!tried) {
     up.status = 403;
-    up.why = host + " resolves only to addresses of this host or its link (loopback, link-local, multicast)";
+    up.why = host + " resolves only to addresses of this host or its link (loopback, its interfaces, link-local, multicast)";
     return up;
   }
   up.status = timed_out && last == 0 ? 504 : 502;
@@ -212,14 +215,17 @@ struct Pipe {
   char buf[16384];
   size_t len = 0, off = 0;
   bool eof = false, shut = false;
+  int64_t remaining = -1;  // -1: no limit; else bytes still to forward, the rest is read and dropped
 };
 
 // Moves what it can; false when the tunnel is broken. `progress` tells whether anything moved.
 bool pump(Pipe& p, short from_ev, short to_ev, bool& progress) {
   if (p.len == 0 && !p.eof && (from_ev & (POLLIN | POLLHUP | POLLERR))) {
-    ssize_t n = recv(p.from, p.buf, sizeof p.buf, MSG_DONTWAIT);
+    const size_t want = p.remaining > 0 ? std::min<size_t>(sizeof p.buf, static_cast<size_t>(p.remaining)) : sizeof p.buf;
+    ssize_t n = recv(p.from, p.buf, want, MSG_DONTWAIT);
     if (n > 0) {
-      p.len = static_cast<size_t>(n);
+      if (p.remaining != 0) p.len = static_cast<size_t>(n);  // at 0 the bytes are dropped
+      if (p.remaining > 0) p.remaining -= n;
       p.off = 0;
       progress = true;
     } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
@@ -242,11 +248,13 @@ bool pump(Pipe& p, short from_ev, short to_ev, bool& progress) {
   return true;
 }
 
-// Both ways until both sides are done, either breaks, or the proxy stops.
-void relay(int client, int upstream, int stop_fd) {
+// Both ways until both sides are done, either breaks, or the proxy stops. `up_limit` >= 0: only
+// that many more bytes of the client reach the upstream.
+void relay(int client, int upstream, int stop_fd, int64_t up_limit) {
   auto up = std::make_unique<Pipe>(), down = std::make_unique<Pipe>();
   up->from = down->to = client;
   up->to = down->from = upstream;
+  up->remaining = up_limit;
   for (int idle = 0; idle < 100;) {
     if (up->shut && down->shut) return;
     short client_ev = static_cast<short>((up->len == 0 && !up->eof ? POLLIN : 0) | (down->len ? POLLOUT : 0));
@@ -303,8 +311,12 @@ void serve(UniqueFd client, EgressProxy::Shared& s) {
   s.count(&EgressStats::allowed);
   std::string_view first = req.tunnel ? "HTTP/1.1 200 Connection established\r\n\r\n" : std::string_view{};
   if (!send_all(req.tunnel ? client.get() : up.fd.get(), req.tunnel ? first : req.upstream_head, stop_fd)) return;
-  if (!send_all(up.fd.get(), rest, stop_fd)) return;
-  relay(client.get(), up.fd.get(), stop_fd);
+  // A plain request is one request: its body and nothing after it (a pipelined request naming
+  // another host) goes upstream. A tunnel carries what its client sends to the approved host:port.
+  std::string_view body = rest;
+  if (!req.tunnel) body = body.substr(0, static_cast<size_t>(std::min<int64_t>(req.body_bytes, body.size())));
+  if (!send_all(up.fd.get(), body, stop_fd)) return;
+  relay(client.get(), up.fd.get(), stop_fd, req.tunnel ? -1 : req.body_bytes - static_cast<int64_t>(body.size()));
 }
 
 struct Tunnel {
@@ -324,6 +336,19 @@ void reap(std::list<Tunnel>& tunnels) {
 }
 
 }  // namespace
+
+HostAddresses host_addresses() {
+  HostAddresses own;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return own;
+  std::unique_ptr<ifaddrs, decltype(&freeifaddrs)> owner(list, freeifaddrs);
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr) continue;
+    if (i->ifa_addr->sa_family == AF_INET) own.v4.push_back(reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr);
+    if (i->ifa_addr->sa_family == AF_INET6) own.v6.push_back(reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr);
+  }
+  return own;
+}
 
 Result<std::unique_ptr<EgressProxy>> EgressProxy::start(const std::vector<std::string>& approved_hosts,
                                                         const EgressLimits& limits) {
@@ -380,7 +405,11 @@ void EgressProxy::accept_loop() {
     auto done = std::make_shared<std::atomic<bool>>(false);
     try {
       tunnels.push_back({std::thread([shared = shared_, done, fd = std::move(client)]() mutable {
-                           serve(std::move(fd), *shared);
+                           try {
+                             serve(std::move(fd), *shared);
+                           } catch (...) {  // one connection's failure (memory) must not end the supervisor
+                             shared->count(&EgressStats::failed);
+                           }
                            done->store(true);
                          }),
                          done});

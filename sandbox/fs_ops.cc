@@ -107,11 +107,12 @@ bool op_write(int ws, const FsPlan& p) {
   return copy(0, fd) && fsync(fd) == 0;
 }
 
+// Sends at most kMaxListEntries + 1 entries: the one past the cap only says there are more.
 bool op_ls(int ws, const FsPlan& p, int report) {
   int fd = open_beneath(ws, p.paths[0].c_str(), O_RDONLY | O_DIRECTORY);
   if (fd < 0) return false;
   alignas(dirent64) char buf[8192];
-  for (;;) {
+  for (size_t sent = 0; sent <= kMaxListEntries;) {
     long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
     if (n < 0) return false;
     if (n == 0) return true;
@@ -120,9 +121,12 @@ bool op_ls(int ws, const FsPlan& p, int report) {
       off += d->d_reclen;
       if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0) continue;
       struct stat st;
-      if (fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) send_entry(report, d->d_name, st);
+      if (fstatat(fd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+      send_entry(report, d->d_name, st);
+      if (++sent > kMaxListEntries) break;
     }
   }
+  return true;
 }
 
 // A symlink itself is reported (type "symlink"), never followed: O_PATH|O_NOFOLLOW with
@@ -269,8 +273,25 @@ const char* type_name(int t) {
 
 Json entry_json(const Msg& m, bool with_name) {
   Json j = {{"type", type_name(m.value)}, {"size", m.size}, {"mtime_ms", m.mtime_ms}};
-  if (with_name) j["name"] = std::string(m.name);
+  if (with_name) policy::put_name(j, std::string_view(m.name, strnlen(m.name, sizeof m.name)));
   return j;
+}
+
+// The entries in the order the worker sent them, up to kMaxListEntries and kMaxListBytes.
+Json listing(const std::vector<Msg>& msgs, bool& truncated) {
+  Json entries = Json::array();
+  size_t bytes = 2;
+  for (const auto& m : msgs) {
+    if (m.kind != MsgKind::fs_entry) continue;
+    Json e = entry_json(m, true);
+    bytes += e.dump().size() + 1;
+    if (entries.size() == kMaxListEntries || bytes > kMaxListBytes) {
+      truncated = true;
+      break;
+    }
+    entries.push_back(std::move(e));
+  }
+  return entries;
 }
 
 Error op_error(const FsOp& op, const Error& e) {
@@ -326,9 +347,7 @@ Result<FsResult> FsCall::result() {
     return fail(Reason::FS_OP_FAILED, op_.op + ": the file tool ended with " + result.outcome.status);
   const auto& msgs = jail_.runner().fs_messages();
   if (op_.op == "ls") {
-    result.value = Json::array();
-    for (const auto& m : msgs)
-      if (m.kind == detail::MsgKind::fs_entry) result.value.push_back(detail::entry_json(m, true));
+    result.value = detail::listing(msgs, result.truncated);
   } else if (op_.op == "stat") {
     result.value = nullptr;
     for (const auto& m : msgs)

@@ -266,8 +266,14 @@ struct FsOp {
   bool create = true, truncate = true, exclusive = false;  // write
   bool recursive = false;                                  // remove, mkdir (-p)
 };
+// A listing is cut at whichever comes first, so that it fits one answer (docs/protocol.md) and a
+// directory of any size costs the supervisor a bounded amount of memory per call.
+inline constexpr size_t kMaxListEntries = 10000;
+inline constexpr size_t kMaxListBytes = 640 * 1024;  // of the entries as JSON
 struct FsResult {
-  Json value;  // ls: [{name,type,size,mtime_ms}], stat: {type,size,mtime_ms}|null, others: {}
+  // ls: [{name[,name_b64],type,size,mtime_ms}], stat: {type,size,mtime_ms}|null, others: {}
+  Json value;
+  bool truncated = false;  // ls: the directory has more entries than `value`
   Outcome outcome;
 };
 // A file tool running in its jail. While it runs it is cancelled like a command: jail().kill(),

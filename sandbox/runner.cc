@@ -511,8 +511,8 @@ void Runner::loop() {
       } else if (m.kind == MsgKind::tree_gone) {
         tree_gone_ = true;
         over(Clock::now());
-      } else if (m.kind == MsgKind::fs_entry || m.kind == MsgKind::fs_done) {
-        fs_msgs_.push_back(m);
+      } else if ((m.kind == MsgKind::fs_entry && fs_msgs_.size() <= kMaxListEntries) || m.kind == MsgKind::fs_done) {
+        fs_msgs_.push_back(m);  // bounded whatever the worker sends: one past the cap says "more"
       }
     }
     const auto write_deadline = ended ? grace_end : deadline;

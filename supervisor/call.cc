@@ -37,6 +37,7 @@ struct CallState {
   std::optional<std::string> job_id;
   Admission admission;
   Response response;
+  bool started = false, finished = false;  // which receipts of an admitted call exist
 };
 
 receipts::Draft draft(const CallState& c, const std::string& phase) {
@@ -61,7 +62,7 @@ receipts::Draft draft(const CallState& c, const std::string& phase) {
 
 void send_response(CallState& c) {
   c.response.call_id = c.call_id;
-  if (auto s = proto::write_frame(c.conn, proto::response_to_json(c.response).dump()); !s)
+  if (auto s = proto::write_frame(c.conn, proto::response_body(c.response)); !s)
     spdlog::info("call {}: the client went away before the answer: {}", c.call_id, s.error().detail);
 }
 
@@ -72,7 +73,8 @@ void refuse(CallState& c, const Error& why) {
   c.response.reason = why.reason;
   c.response.reason_detail = why.detail;
   c.response.exit_code = 126;
-  spdlog::warn("call {} of job {} blocked: {}: {}", c.call_id, c.job_id.value_or("?"), reason_name(why.reason), why.detail);
+  spdlog::warn("call {} of job {} blocked: {}: {}", c.call_id, c.job_id.value_or("?"), reason_name(why.reason),
+               policy::printable(why.detail));
   if (c.job_id) {
     auto d = draft(c, "blocked");
     d.reason = why.reason;
@@ -200,7 +202,8 @@ RunResult run_fs(CallState& c, const sandbox::Io& io) {
     if (r.outcome.status == "error") r.outcome.error = result.error();  // the operation failed
     return r;
   }
-  c.response.value = result->value;
+  c.response.value = std::move(result->value);
+  c.response.truncated = result->truncated;
   return r;
 }
 
@@ -225,6 +228,7 @@ void finish(CallState& c, const RunResult& run) {
   resp.reason_detail = run.detail;
   resp.exit_code = c.request->fs ? fs_exit_code(run) : exit_code_of(run.outcome);
   auto written = c.ctx.receipts().record(d);
+  c.finished = true;
   if (!written) {
     spdlog::error("call {}: finished receipt not stored: {}", c.call_id, written.error().detail);
     resp.reason = Reason::RECEIPT_STORE_FAILED;
@@ -264,6 +268,7 @@ void run_call(CallState& c, std::vector<UniqueFd>& fds) {
     return send_response(c);
   }
   c.response.receipt_ids.push_back(started->receipt_id);
+  c.started = true;
   finish(c, jail ? run_exec(c, *jail) : run_fs(c, io));
   if (jail) c.ctx.jails().build_ahead(*c.admission.spec);
 }
@@ -286,6 +291,32 @@ void stop_job(CallState& c) {
   c.response.killed_calls = c.ctx.calls().kill_job(job, {Reason::JOB_STOPPED, "job " + job + " was stopped"});
   spdlog::warn("job {} stopped: {} running call(s) killed", job, c.response.killed_calls);
   send_response(c);
+}
+
+// A bug met while handling one call must not take the supervisor down with every other running
+// call: the call ends with the receipt it still owes (`finished` once started, else `blocked`).
+void fail_internally(CallState& c, const std::string& what) noexcept {
+  try {
+    const Error why = fail(Reason::INTERNAL_ERROR, "internal error: " + policy::utf8_text(what));
+    spdlog::error("call {}: {}", c.call_id, policy::printable(why.detail));
+    c.response.value.reset();
+    c.response.truncated = false;
+    if (!c.started) return refuse(c, why);
+    if (!c.finished) {
+      RunResult run;
+      run.outcome.error = why;
+      run.reason = why.reason;
+      run.detail = why.detail;
+      return finish(c, run);
+    }
+    c.response.reason = why.reason;
+    c.response.reason_detail = why.detail;
+    c.response.status = "failed";
+    c.response.exit_code = 125;
+    send_response(c);
+  } catch (...) {
+    spdlog::critical("call {}: could not even report an internal error", c.call_id);
+  }
 }
 
 void handle(CallState& c, const Peer& peer) {
@@ -317,13 +348,9 @@ void serve_connection(DaemonContext& ctx, UniqueFd conn) {
   try {
     handle(c, *peer);
   } catch (const std::exception& e) {
-    // A bug must not take the supervisor down with every other running call.
-    spdlog::error("call {}: internal error: {}", c.call_id, e.what());
-    c.response.reason = Reason::INTERNAL_ERROR;
-    c.response.reason_detail = e.what();
-    c.response.status = "failed";
-    c.response.exit_code = 125;
-    send_response(c);
+    fail_internally(c, e.what());
+  } catch (...) {
+    fail_internally(c, "an exception that is not a std::exception");
   }
 }
 

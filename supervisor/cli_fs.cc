@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "sandbox/jail.h"
 #include "supervisor/client.h"
 #include "supervisor/commands.h"
 
@@ -16,9 +17,12 @@ struct FsFlags {
   bool json = false, exclusive = false, no_truncate = false, recursive = false;
 };
 
+// Names are the jail's bytes: the terminal gets them escaped (policy::printable), --json exact.
 void print_human(const std::string& op, const policy::Json& value) {
   if (op == "ls" && value.is_array()) {
-    for (const auto& e : value) std::cout << e.value("name", "") << (e.value("type", "") == "dir" ? "/" : "") << "\n";
+    for (const auto& e : value)
+      std::cout << policy::printable(policy::name_bytes(e).value_or("?")) << (e.value("type", "") == "dir" ? "/" : "")
+                << "\n";
   } else if (op == "stat") {
     if (value.is_null()) std::cout << "absent\n";
     else std::cout << value.value("type", "") << " " << value.value("size", int64_t{0}) << " bytes\n";
@@ -31,9 +35,12 @@ void run(const FsFlags& f) {
   auto response = client::send_call("fs", f.call, r);
   int code = client::report("fs", response);
   if (code == 0 && response.value && f.op != "read" && f.op != "write") {
-    if (f.json) std::cout << response.value->dump() << "\n";
+    if (f.json) std::cout << response.value->dump(-1, ' ', false, policy::Json::error_handler_t::replace) << "\n";
     else print_human(f.op, *response.value);
   }
+  if (code == 0 && response.truncated)
+    std::cerr << "clawjail: fs ls: listing truncated: the directory has more entries than one answer carries ("
+              << sandbox::kMaxListEntries << " entries or " << sandbox::kMaxListBytes / 1024 << " KiB)\n";
   exit_with(code);
 }
 

@@ -24,8 +24,9 @@ Json payload_of(const Json& envelope) {
   return p.is_object() ? p : Json(nullptr);
 }
 
+// Receipts quote what jails and clients sent: the terminal gets it escaped (policy::printable).
 std::string text_of(const Json& p, const char* key) {
-  return p.contains(key) && p[key].is_string() ? p[key].get<std::string>() : "-";
+  return p.contains(key) && p[key].is_string() ? policy::printable(p[key].get<std::string>()) : "-";
 }
 
 std::string result_column(const Json& p) {

@@ -44,7 +44,14 @@ Result<proto::Response> call(const std::filesystem::path& socket, const proto::R
     return fail(Reason::INTERNAL_ERROR, "cannot reach the supervisor at " + socket.string() + ": " + std::strerror(errno));
   // A refused peer is answered before its request is read, so the write may meet a closed
   // connection (EPIPE): the answer waiting to be read says why, so read it before giving up.
-  auto sent = proto::write_frame(fd.get(), proto::request_to_json(request).dump(), fds);
+  std::string body;
+  try {
+    body = proto::request_to_json(request).dump();
+  } catch (const policy::Json::type_error&) {
+    return fail(Reason::REQUEST_MALFORMED, "the command line, environment and workspace must be UTF-8 text "
+                                           "(only file tool paths may be any bytes)");
+  }
+  auto sent = proto::write_frame(fd.get(), body, fds);
   auto frame = proto::read_frame(fd.get(), std::nullopt);
   if (!frame && !sent) return sent.error();
   if (!frame) return fail(Reason::INTERNAL_ERROR, "no answer from the supervisor: " + frame.error().detail);
@@ -109,18 +116,19 @@ proto::Response send_call(std::string_view command, const CallFlags& f, const pr
 
 int report(std::string_view command, const proto::Response& r) {
   auto code = std::string(reason_name(r.reason));
+  const std::string detail = policy::printable(r.reason_detail);  // it quotes paths and names: no raw escapes
   if (r.decision == "blocked" && r.exit_code == cli::kExitBlocked)
-    std::cerr << "clawjail: blocked: " << code << ": " << r.reason_detail << "\n";
+    std::cerr << "clawjail: blocked: " << code << ": " << detail << "\n";
   else if (r.status == "failed" || r.exit_code == cli::kExitSupervisor)
-    std::cerr << "clawjail: " << command << ": " << code << ": " << r.reason_detail << "\n";
+    std::cerr << "clawjail: " << command << ": " << code << ": " << detail << "\n";
   else if (r.status == "timeout")
     std::cerr << "clawjail: " << command << ": timed out\n";
   else if (r.status == "killed")
-    std::cerr << "clawjail: " << command << ": killed: " << code << ": " << r.reason_detail << "\n";
+    std::cerr << "clawjail: " << command << ": killed: " << code << ": " << detail << "\n";
   else if (r.status == "limit")
     std::cerr << "clawjail: " << command << ": stopped at a limit of the WPC\n";
   else if (r.reason != Reason::OK)
-    std::cerr << "clawjail: " << command << ": " << code << ": " << r.reason_detail << "\n";
+    std::cerr << "clawjail: " << command << ": " << code << ": " << detail << "\n";
   return r.exit_code;
 }
 

@@ -171,7 +171,7 @@ class Server {
     r.exit_code = 125;
     timeval no_wait{0, 1000};
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &no_wait, sizeof(no_wait));
-    (void)proto::write_frame(fd, proto::response_to_json(r).dump());
+    (void)proto::write_frame(fd, proto::response_body(r));
   }
 
   void reap(bool all) {

@@ -1,6 +1,8 @@
 // Request and response messages: strict parsing (unknown fields refused) and serialisation.
 #include "supervisor/protocol.h"
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -78,11 +80,26 @@ Result<ExecArgs> parse_exec(const Json& j) {
   return a;
 }
 
+// File names are bytes: `paths` as UTF-8 text, or `paths_b64` (standard base64 of each path).
+Status parse_paths(const Json& j, std::vector<std::string>& paths) {
+  if (j.contains("paths") == j.contains("paths_b64"))
+    return fail(Reason::BAD_FIELD, "fs needs exactly one of paths and paths_b64");
+  if (j.contains("paths")) return field(j, "paths", paths, "fs.", true);
+  std::vector<std::string> encoded;
+  if (auto s = field(j, "paths_b64", encoded, "fs.", true); !s) return s;
+  for (const auto& e : encoded) {
+    auto bytes = policy::b64_decode(e);
+    if (!bytes) return fail(Reason::BAD_FIELD, "fs.paths_b64 holds a string that is not base64");
+    paths.push_back(std::move(*bytes));
+  }
+  return ok_status();
+}
+
 Result<FsArgs> parse_fs(const Json& j) {
   if (!j.is_object()) return fail(Reason::BAD_FIELD, "fs must be an object");
   FsArgs a;
-  auto s = first_error({only_known(j, {"op", "paths", "exclusive", "truncate", "recursive"}, "fs."),
-                        field(j, "op", a.op, "fs.", true), field(j, "paths", a.paths, "fs.", true),
+  auto s = first_error({only_known(j, {"op", "paths", "paths_b64", "exclusive", "truncate", "recursive"}, "fs."),
+                        field(j, "op", a.op, "fs.", true), parse_paths(j, a.paths),
                         field(j, "exclusive", a.exclusive, "fs."), field(j, "truncate", a.truncate, "fs."),
                         field(j, "recursive", a.recursive, "fs.")});
   if (!s) return s.error();
@@ -162,9 +179,17 @@ Json request_to_json(const Request& r) {
     if (e.pty_size) ej["pty_size"] = {{"rows", e.pty_size->rows}, {"cols", e.pty_size->cols}};
     j["exec"] = ej;
   }
-  if (r.fs)
-    j["fs"] = {{"op", r.fs->op}, {"paths", r.fs->paths}, {"exclusive", r.fs->exclusive},
-               {"truncate", r.fs->truncate}, {"recursive", r.fs->recursive}};
+  if (r.fs) {
+    j["fs"] = {{"op", r.fs->op}, {"exclusive", r.fs->exclusive}, {"truncate", r.fs->truncate},
+               {"recursive", r.fs->recursive}};
+    const auto& paths = r.fs->paths;
+    if (std::all_of(paths.begin(), paths.end(), [](const std::string& p) { return policy::is_utf8(p); })) {
+      j["fs"]["paths"] = paths;
+    } else {
+      Json& encoded = j["fs"]["paths_b64"] = Json::array();
+      for (const auto& p : paths) encoded.push_back(policy::b64_encode(p));
+    }
+  }
   return j;
 }
 
@@ -172,9 +197,25 @@ Json response_to_json(const Response& r) {
   Json j = {{"type", r.type}, {"call_id", r.call_id}, {"decision", r.decision},
             {"reason_code", std::string(reason_name(r.reason))}, {"reason", r.reason_detail},
             {"status", r.status}, {"exit_code", r.exit_code}, {"signal", r.signal},
-            {"receipt_ids", r.receipt_ids}, {"killed_calls", r.killed_calls}};
+            {"receipt_ids", r.receipt_ids}, {"killed_calls", r.killed_calls}, {"truncated", r.truncated}};
   if (r.value) j["value"] = *r.value;
   return j;
+}
+
+std::string response_body(const Response& r) {
+  Response clean = r;
+  clean.reason_detail = policy::utf8_text(r.reason_detail);
+  // A value is built from names already made text (policy::put_name); `replace` only guards
+  // against a bug, in an answer that is not signed.
+  std::string body = response_to_json(clean).dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (body.size() <= kMaxFrameBytes) return body;
+  clean.value.reset();
+  clean.truncated = false;
+  clean.reason = Reason::INTERNAL_ERROR;
+  clean.reason_detail = "the answer would exceed " + std::to_string(kMaxFrameBytes) + " bytes";
+  clean.status = "failed";
+  clean.exit_code = 125;
+  return response_to_json(clean).dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 Result<Response> parse_response(const Json& j) {
@@ -191,6 +232,7 @@ Result<Response> parse_response(const Json& j) {
   if (!code) return fail(Reason::REQUEST_MALFORMED, "unknown reason code " + reason);
   r.reason = *code;
   if (j.contains("value")) r.value = j["value"];
+  if (j.contains("truncated") && j["truncated"].is_boolean()) r.truncated = j["truncated"].get<bool>();
   return r;
 }
 

@@ -49,7 +49,7 @@ struct ExecArgs {
 };
 struct FsArgs {
   std::string op;  // read|write|ls|stat|mkdir|remove|rename
-  std::vector<std::string> paths;
+  std::vector<std::string> paths;  // bytes: sent as paths_b64 when one is not UTF-8
   bool exclusive = false, truncate = true, recursive = false;
 };
 struct Request {
@@ -81,10 +81,14 @@ struct Response {
   int exit_code = 125;             // what `clawjail run` exits with (cli.md)
   int signal = 0;
   std::optional<Json> value;       // fs ops: the result
+  bool truncated = false;          // ls: the directory has more entries than `value` holds
   std::vector<std::string> receipt_ids;
   int64_t killed_calls = 0;        // stop_job
 };
 Json response_to_json(const Response& response);
+// The frame body of a response; never throws for its content: outside bytes in `reason` are
+// written as \xNN, and an answer that would exceed kMaxFrameBytes becomes an INTERNAL_ERROR.
+std::string response_body(const Response& response);
 Result<Response> parse_response(const Json& json);
 
 }  // namespace clawjail::proto

@@ -74,6 +74,28 @@ void protocol_seeds(const fs::path& dir) {
   call.exec.reset();
   call.fs = proto::FsArgs{"read", {"notes.txt"}};
   write_seed(dir, "fs.frame", frame(proto::request_to_json(call).dump()));
+  call.fs = proto::FsArgs{"ls", {"d/x\xff"}};  // travels as paths_b64
+  write_seed(dir, "fs-bytes.frame", frame(proto::request_to_json(call).dump()));
+  proto::Response answer;
+  answer.reason_detail = "read d/x\xff: No such file or directory";
+  answer.value = Json::array();
+  policy::put_name(answer.value->emplace_back(Json::object()), "x\xff\x1b[2J");
+  write_seed(dir, "answer.frame", frame(proto::response_body(answer)));
+}
+
+void bytes_seeds(const fs::path& dir) {
+  write_seed(dir, "utf8", "notes/\xc3\xa9t\xc3\xa9.md");
+  write_seed(dir, "latin1", "caf\xe9");
+  write_seed(dir, "escapes", "t\x1b]0;pwned\x07\x9b" "1m\xe2\x80\xae");
+  write_seed(dir, "surrogate", "\xed\xa0\x80\xf4\x90\x80\x80\xc0\xaf");
+}
+
+void egress_seeds(const fs::path& dir) {
+  write_seed(dir, "connect", "CONNECT api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443\r\n\r\n");
+  write_seed(dir, "get", "GET http://a.example/x?y HTTP/1.1\r\nHost: a.example\r\nAccept: */*\r\n\r\n");
+  write_seed(dir, "post", "POST http://a.example:8080/up HTTP/1.1\r\nContent-Length: 5\r\n\r\n");
+  write_seed(dir, "pipelined", "GET http://a.example/ HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\nHost: b\r\n\r\n");
+  write_seed(dir, "v6", "CONNECT [::1]:443 HTTP/1.1\r\n\r\n");
 }
 
 int bundle_seeds(const fs::path& dir) {
@@ -116,5 +138,7 @@ int main(int argc, char** argv) {
   wpc_seeds(out / "wpc_fuzz");
   cst_seeds(out / "cst_fuzz");
   protocol_seeds(out / "protocol_fuzz");
+  bytes_seeds(out / "bytes_fuzz");
+  egress_seeds(out / "egress_fuzz");
   return bundle_seeds(out / "bundle_fuzz");
 }

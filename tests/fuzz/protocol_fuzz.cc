@@ -2,6 +2,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 
 #include "supervisor/protocol.h"
@@ -21,7 +22,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto json = policy::parse_strict_json(frame->body);
   if (!json) return 0;
   auto parsed = proto::parse_request(*json);
-  if (auto* request = std::get_if<proto::Request>(&parsed)) (void)proto::request_to_json(*request);
-  (void)proto::parse_response(*json);
+  // A request's fs paths may be any bytes (paths_b64): serialising it again must not throw.
+  if (auto* request = std::get_if<proto::Request>(&parsed)) (void)proto::request_to_json(*request).dump();
+  // Whatever the client sent that an answer quotes, the answer is a frame of valid JSON.
+  if (auto response = proto::parse_response(*json)) {
+    if (!policy::parse_strict_json(proto::response_body(*response), {.max_bytes = proto::kMaxFrameBytes}))
+      std::abort();
+  }
   return 0;
 }

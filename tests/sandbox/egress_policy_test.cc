@@ -2,6 +2,8 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "sandbox/egress.h"
 
 namespace clawjail::sandbox::detail {
@@ -75,13 +77,41 @@ TEST(EgressPolicy, AddressesOfTheHostAndItsLinkAreHostLocal) {
   for (const char* a : {"127.0.0.1", "127.8.9.10", "0.0.0.0", "169.254.169.254", "224.0.0.251", "255.255.255.255", "::1",
                         "::", "fe80::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254"}) {
     auto ss = address(a);
-    EXPECT_TRUE(host_local_address(reinterpret_cast<sockaddr*>(&ss))) << a;
+    EXPECT_TRUE(host_local_address(reinterpret_cast<sockaddr*>(&ss), {})) << a;
   }
   for (const char* a : {"93.184.216.34", "10.1.2.3", "192.168.1.1", "172.16.0.1", "126.255.255.255", "128.0.0.1",
                         "169.253.0.1", "2606:2800:220:1::", "fd00::1", "::ffff:93.184.216.34"}) {
     auto ss = address(a);
-    EXPECT_FALSE(host_local_address(reinterpret_cast<sockaddr*>(&ss))) << a;
+    EXPECT_FALSE(host_local_address(reinterpret_cast<sockaddr*>(&ss), {})) << a;
   }
+}
+
+TEST(EgressPolicy, EveryAddressOfTheHostsInterfacesIsHostLocal) {
+  auto v4 = address("10.1.2.3"), v6 = address("fd00::1"), other = address("10.1.2.4");
+  HostAddresses own;
+  own.v4.push_back(reinterpret_cast<sockaddr_in*>(&v4)->sin_addr);
+  own.v6.push_back(reinterpret_cast<sockaddr_in6*>(&v6)->sin6_addr);
+  for (const char* a : {"10.1.2.3", "::ffff:10.1.2.3", "fd00::1"}) {
+    auto ss = address(a);
+    EXPECT_TRUE(host_local_address(reinterpret_cast<sockaddr*>(&ss), own)) << a;
+  }
+  EXPECT_FALSE(host_local_address(reinterpret_cast<sockaddr*>(&other), own));
+  // What host_addresses() reads includes loopback's own address: the list is the live one.
+  const HostAddresses live = host_addresses();
+  EXPECT_TRUE(std::any_of(live.v4.begin(), live.v4.end(), [](in_addr a) { return ntohl(a.s_addr) == INADDR_LOOPBACK; }));
+}
+
+TEST(EgressPolicy, APlainRequestCarriesItsBodyLengthAndNothingChunked) {
+  auto r = parse_proxy_request("POST http://a.example/x HTTP/1.1\r\nContent-Length: 12\r\n\r\n");
+  EXPECT_EQ(r.status, 0) << r.reason;
+  EXPECT_EQ(r.body_bytes, 12);
+  EXPECT_EQ(parse_proxy_request("GET http://a.example/ HTTP/1.1\r\n\r\n").body_bytes, 0);
+  EXPECT_EQ(parse_proxy_request("POST http://a.example/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").status, 501);
+  EXPECT_EQ(parse_proxy_request("POST http://a.example/ HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n").status, 400);
+  EXPECT_EQ(parse_proxy_request("POST http://a.example/ HTTP/1.1\r\nContent-Length: -1\r\n\r\n").status, 400);
+  auto v6 = parse_proxy_request("CONNECT [\xff\xfe]:443 HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(v6.status, 403);
+  EXPECT_EQ(v6.host, "[?]") << "a refused target kept for the receipt holds only address characters";
   EXPECT_TRUE(may_reach_host_local("localhost"));
   EXPECT_FALSE(may_reach_host_local("metadata.google.internal"));
 }

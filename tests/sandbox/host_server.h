@@ -1,6 +1,8 @@
-// A tiny HTTP server on the host's loopback for the egress tests: it answers every request with
-// its path, records the request heads it saw, and keeps `/hold` requests open (unanswered) until
-// it is destroyed. `/big` answers 4 MiB; `/upload` reads the body and answers its length.
+// A tiny HTTP server on the host's loopback (or any address) for the egress tests: it answers
+// every request with its path, records the request heads it saw, and keeps `/hold` requests open
+// (unanswered) until it is destroyed. `/big` answers 4 MiB; `/upload` reads the body and answers
+// its length. `/linger` waits a moment for more bytes and records them with the head, then
+// answers with keep-alive: what a proxy forwards after a request is seen.
 #pragma once
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -18,11 +20,13 @@ namespace clawjail::sandbox::testing {
 
 class HostServer {
  public:
-  HostServer() {
+  explicit HostServer(in_addr_t address = INADDR_LOOPBACK) {
     fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     sockaddr_in a{};
     a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_addr.s_addr = htonl(address);
     if (bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(fd_, 64) != 0) return;
     socklen_t len = sizeof a;
     getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
@@ -66,12 +70,17 @@ class HostServer {
       if (n <= 0) break;
       head.append(buf, static_cast<size_t>(n));
     }
+    auto sp = head.find(' ');
+    std::string path = sp == std::string::npos ? "" : head.substr(sp + 1, head.find(' ', sp + 1) - sp - 1);
+    for (pollfd p{c, POLLIN, 0}; path == "/linger" && poll(&p, 1, 500) > 0;) {
+      ssize_t n = read(c, buf, sizeof buf);
+      if (n <= 0) break;
+      head.append(buf, static_cast<size_t>(n));
+    }
     {
       std::lock_guard lock(mu_);
       heads_.push_back(head);
     }
-    auto sp = head.find(' ');
-    std::string path = sp == std::string::npos ? "" : head.substr(sp + 1, head.find(' ', sp + 1) - sp - 1);
     if (path == "/hold") {
       held_.push_back(c);
       return;
@@ -79,7 +88,8 @@ class HostServer {
     std::string body = "hello from the host: " + path + "\n";
     if (path == "/big") body = std::string(4 << 20, 'x');
     if (path == "/upload") body = "received " + std::to_string(read_body(c, head)) + "\n";
-    std::string response = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
+    std::string response = std::string(path == "/linger" ? "HTTP/1.1 200 OK\r\nConnection: keep-alive" : "HTTP/1.0 200 OK") +
+                           "\r\nContent-Type: text/plain\r\nContent-Length: " +
                            std::to_string(body.size()) + "\r\n\r\n" + body;
     (void)!send(c, response.data(), response.size(), MSG_NOSIGNAL);
     close(c);

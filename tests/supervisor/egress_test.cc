@@ -1,5 +1,7 @@
 // A call whose WPC approves hosts: through the real supervisor, the jail reaches an approved host
 // only through the egress proxy, and the `finished` receipt counts what the proxy allowed and refused.
+#include <ifaddrs.h>
+
 #include <thread>
 
 #include "../sandbox/host_server.h"
@@ -109,6 +111,67 @@ TEST_F(EgressCall, TheSupervisorKeepsNoProxyThreadOrDescriptorAfterCalls) {
   auto r = receipts("job-net-leak");
   ASSERT_EQ(r.size(), 12u);
   EXPECT_EQ(r.back()["result"]["egress"]["allowed"], 1) << r.back().dump();
+}
+
+// An IPv4 address of one of this host's own interfaces other than loopback, or "".
+std::string own_non_loopback_address() {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return "";
+  std::string found;
+  for (ifaddrs* i = list; i && found.empty(); i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
+    auto addr = reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr;
+    if ((ntohl(addr.s_addr) >> 24) == 127) continue;
+    char text[INET_ADDRSTRLEN];
+    found = inet_ntop(AF_INET, &addr, text, sizeof text);
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+// The proxy connects from the host: an approved name that resolves to one of the host's own
+// addresses (here the address itself, approved as a literal) must not reach a host service
+// listening on all addresses.
+TEST_F(EgressCall, AnAddressOfTheHostsOwnInterfacesIsRefused) {
+  const std::string own = own_non_loopback_address();
+  ASSERT_FALSE(own.empty()) << "this test needs a non-loopback IPv4 address on the host";
+  HostServer srv(INADDR_ANY);
+  const std::string target = own + ":" + srv.port_str();
+  std::string hash = install_network_wpc({target});
+  auto cst = token_file("net", {.job = "job-own", .policy_hash_b64u = hash});
+  const std::string script =
+      "ask() { exec 3<>/dev/tcp/127.0.0.1/3128; printf '%b' \"$1\" >&3; timeout 20 cat <&3 | tr -d '\\r'; exec 3<&-; }\n"
+      "ask 'CONNECT " + target + " HTTP/1.1\\r\\n\\r\\nGET /via-connect HTTP/1.0\\r\\n\\r\\n'\n"
+      "ask 'GET http://" + target + "/via-get HTTP/1.1\\r\\nHost: " + target + "\\r\\n\\r\\n'\n";
+  auto c = clawjail(run_args("job-own", cst, {"--", "/bin/bash", "-c", script}));
+  EXPECT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_EQ(c.out.find("hello from the host"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("HTTP/1.1 403 Forbidden\n"), std::string::npos) << c.out;
+  EXPECT_TRUE(srv.heads().empty()) << srv.heads().front();
+  auto r = receipts("job-own");
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[1]["result"]["egress"]["refused"], 2) << r[1].dump();
+  EXPECT_EQ(r[1]["result"]["egress"]["allowed"], 0);
+}
+
+// One plain request per connection: a second request sent behind the first (pipelined), naming
+// another virtual host, never reaches the server, even one that keeps the connection alive.
+TEST_F(EgressCall, APipelinedSecondRequestIsNotForwarded) {
+  HostServer srv;
+  const std::string target = "localhost:" + srv.port_str();
+  std::string hash = install_network_wpc({target});
+  auto cst = token_file("net", {.job = "job-pipe", .policy_hash_b64u = hash});
+  const std::string two = "GET http://" + target + "/linger HTTP/1.1\\r\\nHost: " + target +
+                          "\\r\\n\\r\\nGET /second HTTP/1.1\\r\\nHost: internal.example\\r\\n\\r\\n";
+  const std::string script = "exec 3<>/dev/tcp/127.0.0.1/3128; printf '" + two +
+                             "' >&3; timeout 5 cat <&3 | tr -d '\\r'; exit 0";
+  auto c = clawjail(run_args("job-pipe", cst, {"--", "/bin/bash", "-c", script}));
+  EXPECT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.out.find("hello from the host: /linger\n"), std::string::npos) << c.out;
+  auto heads = srv.heads();
+  ASSERT_EQ(heads.size(), 1u);
+  EXPECT_EQ(heads[0].find("internal.example"), std::string::npos) << heads[0];
+  EXPECT_EQ(heads[0].find("/second"), std::string::npos) << heads[0];
 }
 
 TEST_F(EgressCall, ExplainShowsTheProxyAndTheApprovedHosts) {
