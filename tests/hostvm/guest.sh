@@ -27,12 +27,6 @@ else
   bad "socket/service state: socket $(systemctl is-active clawjail.socket), service $(systemctl is-active clawjail.service)"
 fi
 
-if [ -f "$share/unit-relaxations.conf" ]; then
-  mkdir -p /etc/systemd/system/clawjail.service.d
-  cp "$share/unit-relaxations.conf" /etc/systemd/system/clawjail.service.d/
-  systemctl daemon-reload
-  echo "NOTE: the unit runs with tests/hostvm/unit-relaxations.conf: $(grep -E '^[A-Z]' "$share/unit-relaxations.conf" | tr '\n' ' ')"
-fi
 
 # ---- trust, a user, a WPC with small limits, a CST ----
 keys=/root/keys

@@ -38,7 +38,6 @@ image=${CLAWJAIL_VM_IMAGE:-}
 [ -n "$image" ] || image=$("$here/build-image.sh" /var/cache/clawjail-tests "$depends" | tail -1) ||
   fail "building the VM image failed"
 t_image=$(date +%s.%N)
-[ ! -f "$here/unit-relaxations.conf" ] || cp "$here/unit-relaxations.conf" "$share/"
 
 # /dev/kvm may exist and still be unable to run a stock kernel (this machine's is a PVM device),
 # so software emulation unless CLAWJAIL_VM_KVM=1. Two CPUs: the cpu.max check needs more than one.
