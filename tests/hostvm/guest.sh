@@ -72,7 +72,7 @@ svc=/sys/fs/cgroup/system.slice/clawjail.service
 jail_dirs() { find "$svc" -mindepth 1 -maxdepth 1 -type d -name 'jail-*' 2>/dev/null; }
 # The cgroup of the jail that is running now (one holding a process).
 running_jail() {
-  for d in $(jail_dirs); do [ -s "$d/cgroup.procs" ] && { echo "$d"; return; }; done
+  for d in $(jail_dirs); do [ -n "$(cat "$d/cgroup.procs" 2>/dev/null)" ] && { echo "$d"; return; }; done
 }
 wait_running_jail() {
   for _ in $(seq 300); do d=$(running_jail); [ -n "$d" ] && { echo "$d"; return; }; sleep 0.1; done
@@ -89,7 +89,7 @@ fi
 enabled=$(cat "$svc/cgroup.subtree_control" 2>/dev/null)
 main_pid=$(systemctl show -p MainPID --value clawjail.service)
 if [[ " $enabled " == *" memory "* && " $enabled " == *" pids "* && " $enabled " == *" cpu "* ]] &&
-   grep -qx "$main_pid" "$svc/supervisor/cgroup.procs" && [ ! -s "$svc/cgroup.procs" ]; then
+   grep -qx "$main_pid" "$svc/supervisor/cgroup.procs" && [ -z "$(cat "$svc/cgroup.procs")" ]; then
   ok "delegated subtree claimed: subtree_control '$enabled', supervisor $main_pid in supervisor/"
 else
   bad "delegated subtree: subtree_control '$enabled'; supervisor/ holds '$(cat "$svc/supervisor/cgroup.procs" 2>&1)'; $svc holds '$(cat "$svc/cgroup.procs")'"
@@ -160,7 +160,7 @@ fi
 # An ordinary call's cgroup is kept as an empty spare for the next jail with the same limits (at
 # most 16); those that hit a limit are removed. Stopping the service removes the rest.
 left=$(jail_dirs)
-busy=$(for d in $left; do [ -s "$d/cgroup.procs" ] && echo "$d"; done)
+busy=$(for d in $left; do [ -n "$(cat "$d/cgroup.procs" 2>/dev/null)" ] && echo "$d"; done)
 if [ -z "$busy" ] && [ "$(wc -w <<<"$left")" -le 2 ]; then
   ok "after the calls: $(wc -w <<<"$left") empty spare(s) left, nothing running in them"
 else
