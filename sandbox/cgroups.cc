@@ -35,11 +35,6 @@ constexpr int64_t kMaxSpareChargeDivisor = 16;
 // Where a v1 controller keeps the jails' cgroups.
 std::string v1_parent(const char* root) { return std::string(root) + "/clawjail"; }
 
-bool write_value(const std::string& path, const std::string& value) {
-  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  return fd && write(fd.get(), value.data(), value.size()) == static_cast<ssize_t>(value.size());
-}
-
 // "key value" lines (memory.events, pids.events, memory.oom_control), read from the start of a
 // descriptor kept open: the kernel renders the file afresh at each read from offset 0.
 int64_t read_key(const UniqueFd& fd, std::string_view key) {
@@ -146,6 +141,11 @@ std::string key_of(const char* kind, const std::string& memory, const std::strin
 }
 
 }  // namespace
+
+bool write_value(const std::string& path, const std::string& value) {
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  return fd && write(fd.get(), value.data(), value.size()) == static_cast<ssize_t>(value.size());
+}
 
 Result<JailCgroup> JailCgroup::create(const policy::Limits& limits) {
   const HostSupport& host = host_support();
@@ -293,6 +293,20 @@ std::vector<std::string> jail_parents() {
 }  // namespace
 
 int remove_spare_jail_cgroups() { return detail::spares().remove_all(false); }
+
+LimitsEnforcement limits_enforcement(const HostSupport& host) {
+  if (host.cgroup_v2_delegated)
+    return {"jail limits: cgroup v2, delegated subtree " + host.cgroup_v2_path + " (memory.max, pids.max" +
+                (host.cgroup_v2_cpu ? ", cpu.max" : "; cpu is not delegated, no cpu.max") + ") and rlimits",
+            !host.cgroup_v2_cpu};
+  if (host.cgroup_v1_memory_pids)
+    return {"jail limits: cgroup v1 memory and pids controllers and rlimits (no cpu.max on cgroup v1)", false};
+  return {"jail limits: rlimits alone, no cgroup (" + host.cgroup_v2_problem +
+              "): a jail's memory is bounded per process, not in total; its processes by RLIMIT_NPROC; its CPU "
+              "time by RLIMIT_CPU with no share of the host's CPUs; a limit it hits is reported as `error` or "
+              "`timeout`, not `limit`. Run the supervisor from clawjail.service (Delegate=yes)",
+          true};
+}
 
 int remove_stale_jail_cgroups() {
   int removed = 0;

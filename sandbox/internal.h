@@ -203,7 +203,19 @@ struct RlimitPlan {
 std::vector<RlimitPlan> plan_rlimits(const policy::Limits& limits, bool cgroup_memory, bool cgroup_pids);
 StepResult apply_rlimits(const std::vector<RlimitPlan>& plan);
 
+// ---- cgroup_delegation.cc ----
+struct CgroupV2 {
+  std::string subtree;        // where jails' cgroups go; empty: none
+  bool cpu = false;           // cpu enabled there as well as memory and pids
+  bool unified_only = false;  // /sys/fs/cgroup is cgroup2: no v1 controller to fall back on
+  std::string problem;        // why there is no subtree
+};
+// Finds the supervisor's delegated subtree and claims it: moves the process into a leaf and
+// enables memory, pids and cpu for the jails' cgroups. Called once, by host_support().
+CgroupV2 find_cgroup_v2_subtree();
+
 // ---- cgroups.cc ----
+bool write_value(const std::string& path, const std::string& value);  // a cgroup control file
 inline constexpr const char* kV1MemoryRoot = "/sys/fs/cgroup/memory";
 inline constexpr const char* kV1PidsRoot = "/sys/fs/cgroup/pids";
 class JailCgroup {

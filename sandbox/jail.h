@@ -36,10 +36,26 @@ struct HostSupport {
   int landlock_abi = 0;
   bool cgroup_v2_delegated = false;
   std::string cgroup_v2_path;          // our delegated subtree, when any
+  bool cgroup_v2_cpu = false;          // cpu.max is enforced there too
+  bool cgroup_unified_only = false;    // pure cgroup v2 host
+  std::string cgroup_v2_problem;       // why no subtree, when none
   bool cgroup_v1_memory_pids = false;  // hybrid hosts
   std::optional<std::string> problem;
 };
 const HostSupport& host_support();  // probed on first use, cached
+// How the jails' limits are enforced here, one line for the start-up log; `warning` when
+// memory, pids and cpu are held by rlimits alone (docs/operations.md, "Limits").
+struct LimitsEnforcement {
+  std::string text;
+  bool warning = false;
+};
+LimitsEnforcement limits_enforcement(const HostSupport& host);
+// What a cgroup v2 directory enables for its children (cgroup.subtree_control).
+struct SubtreeControllers {
+  std::string text;  // the file's first line
+  bool memory_pids = false, cpu = false;
+};
+SubtreeControllers subtree_controllers(const std::string& dir);
 
 // Removes the empty per-jail cgroups a supervisor that died without cleaning up (kill -9, a
 // crash) left behind: those named after a process that no longer exists. A cgroup that still

@@ -63,30 +63,6 @@ int probe_landlock() {
   return abi > 0 ? static_cast<int>(abi) : 0;
 }
 
-// A delegated v2 subtree: our own cgroup, with memory and pids enabled for children and
-// writable by us. (No process may live in a cgroup with children: the supervisor must run in
-// a leaf of its own, e.g. systemd Delegate=yes with the daemon in a "supervisor" child.)
-std::string probe_cgroup_v2() {
-  std::ifstream self("/proc/self/cgroup");
-  std::string line, path;
-  while (std::getline(self, line))
-    if (line.rfind("0::", 0) == 0) path = line.substr(3);
-  std::string mountpoint;
-  std::ifstream mounts("/proc/self/mounts");
-  while (std::getline(mounts, line)) {
-    std::istringstream in(line);
-    std::string dev, dir, type;
-    in >> dev >> dir >> type;
-    if (type == "cgroup2") mountpoint = dir;
-  }
-  if (path.empty() || mountpoint.empty()) return "";
-  std::string dir = mountpoint + (path == "/" ? "" : path);
-  std::ifstream control(dir + "/cgroup.subtree_control");
-  std::string controllers((std::istreambuf_iterator<char>(control)), {});
-  bool has = controllers.find("memory") != std::string::npos && controllers.find("pids") != std::string::npos;
-  return has && access(dir.c_str(), W_OK) == 0 ? dir : "";
-}
-
 bool probe_cgroup_v1() {
   return access("/sys/fs/cgroup/memory/memory.limit_in_bytes", F_OK) == 0 &&
          access("/sys/fs/cgroup/pids/cgroup.procs", F_OK) == 0 &&
@@ -101,8 +77,12 @@ HostSupport probe() {
   h.seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
   h.seccomp_user_notif = probe_user_notif();
   h.landlock_abi = probe_landlock();
-  h.cgroup_v2_path = probe_cgroup_v2();
+  CgroupV2 v2 = find_cgroup_v2_subtree();
+  h.cgroup_v2_path = v2.subtree;
   h.cgroup_v2_delegated = !h.cgroup_v2_path.empty();
+  h.cgroup_v2_cpu = v2.cpu;
+  h.cgroup_unified_only = v2.unified_only;
+  h.cgroup_v2_problem = v2.problem;
   h.cgroup_v1_memory_pids = !h.cgroup_v2_delegated && probe_cgroup_v1();
   if (!h.user_namespaces)
     h.problem = "no jail can be created: " + why + (h.running_as_root ? " (as root)" : " (as an ordinary user)") +

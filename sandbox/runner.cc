@@ -591,6 +591,10 @@ void Runner::finish() {
     o.signal = SIGKILL;
   } else if (cgroup_.limit_hit() || sig == SIGXCPU || sig == SIGXFSZ) {
     o.status = "limit";
+    // The tree was killed, not ended by the command: by the deadline after the limit was hit
+    // (a fork bomb held at pids.max runs until then), or by the OOM killer before the command
+    // could report. It exits as a killed command (128+9), never as a supervisor failure.
+    if (timed_out_ || !worker_status_) o.signal = SIGKILL;
   } else if (timed_out_) {
     o.status = "timeout";
     o.signal = SIGKILL;

@@ -38,6 +38,8 @@ struct HostPaths {
   uid_t expected_owner = 0;  // the uid the supervisor runs as (the auditor's euid by default)
   std::filesystem::path passwd = "/etc/passwd";
   std::filesystem::path subuid = "/etc/subuid";
+  // The cgroup systemd gives clawjail.service (in the default slice) on a pure cgroup v2 host.
+  std::filesystem::path service_cgroup = "/sys/fs/cgroup/system.slice/clawjail.service";
 };
 
 // audit_files.cc: ownership and modes of the config, the key, the state directory, the socket.

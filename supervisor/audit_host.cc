@@ -4,6 +4,47 @@
 
 namespace clawjail::audit {
 
+namespace {
+
+// On a pure cgroup v2 host the limits are in force only in the subtree systemd delegates to the
+// service, which the supervisor claims at start-up (docs/operations.md, "Limits"); the audit,
+// run from a shell, looks at the running service's cgroup, and says what a supervisor started
+// from here (a shell: not delegated) would do.
+void check_cgroups(const HostPaths& host, const sandbox::HostSupport& hs, Report& report) {
+  if (hs.cgroup_v2_delegated) return;
+  if (hs.cgroup_unified_only) {
+    std::error_code ec;
+    const bool running = std::filesystem::is_directory(host.service_cgroup, ec);
+    const sandbox::SubtreeControllers enabled = sandbox::subtree_controllers(host.service_cgroup.string());
+    if (running && enabled.memory_pids) {
+      report.add("host.cgroup_v2_service", enabled.cpu ? Severity::info : Severity::warn,
+                 "clawjail.service holds its jails' limits in its delegated cgroup v2 subtree" +
+                     std::string(enabled.cpu ? "" : ", but cpu is not delegated: no cpu.max"),
+                 host.service_cgroup.string() + "/cgroup.subtree_control: " + enabled.text,
+                 "a supervisor run by hand (not from the unit) would have rlimits alone");
+      return;
+    }
+    report.add("host.cgroup_v2_delegation", Severity::warn,
+               running ? "clawjail.service runs without its delegated cgroup v2 subtree: jails' memory, pids and "
+                         "cpu are held by rlimits alone"
+                       : "no delegated cgroup v2 subtree here: a supervisor run by hand holds jails' memory, pids "
+                         "and cpu by rlimits alone",
+               running ? host.service_cgroup.string() + "/cgroup.subtree_control: \"" + enabled.text + "\""
+                       : hs.cgroup_v2_problem,
+               "run the supervisor from clawjail.service (Delegate=yes): it claims that subtree at start-up");
+    return;
+  }
+  report.add("host.cgroup_v2_delegation", Severity::warn,
+             "no delegated cgroup v2 subtree: per-call memory, pids and cpu limits fall back to " +
+                 std::string(hs.cgroup_v1_memory_pids ? "cgroup v1 and rlimits" : "rlimits alone"),
+             hs.cgroup_v2_problem.empty() ? "no writable cgroup v2 subtree found" : hs.cgroup_v2_problem,
+             hs.cgroup_v1_memory_pids ? "a host with the unified hierarchy (cgroup v2), supervisor run from "
+                                        "clawjail.service (Delegate=yes)"
+                                      : "run the supervisor as root from clawjail.service (Delegate=yes)");
+}
+
+}  // namespace
+
 void check_host(const HostPaths& host, Report& report) {
   const sandbox::HostSupport& hs = sandbox::host_support();
   if (hs.problem)
@@ -23,12 +64,7 @@ void check_host(const HostPaths& host, Report& report) {
   if (hs.landlock_abi == 0)
     report.add("host.landlock", Severity::info, "Landlock is unavailable: jails rely on mounts alone",
                "landlock ABI 0", "boot with lsm=...,landlock");
-  if (!hs.cgroup_v2_delegated)
-    report.add("host.cgroup_v2_delegation", Severity::warn,
-               "no delegated cgroup v2 subtree: per-call memory, pids and cpu limits fall back to " +
-                   std::string(hs.cgroup_v1_memory_pids ? "cgroup v1 and rlimits" : "rlimits alone"),
-               hs.cgroup_v2_path.empty() ? "no writable cgroup v2 subtree found" : "cgroup v2 path " + hs.cgroup_v2_path,
-               "run the supervisor from clawjail.service (Delegate=yes) on a host with the unified hierarchy");
+  check_cgroups(host, hs, report);
   std::error_code ec;
   if (!std::filesystem::is_socket(host.journal_socket, ec))
     report.add("host.journald", Severity::warn,

@@ -7,8 +7,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <list>
+#include <string>
 #include <spdlog/spdlog.h>
 #include <thread>
 
@@ -58,11 +62,34 @@ Status check_startup(const Config& c) {
   return ok_status();
 }
 
+// systemd connects a unit's stderr to the journal and names that stream in $JOURNAL_STREAM
+// ("device:inode"); a process started by hand from such a unit inherits the variable but not
+// necessarily the stream.
+bool stderr_is_journal() {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  struct stat st {};
+  if (!stream || ::fstat(STDERR_FILENO, &st) != 0) return false;
+  return std::string(stream) == std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+}
+
+// Said once at start-up, and loudly when the jails' limits rest on rlimits alone: on stderr as
+// well when that is not already the journal (a supervisor run by hand).
+void log_limits_enforcement() {
+  auto e = sandbox::limits_enforcement(sandbox::host_support());
+  if (!e.warning) {
+    spdlog::info("{}", e.text);
+    return;
+  }
+  spdlog::warn("{}", e.text);
+  if (!stderr_is_journal()) std::fprintf(stderr, "clawjail: warning: %s\n", e.text.c_str());
+}
+
 Result<std::unique_ptr<DaemonContext>> make_context(const std::filesystem::path& path, const ServeOptions& options) {
   auto config = load_config(path);
   if (!config) return config.error();
   init_logging(config->log_level);
   if (auto s = check_startup(*config); !s) return s.error();
+  log_limits_enforcement();
   if (int stale = sandbox::remove_stale_jail_cgroups(); stale > 0)
     spdlog::info("removed {} empty jail cgroup(s) left by a supervisor that did not exit cleanly", stale);
   auto key = policy::SecretKey::load(config->signing_key);

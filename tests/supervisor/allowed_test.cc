@@ -1,6 +1,7 @@
 // Admitted calls: receipts, exit status, streaming output, file tools.
 #include <poll.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "fixture.h"
 
@@ -63,6 +64,22 @@ TEST_F(AllowedCall, TimeoutIs124) {
   auto r = receipts("job-timeout");
   ASSERT_EQ(r.size(), 2u);
   EXPECT_EQ(r[1]["result"]["status"], "timeout");
+}
+
+// A jail that reaches its pids limit and then runs out of time: the receipt says `limit`, and the
+// client says so too and exits as a killed command (137), never as a supervisor failure (125).
+// The limit is seen through the pids cgroup, so as root only.
+TEST_F(AllowedCall, ALimitThenATimeoutExitsAsKilledAndSaysLimit) {
+  if (geteuid() != 0) GTEST_SKIP() << "the pids limit is seen through a cgroup only as root";
+  auto cst = job_token("job-limit");
+  auto c = clawjail(run_args("job-limit", cst, {"--timeout-ms", "5000", "--", "/bin/bash", "-c",
+                                                "for i in $(seq 300); do sleep 30 & done 2>/dev/null; wait"}));
+  auto r = receipts("job-limit");
+  ASSERT_EQ(r.size(), 2u);
+  ASSERT_EQ(r[1]["result"]["status"], "limit") << r[1].dump();
+  EXPECT_EQ(c.exit_code, 128 + SIGKILL) << c.err << r[1].dump();
+  EXPECT_EQ(r[1]["result"]["signal"], SIGKILL);
+  EXPECT_NE(c.err.find("clawjail: run: stopped at a limit of the WPC"), std::string::npos) << c.err;
 }
 
 TEST_F(AllowedCall, OutputStreamsBeforeTheCommandEnds) {
