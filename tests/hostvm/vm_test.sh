@@ -7,6 +7,11 @@
 # usage: vm_test.sh SOURCE_DIR BUILD_DIR   (CLAWJAIL_DEB=FILE: that package; else CPack builds one)
 set -euo pipefail
 src=$1 build=$2
+# Opt-in until its checks have passed end to end on the shipped unit (CHANGELOG.md, "Unreleased").
+if [ "${CLAWJAIL_HOST_VM:-0}" != 1 ]; then
+  echo "SKIP: the pure cgroup v2 VM test runs only with CLAWJAIL_HOST_VM=1"
+  exit 77
+fi
 here=$src/tests/hostvm
 timeout_s=${CLAWJAIL_VM_TIMEOUT:-420}
 fail() { echo "FAIL: $*" >&2; exit 1; }
