@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "receipts/receipts.h"
+#include "sandbox/jail.h"
 #include "supervisor/protocol.h"
 #include "tests/supervisor/fixture.h"
 
