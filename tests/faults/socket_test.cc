@@ -3,6 +3,7 @@
 // each with a clear error, keeps serving a real client meanwhile, and the journal records the
 // refused peer.
 #include <grp.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "tests/faults/journald.h"
@@ -86,8 +87,11 @@ std::pair<int, std::string> call_as_uid(const fs::path& socket, uid_t uid, const
   pid_t pid = ::fork();
   if (pid == 0) {
     ::close(p[0]);
+    // In the socket's group (it is 0660): the supervisor's own peer check is what must refuse it.
+    struct stat st{};
+    if (::stat(socket.c_str(), &st) != 0) _exit(2);
     gid_t gid = static_cast<gid_t>(uid);
-    if (::setgroups(0, nullptr) != 0 || ::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0) _exit(2);
+    if (::setgroups(1, &st.st_gid) != 0 || ::setresgid(gid, gid, gid) != 0 || ::setresuid(uid, uid, uid) != 0) _exit(2);
     auto r = call_once(socket, request);
     std::string text = r ? std::string(reason_name(r->reason)) + " " + r->reason_detail : "error " + r.error().detail;
     (void)!::write(p[1], text.data(), text.size());

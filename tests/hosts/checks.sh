@@ -244,8 +244,8 @@ check_tmp_workspace() {
 # is refused at the call, with the directive to change.
 check_readonly_workspace() {
   local rc=0
-  mkdir -p /var/lib/openclaw-ws
-  out=$(as_root clawjail run --job $job --cst-file "$cst" --workspace /var/lib/openclaw-ws -- true </dev/null 2>&1) || rc=$?
+  mkdir -p /mnt/openclaw-ws
+  out=$(as_root clawjail run --job $job --cst-file "$cst" --workspace /mnt/openclaw-ws -- true </dev/null 2>&1) || rc=$?
   expect_eq "exit status" "$rc" 126
   expect_in "reason" "$out" WORKSPACE_INVALID
   expect_in "why" "$out" ReadWritePaths
