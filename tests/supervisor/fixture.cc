@@ -183,9 +183,13 @@ Result<Json> request_as(const fs::path& socket, uid_t uid, const std::vector<gid
 }
 
 bool process_with_marker_exists(const std::string& marker) {
+  // A process may exit between the listing and the read: its cmdline then reads as ESRCH, which
+  // an istreambuf_iterator would throw; read with the fd and treat any error as "gone".
   for (const auto& entry : fs::directory_iterator("/proc")) {
-    std::ifstream in(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    int fd = ::open((entry.path() / "cmdline").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    std::string cmdline = read_all(fd);
+    ::close(fd);
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     if (cmdline.find(marker) != std::string::npos && cmdline.find("clawjail") == std::string::npos) return true;
   }
