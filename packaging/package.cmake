@@ -13,6 +13,7 @@ install(TARGETS clawjail_full RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/cl
         PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
 
 install(FILES ${CLAWJAIL_PKG}/systemd/clawjail.service ${CLAWJAIL_PKG}/systemd/clawjail.socket
+              ${CLAWJAIL_PKG}/systemd/clawjail-cst@.service ${CLAWJAIL_PKG}/systemd/clawjail-cst@.timer
         DESTINATION lib/systemd/system PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(FILES ${CLAWJAIL_PKG}/sysusers.conf DESTINATION lib/sysusers.d RENAME clawjail.conf
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
@@ -25,6 +26,13 @@ install(DIRECTORY DESTINATION ${CLAWJAIL_CONFIG_DIR}
                               WORLD_READ WORLD_EXECUTE)
 install(FILES ${CLAWJAIL_PKG}/config.json DESTINATION ${CLAWJAIL_CONFIG_DIR}
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
+# One file per job whose CST a timer renews (clawjail-cst@JOB.timer reads cst/JOB.conf); the
+# package ships the directory empty and the commented example with the docs.
+install(DIRECTORY DESTINATION ${CLAWJAIL_CONFIG_DIR}/cst
+        DIRECTORY_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
+                              WORLD_READ WORLD_EXECUTE)
+install(FILES ${CLAWJAIL_PKG}/cst-renew.conf DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples
+        PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 
 # Debian ships man pages compressed, with no timestamp in the gzip header (-n).
 set(CLAWJAIL_MANPAGE ${CMAKE_CURRENT_BINARY_DIR}/clawjail.1.gz)
@@ -35,6 +43,7 @@ add_custom_target(clawjail_manpage ALL DEPENDS ${CLAWJAIL_MANPAGE})
 install(FILES ${CLAWJAIL_MANPAGE} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/README.md ${CMAKE_CURRENT_SOURCE_DIR}/docs/operations.md
+              ${CMAKE_CURRENT_SOURCE_DIR}/docs/openclaw.md
               ${CLAWJAIL_PKG}/debian/copyright
         DESTINATION ${CMAKE_INSTALL_DOCDIR} PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 # Debian's changelog of a native package, compressed like the man page.

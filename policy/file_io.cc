@@ -1,6 +1,7 @@
 #include "policy/file_io.h"
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -15,10 +16,87 @@ Error io_error(Reason reason, const std::filesystem::path& path, std::string_vie
   return fail(reason, path.string() + ": " + std::string(op) + ": " + std::strerror(errno));
 }
 
-Status fsync_dir(const std::filesystem::path& dir, Reason reason) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd || ::fsync(fd.get()) != 0) return io_error(reason, dir, "fsync");
+// What the replacement file gets: its permission bits, and an owner when it must not be the caller.
+struct FileAttrs {
+  mode_t mode = 0600;
+  std::optional<FileOwner> owner;
+};
+
+std::filesystem::path dir_of(const std::filesystem::path& path) {
+  return path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+}
+
+// Every later step works on this one handle, so a directory renamed or swapped for a symlink
+// meanwhile cannot redirect the temporary file or the rename somewhere else.
+Result<UniqueFd> open_parent(const std::filesystem::path& path, Reason reason) {
+  if (!path.has_filename()) return fail(reason, path.string() + ": names a directory, not a file");
+  UniqueFd dir(::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return io_error(reason, dir_of(path), "open directory");
+  return dir;
+}
+
+// A fresh name beside the target; O_EXCL|O_NOFOLLOW: never an existing file or a planted link.
+Result<std::pair<UniqueFd, std::string>> create_temp(int dir, const std::filesystem::path& path, Reason reason) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    unsigned char raw[6];
+    if (::getrandom(raw, sizeof raw, 0) != static_cast<ssize_t>(sizeof raw)) continue;
+    std::string name = "." + path.filename().string() + ".";
+    for (unsigned char c : raw) name += "0123456789abcdef"[c & 15];
+    UniqueFd fd(::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (fd) return std::pair{std::move(fd), name};
+    if (errno != EEXIST) break;
+  }
+  return io_error(reason, dir_of(path), "create temporary file");
+}
+
+// Mode before owner: once the file is someone else's, changing its mode would need CAP_FOWNER.
+Status finish_temp(int fd, const FileAttrs& attrs, const std::string& temp, Reason reason) {
+  if (::fchmod(fd, attrs.mode) != 0) return io_error(reason, temp, "chmod");
+  struct stat st {};
+  if (attrs.owner && (::fstat(fd, &st) != 0 || st.st_uid != attrs.owner->uid || st.st_gid != attrs.owner->gid) &&
+      ::fchown(fd, attrs.owner->uid, attrs.owner->gid) != 0)
+    return io_error(reason, temp, "chown to " + std::to_string(attrs.owner->uid) + ":" +
+                                      std::to_string(attrs.owner->gid));
+  if (::fsync(fd) != 0) return io_error(reason, temp, "fsync");
   return ok_status();
+}
+
+Status replace_entry(int dir, const std::filesystem::path& path, std::string_view data, const FileAttrs& attrs,
+                     Reason reason) {
+  auto temp = create_temp(dir, path, reason);
+  if (!temp) return temp.error();
+  const std::string& name = temp->second;
+  auto written = write_all(temp->first.get(), data, dir_of(path) / name, reason);
+  if (written) written = finish_temp(temp->first.get(), attrs, (dir_of(path) / name).string(), reason);
+  if (written && ::renameat(dir, name.c_str(), dir, path.filename().c_str()) != 0)
+    written = io_error(reason, path, "rename");
+  if (!written) {
+    ::unlinkat(dir, name.c_str(), 0);
+    return written;
+  }
+  if (::fsync(dir) != 0) return io_error(reason, dir_of(path), "fsync");
+  return ok_status();
+}
+
+std::string owner_text(uid_t uid, gid_t gid) { return std::to_string(uid) + ":" + std::to_string(gid); }
+
+// The file being replaced decides the new one's owner, group and permission bits; anything but a
+// regular file there is refused rather than followed or clobbered.
+Result<FileAttrs> kept_attributes(int dir, const std::filesystem::path& path, const std::optional<FileOwner>& new_owner,
+                                  Reason reason) {
+  struct stat st {};
+  if (::fstatat(dir, path.filename().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno != ENOENT) return io_error(reason, path, "stat");
+    return FileAttrs{.mode = 0600, .owner = new_owner};
+  }
+  if (S_ISLNK(st.st_mode))
+    return fail(reason, path.string() + " is a symbolic link: refusing to replace it (name the file itself)");
+  if (S_ISDIR(st.st_mode)) return fail(reason, path.string() + " is a directory, not a file");
+  if (!S_ISREG(st.st_mode)) return fail(reason, path.string() + " is not a regular file");
+  if (new_owner && (st.st_uid != new_owner->uid || st.st_gid != new_owner->gid))
+    return fail(reason, path.string() + " belongs to " + owner_text(st.st_uid, st.st_gid) + ", not to " +
+                            owner_text(new_owner->uid, new_owner->gid) + " as asked: chown it or change the owner asked for");
+  return FileAttrs{.mode = static_cast<mode_t>(st.st_mode & 0777), .owner = FileOwner{st.st_uid, st.st_gid}};
 }
 
 }  // namespace
@@ -34,18 +112,18 @@ Status write_all(int fd, std::string_view data, const std::filesystem::path& pat
 }
 
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data, int mode, Reason reason) {
-  std::string tmpl = (path.parent_path() / ("." + path.filename().string() + ".XXXXXX")).string();
-  UniqueFd fd(::mkostemp(tmpl.data(), O_CLOEXEC));
-  if (!fd) return io_error(reason, path.parent_path(), "create temporary file");
-  auto written = write_all(fd.get(), data, tmpl, reason);
-  if (written && (::fchmod(fd.get(), static_cast<mode_t>(mode)) != 0 || ::fsync(fd.get()) != 0))
-    written = io_error(reason, tmpl, "fsync");
-  if (written && ::rename(tmpl.c_str(), path.c_str()) != 0) written = io_error(reason, path, "rename");
-  if (!written) {
-    ::unlink(tmpl.c_str());
-    return written;
-  }
-  return fsync_dir(path.parent_path(), reason);
+  auto dir = open_parent(path, reason);
+  if (!dir) return dir.error();
+  return replace_entry(dir->get(), path, data, {.mode = static_cast<mode_t>(mode), .owner = std::nullopt}, reason);
+}
+
+Status replace_file_keeping_owner(const std::filesystem::path& path, std::string_view data,
+                                  const std::optional<FileOwner>& new_owner, Reason reason) {
+  auto dir = open_parent(path, reason);
+  if (!dir) return dir.error();
+  auto attrs = kept_attributes(dir->get(), path, new_owner, reason);
+  if (!attrs) return attrs.error();
+  return replace_entry(dir->get(), path, data, *attrs, reason);
 }
 
 Status ensure_private_dir(const std::filesystem::path& dir, Reason reason) {

@@ -1,6 +1,12 @@
 // clawjail cst issue|verify|revoke: scoped tokens (formats.md §3) on the command line.
+#include <grp.h>
+#include <pwd.h>
+
+#include <charconv>
+#include <ctime>
 #include <iostream>
 
+#include "policy/file_io.h"
 #include "policy/policy.h"
 #include "supervisor/commands.h"
 #include "supervisor/config.h"
@@ -11,7 +17,8 @@ namespace {
 using policy::Json;
 
 struct CstFlags {
-  std::string key, kid, sub, job, policy, token_file, wpc, tool, aud, config, jti, why = "revoked by operator";
+  std::string key, kid, sub, job, policy, token_file, wpc, tool, aud, config, jti, out, owner,
+      why = "revoked by operator";
   std::vector<std::string> auds, scopes, issuers;
   int64_t ttl = 3600;
   bool json = false, bind = false;
@@ -37,6 +44,52 @@ Config load(std::string_view what, const std::string& path) {
 
 // ---- issue ----
 
+std::optional<uint32_t> number_of(const std::string& text) {
+  uint32_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return n;
+}
+
+// --owner USER[:GROUP]: names or numbers; without a group, the user's primary group.
+policy::FileOwner parse_owner(const std::string& spec) {
+  auto colon = spec.find(':');
+  std::string user = spec.substr(0, colon), group = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  const struct passwd* pw = ::getpwnam(user.c_str());
+  auto uid = pw ? std::optional<uint32_t>(pw->pw_uid) : number_of(user);
+  if (!uid) die("cst issue", "--owner: no user " + user, 2);
+  if (!pw) pw = ::getpwuid(*uid);
+  policy::FileOwner owner{*uid, pw ? pw->pw_gid : 0};
+  if (const struct group* gr = group.empty() ? nullptr : ::getgrnam(group.c_str())) owner.gid = gr->gr_gid;
+  else if (auto gid = number_of(group)) owner.gid = *gid;
+  else if (!group.empty()) die("cst issue", "--owner: no group " + group, 2);
+  else if (!pw) die("cst issue", "--owner: uid " + user + " has no passwd entry: give USER:GROUP", 2);
+  return owner;
+}
+
+std::string utc_text(int64_t epoch) {
+  auto t = static_cast<std::time_t>(epoch);
+  std::tm tm{};
+  char buf[32];
+  ::gmtime_r(&t, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// --out: the file the plugin hands to every call is replaced whole (policy::replace_file_keeping_owner),
+// so a renewal racing a call never gives it half a token. The token itself is not printed: this
+// runs from a timer, and the journal must not hold a credential.
+void write_out(const CstFlags& f, const std::string& token, int64_t exp) {
+  std::optional<policy::FileOwner> owner;
+  if (!f.owner.empty()) owner = parse_owner(f.owner);
+  auto s = policy::replace_file_keeping_owner(f.out, token + "\n", owner, Reason::CONFIG_INVALID);
+  if (!s) die("cst issue", "--out " + s.error().detail);
+  if (f.json)
+    std::cout << Json{{"out", f.out}, {"job", f.job}, {"exp", exp}}.dump() << "\n";
+  else
+    std::cout << "wrote " << f.out << ": a CST for job " << f.job << ", expires " << utc_text(exp) << "\n";
+}
+
 void issue(const CstFlags& f) {
   if (f.ttl <= 0) die("cst issue", "--ttl must be positive", 2);
   auto key = policy::SecretKey::load(f.key);
@@ -53,8 +106,12 @@ void issue(const CstFlags& f) {
     req.policy_hash_b64u = *hash;
   }
   req.ttl_s = f.ttl;
+  req.now = std::chrono::system_clock::now();
   std::string token = policy::issue_cst(*key, req);
-  std::cout << (f.json ? Json{{"token", token}}.dump() : token) << "\n";
+  if (!f.out.empty())
+    write_out(f, token, std::chrono::duration_cast<std::chrono::seconds>(req.now.time_since_epoch()).count() + f.ttl);
+  else
+    std::cout << (f.json ? Json{{"token", token}}.dump() : token) << "\n";
   exit_with(0);
 }
 
@@ -168,7 +225,8 @@ void revoke(const CstFlags& f) {
 }
 
 void add_issue(CLI::App* cst, const std::shared_ptr<CstFlags>& f) {
-  auto* c = cst->add_subcommand("issue", "Issue a CST (clawscope's format) on stdout");
+  auto* c = cst->add_subcommand("issue", "Issue a CST (clawscope's format) on stdout or, with --out, into a file "
+                                         "replaced atomically (for a renewal timer: clawjail-cst@JOB.timer)");
   c->add_option("--key", f->key, "issuer secret key file")->required();
   c->add_option("--kid", f->kid, "key id written in the header")->required();
   c->add_option("--sub", f->sub, "subject: the agent's DID")->required();
@@ -177,7 +235,12 @@ void add_issue(CLI::App* cst, const std::shared_ptr<CstFlags>& f) {
   c->add_option("--scope", f->scopes, "scope entry (repeatable; default clawjail:call)");
   c->add_option("--policy", f->policy, "pin the WPC with this policy_hash_b64u");
   c->add_option("--ttl", f->ttl, "lifetime in seconds (default 3600)");
-  c->add_flag("--json", f->json, "print {token} as JSON");
+  auto* out = c->add_option("--out", f->out, "replace FILE with the token instead of printing it: a temporary "
+                                             "file beside it, fsync, rename; FILE keeps its owner, group and "
+                                             "mode (a new one is 0600); a symlink or directory is refused");
+  c->add_option("--owner", f->owner, "USER[:GROUP] a new --out file belongs to; an existing one must already")
+      ->needs(out);
+  c->add_flag("--json", f->json, "print {token} as JSON ({out, job, exp} with --out)");
   c->callback([f] { issue(*f); });
 }
 

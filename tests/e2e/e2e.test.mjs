@@ -75,13 +75,12 @@ function installWpc(name, payload) {
   return hash;
 }
 
-// The operator's issuer rotates this file; the plugin hands its path to every call.
-function issueCst(policyHash) {
-  const token = clawjail(["cst", "issue", "--key", path.join(keys, "issuer.key"), "--kid", "e2e-issuer",
+// The operator's issuer rotates this file (as clawjail-cst@JOB.service does); the plugin hands its
+// path to every call.
+function issueCst(policyHash, ttl = 3600) {
+  clawjail(["cst", "issue", "--key", path.join(keys, "issuer.key"), "--kid", "e2e-issuer",
     "--sub", dids.issuer, "--job", JOB, "--aud", "clawjail", "--scope", "clawjail:call", "--policy", policyHash,
-    "--ttl", "3600"]).stdout.trim();
-  fs.writeFileSync(`${cstFile}.new`, `${token}\n`, { mode: 0o600 });
-  fs.renameSync(`${cstFile}.new`, cstFile);
+    "--ttl", String(ttl), "--out", cstFile]);
 }
 
 // The job's receipt payloads, in order (`receipts show --json`: {job_id, receipts:[payload…], torn}).
@@ -308,6 +307,30 @@ describe("clawjail as OpenClaw's sandbox backend", { concurrency: false }, () =>
     assert.equal(blocked[0].tool, "exec");
     assert.equal(blocked[0].reason_code, code);
     assert.equal(blocked[0].policy_hash_b64u, policies.denyExec);
+  });
+
+  test("with an expired CST, OpenClaw's exec fails at once with CST_EXPIRED, no hang", async () => {
+    const marker = path.join(ws, "expired.txt");
+    const before = receipts().length;
+    issueCst(policies.allow, 1);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    let out;
+    try {
+      // A short script timeout: a call that hung on the expired token would fail the job.
+      out = gateway.scriptJob(scriptOf([["exec", `exec({ command: "echo ran > /workspace/expired.txt" })`]]),
+                              { timeoutSeconds: 20 });
+    } finally {
+      issueCst(policies.allow);
+    }
+    assert.ok(out.exec.ok, `exec threw: ${out.exec.error}`);
+    const text = textOf(out.exec);
+    log(`expired CST: ${JSON.stringify(out.exec.value)}`);
+    assert.equal(out.exec.value.status, "failed", text);
+    assert.equal(out.exec.value.exitCode, 126, text);
+    assert.match(text, /clawjail: blocked: CST_EXPIRED: /);
+    assert.equal(fs.existsSync(marker), false, "the command ran with an expired token");
+    const blocked = receipts().slice(before).filter((r) => r.phase === "blocked");
+    assert.deepEqual(blocked.map((r) => [r.tool, r.reason_code]), [["exec", "CST_EXPIRED"]]);
   });
 
   test("a real agent turn: the model's exec tool call runs in the jail", async () => {

@@ -43,6 +43,11 @@ expect -rwxr-xr-x /usr/bin/clawjail
 expect -rwxr-xr-x /usr/libexec/clawjail/clawjail-supervisor
 expect -rw-r--r-- /usr/lib/systemd/system/clawjail.service
 expect -rw-r--r-- /usr/lib/systemd/system/clawjail.socket
+expect -rw-r--r-- /usr/lib/systemd/system/clawjail-cst@.service
+expect -rw-r--r-- /usr/lib/systemd/system/clawjail-cst@.timer
+expect drwxr-xr-x /etc/clawjail/cst/
+expect -rw-r--r-- /usr/share/doc/clawjail/examples/cst-renew.conf
+expect -rw-r--r-- /usr/share/doc/clawjail/openclaw.md
 expect -rw-r--r-- /usr/lib/sysusers.d/clawjail.conf
 expect -rw-r--r-- /usr/lib/tmpfiles.d/clawjail.conf
 expect drwxr-xr-x /etc/clawjail/

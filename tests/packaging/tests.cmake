@@ -15,3 +15,8 @@ add_test(NAME packaging.unit_caps
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/packaging/unit_caps_test.sh
                  ${CMAKE_CURRENT_SOURCE_DIR} $<TARGET_FILE:clawjail>)
 set_tests_properties(packaging.unit_caps PROPERTIES LABELS packaging TIMEOUT 300 SKIP_RETURN_CODE 77)
+# The CST renewal service under exactly its unit's CapabilityBoundingSet, and one capability fewer.
+add_test(NAME packaging.cst_unit_caps
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/packaging/cst_unit_caps_test.sh
+                 ${CMAKE_CURRENT_SOURCE_DIR} $<TARGET_FILE:clawjail>)
+set_tests_properties(packaging.cst_unit_caps PROPERTIES LABELS packaging TIMEOUT 120 SKIP_RETURN_CODE 77)

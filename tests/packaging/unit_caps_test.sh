@@ -45,26 +45,8 @@ root_ws=$root_home/.openclaw/workspace
 mkdir -p "$root_ws"
 chmod 700 "$root_home"
 
-"$bin" keygen --out "$work/keys" --name signer >"$work/signer.did"
-"$bin" keygen --out "$work/keys" --name issuer >"$work/issuer.did"
-"$bin" keygen --out "$work/keys" --name agent >"$work/agent.did"
-mkdir -p "$work/state/keys" "$work/run"
-chmod 700 "$work/state" "$work/state/keys"
-"$bin" keygen --out "$work/state/keys" --name supervisor >/dev/null
-cat >"$work/config.json" <<JSON
-{ "socket": "$work/run/clawjail.sock", "state_dir": "$work/state",
-  "signing_key": "$work/state/keys/supervisor.key",
-  "wpc_signers": ["$(cat "$work/signer.did")"],
-  "cst_issuers": [ { "kid": "issuer-1", "did": "$(cat "$work/issuer.did")" } ] }
-JSON
-cat >"$work/wpc.json" <<JSON
-{ "wpc_version": "v1", "policy_id": "unit-caps", "issuer_did": "$(cat "$work/signer.did")",
-  "tools": { "allow": ["exec", "read", "write:workspace"], "deny": ["docker_socket"] },
-  "tokens": { "require_cst": true, "pin_wpc_hash": true },
-  "sandbox": { "workspace_access": "rw" } }
-JSON
-"$bin" wpc sign --key "$work/keys/signer.key" "$work/wpc.json" >"$work/wpc.env.json"
-hash=$("$bin" wpc install --config "$work/config.json" "$work/wpc.env.json")
+. "$src/tests/common/supervisor_world.sh"
+supervisor_world "$work" "$bin" unit-caps
 "$bin" cst issue --key "$work/keys/issuer.key" --kid issuer-1 --sub "$(cat "$work/agent.did")" --job job-caps \
   --policy "$hash" --ttl 600 >"$work/job.cst"
 
