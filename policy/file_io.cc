@@ -50,14 +50,15 @@ Result<std::pair<UniqueFd, std::string>> create_temp(int dir, const std::filesys
 }
 
 // Mode before owner: once the file is someone else's, changing its mode would need CAP_FOWNER.
-Status finish_temp(int fd, const FileAttrs& attrs, const std::string& temp, Reason reason) {
-  if (::fchmod(fd, attrs.mode) != 0) return io_error(reason, temp, "chmod");
+// Errors name the file being replaced: the temporary one is gone by the time anyone reads them.
+Status finish_temp(int fd, const FileAttrs& attrs, const std::filesystem::path& path, Reason reason) {
+  if (::fchmod(fd, attrs.mode) != 0) return io_error(reason, path, "set the new file's mode");
   struct stat st {};
   if (attrs.owner && (::fstat(fd, &st) != 0 || st.st_uid != attrs.owner->uid || st.st_gid != attrs.owner->gid) &&
       ::fchown(fd, attrs.owner->uid, attrs.owner->gid) != 0)
-    return io_error(reason, temp, "chown to " + std::to_string(attrs.owner->uid) + ":" +
+    return io_error(reason, path, "give the new file owner " + std::to_string(attrs.owner->uid) + ":" +
                                       std::to_string(attrs.owner->gid));
-  if (::fsync(fd) != 0) return io_error(reason, temp, "fsync");
+  if (::fsync(fd) != 0) return io_error(reason, path, "fsync");
   return ok_status();
 }
 
@@ -67,7 +68,7 @@ Status replace_entry(int dir, const std::filesystem::path& path, std::string_vie
   if (!temp) return temp.error();
   const std::string& name = temp->second;
   auto written = write_all(temp->first.get(), data, dir_of(path) / name, reason);
-  if (written) written = finish_temp(temp->first.get(), attrs, (dir_of(path) / name).string(), reason);
+  if (written) written = finish_temp(temp->first.get(), attrs, path, reason);
   if (written && ::renameat(dir, name.c_str(), dir, path.filename().c_str()) != 0)
     written = io_error(reason, path, "rename");
   if (!written) {
@@ -77,8 +78,6 @@ Status replace_entry(int dir, const std::filesystem::path& path, std::string_vie
   if (::fsync(dir) != 0) return io_error(reason, dir_of(path), "fsync");
   return ok_status();
 }
-
-std::string owner_text(uid_t uid, gid_t gid) { return std::to_string(uid) + ":" + std::to_string(gid); }
 
 // The file being replaced decides the new one's owner, group and permission bits; anything but a
 // regular file there is refused rather than followed or clobbered.
@@ -93,9 +92,9 @@ Result<FileAttrs> kept_attributes(int dir, const std::filesystem::path& path, co
     return fail(reason, path.string() + " is a symbolic link: refusing to replace it (name the file itself)");
   if (S_ISDIR(st.st_mode)) return fail(reason, path.string() + " is a directory, not a file");
   if (!S_ISREG(st.st_mode)) return fail(reason, path.string() + " is not a regular file");
-  if (new_owner && (st.st_uid != new_owner->uid || st.st_gid != new_owner->gid))
-    return fail(reason, path.string() + " belongs to " + owner_text(st.st_uid, st.st_gid) + ", not to " +
-                            owner_text(new_owner->uid, new_owner->gid) + " as asked: chown it or change the owner asked for");
+  if (new_owner && st.st_uid != new_owner->uid)
+    return fail(reason, path.string() + " belongs to uid " + std::to_string(st.st_uid) + ", not to uid " +
+                            std::to_string(new_owner->uid) + " as asked: chown it or change the owner asked for");
   return FileAttrs{.mode = static_cast<mode_t>(st.st_mode & 0777), .owner = FileOwner{st.st_uid, st.st_gid}};
 }
 

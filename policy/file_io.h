@@ -24,7 +24,7 @@ struct FileOwner {
 // through one handle on the directory. The new file keeps the owner, group and permission bits of
 // the one it replaces; a file that did not exist is created 0600, owned by `new_owner` when given,
 // else by the caller. Refused with `reason`: a symbolic link, a directory or any other non-regular
-// file at `path`, and an existing file that does not belong to `new_owner` when that is given.
+// file at `path`, and an existing file whose owner is not `new_owner`'s user when that is given.
 Status replace_file_keeping_owner(const std::filesystem::path& path, std::string_view data,
                                   const std::optional<FileOwner>& new_owner, Reason reason);
 // Writes all of `data` to fd, retrying on EINTR and short writes.

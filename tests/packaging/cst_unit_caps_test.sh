@@ -123,5 +123,5 @@ refused "a directory" "is a directory"
 rmdir "$token" && mkfifo "$token"
 refused "a fifo" "is not a regular file"
 rm "$token" && install -o 4244 -g $group -m 0600 /dev/null "$token"
-refused "a file of another owner than --owner" "belongs to 4244:$group"
+refused "a file of another owner than --owner" "belongs to uid 4244, not to uid $owner"
 echo PASS
