@@ -238,7 +238,8 @@ void add_issue(CLI::App* cst, const std::shared_ptr<CstFlags>& f) {
   auto* out = c->add_option("--out", f->out, "replace FILE with the token instead of printing it: a temporary "
                                              "file beside it, fsync, rename; FILE keeps its owner, group and "
                                              "mode (a new one is 0600); a symlink or directory is refused");
-  c->add_option("--owner", f->owner, "USER[:GROUP] a new --out file belongs to; an existing one must already belong to USER")
+  c->add_option("--owner", f->owner,
+                "USER[:GROUP] a new --out file belongs to; an existing one must already belong to USER")
       ->needs(out);
   c->add_flag("--json", f->json, "print {token} as JSON ({out, job, exp} with --out)");
   c->callback([f] { issue(*f); });

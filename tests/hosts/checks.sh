@@ -3,7 +3,8 @@
 # package at /srv/in/clawjail.deb. It sets the host up the way docs/operations.md and
 # docs/openclaw.md tell an operator to, then checks the package as shipped: install, socket
 # activation, Type=notify, reload, drain, the journal, the audit, jails under the shipped unit
-# with every hardening directive in force, workspaces where OpenClaw puts them, remove and purge.
+# with every hardening directive in force, workspaces where OpenClaw puts them, the CST renewal
+# timer, remove and purge.
 # Everything under test runs as a unit of this system's systemd: the supervisor as
 # clawjail.service, each client call and admin command through systemd-run. This shell only
 # prepares files and looks at the results.
@@ -317,6 +318,40 @@ check_protect_hostname_breaks_jails() {
 }
 
 # ---- remove and purge, as docs/operations.md §1 says ----
+# ---- tokens that renew (docs/openclaw.md): the shipped timer, from the shipped example ----
+renewal() { echo "clawjail-cst@$job.$1"; }
+check_cst_timer() {
+  local before out conf=/etc/clawjail/cst/$job.conf
+  cp /usr/share/doc/clawjail/examples/cst-renew.conf "$conf" || die "no example job file in the package"
+  sed -i -E "s|^CLAWJAIL_CST_KEY=.*|CLAWJAIL_CST_KEY=$t/issuer.key|; s|^CLAWJAIL_CST_SUB=.*|CLAWJAIL_CST_SUB=$(cat "$t/agent.did")|
+             s|^CLAWJAIL_CST_POLICY=.*|CLAWJAIL_CST_POLICY=$(cat "$t/main.hash")|; s|^CLAWJAIL_CST_OUT=.*|CLAWJAIL_CST_OUT=$cst|
+             s|^CLAWJAIL_CST_OWNER=.*|CLAWJAIL_CST_OWNER=alice|" "$conf"
+  chmod 0640 "$cst"  # the operator's choice of mode: kept
+  before=$(sha256sum <"$cst")
+  systemctl enable --now "$(renewal timer)" || die "systemctl enable --now $(renewal timer) failed"
+  for _ in $(seq 100); do [ "$(sha256sum <"$cst")" != "$before" ] && break; sleep 0.1; done
+  [ "$(sha256sum <"$cst")" != "$before" ] || die "the timer did not renew at start: $(systemctl status "$(renewal service)" 2>&1)"
+  expect_eq "renewed file" "$(stat -c '%U:%G %a' "$cst")" "alice:alice 640"
+  expect_eq "renewal result" "$(systemctl show -p Result --value "$(renewal service)")" success
+  journal_has "^wrote $cst: a CST for job $job, expires " -u "$(renewal service)" || die "no 'wrote' line in the journal"
+  ! journalctl --no-pager -o cat -u "$(renewal service)" | grep -qF "$(cut -d. -f3 "$cst")" || die "the token is in the journal"
+  out=$(alice_run /bin/echo renewed) || die "a call with the renewed token: $out"
+  expect_eq "a call with the renewed token" "$out" renewed
+  expect_eq "renewal timer" "$(systemctl is-active "$(renewal timer)")" active
+  [ -n "$(systemctl show -p NextElapseUSecRealtime --value "$(renewal timer)")" ] ||
+    die "the timer has no next renewal: $(systemctl show "$(renewal timer)" | grep -i elapse)"
+  # A renewal that fails shows in systemctl status and leaves the token as it was.
+  before=$(sha256sum <"$cst")
+  sed -i "s|^CLAWJAIL_CST_KEY=.*|CLAWJAIL_CST_KEY=$t/missing.key|" "$conf"
+  ! systemctl start "$(renewal service)" 2>/dev/null || die "a renewal with a missing key succeeded"
+  expect_eq "failed renewal" "$(systemctl is-failed "$(renewal service)")" failed
+  out=$(systemctl status --no-pager -n 20 "$(renewal service)" 2>&1)
+  expect_in "systemctl status after a failed renewal" "$out" "clawjail: cst issue: KEY_MISSING"
+  expect_eq "token after a failed renewal" "$(sha256sum <"$cst")" "$before"
+  sed -i "s|^CLAWJAIL_CST_KEY=.*|CLAWJAIL_CST_KEY=$t/issuer.key|" "$conf"
+  systemctl start "$(renewal service)" || die "the renewal after the fix failed"
+}
+
 check_remove() {
   apt-get remove -y -qq clawjail >/dev/null 2>&1 || die "apt remove failed"
   [ ! -e /usr/bin/clawjail ] || die "binary left after remove"
@@ -324,11 +359,14 @@ check_remove() {
   expect_eq "service after remove" "$(systemctl is-active clawjail.service)" inactive
   expect_eq "socket after remove" "$(systemctl is-active clawjail.socket)" inactive
   [ ! -e /run/clawjail/clawjail.sock ] || die "the socket is left after remove"
+  expect_eq "renewal timer after remove" "$(systemctl is-active "$(renewal timer)")" inactive
+  [ ! -L "/etc/systemd/system/timers.target.wants/$(renewal timer)" ] || die "the renewal timer is still enabled"
 }
 
 check_purge() {
   out=$(dpkg --purge clawjail 2>&1) || die "dpkg --purge failed: $out"
-  [ ! -e /etc/clawjail ] || die "/etc/clawjail left after purge: $(ls -la /etc/clawjail)"
+  # Only the operator's own job file stays (docs/operations.md).
+  expect_eq "left in /etc/clawjail after purge" "$(find /etc/clawjail ! -type d 2>&1)" "/etc/clawjail/cst/$job.conf"
   [ -e /var/lib/clawjail/keys/supervisor.key ] || die "purge deleted the key that verifies old receipts"
   expect_in "purge says it kept the state" "$out" "kept /var/lib/clawjail"
 }
@@ -342,6 +380,7 @@ step "the unit's hardening is in force in the running supervisor" check_directiv
 step "exec in ~/.openclaw/workspace (idmapped, 0700 home)" check_exec_home_workspace
 step "file tools after an exec call" check_fs_after_exec
 step "run --pty" check_pty
+step "clawjail-cst@JOB.timer renews the token, keeps owner and mode; a failed renewal shows" check_cst_timer
 step "egress proxy: approved host on loopback, others refused" check_egress
 step "a root gateway's workspace (/root/.openclaw/workspace)" check_root_workspace
 step "a /tmp workspace is refused with its reason and a blocked receipt" check_tmp_workspace

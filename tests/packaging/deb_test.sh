@@ -107,7 +107,8 @@ ok "installed: group, state dir 0700, key 0600"
 # The units as systemd sees them inside the installed root.
 cp -an /lib/systemd/system/. "$root/usr/lib/systemd/system/"
 install -D /bin/kill "$root/bin/kill"  # ExecReload=
-if ! out=$(systemd-analyze verify --root="$root" --man=no clawjail.socket clawjail.service 2>&1) || [ -n "$out" ]; then
+if ! out=$(systemd-analyze verify --root="$root" --man=no clawjail.socket clawjail.service \
+                      clawjail-cst@job-1.timer clawjail-cst@job-1.service 2>&1) || [ -n "$out" ]; then
   echo "$out" >&2
   fail "systemd-analyze verify of the installed units"
 fi
