@@ -1,5 +1,6 @@
 # The package as shipped on a real systemd (Debian 12 in systemd-nspawn): install, socket
-# activation, reload, drain, journal, audit, jails under the shipped unit, remove and purge.
+# activation, reload, drain, journal, audit, jails under the shipped unit, the CST renewal timer,
+# remove and purge.
 # Needs root and the host's apt mirror once (the root filesystem is cached under
 # /var/cache/clawjail-tests); not for sanitizer builds (it packages the build's binaries).
 add_test(NAME hosts.nspawn
