@@ -16,11 +16,7 @@ ok() { echo "ok: $*"; }
 
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit")
 [ "$caps" = "CAP_CHOWN CAP_DAC_OVERRIDE" ] || fail "clawjail-cst@.service grants '$caps': update this test and the unit's comment"
-bounding_set() {  # bounding_set CAP_X…: setpriv's form, -all,+x,…
-  local out=-all c
-  for c in "$@"; do c=${c#CAP_}; out+=",+${c,,}"; done
-  echo "$out"
-}
+. "$src/tests/common/bounding_set.sh"
 
 work=$(mktemp -d /var/tmp/clawjail-cst-caps-XXXXXX)
 trap 'rm -rf "$work"' EXIT

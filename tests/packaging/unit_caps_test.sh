@@ -16,11 +16,7 @@ ok() { echo "ok: $*"; }
 
 caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$src/packaging/systemd/clawjail.service")
 [ -n "$caps" ] || fail "no CapabilityBoundingSet= in clawjail.service"
-bounding_set() {  # bounding_set CAP_X…: setpriv's form, -all,+x,…
-  local out=-all c
-  for c in "$@"; do c=${c#CAP_}; out+=",+${c,,}"; done
-  echo "$out"
-}
+. "$src/tests/common/bounding_set.sh"
 
 work=$(mktemp -d /var/tmp/clawjail-caps-XXXXXX)
 server=''
