@@ -1,5 +1,6 @@
 // Private to receipts/: the pieces the store, the bundle and the verifier share.
 #pragma once
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -29,6 +30,10 @@ std::string receipt_payload(const Draft& draft, const ChainLink& link, const std
 // A blocked receipt whose WPC was never resolved (no hash, or a WPC_* refusal such as
 // WPC_NOT_FOUND for a hash the client named) is not bound to the job's WPC; every other receipt is.
 bool bound_to_job_wpc(const Json& payload);
+// What a call that ran reports of its ending; an interrupted call reports each as null.
+inline constexpr std::array<const char*, 8> kEndingFields = {"exit_code",        "signal",       "duration_ms",
+                                                             "stdout_hash_b64u", "stdout_bytes", "stderr_hash_b64u",
+                                                             "stderr_bytes",     "violations"};
 // The rule on a receipt's `result` (null for phases other than finished), for the writer and the
 // verifier alike: a call that ran reports how it ended, every field known; a call interrupted by
 // the supervisor's death (status "interrupted" with reason SUPERVISOR_RESTARTED, each only with

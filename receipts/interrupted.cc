@@ -17,17 +17,18 @@ std::string text(const Json& p, const char* key) { return optional_text(p, key).
 }  // namespace
 
 void OpenCalls::see(const Json& p) {
-  if (!p.is_object() || !p.contains("call_id") || !p["call_id"].is_string() || !p["seq"].is_number_integer()) return;
+  if (!p.is_object() || !p.contains("seq") || !p["seq"].is_number_integer()) return;
+  auto call = optional_text(p, "call_id");
+  if (!call) return;
   const std::string phase = text(p, "phase");
-  const std::string& call = p["call_id"].get_ref<const std::string&>();
-  if (phase == "started") {
-    seq_of_[call] = p["seq"].get<int64_t>();
-    started_[p["seq"].get<int64_t>()] = p;
-  } else if (phase == "finished") {
-    auto it = seq_of_.find(call);
-    if (it == seq_of_.end()) return;
+  if (phase != "started" && phase != "finished") return;
+  if (auto it = seq_of_.find(*call); it != seq_of_.end()) {  // a finished, or a call started twice
     started_.erase(it->second);
     seq_of_.erase(it);
+  }
+  if (phase == "started") {
+    seq_of_[*call] = p["seq"].get<int64_t>();
+    started_[p["seq"].get<int64_t>()] = p;
   }
 }
 
@@ -43,10 +44,8 @@ namespace {
 
 // Everything but the status is unknown: the process that watched the call is gone.
 Json unknown_result() {
-  Json r = {{"status", kInterrupted}};
-  for (const char* key : {"exit_code", "signal", "duration_ms", "stdout_hash_b64u", "stdout_bytes",
-                          "stderr_hash_b64u", "stderr_bytes", "output_truncated", "violations"})
-    r[key] = nullptr;
+  Json r = {{"status", kInterrupted}, {"output_truncated", nullptr}};
+  for (const char* key : kEndingFields) r[key] = nullptr;
   return r;
 }
 

@@ -66,11 +66,6 @@ Status check_hashes(const Draft& d) {
   return check_optional_hash("jail_hash_b64u", d.jail_hash_b64u);
 }
 
-// What a call that ran reports; an interrupted call reports the same fields as null.
-constexpr std::array<const char*, 8> kEndingFields = {"exit_code",        "signal",       "duration_ms",
-                                                      "stdout_hash_b64u", "stdout_bytes", "stderr_hash_b64u",
-                                                      "stderr_bytes",     "violations"};
-
 bool is_ending_field(std::string_view key) {
   return std::find(kEndingFields.begin(), kEndingFields.end(), key) != kEndingFields.end();
 }

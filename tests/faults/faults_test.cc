@@ -381,9 +381,10 @@ TEST_F(Faults, KillNineWithLongCallsOfTwoJobsRecordsEachInterruptedOnce) {
   const std::vector<std::string> jobs = {"intr-a", "intr-b"};
   std::vector<Client> clients;
   for (const auto& job : jobs) {
-    ASSERT_EQ(clawjail(run_args(job, job_token(job), {"--", "/bin/true"})).exit_code, 0) << supervisor_log();
+    auto cst = job_token(job);  // written once: a client started earlier may still be reading it
+    ASSERT_EQ(clawjail(run_args(job, cst, {"--", "/bin/true"})).exit_code, 0) << supervisor_log();
     for (int i = 0; i < 3; ++i)
-      clients.push_back(start_client(run_args(job, job_token(job), {"--", "/bin/sh", "-c", "sleep 60; : " + marker})));
+      clients.push_back(start_client(run_args(job, cst, {"--", "/bin/sh", "-c", "sleep 60; : " + marker})));
   }
   for (const auto& job : jobs) ASSERT_TRUE(wait_receipts(job, 5, seconds(30))) << supervisor_log();
   for (int i = 0; i < 200 && !process_with_marker_exists(marker); ++i) std::this_thread::sleep_for(milliseconds(50));
