@@ -57,6 +57,9 @@ struct StoreOptions {
   // Called once per event worth a warning (journald unavailable, a torn line set aside), from the
   // thread that met it. The same text is also kept for take_warnings().
   std::function<void(const std::string&)> on_warning;
+  // Called by open() after each job log it looked at, with how many of how many: reading every
+  // log takes time in proportion to the receipts stored (a service manager's start timeout).
+  std::function<void(size_t done, size_t total)> on_open_progress;
 };
 struct StoreStats {
   int64_t receipts = 0;    // lines made durable

@@ -245,7 +245,11 @@ Result<std::unique_ptr<ReceiptStore>> ReceiptStore::open(const std::filesystem::
   // aside, and the operator hears of it at start-up), and the calls a dead supervisor left open
   // are accounted for before anything else is served.
   store->s_->restarted_at = detail::rfc3339_ms(std::chrono::system_clock::now());
-  for (const auto& job : list_jobs(state_dir)) store->s_->seal_at_start(job);
+  auto jobs = list_jobs(state_dir);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    store->s_->seal_at_start(jobs[i]);
+    if (store->s_->options.on_open_progress) store->s_->options.on_open_progress(i + 1, jobs.size());
+  }
   return store;
 }
 

@@ -25,11 +25,13 @@ class Interrupted : public ::testing::Test {
     ASSERT_TRUE(w.ok()) << w.error().detail;
   }
   // The supervisor dies and a new one opens the same state directory.
+  std::vector<std::pair<size_t, size_t>> progress;  // (logs looked at, logs) at each restart
   void restart() {
     store.reset();
     StoreOptions o;
     o.journal = false;
     o.on_warning = [this](const std::string& w) { warnings.push_back(w); };
+    o.on_open_progress = [this](size_t done, size_t total) { progress.emplace_back(done, total); };
     auto s = ReceiptStore::open(dir.path(), key_from(kSupervisor), std::move(o));
     ASSERT_TRUE(s.ok()) << s.error().detail;
     store = std::move(*s);
@@ -89,6 +91,7 @@ TEST_F(Interrupted, ARestartRecordsEachOpenCallOnceWithNullsAndTheChainGoesOn) {
   restart();
   auto after_restart = detail::rfc3339_ms(std::chrono::system_clock::now());
 
+  EXPECT_EQ(progress, (std::vector<std::pair<size_t, size_t>>{{1, 2}, {2, 2}})) << "every log is looked at";
   auto p = payloads();
   ASSERT_EQ(p.size(), 7u);
   EXPECT_EQ(p[5]["call_id"], "b");
