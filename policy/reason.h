@@ -46,7 +46,9 @@ namespace clawjail {
   /* receipts: verification (added) */                                                         \
   X(RECEIPT_OUT_OF_ORDER) X(RECEIPT_DUPLICATE_CALL)                                            \
   /* supervisor: added */                                                                      \
-  X(SUPERVISOR_BUSY)
+  X(SUPERVISOR_BUSY)                                                                           \
+  /* calls interrupted by the supervisor's death (receipts/README.md) */                        \
+  X(SUPERVISOR_RESTARTED) X(RECEIPT_INTERRUPTED_CALL)
 
 enum class Reason {
 #define CLAWJAIL_REASON_ENUM(name) name,

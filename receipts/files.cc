@@ -1,5 +1,6 @@
 // Small file helpers for the state directory: reading a held log, durable atomic writes.
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,6 +48,15 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view byt
     return written;
   }
   return fsync_dir(path.parent_path());
+}
+
+Result<UniqueFd> lock_store(const std::filesystem::path& state_dir) {
+  auto path = receipts_dir(state_dir) / ".store.lock";
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) return io_error(path, "open");
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0)
+    return fail(Reason::RECEIPT_STORE_FAILED, path.string() + " is held by another supervisor: one per state directory");
+  return fd;
 }
 
 }  // namespace clawjail::receipts::detail

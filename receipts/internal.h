@@ -1,8 +1,10 @@
 // Private to receipts/: the pieces the store, the bundle and the verifier share.
 #pragma once
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <filesystem>
 #include <string>
@@ -28,9 +30,34 @@ std::string receipt_payload(const Draft& draft, const ChainLink& link, const std
 // A blocked receipt whose WPC was never resolved (no hash, or a WPC_* refusal such as
 // WPC_NOT_FOUND for a hash the client named) is not bound to the job's WPC; every other receipt is.
 bool bound_to_job_wpc(const Json& payload);
+// What a call that ran reports of its ending; an interrupted call reports each as null.
+inline constexpr std::array<const char*, 8> kEndingFields = {"exit_code",        "signal",       "duration_ms",
+                                                             "stdout_hash_b64u", "stdout_bytes", "stderr_hash_b64u",
+                                                             "stderr_bytes",     "violations"};
+// The rule on a receipt's `result` (null for phases other than finished), for the writer and the
+// verifier alike: a call that ran reports how it ended, every field known; a call interrupted by
+// the supervisor's death (status "interrupted" with reason SUPERVISOR_RESTARTED, each only with
+// the other) reports every field it cannot know as null.
+Status check_result(std::string_view phase, const Json& result, Reason reason);
 // Serialises anything outside bytes may have reached: invalid UTF-8 is written as \xNN
 // (policy::utf8_text), never thrown and never silently replaced.
 std::string compact_json(const Json& value);
+
+// ---- calls interrupted by the supervisor's death (interrupted.cc) ----
+inline constexpr const char* kInterrupted = "interrupted";
+// The calls of one log that have a `started` and no `finished` yet, fed line by line in log
+// order. Only open calls are kept, so a long log costs what its concurrency costs.
+class OpenCalls {
+ public:
+  void see(const Json& payload);
+  std::vector<Json> take();  // the open calls' started payloads in seq order; empties the set
+ private:
+  std::map<std::string, int64_t> seq_of_;  // call_id -> seq of its started
+  std::map<int64_t, Json> started_;
+};
+// The `finished` receipt a restarted supervisor owes a call its predecessor left running.
+Draft interrupted_draft(const Json& started, const std::string& restarted_at);
+bool is_interrupted(const Json& payload);
 
 // ---- DSSE internals (dsse.cc) ----
 enum class DsseFailure { none, malformed, wrong_type, untrusted_key, bad_signature };
@@ -64,8 +91,6 @@ LogScan scan_log(std::string_view bytes);
 Result<std::string> for_each_line(int fd, uint64_t max_bytes, const std::function<Status(std::string_view)>& line);
 // A complete-looking line that is not a JSON object was never a receipt (a crash's zeros, say).
 bool parses_as_object(std::string_view line);
-// Cheap start-up check of a log's last line only (no '\n', or not JSON).
-bool tail_looks_torn(const std::filesystem::path& log);
 // The receipts already set aside from a job's log (<job>.log.torn-<n>).
 std::vector<std::filesystem::path> torn_files(const std::filesystem::path& state_dir,
                                               std::string_view job_id);
@@ -92,6 +117,10 @@ class JobLogWriter {
                                                     std::vector<std::string>& warnings);
   ~JobLogWriter();
   Result<Line> append(const MakeLine& make);
+  // The started payloads of the calls the log held open when this writer opened it, in seq
+  // order; the first caller takes them. Only a restarted supervisor's first look at a log may
+  // call them interrupted: a writer reopened later finds the calls its own process is running.
+  std::vector<Json> take_open_at_start();
   bool broken() const;    // a failed rollback: this writer appends nothing more
   int64_t syncs() const;  // fdatasync calls made
  private:
@@ -125,5 +154,8 @@ class Journal {
 // Writes via a temporary file, fsync, rename and directory fsync.
 Status write_file_atomic(const std::filesystem::path& path, std::string_view bytes, mode_t mode);
 Status fsync_dir(const std::filesystem::path& dir);
+// One store per state directory, held for the store's life: a second supervisor must not take
+// the calls the first is running for calls a dead one left open.
+Result<UniqueFd> lock_store(const std::filesystem::path& state_dir);
 
 }  // namespace clawjail::receipts::detail

@@ -23,7 +23,7 @@ std::string errno_text(int err) { return std::strerror(err); }
 
 // Line `number` of a log continues the chain at `next`: its seq is next's and its prev names the
 // line before, or appending would extend a chain nobody can verify.
-Status link_line(std::string_view line, uint64_t number, ChainLink& next) {
+Status link_line(std::string_view line, uint64_t number, ChainLink& next, OpenCalls& open) {
   auto where = "log line " + std::to_string(number) + ": ";
   auto env = Json::parse(line, nullptr, false);
   auto payload = env.is_discarded() ? Result<std::string>(fail(Reason::BAD_JSON, "not JSON")) : dsse_payload(env);
@@ -35,13 +35,15 @@ Status link_line(std::string_view line, uint64_t number, ChainLink& next) {
   if (p["seq"] != next.seq || p["prev_receipt_hash_b64u"] != prev)
     return fail(Reason::RECEIPT_STORE_FAILED, where + "breaks the chain (seq or prev); the log needs an audit");
   next = ChainLink{next.seq + 1, policy::sha256_b64u(*payload)};
+  open.see(p);
   return ok_status();
 }
 
-// What reopening a log finds: the chain position after its good lines, where they end, and a
-// torn final line to set aside.
+// What reopening a log finds: the chain position after its good lines, where they end, a torn
+// final line to set aside, and the calls its lines leave open.
 struct Recovered {
   ChainLink next;
+  OpenCalls open;
   uint64_t good_end = 0;
   uint64_t lines = 0;
   std::optional<std::string> tail;
@@ -53,7 +55,7 @@ Result<Recovered> recover_log(int fd, const std::string& job) {
   Recovered r;
   std::optional<std::string> pending;
   auto link_pending = [&]() -> Status {
-    if (auto s = link_line(*pending, r.lines + 1, r.next); !s.ok()) return s;
+    if (auto s = link_line(*pending, r.lines + 1, r.next, r.open); !s.ok()) return s;
     ++r.lines;
     r.good_end += pending->size() + 1;
     return ok_status();
@@ -131,6 +133,7 @@ struct JobLogWriter::State {
   bool syncing = false;
   bool broken = false;
   int64_t syncs = 0;
+  OpenCalls open_at_start;  // calls the log left open when this writer opened it
 
   Status write_line(const std::string& text);
   Status truncate_to(uint64_t size);
@@ -219,6 +222,7 @@ Result<std::unique_ptr<JobLogWriter>> JobLogWriter::open(const std::filesystem::
   }
   s.end = s.durable_end = found->good_end;
   s.next = s.durable_next = found->next;
+  s.open_at_start = std::move(found->open);
   return w;
 }
 
@@ -245,6 +249,11 @@ Result<Line> JobLogWriter::append(const MakeLine& make) {
   }
   if (ticket.error) return *ticket.error;
   return line;
+}
+
+std::vector<Json> JobLogWriter::take_open_at_start() {
+  std::lock_guard lock(s_->mu);
+  return s_->open_at_start.take();
 }
 
 bool JobLogWriter::broken() const {

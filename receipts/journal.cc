@@ -25,8 +25,10 @@ constexpr size_t kMaxQueued = 1024;
 // What `journalctl` shows of a finished call without opening the receipt: how it ended.
 std::string ending_of(const Draft& d) {
   const Json& r = *d.result;
-  std::string text = ": " + r.value("status", std::string("?")) + ", exit " + std::to_string(r.value("exit_code", -1));
-  if (int sig = r.value("signal", 0); sig != 0) text += ", signal " + std::to_string(sig);
+  std::string text = ": " + r.value("status", std::string("?"));
+  // An interrupted call's exit code and signal are unknown (null): nothing is said of them.
+  if (auto exit = r.value("exit_code", Json()); exit.is_number_integer()) text += ", exit " + exit.dump();
+  if (auto sig = r.value("signal", Json()); sig.is_number_integer() && sig != 0) text += ", signal " + sig.dump();
   if (d.reason != Reason::OK) text += ", " + std::string(reason_name(d.reason));
   return text;
 }

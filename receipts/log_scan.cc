@@ -75,22 +75,6 @@ LogScan scan_log(std::string_view bytes) {
   return scan;
 }
 
-bool tail_looks_torn(const std::filesystem::path& log) {
-  constexpr off_t kWindow = 1 << 20;  // far beyond any receipt line
-  UniqueFd fd(::open(log.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return false;
-  off_t size = ::lseek(fd.get(), 0, SEEK_END);
-  if (size <= 0) return false;
-  off_t start = std::max<off_t>(0, size - kWindow);
-  std::string tail(static_cast<size_t>(size - start), '\0');
-  if (::pread(fd.get(), tail.data(), tail.size(), start) != static_cast<ssize_t>(tail.size())) return true;
-  if (tail.back() != '\n') return true;
-  tail.pop_back();
-  auto nl = tail.rfind('\n');
-  if (nl == std::string::npos && start > 0) return false;  // one huge line: leave it to a full scan
-  return !parses_as_object(nl == std::string::npos ? tail : std::string_view(tail).substr(nl + 1));
-}
-
 std::vector<std::filesystem::path> torn_files(const std::filesystem::path& state_dir,
                                               std::string_view job_id) {
   std::vector<std::filesystem::path> out;

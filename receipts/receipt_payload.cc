@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <ctime>
+#include <algorithm>
+#include <array>
 #include <set>
 
 #include "receipts/internal.h"
@@ -44,7 +46,7 @@ Status check_phase(const Draft& d) {
     return invalid("result is carried by finished receipts, and only by them");
   if (d.result && (!d.result->is_object() || !integers_only(*d.result)))
     return invalid("result must be an object of integers, strings and arrays");
-  return ok_status();
+  return check_result(d.phase, d.result.value_or(Json()), d.reason);
 }
 
 Status check_ids(const Draft& d) {
@@ -62,6 +64,39 @@ Status check_hashes(const Draft& d) {
   if (auto s = check_optional_hash("token_scope_hash_b64u", d.token_scope_hash_b64u); !s.ok())
     return s;
   return check_optional_hash("jail_hash_b64u", d.jail_hash_b64u);
+}
+
+bool is_ending_field(std::string_view key) {
+  return std::find(kEndingFields.begin(), kEndingFields.end(), key) != kEndingFields.end();
+}
+
+Status no_other_fields(const Json& r, const std::set<std::string>& optional, const std::string& whose) {
+  for (const auto& [key, value] : r.items())
+    if (key != "status" && !is_ending_field(key) && !optional.count(key)) return invalid(whose + " has unknown field " + key);
+  return ok_status();
+}
+
+Status check_interrupted_result(const Json& r) {
+  if (r.contains("output_truncated") && !r["output_truncated"].is_null())
+    return invalid("an interrupted call's output_truncated is unknown and must be null");
+  return no_other_fields(r, {"output_truncated"}, "an interrupted call's result");
+}
+
+bool ending_field_typed(std::string_view key, const Json& v) {
+  if (key == "violations") return v.is_array();
+  if (key.ends_with("_hash_b64u")) return v.is_string();
+  return v.is_number_integer();
+}
+
+Status check_ran_result(const Json& r) {
+  static const std::set<std::string> statuses{"success", "error", "timeout", "killed", "limit"};
+  static const std::set<std::string> optional{"output_truncated", "egress", "error"};
+  if (!statuses.count(r["status"].get<std::string>())) return invalid("unknown result status " + r["status"].dump());
+  for (const char* key : kEndingFields)
+    if (!ending_field_typed(key, r[key])) return invalid(std::string("result.") + key + " has the wrong type");
+  if (r.contains("output_truncated") && !r["output_truncated"].is_boolean())
+    return invalid("result.output_truncated is not a boolean");
+  return no_other_fields(r, optional, "result");
 }
 
 Json optional_string(const std::optional<std::string>& value) {
@@ -100,6 +135,24 @@ Status check_draft(const Draft& d) {
   if (auto s = check_ids(d); !s.ok()) return s;
   if (auto s = check_phase(d); !s.ok()) return s;
   return check_hashes(d);
+}
+
+Status check_result(std::string_view phase, const Json& r, Reason reason) {
+  bool restarted = reason == Reason::SUPERVISOR_RESTARTED;
+  if (phase != "finished")
+    return restarted ? invalid("SUPERVISOR_RESTARTED belongs to the finished receipt of an interrupted call")
+                     : ok_status();
+  if (!r.is_object() || !r.contains("status") || !r["status"].is_string()) return invalid("result has no status");
+  bool interrupted = r["status"] == kInterrupted;
+  if (interrupted != restarted)
+    return invalid("result status interrupted goes with reason_code SUPERVISOR_RESTARTED, and only with it");
+  for (const char* key : kEndingFields) {
+    if (!r.contains(key)) return invalid(std::string("result lacks ") + key);
+    if (r[key].is_null() != interrupted)
+      return invalid(interrupted ? std::string("an interrupted call's ") + key + " is unknown and must be null"
+                                 : std::string("result.") + key + " is null in a call that ran");
+  }
+  return interrupted ? check_interrupted_result(r) : check_ran_result(r);
 }
 
 bool bound_to_job_wpc(const Json& p) {

@@ -57,12 +57,20 @@ struct StoreOptions {
   // Called once per event worth a warning (journald unavailable, a torn line set aside), from the
   // thread that met it. The same text is also kept for take_warnings().
   std::function<void(const std::string&)> on_warning;
+  // Called by open() after each job log it looked at, with how many of how many: reading every
+  // log takes time in proportion to the receipts stored (a service manager's start timeout).
+  std::function<void(size_t done, size_t total)> on_open_progress;
 };
 struct StoreStats {
   int64_t receipts = 0;    // lines made durable
   int64_t fdatasyncs = 0;  // group commit: fewer than receipts under concurrency
   int64_t owed = 0;        // finished receipts waiting for room (see record())
 };
+// Opening the store opens every job log: a torn final line is set aside, and each call a dead
+// supervisor left with `started` and no `finished` gets a `finished` receipt with result status
+// "interrupted" (reason SUPERVISOR_RESTARTED, every result field it cannot know null). A log
+// that cannot be opened then is accounted for before its job's next receipt, or that receipt
+// is refused.
 class ReceiptStore {
   struct Key {
     explicit Key() = default;
@@ -124,11 +132,16 @@ struct Verdict {
   Reason reason = Reason::OK;
   std::string detail;
   std::vector<std::string> unfinished_calls;
+  std::vector<std::string> interrupted_calls;  // finished as "interrupted": the supervisor died
   int64_t receipts = 0;
   Json to_json() const;
   std::string line() const;  // "PASS" or "FAIL <REASON_CODE> <detail>"
 };
+struct VerifyOptions {
+  bool strict = false;  // an interrupted call fails (RECEIPT_INTERRUPTED_CALL) instead of counting
+};
 // Fail-closed; an empty trust list is TRUST_REQUIRED.
-Verdict verify_bundle(const Json& bundle_envelope, const std::vector<std::string>& trusted);
+Verdict verify_bundle(const Json& bundle_envelope, const std::vector<std::string>& trusted,
+                      const VerifyOptions& options = {});
 
 }  // namespace clawjail::receipts

@@ -3,6 +3,7 @@
 // open(): it is read once by the caller and lives in libsodium's locked, zeroed-on-free memory.
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "receipts/internal.h"
 
@@ -12,6 +13,7 @@ using detail::JobLogWriter;
 
 struct ReceiptStore::State {
   std::filesystem::path state_dir;
+  UniqueFd store_lock;  // detail::lock_store
   policy::SecretKey key;
   std::string did;
   StoreOptions options;
@@ -25,6 +27,12 @@ struct ReceiptStore::State {
   std::map<std::string, std::vector<Draft>> owed;
   std::atomic<size_t> owed_count{0};  // changed under mu; read without it so that record() skips the lock
   std::vector<std::string> warnings;
+  // Jobs whose log could not be opened when the store did: the calls a dead supervisor left
+  // open in them are accounted for before their job's next receipt (seal_if_needed).
+  std::set<std::string> unsealed;
+  std::atomic<size_t> unsealed_count{0};  // like owed_count
+  std::mutex seal_mu;                     // one seal at a time; taken before mu
+  std::string restarted_at;               // when the store opened, named in interrupted receipts
   int64_t retired_syncs = 0;
   std::atomic<int64_t> receipts{0};
   // Last: it is destroyed first, and sending what is still queued may warn through the above.
@@ -41,6 +49,10 @@ struct ReceiptStore::State {
   Result<Written> write(const Draft& draft);
   Status pay_owed(const std::string& job);
   Error owe(const Draft& draft, Error why);
+  Result<Written> record_now(const Draft& draft);
+  Status seal(const std::string& job);
+  void seal_at_start(const std::string& job);
+  Status seal_if_needed(const std::string& job);
 };
 
 Result<Written> ReceiptStore::State::write(const Draft& draft) {
@@ -103,6 +115,58 @@ Error ReceiptStore::State::owe(const Draft& draft, Error why) {
   warn("receipts: " + std::to_string(kMaxOwed) + " finished receipts already wait for room; the one of call " +
        draft.call_id + " of job " + draft.job_id + " is lost");
   return why;
+}
+
+// A checked draft, after whatever its job still owes; kept in memory if the disk refuses it.
+Result<Written> ReceiptStore::State::record_now(const Draft& draft) {
+  if (auto paid = pay_owed(draft.job_id); !paid.ok()) return owe(draft, paid.error());
+  auto w = write(draft);
+  if (!w.ok()) return owe(draft, w.error());
+  return w;
+}
+
+// The calls a dead supervisor left open in the job's log get their interrupted `finished`
+// receipt (receipts/README.md). Only this process's first look at the log may do this: it holds
+// the log's flock, so no other process is running calls of the job, and it has run none yet.
+Status ReceiptStore::State::seal(const std::string& job) {
+  auto log = log_of(job);
+  if (!log.ok()) return log.error();
+  auto open = (*log)->take_open_at_start();
+  for (const auto& started : open) {
+    Draft d = detail::interrupted_draft(started, restarted_at);
+    if (auto s = detail::check_draft(d); !s.ok()) {
+      warn("receipts: job " + job + ": call " + d.call_id + " was left open but cannot be recorded as interrupted: " +
+           s.error().detail);
+      continue;
+    }
+    (void)record_now(d);  // a full disk keeps it owed: written before the job's next receipt
+  }
+  if (!open.empty())
+    warn("receipts: job " + job + ": " + std::to_string(open.size()) + " call(s) left running by a supervisor "
+         "that died are recorded as interrupted (SUPERVISOR_RESTARTED)");
+  return ok_status();
+}
+
+void ReceiptStore::State::seal_at_start(const std::string& job) {
+  auto sealed = seal(job);
+  if (sealed.ok()) return;
+  warn("receipts: " + sealed.error().detail + "; calls it left open are recorded before the job's next receipt");
+  std::lock_guard lock(mu);
+  if (unsealed.insert(job).second) ++unsealed_count;
+}
+
+Status ReceiptStore::State::seal_if_needed(const std::string& job) {
+  if (unsealed_count.load() == 0) return ok_status();
+  std::lock_guard sealing(seal_mu);
+  {
+    std::lock_guard lock(mu);
+    if (!unsealed.count(job)) return ok_status();
+  }
+  if (auto s = seal(job); !s.ok()) return s;
+  std::lock_guard lock(mu);
+  unsealed.erase(job);
+  --unsealed_count;
+  return ok_status();
 }
 
 void ReceiptStore::State::warn(const std::string& text) {
@@ -172,24 +236,27 @@ Result<std::unique_ptr<ReceiptStore>> ReceiptStore::open(const std::filesystem::
   if (ec)
     return fail(Reason::RECEIPT_STORE_FAILED,
                 "create " + detail::receipts_dir(state_dir).string() + ": " + ec.message());
+  auto lock = detail::lock_store(state_dir);
+  if (!lock.ok()) return lock.error();
   auto store = std::make_unique<ReceiptStore>(Key{});
   store->s_ = std::make_unique<State>(state_dir, std::move(signing_key), std::move(options));
-  // A crash leaves at most one torn line per job; find them now rather than at the job's next
-  // call, so that the operator hears of it at start-up.
-  for (const auto& job : list_jobs(state_dir)) {
-    if (!detail::tail_looks_torn(detail::log_path(state_dir, job))) continue;
-    auto log = store->s_->log_of(job);  // opening recovers: the torn line is set aside
-    if (!log.ok()) store->s_->warn("receipts: " + log.error().detail);
+  store->s_->store_lock = std::move(*lock);
+  // Every log is opened now, not at its job's next call: opening recovers (a torn line is set
+  // aside, and the operator hears of it at start-up), and the calls a dead supervisor left open
+  // are accounted for before anything else is served.
+  store->s_->restarted_at = detail::rfc3339_ms(std::chrono::system_clock::now());
+  auto jobs = list_jobs(state_dir);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    store->s_->seal_at_start(jobs[i]);
+    if (store->s_->options.on_open_progress) store->s_->options.on_open_progress(i + 1, jobs.size());
   }
   return store;
 }
 
 Result<Written> ReceiptStore::record(const Draft& draft) {
   if (auto s = detail::check_draft(draft); !s.ok()) return s.error();
-  if (auto paid = s_->pay_owed(draft.job_id); !paid.ok()) return s_->owe(draft, paid.error());
-  auto w = s_->write(draft);
-  if (!w.ok()) return s_->owe(draft, w.error());
-  return w;
+  if (auto s = s_->seal_if_needed(draft.job_id); !s.ok()) return s.error();
+  return s_->record_now(draft);
 }
 
 size_t ReceiptStore::retry_owed() {

@@ -94,7 +94,10 @@ Status check_receipt_shape(const Json& p, const std::string& where) {
   if (p["decision"] != (phase == "blocked" ? "blocked" : "allowed"))
     return invalid("phase " + phase + " with decision " + p["decision"].get<std::string>());
   if ((phase == "finished") != p.contains("result")) return invalid("result belongs to finished receipts only");
-  if (!reason_from_name(p["reason_code"].get<std::string>())) return invalid("unknown reason_code");
+  auto reason = reason_from_name(p["reason_code"].get<std::string>());
+  if (!reason) return invalid("unknown reason_code");
+  if (auto s = detail::check_result(phase, p.contains("result") ? p["result"] : Json(), *reason); !s.ok())
+    return invalid(s.error().detail);
   return ok_status();
 }
 
@@ -148,8 +151,15 @@ Status check_receipt(const Json& envelope, size_t i, const std::vector<Json>& al
   return ok_status();
 }
 
-// Every started call finishes, a blocked call never runs, nothing happens twice.
-Status check_calls(const std::vector<Json>& payloads, std::vector<std::string>& unfinished) {
+std::string joined(const std::vector<std::string>& calls) {
+  std::string list;
+  for (const auto& c : calls) list += (list.empty() ? "" : ", ") + c;
+  return list;
+}
+
+// Every started call finishes (an interrupted call's `finished` counts), a blocked call never
+// runs, nothing happens twice. Lists the calls left unfinished and those interrupted.
+Status check_calls(const std::vector<Json>& payloads, Verdict& v) {
   std::map<std::string, std::string> state;  // call_id -> last phase
   std::vector<std::string> order;
   for (size_t i = 0; i < payloads.size(); ++i) {
@@ -165,14 +175,20 @@ Status check_calls(const std::vector<Json>& payloads, std::vector<std::string>& 
     if ((phase == "finished" && before == "finished") || (phase != "finished" && !before.empty()))
       return fail(Reason::RECEIPT_DUPLICATE_CALL, where + ": " + phase + " after " + before);
     if (before.empty()) order.push_back(call);
+    if (detail::is_interrupted(payloads[i])) v.interrupted_calls.push_back(call);
     state[call] = phase;
   }
   for (const auto& call : order)
-    if (state[call] == "started") unfinished.push_back(call);
-  if (unfinished.empty()) return ok_status();
-  std::string list;
-  for (const auto& c : unfinished) list += (list.empty() ? "" : ", ") + c;
-  return fail(Reason::RECEIPT_UNFINISHED_CALL, "call " + list + " started and never finished");
+    if (state[call] == "started") v.unfinished_calls.push_back(call);
+  if (v.unfinished_calls.empty()) return ok_status();
+  return fail(Reason::RECEIPT_UNFINISHED_CALL, "call " + joined(v.unfinished_calls) + " started and never finished");
+}
+
+// An interrupted call is accounted for; --strict asks for calls whose ending is known.
+Status check_strict(const Verdict& v, const VerifyOptions& options) {
+  if (!options.strict || v.interrupted_calls.empty()) return ok_status();
+  return fail(Reason::RECEIPT_INTERRUPTED_CALL, "call " + joined(v.interrupted_calls) +
+                                                    " was interrupted by the supervisor's death (--strict)");
 }
 
 Verdict failed(const Error& e, int64_t receipts = 0) {
@@ -190,7 +206,8 @@ Json Verdict::to_json() const {
             {"reason_code", std::string(reason_name(reason))},
             {"detail", detail},
             {"receipts", receipts},
-            {"unfinished_calls", unfinished_calls}};
+            {"unfinished_calls", unfinished_calls},
+            {"interrupted_calls", interrupted_calls}};
   return j;
 }
 
@@ -199,7 +216,8 @@ std::string Verdict::line() const {
   return "FAIL " + std::string(reason_name(reason)) + (detail.empty() ? "" : " " + detail);
 }
 
-Verdict verify_bundle(const Json& bundle_envelope, const std::vector<std::string>& trusted) {
+Verdict verify_bundle(const Json& bundle_envelope, const std::vector<std::string>& trusted,
+                      const VerifyOptions& options) {
   if (trusted.empty()) return failed(fail(Reason::TRUST_REQUIRED, "name the supervisor key(s) to trust"));
   auto bundle = open_bundle(bundle_envelope, trusted);
   if (!bundle.ok()) return failed(bundle.error());
@@ -215,13 +233,16 @@ Verdict verify_bundle(const Json& bundle_envelope, const std::vector<std::string
       return failed(s.error(), static_cast<int64_t>(i));
   Verdict v;
   v.receipts = static_cast<int64_t>(receipts.size());
-  if (auto s = check_calls(chain.payloads, v.unfinished_calls); !s.ok()) {
-    v.reason = s.reason();
-    v.detail = s.error().detail;
+  auto calls = check_calls(chain.payloads, v);
+  if (calls.ok()) calls = check_strict(v, options);
+  if (!calls.ok()) {
+    v.reason = calls.reason();
+    v.detail = calls.error().detail;
     return v;
   }
   v.pass = true;
-  v.detail = "job " + chain.job_id + ": " + std::to_string(v.receipts) + " receipts, policy " +
+  v.detail = "job " + chain.job_id + ": " + std::to_string(v.receipts) + " receipts, " +
+             std::to_string(v.interrupted_calls.size()) + " call(s) interrupted by the supervisor's death, policy " +
              *policy_hash + " signed by " + wpc_signer + " (check that you trust this WPC signer)";
   return v;
 }

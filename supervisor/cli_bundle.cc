@@ -20,7 +20,7 @@ constexpr size_t kMaxBundleBytes = size_t{256} << 20;
 
 struct BundleFlags {
   std::string job, config, out, file, trust;
-  bool include_token = false, json = false;
+  bool include_token = false, json = false, strict = false;
 };
 
 [[noreturn]] void refuse(std::string_view what, const Error& e) {
@@ -89,7 +89,7 @@ void verify_cmd(const BundleFlags& f) {
   auto envelope = policy::parse_strict_json_file(f.file, limits);
   receipts::Verdict v;
   if (envelope) {
-    v = receipts::verify_bundle(*envelope, trusted);
+    v = receipts::verify_bundle(*envelope, trusted, {.strict = f.strict});
   } else {
     v.reason = Reason::BUNDLE_MALFORMED;
     v.detail = std::string(reason_name(envelope.reason())) + ": " + envelope.error().detail;
@@ -115,6 +115,9 @@ const CommandRegistrar kBundle("bundle", [](CLI::App& app) {
   v->add_option("file", f->file, "bundle (JSON)")->required();
   v->add_option("--trust", f->trust, "trusted supervisor did:key(s), comma-separated; several for key rotation (required)");
   v->add_flag("--json", f->json, "machine-readable output");
+  v->add_flag("--strict", f->strict,
+              "also fail calls interrupted by the supervisor's death (RECEIPT_INTERRUPTED_CALL); by default they "
+              "are accounted for and counted");
   v->callback([f] { verify_cmd(*f); });
 });
 

@@ -165,7 +165,7 @@ std::string receipt_line(const Json& envelope) {
   std::string line = "seq " + std::to_string(p.value("seq", -1)) + "  " + p.value("phase", "") + "  " +
                      p.value("tool", "") + "  " + p.value("decision", "") + "  " + p.value("reason_code", "");
   if (p.contains("result") && p["result"].is_object())
-    line += "  " + p["result"].value("status", "") + " exit " + std::to_string(p["result"].value("exit_code", -1));
+    line += "  " + p["result"].value("status", "") + " exit " + p["result"].value("exit_code", Json()).dump();
   else if (p.value("decision", "") == "blocked")
     line += "  (" + p.value("reason", "") + ")";
   return line;

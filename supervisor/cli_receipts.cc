@@ -34,9 +34,10 @@ std::string result_column(const Json& p) {
   if (!p.contains("result") || !p["result"].is_object()) return "-";
   const Json& r = p["result"];
   std::string out = text_of(r, "status");
-  if (r.contains("exit_code")) out += " exit=" + r["exit_code"].dump();
-  if (r.contains("signal") && r["signal"] != 0) out += " signal=" + r["signal"].dump();
-  if (r.contains("duration_ms")) out += " " + r["duration_ms"].dump() + "ms";
+  // An interrupted call's ending is unknown (null fields): only its status is shown.
+  if (r.value("exit_code", Json()).is_number()) out += " exit=" + r["exit_code"].dump();
+  if (r.value("signal", Json()).is_number() && r["signal"] != 0) out += " signal=" + r["signal"].dump();
+  if (r.value("duration_ms", Json()).is_number()) out += " " + r["duration_ms"].dump() + "ms";
   if (r.contains("violations") && r["violations"].is_array() && !r["violations"].empty())
     out += " violations=" + std::to_string(r["violations"].size());
   if (r.contains("egress") && r["egress"].is_object())

@@ -9,6 +9,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <list>
@@ -84,6 +85,17 @@ void log_limits_enforcement() {
   if (!stderr_is_journal()) std::fprintf(stderr, "clawjail: warning: %s\n", e.text.c_str());
 }
 
+// Start-up reads every receipt log (calls a dead supervisor left open): a large state directory
+// takes longer than systemd's start timeout, so each few seconds the supervisor asks for more
+// time and says how far it is (`systemctl status`). Outside systemd sd_notify does nothing.
+void tell_log_progress(size_t done, size_t total) {
+  using Clock = std::chrono::steady_clock;
+  static Clock::time_point last = Clock::now();
+  if (Clock::now() - last < std::chrono::seconds(5)) return;
+  last = Clock::now();
+  sd_notifyf(0, "EXTEND_TIMEOUT_USEC=30000000\nSTATUS=receipt logs checked: %zu of %zu", done, total);
+}
+
 Result<std::unique_ptr<DaemonContext>> make_context(const std::filesystem::path& path, const ServeOptions& options) {
   auto config = load_config(path);
   if (!config) return config.error();
@@ -98,6 +110,7 @@ Result<std::unique_ptr<DaemonContext>> make_context(const std::filesystem::path&
   // journald is gone the journal sink is too, and the warning must still reach someone.
   receipts::StoreOptions store_options;
   store_options.on_warning = [](const std::string& text) { std::fprintf(stderr, "clawjail: warning: %s\n", text.c_str()); };
+  store_options.on_open_progress = tell_log_progress;
   auto store = receipts::ReceiptStore::open(config->state_dir, std::move(key.value()), std::move(store_options));
   if (!store) return store.error();
   return std::make_unique<DaemonContext>(std::move(config.value()), std::move(store.value()), options.prebuilt_jails);

@@ -117,7 +117,11 @@ int bundle_seeds(const fs::path& dir) {
     d.reason = std::string(phase) == "blocked" ? Reason::TOOL_DENIED : Reason::OK;
     d.policy_hash_b64u = hash;
     d.request_hash_b64u = policy::sha256_b64u(phase);
-    if (std::string(phase) == "finished") d.result = Json{{"status", "success"}, {"exit_code", 0}};
+    if (std::string(phase) == "finished")
+      d.result = Json{{"status", "success"}, {"exit_code", 0}, {"signal", 0}, {"duration_ms", 1},
+                      {"stdout_hash_b64u", policy::sha256_b64u("")}, {"stdout_bytes", 0},
+                      {"stderr_hash_b64u", policy::sha256_b64u("")}, {"stderr_bytes", 0},
+                      {"violations", Json::array()}};
     if (!(*store)->record(d)) return 1;
   }
   auto bundle = receipts::export_bundle(state, fuzz::test_key(), {.job_id = "job-fuzz"});

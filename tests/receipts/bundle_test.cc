@@ -295,10 +295,14 @@ TEST_F(Bundle, MalformedBundlesFailClosed) {
 }
 
 TEST_F(Bundle, KeyRotationVerifiesWithEveryTrustedKey) {
+  store.reset();  // one store per state directory: the restart closes the old one first
   store = open_store(dir.path(), kOldSupervisor);
   record("started", "c1");
-  store = open_store(dir.path(), kSupervisor);
   record("finished", "c1");
+  store.reset();
+  store = open_store(dir.path(), kSupervisor);
+  record("started", "c2");
+  record("finished", "c2");
   Json bundle = exported();
   auto keys = decode(bundle)["supervisor_keys"];
   EXPECT_EQ(keys.size(), 2u);

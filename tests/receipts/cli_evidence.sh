@@ -1,6 +1,7 @@
 #!/bin/sh
 # The evidence commands of cli.md on a real state directory written by the receipts library:
-# receipts show, bundle export, bundle verify (PASS, tampered FAIL, unfinished FAIL, no --trust).
+# receipts show, bundle export, bundle verify (PASS, tampered FAIL, unfinished FAIL, interrupted
+# PASS and --strict FAIL, no --trust).
 set -u
 maker=$1
 clawjail=$2
@@ -35,6 +36,21 @@ echo "$verdict"
 verdict=$("$clawjail" bundle verify "$out/open.json" --trust "$trust"); code=$?
 echo "$verdict"
 [ $code -eq 1 ] && echo "$verdict" | grep -q "^FAIL RECEIPT_UNFINISHED_CALL .*c-hung" || fail "unfinished: $verdict (exit $code)"
+
+# A call interrupted by a restart: shown without crashing, accounted for, counted, --strict fails.
+shown=$("$clawjail" receipts show --config "$cfg" --job js-intr) || fail "receipts show js-intr exit $?"
+echo "$shown"
+echo "$shown" | grep -q "finished .*SUPERVISOR_RESTARTED *interrupted  call=c-int" || fail "receipts show: no interrupted line"
+"$clawjail" bundle export --config "$cfg" --job js-intr --out "$out/intr.json" || fail "export js-intr"
+verdict=$("$clawjail" bundle verify "$out/intr.json" --trust "$trust"); code=$?
+echo "$verdict"
+[ $code -eq 0 ] && echo "$verdict" | head -1 | grep -qx PASS && echo "$verdict" | grep -q "1 call(s) interrupted" \
+  || fail "interrupted: $verdict (exit $code)"
+"$clawjail" bundle verify "$out/intr.json" --trust "$trust" --json | grep -q '"interrupted_calls":\["c-int"\]' \
+  || fail "--json does not list the interrupted call"
+verdict=$("$clawjail" bundle verify "$out/intr.json" --trust "$trust" --strict); code=$?
+echo "$verdict"
+[ $code -eq 1 ] && echo "$verdict" | grep -q "^FAIL RECEIPT_INTERRUPTED_CALL .*c-int" || fail "--strict: $verdict (exit $code)"
 
 verdict=$("$clawjail" bundle verify "$out/bad-RECEIPT_SEQ_GAP.json" --trust "$trust"); code=$?
 echo "$verdict"

@@ -2,6 +2,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -158,6 +159,37 @@ TEST(DiskFull, AKeptFinishedReceiptIsWrittenByRetryOnceThereIsRoom) {
   disk.free_space();
   EXPECT_EQ(store->retry_owed(), 0u);
   EXPECT_EQ(phases_and_calls(disk.path(), "quiet", store->signer_did()).back(), "finished ran");
+}
+
+// A kept finished receipt dies with the process; the restarted store finds its call open like any
+// other and records it as interrupted, kept in memory itself while the disk is still full.
+TEST(DiskFull, AKeptFinishedReceiptLostWithTheProcessIsRecordedInterruptedAfterTheRestart) {
+  TinyDisk disk;
+  ASSERT_TRUE(disk.mounted()) << "mount tmpfs: " << disk.error();
+  auto store = open_store(disk.path(), '\x34');
+  const std::string policy = hash_of("policy");
+  ASSERT_TRUE(store->record(draft("started", "lost", "ran", policy)).ok());
+  exhaust(disk, *store, "lost", policy);
+  ASSERT_FALSE(store->record(draft("finished", "lost", "ran", policy)).ok());
+  ASSERT_EQ(store->stats().owed, 1);
+  store.reset();  // the process dies with the receipt it kept
+
+  auto restarted = open_store(disk.path(), '\x34');  // the disk is still full
+  EXPECT_EQ(restarted->stats().owed, 1) << "the interrupted receipt is not kept for later";
+  EXPECT_EQ(restarted->retry_owed(), 1u);
+  disk.free_space();
+  EXPECT_EQ(restarted->retry_owed(), 0u);
+  auto log = phases_and_calls(disk.path(), "lost", restarted->signer_did());
+  EXPECT_EQ(std::count(log.begin(), log.end(), "finished ran"), 1);
+  EXPECT_EQ(log.back(), "finished ran");
+  auto last = Json::parse(*policy::b64_decode(read_job_log(disk.path(), "lost")->envelopes.back()["payload"].get<std::string>()));
+  EXPECT_EQ(last["reason_code"], "SUPERVISOR_RESTARTED");
+  EXPECT_EQ(last["result"]["status"], "interrupted");
+  EXPECT_TRUE(last["result"]["exit_code"].is_null());
+
+  restarted.reset();  // and a second restart adds nothing
+  auto again = open_store(disk.path(), '\x34');
+  EXPECT_EQ(phases_and_calls(disk.path(), "lost", again->signer_did()).size(), log.size());
 }
 
 }  // namespace

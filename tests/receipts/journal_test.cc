@@ -82,6 +82,22 @@ TEST(Journal, JournalctlFindsTheBlockedReceiptByItsFields) {
       << finished[0]["MESSAGE"];
 }
 
+// An interrupted call's receipt (its exit code and signal null) reaches the journal like any
+// other, and its message says how little is known.
+TEST(Journal, AnInterruptedCallsReceiptIsSentWithItsReason) {
+  ASSERT_TRUE(ensure_journald());
+  TempDir dir;
+  std::string job = unique_name("jintr");
+  ASSERT_TRUE(open_store(dir.path(), '\x41', /*journal=*/true)->record(draft("started", job, "c1", hash_of("p"))).ok());
+  auto restarted = open_store(dir.path(), '\x41', /*journal=*/true);
+  auto entries = wait_for_entries({"SYSLOG_IDENTIFIER=clawjail", "CLAWJAIL_JOB=" + job, "CLAWJAIL_PHASE=finished"}, 1);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]["CLAWJAIL_REASON"], "SUPERVISOR_RESTARTED");
+  EXPECT_NE(entries[0]["MESSAGE"].get<std::string>().find("exec finished: interrupted, SUPERVISOR_RESTARTED (receipt "),
+            std::string::npos)
+      << entries[0]["MESSAGE"];
+}
+
 // The copies go to journald from the store's own thread: closing the store right after a burst
 // of receipts still sends every copy, in the order they were recorded.
 TEST(Journal, CopiesStillQueuedWhenTheStoreClosesAreAllSentInOrder) {

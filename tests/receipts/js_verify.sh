@@ -13,9 +13,16 @@ status=0
 verdict=$(node "$verifier" "$out/good.json" --trust "$trust") || { echo "good bundle: $verdict" >&2; status=1; }
 echo "good.json: $verdict"
 case "$verdict" in PASS*) ;; *) status=1 ;; esac
+# A call interrupted by a restart is accounted for, and fails --strict.
+verdict=$(node "$verifier" "$out/interrupted.json" --trust "$trust") || status=1
+echo "interrupted.json: $verdict"
+case "$verdict" in "PASS 4 receipts, 1 interrupted") ;; *) echo "  want PASS with 1 interrupted" >&2; status=1 ;; esac
+verdict=$(node "$verifier" "$out/interrupted.json" --trust "$trust" --strict) && status=1
+echo "interrupted.json --strict: $verdict"
+case "$verdict" in "FAIL RECEIPT_INTERRUPTED_CALL"*) ;; *) echo "  want FAIL RECEIPT_INTERRUPTED_CALL" >&2; status=1 ;; esac
 count=0
 for bundle in "$out"/bad-*.json; do
-  want=$(basename "$bundle" .json | sed 's/^bad-//')
+  want=$(basename "$bundle" .json | sed 's/^bad-//; s/--.*//')
   if verdict=$(node "$verifier" "$bundle" --trust "$trust"); then
     echo "$(basename "$bundle"): accepted by the JS verifier: $verdict" >&2
     status=1

@@ -2,6 +2,7 @@
 #include <set>
 #include <thread>
 
+#include "receipts/internal.h"
 #include "test_util.h"
 
 namespace clawjail::receipts::testing {
@@ -104,11 +105,11 @@ TEST(ReceiptStore, ChainContinuesAfterReopenAndJobsHaveSeparateChains) {
   TempDir dir;
   {
     auto store = open_store(dir.path(), '\x05');
-    ASSERT_TRUE(store->record(draft("started", "job-1", "c1", kPolicy)).ok());
+    ASSERT_TRUE(store->record(draft("blocked", "job-1", "c1", kPolicy)).ok());
     ASSERT_TRUE(store->record(draft("blocked", "job-2", "c9", kPolicy)).ok());
   }
   auto store = open_store(dir.path(), '\x05');
-  auto w = store->record(draft("finished", "job-1", "c1", kPolicy));
+  auto w = store->record(draft("blocked", "job-1", "c2", kPolicy));
   ASSERT_TRUE(w.ok());
   EXPECT_EQ(w->seq, 1);
   EXPECT_EQ(store->record(draft("blocked", "job-2", "c10", kPolicy))->seq, 1);
@@ -120,12 +121,18 @@ TEST(ReceiptStore, KeyRotationStartsNoNewChainAndOldReceiptsStayVerifiable) {
   TempDir dir;
   auto old_did = key_from('\x05').did();
   auto new_did = key_from('\x06').did();
-  open_store(dir.path(), '\x05')->record(draft("started", "rot", "c1", kPolicy)).value();
-  open_store(dir.path(), '\x06')->record(draft("finished", "rot", "c1", kPolicy)).value();
+  {
+    auto old_store = open_store(dir.path(), '\x05');
+    old_store->record(draft("started", "rot", "c1", kPolicy)).value();
+    old_store->record(draft("finished", "rot", "c1", kPolicy)).value();
+  }
+  open_store(dir.path(), '\x06')->record(draft("blocked", "rot", "c2", kPolicy)).value();
   auto log = read_job_log(dir.path(), "rot");
+  ASSERT_EQ(log->envelopes.size(), 3u);
   EXPECT_TRUE(dsse_verify(log->envelopes[0], kReceiptPayloadType, {new_did, old_did}).ok());
-  EXPECT_TRUE(dsse_verify(log->envelopes[1], kReceiptPayloadType, {new_did, old_did}).ok());
-  EXPECT_EQ(payload_of(log->envelopes[1])["prev_receipt_hash_b64u"], hash_of(payload_bytes(log->envelopes[0])));
+  EXPECT_TRUE(dsse_verify(log->envelopes[2], kReceiptPayloadType, {new_did, old_did}).ok());
+  EXPECT_FALSE(dsse_verify(log->envelopes[2], kReceiptPayloadType, {old_did}).ok());
+  EXPECT_EQ(payload_of(log->envelopes[2])["prev_receipt_hash_b64u"], hash_of(payload_bytes(log->envelopes[1])));
 }
 
 TEST(ReceiptStore, RefusesJobIdsThatCouldNameAnotherFile) {
@@ -295,39 +302,47 @@ TEST(ReceiptStore, ALogLongerThanOneReadIsRecoveredAcrossItsReadBoundaries) {
   }
   auto lines = lines_of(slurp(log_path));
   ASSERT_EQ(lines.size(), static_cast<size_t>(written));
-  std::filesystem::copy_file(log_path, dir.path() / "receipts" / "cut.log");
   { std::ofstream(log_path, std::ios::app) << "{\"payloadType\":\"applic"; }
-
-  std::vector<std::string> warned;
-  auto store = open_warning_into(dir.path(), warned);
-  ASSERT_TRUE(store.ok());
-  auto next = (*store)->record(draft("blocked", "long", "last", kPolicy));
-  ASSERT_TRUE(next.ok()) << next.error().detail;
-  EXPECT_EQ(next->seq, written);
-  ASSERT_EQ(warned.size(), 1u);
-  EXPECT_NE(warned[0].find("the " + std::to_string(written) + " lines before it are kept"), std::string::npos) << warned[0];
-  expect_valid_chain(read_job_log(dir.path(), "long")->envelopes, (*store)->signer_did());
-
-  // A line deleted well past the first MiB: the next line is the one that breaks the chain.
+  // A copy with a line deleted well past the first MiB: the next line is the one that breaks the chain.
   const size_t gone = lines.size() - 3;
   std::string cut;
   for (size_t i = 0; i < lines.size(); ++i)
     if (i != gone) cut += lines[i] + "\n";
   spit(dir.path() / "receipts" / "cut.log", cut);
+
+  std::vector<std::string> warned;  // at start-up, in job order: cut's broken chain, long's torn line
+  auto store = open_warning_into(dir.path(), warned);
+  ASSERT_TRUE(store.ok());
+  auto next = (*store)->record(draft("blocked", "long", "last", kPolicy));
+  ASSERT_TRUE(next.ok()) << next.error().detail;
+  EXPECT_EQ(next->seq, written);
+  ASSERT_EQ(warned.size(), 2u);
+  EXPECT_NE(warned[0].find("log line " + std::to_string(gone + 1) + ": breaks the chain"), std::string::npos) << warned[0];
+  EXPECT_NE(warned[1].find("the " + std::to_string(written) + " lines before it are kept"), std::string::npos) << warned[1];
+  expect_valid_chain(read_job_log(dir.path(), "long")->envelopes, (*store)->signer_did());
+
   auto refused = (*store)->record(draft("blocked", "cut", "c", kPolicy));
   EXPECT_EQ(refused.reason(), Reason::RECEIPT_STORE_FAILED);
   EXPECT_NE(refused.error().detail.find("log line " + std::to_string(gone + 1) + ": breaks the chain"), std::string::npos)
       << refused.error().detail;
 }
 
-TEST(ReceiptStore, OneWriterPerLogAcrossStores) {
+// A second store on the same state directory would take the first's running calls for calls a
+// dead supervisor left open; it is refused at open, and each log keeps its own writer lock too.
+TEST(ReceiptStore, OneStorePerStateDirectoryAndOneWriterPerLog) {
   TempDir dir;
   auto first = open_store(dir.path(), '\x05');
-  auto second = open_store(dir.path(), '\x05');
-  ASSERT_TRUE(first->record(draft("blocked", "shared", "c0", kPolicy)).ok());
-  auto r = second->record(draft("blocked", "shared", "c1", kPolicy));
-  EXPECT_EQ(r.reason(), Reason::RECEIPT_STORE_FAILED);
-  EXPECT_NE(r.error().detail.find("held by another writer"), std::string::npos);
+  ASSERT_TRUE(first->record(draft("started", "shared", "c0", kPolicy)).ok());
+  auto second = ReceiptStore::open(dir.path(), key_from('\x05'));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.reason(), Reason::RECEIPT_STORE_FAILED);
+  EXPECT_NE(second.error().detail.find("held by another supervisor"), std::string::npos) << second.error().detail;
+  std::vector<std::string> warnings;
+  auto writer = detail::JobLogWriter::open(dir.path(), "shared", warnings);
+  ASSERT_FALSE(writer.ok());
+  EXPECT_NE(writer.error().detail.find("held by another writer"), std::string::npos);
+  ASSERT_TRUE(first->record(draft("finished", "shared", "c0", kPolicy)).ok());
+  EXPECT_EQ(read_job_log(dir.path(), "shared")->envelopes.size(), 2u) << "the running call was taken for an open one";
 }
 
 TEST(JobCst, RecordsClaimsAndTokenPrivatelyAndReadsThemBack) {

@@ -2,9 +2,11 @@
 // but Node's own crypto (Ed25519, SHA-256). It shares no code with the C++ verifier: when both
 // accept a bundle, the format — not just the code's agreement with itself — is what verified.
 //
-//   node verify_bundle.mjs BUNDLE.json --trust did:key:…[,did:key:…]
+//   node verify_bundle.mjs BUNDLE.json --trust did:key:…[,did:key:…] [--strict]
 //
-// Prints PASS or FAIL <REASON_CODE> <detail> (the codes of the C++ verifier); exit 0 only on PASS.
+// Prints PASS (with the number of receipts and of calls interrupted by the supervisor's death) or
+// FAIL <REASON_CODE> <detail> (the codes of the C++ verifier); exit 0 only on PASS. --strict fails
+// interrupted calls (RECEIPT_INTERRUPTED_CALL).
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
@@ -95,6 +97,40 @@ function checkWpc(wpc) {
   return hash;
 }
 
+// formats.md §4 and §4.1: a finished receipt's result says how the call ended; a call interrupted
+// by the supervisor's death (status "interrupted", reason SUPERVISOR_RESTARTED, each only with
+// the other) has every field it cannot know set to null.
+const ENDING = ['exit_code', 'signal', 'duration_ms', 'stdout_hash_b64u', 'stdout_bytes', 'stderr_hash_b64u',
+                'stderr_bytes', 'violations'];
+const RAN_STATUSES = ['success', 'error', 'timeout', 'killed', 'limit'];
+const endingTyped = (key, v) => key === 'violations' ? Array.isArray(v)
+  : key.endsWith('_hash_b64u') ? typeof v === 'string' : Number.isInteger(v);
+
+function checkResult(r, i) {
+  const bad = (why) => new Fail('RECEIPT_PAYLOAD_INVALID', `receipt #${i}: ${why}`);
+  const restarted = r.reason_code === 'SUPERVISOR_RESTARTED';
+  if ((r.phase === 'finished') !== ('result' in r)) throw bad('result belongs to finished receipts only');
+  if (r.phase !== 'finished') {
+    if (restarted) throw bad('SUPERVISOR_RESTARTED on a receipt that is not finished');
+    return;
+  }
+  const res = r.result;
+  if (typeof res !== 'object' || res === null || typeof res.status !== 'string') throw bad('result has no status');
+  const interrupted = res.status === 'interrupted';
+  if (interrupted !== restarted) throw bad('status interrupted without SUPERVISOR_RESTARTED, or the reverse');
+  if (!interrupted && !RAN_STATUSES.includes(res.status)) throw bad(`unknown status ${res.status}`);
+  const optional = interrupted ? ['output_truncated'] : ['output_truncated', 'egress', 'error'];
+  for (const key of Object.keys(res))
+    if (key !== 'status' && !ENDING.includes(key) && !optional.includes(key)) throw bad(`result has field ${key}`);
+  for (const key of ENDING) {
+    if (!(key in res)) throw bad(`result lacks ${key}`);
+    if (interrupted ? res[key] !== null : !endingTyped(key, res[key])) throw bad(`result.${key} is ${JSON.stringify(res[key])}`);
+  }
+  const truncated = res.output_truncated;
+  if (truncated !== undefined && (interrupted ? truncated !== null : typeof truncated !== 'boolean'))
+    throw bad('result.output_truncated has the wrong value');
+}
+
 function checkReceipts(bundle, trusted, policyHash) {
   const codes = { malformed: 'RECEIPT_PAYLOAD_INVALID', untrusted: 'RECEIPT_UNTRUSTED_KEY',
                   badSignature: 'RECEIPT_SIGNATURE_INVALID' };
@@ -108,6 +144,7 @@ function checkReceipts(bundle, trusted, policyHash) {
       throw e instanceof Fail ? new Fail(e.code, `receipt #${i}: ${e.detail}`) : e;
     }
     const r = JSON.parse(bytes.toString('utf8'));
+    checkResult(r, i);
     if (r.job_id !== bundle.job_id) throw new Fail('RECEIPT_JOB_MISMATCH', `receipt #${i} belongs to job ${r.job_id}`);
     if (r.seq !== i) {
       const seqs = bundle.receipts.map((e) => JSON.parse(Buffer.from(e.payload, 'base64')).seq).sort((a, b) => a - b);
@@ -126,21 +163,26 @@ function checkReceipts(bundle, trusted, policyHash) {
   return receipts;
 }
 
-function checkCalls(receipts) {
+function checkCalls(receipts, strict) {
   const state = new Map();
+  const interrupted = [];
   for (const r of receipts) {
     const before = state.get(r.call_id);
     if (r.phase === 'finished' && before === 'blocked') throw new Fail('RECEIPT_BLOCKED_HAS_FINISHED', r.call_id);
     if (r.phase === 'finished' && before === undefined) throw new Fail('RECEIPT_FINISHED_WITHOUT_STARTED', r.call_id);
     if ((r.phase === 'finished' && before === 'finished') || (r.phase !== 'finished' && before !== undefined))
       throw new Fail('RECEIPT_DUPLICATE_CALL', r.call_id);
+    if (r.phase === 'finished' && r.result.status === 'interrupted') interrupted.push(r.call_id);
     state.set(r.call_id, r.phase);
   }
   const unfinished = [...state].filter(([, phase]) => phase === 'started').map(([call]) => call);
   if (unfinished.length) throw new Fail('RECEIPT_UNFINISHED_CALL', `call ${unfinished.join(', ')} never finished`);
+  if (strict && interrupted.length)
+    throw new Fail('RECEIPT_INTERRUPTED_CALL', `call ${interrupted.join(', ')} interrupted by the supervisor's death`);
+  return interrupted;
 }
 
-function verifyBundle(envelope, trusted) {
+function verifyBundle(envelope, trusted, strict) {
   if (!trusted.length) throw new Fail('TRUST_REQUIRED', 'no --trust');
   const codes = { malformed: 'BUNDLE_MALFORMED', untrusted: 'BUNDLE_UNTRUSTED_KEY',
                   badSignature: 'BUNDLE_SIGNATURE_INVALID' };
@@ -148,8 +190,8 @@ function verifyBundle(envelope, trusted) {
   if (bundle.bundle_version !== '1' || !Array.isArray(bundle.receipts) || !bundle.receipts.length)
     throw new Fail('BUNDLE_MALFORMED', 'not a version 1 bundle with receipts');
   const policyHash = checkWpc(bundle.wpc);
-  checkCalls(checkReceipts(bundle, trusted, policyHash));
-  return bundle.receipts.length;
+  const interrupted = checkCalls(checkReceipts(bundle, trusted, policyHash), strict);
+  return { receipts: bundle.receipts.length, interrupted: interrupted.length };
 }
 
 const args = process.argv.slice(2);
@@ -157,8 +199,8 @@ const at = args.indexOf('--trust');
 const trusted = at >= 0 ? (args[at + 1] ?? '').split(',').filter(Boolean) : [];
 const file = args.find((a, i) => !a.startsWith('--') && (at < 0 || i !== at + 1));
 try {
-  const n = verifyBundle(JSON.parse(readFileSync(file, 'utf8')), trusted);
-  console.log(`PASS ${n} receipts`);
+  const n = verifyBundle(JSON.parse(readFileSync(file, 'utf8')), trusted, args.includes('--strict'));
+  console.log(`PASS ${n.receipts} receipts, ${n.interrupted} interrupted`);
 } catch (e) {
   console.log(e instanceof Fail ? `FAIL ${e.code} ${e.detail}` : `FAIL BUNDLE_MALFORMED ${e.message}`);
   process.exit(1);

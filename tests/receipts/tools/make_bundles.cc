@@ -1,7 +1,10 @@
 // Produces bundles for the independent JavaScript verifier with the real C++ library:
-//   make_bundles OUTDIR  ->  OUTDIR/good.json, OUTDIR/bad-<REASON_CODE>.json, OUTDIR/trust.txt,
+//   make_bundles OUTDIR  ->  OUTDIR/good.json, OUTDIR/interrupted.json (a call interrupted by a
+//                            restart: PASS, and RECEIPT_INTERRUPTED_CALL with --strict),
+//                            OUTDIR/bad-<REASON_CODE>[--<what>].json, OUTDIR/trust.txt,
 //                            and for the CLI test OUTDIR/state (job js-job, an unfinished job
-//                            js-open), OUTDIR/supervisor.key and OUTDIR/config.json
+//                            js-open, job js-intr with an interrupted call),
+//                            OUTDIR/supervisor.key and OUTDIR/config.json
 // Each bad bundle is first checked by the C++ verifier to fail with the code in its name, so the
 // JavaScript verifier is compared against known answers.
 #include <filesystem>
@@ -46,14 +49,47 @@ Json decode(const Json& env) { return Json::parse(*policy::b64_decode(env["paylo
 
 void write(const fs::path& p, const Json& j) { std::ofstream(p) << j.dump(2) << "\n"; }
 
-int check(const fs::path& out, const std::string& name, const Json& bundle, Reason want, const std::string& trust) {
-  auto v = verify_bundle(bundle, {trust});
+int check(const fs::path& out, const std::string& name, const Json& bundle, Reason want, const std::string& trust,
+          bool strict = false) {
+  auto v = verify_bundle(bundle, {trust}, {.strict = strict});
   if (v.reason != want || v.pass != (want == Reason::OK)) {
     std::cerr << name << ": C++ verifier says " << v.line() << ", want " << reason_name(want) << "\n";
     return 1;
   }
   write(out / (name + ".json"), bundle);
   return 0;
+}
+
+// A bundle of js-intr, and the same bundle with its interrupted receipt (the last) altered.
+int interrupted_bundles(const fs::path& out, const fs::path& state, const SecretKey& supervisor,
+                        const std::string& trust) {
+  ExportOptions eo;
+  eo.job_id = "js-intr";
+  Json good = export_bundle(state, supervisor, eo).value();
+  auto altered = [&](const std::function<void(Json&)>& edit) {
+    Json b = decode(good);
+    Json p = decode(b["receipts"][3]);
+    edit(p);
+    b["receipts"][3] = dsse_sign(supervisor, kReceiptPayloadType, p.dump());
+    return dsse_sign(supervisor, kBundlePayloadType, b.dump());
+  };
+  int bad = check(out, "interrupted", good, Reason::OK, trust);
+  bad += check(out, "interrupted", good, Reason::RECEIPT_INTERRUPTED_CALL, trust, true);
+  bad += check(out, "bad-RECEIPT_PAYLOAD_INVALID--interrupted-reason-ok",
+               altered([](Json& p) { p["reason_code"] = "OK"; }), Reason::RECEIPT_PAYLOAD_INVALID, trust);
+  bad += check(out, "bad-RECEIPT_PAYLOAD_INVALID--interrupted-made-up-exit",
+               altered([](Json& p) { p["result"]["exit_code"] = 0; }), Reason::RECEIPT_PAYLOAD_INVALID, trust);
+  bad += check(out, "bad-RECEIPT_PAYLOAD_INVALID--restarted-but-success", altered([](Json& p) {
+    p["result"] = Json{{"status", "success"}, {"exit_code", 0}, {"signal", 0}, {"duration_ms", 2},
+                       {"stdout_hash_b64u", policy::sha256_b64u("")}, {"stdout_bytes", 0},
+                       {"stderr_hash_b64u", policy::sha256_b64u("")}, {"stderr_bytes", 0},
+                       {"violations", Json::array()}};
+  }), Reason::RECEIPT_PAYLOAD_INVALID, trust);
+  Json dropped = decode(good);
+  dropped["receipts"].erase(3);
+  bad += check(out, "bad-RECEIPT_UNFINISHED_CALL--interrupted-dropped",
+               dsse_sign(supervisor, kBundlePayloadType, dropped.dump()), Reason::RECEIPT_UNFINISHED_CALL, trust);
+  return bad;
 }
 
 }  // namespace
@@ -79,6 +115,17 @@ int main(int argc, char** argv) {
   for (const auto& [phase, call] : std::vector<std::pair<std::string, std::string>>{
            {"started", "c1"}, {"finished", "c1"}, {"blocked", "c2"}, {"started", "c3"}, {"finished", "c3"}})
     if (!(*store)->record(draft(phase, call, hash))) return 1;
+  // js-intr: call c-int is left running by a store that goes away; the next store (a restarted
+  // supervisor) records it as interrupted.
+  for (const auto& [phase, call] : std::vector<std::pair<std::string, std::string>>{
+           {"started", "c-ok"}, {"started", "c-int"}, {"finished", "c-ok"}}) {
+    Draft d = draft(phase, call, hash);
+    d.job_id = "js-intr";
+    if (!(*store)->record(d)) return 1;
+  }
+  store->reset();
+  store = ReceiptStore::open(state, key('\x51'), options);
+  if (!store) return 1;
   Draft hung = draft("started", "c-hung", hash);
   hung.job_id = "js-open";
   if (!(*store)->record(hung)) return 1;
@@ -133,5 +180,8 @@ int main(int argc, char** argv) {
                Reason::BUNDLE_WPC_INVALID, trust);
   bad += check(out, "bad-RECEIPT_UNFINISHED_CALL", edited([](Json& b) { b["receipts"].erase(4); }, supervisor),
                Reason::RECEIPT_UNFINISHED_CALL, trust);
-  return bad == 0 ? 0 : 1;
+  bad += check(out, "bad-RECEIPT_PAYLOAD_INVALID--completed-null-exit", edited([&](Json& b) {
+    resign_receipt(b, 4, [](Json& p) { p["result"]["exit_code"] = nullptr; }, supervisor);
+  }, supervisor), Reason::RECEIPT_PAYLOAD_INVALID, trust);
+  return bad + interrupted_bundles(out, state, supervisor, trust);
 }
