@@ -9,6 +9,13 @@ ok() { echo "ok: $*"; }
 bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
 t() { cut -d' ' -f1 /proc/uptime; }
 echo "guest: $(uname -r), uptime $(t)s"
+# What the host shows when a check hangs: the supervisor's journal and the processes, refreshed
+# into the share while the checks run (vm_test.sh prints them on a timeout).
+( while sleep 20; do
+    journalctl -u clawjail.service -u clawjail.socket --no-pager -o short-monotonic 2>&1 | tail -60 >"$share/journal.tmp"
+    ps -eo pid,ppid,stat,etimes,wchan:24,args 2>&1 | grep -v ' \[' >>"$share/journal.tmp"
+    mv "$share/journal.tmp" "$share/journal.log"
+  done ) &
 
 # ---- the host ----
 if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && ! grep -qE '^[^ ]+ [^ ]+ cgroup ' /proc/self/mounts; then
@@ -61,7 +68,8 @@ chmod 0600 "$cst"
 [ -s "$cst" ] && [ -n "$hash" ] && ok "WPC installed ($hash), CST issued" || bad "setup: hash '$hash'"
 
 # A call from the agent user, over the socket.
-call() { runuser -u agent -- clawjail run --job vm-job --cst-file "$cst" --workspace "$ws" -- "$@"; }
+# Bounded, so that a hung call fails its check instead of the whole VM's time.
+call() { timeout 300 runuser -u agent -- clawjail run --job vm-job --cst-file "$cst" --workspace "$ws" -- "$@"; }
 # The `finished` receipt of the job's last call: status exit_code signal.
 last_result() {
   clawjail receipts show --job vm-job --json --config /etc/clawjail/config.json | tr -d ' \n' |
@@ -70,12 +78,18 @@ last_result() {
 }
 svc=/sys/fs/cgroup/system.slice/clawjail.service
 jail_dirs() { find "$svc" -mindepth 1 -maxdepth 1 -type d -name 'jail-*' 2>/dev/null; }
-# The cgroup of the jail that is running now (one holding a process).
-running_jail() {
-  for d in $(jail_dirs); do [ -n "$(cat "$d/cgroup.procs" 2>/dev/null)" ] && { echo "$d"; return; }; done
-}
-wait_running_jail() {
-  for _ in $(seq 300); do d=$(running_jail); [ -n "$d" ] && { echo "$d"; return; }; sleep 0.1; done
+# The cgroup of the running call whose command line carries `marker`: the one process with it
+# inside a jail cgroup (the client, runuser and timeout carry it too, outside). Jails built ahead
+# of their calls wait in cgroups of their own, so "the cgroup holding a process" is not enough.
+jail_of() {
+  local marker=$1 p cg
+  for _ in $(seq 300); do
+    for p in $(pgrep -f -- "$marker"); do
+      cg=$(sed -n 's/^0:://p' "/proc/$p/cgroup" 2>/dev/null)
+      [[ "$cg" == /system.slice/clawjail.service/jail-* ]] && { echo "/sys/fs/cgroup${cg%%/}"; return; }
+    done
+    sleep 0.1
+  done
 }
 
 # ---- socket activation and the delegated subtree ----
@@ -103,9 +117,9 @@ else
 fi
 
 # ---- a running jail's own cgroup has the WPC's limits ----
-call /bin/sh -c 'sleep 5' &
+call /bin/sh -c 'sleep 5; : vm-limits' &
 pid=$!
-d=$(wait_running_jail)
+d=$(jail_of vm-limits)
 if [ -n "$d" ] && [ "$(cat "$d/memory.max")" = $((mem_mb * 1024 * 1024)) ] && [ "$(cat "$d/pids.max")" = "$pids" ] &&
    [ "$(cat "$d/cpu.max")" = "100000 100000" ]; then
   ok "the jail's own cgroup $(basename "$d"): memory.max $(cat "$d/memory.max"), pids.max $(cat "$d/pids.max"), cpu.max $(cat "$d/cpu.max")"
@@ -125,11 +139,16 @@ else
 fi
 
 # ---- a fork bomb stops at pids.max ----
-call /bin/bash -c 'while :; do sleep 60 & done' 2>/tmp/bomb.err &
+call /bin/bash -c 'while :; do sleep 60 & done; : vm-bomb' 2>/tmp/bomb.err &
 pid=$!
-d=$(wait_running_jail)
-sleep 2
-current=$(cat "$d/pids.current" 2>/dev/null) events=$(cat "$d/pids.events" 2>/dev/null)
+d=$(jail_of vm-bomb)
+# The bomb runs until the WPC's timeout: read its cgroup once the limit has refused a fork.
+current= events=
+for _ in $(seq 100); do
+  events=$(cat "$d/pids.events" 2>/dev/null) current=$(cat "$d/pids.current" 2>/dev/null)
+  [[ "$events" == *"max "[1-9]* ]] && break
+  sleep 0.05
+done
 wait "$pid"
 rc=$?
 res=$(last_result)
@@ -140,9 +159,9 @@ else
 fi
 
 # ---- a CPU spinner is throttled to cpu.max (one CPU of the VM's two) ----
-call /bin/sh -c 'for i in 1 2 3; do (while :; do :; done) & done; sleep 4; kill 0' 2>/dev/null &
+call /bin/sh -c 'for i in 1 2 3; do (while :; do :; done) & done; sleep 4; kill 0; : vm-spin' 2>/dev/null &
 pid=$!
-d=$(wait_running_jail)
+d=$(jail_of vm-spin)
 sleep 1
 u1=$(awk '/^usage_usec/{print $2}' "$d/cpu.stat") w1=$(date +%s%N)
 sleep 2
@@ -158,13 +177,19 @@ fi
 
 # ---- the jails' cgroups after the calls ----
 # An ordinary call's cgroup is kept as an empty spare for the next jail with the same limits (at
-# most 16); those that hit a limit are removed. Stopping the service removes the rest.
+# most 16); those that hit a limit are removed. Jails built ahead of their next call wait in their
+# own cgroups: their only process is the jail's init, a child of the supervisor (a call's processes
+# are the init's children). Nothing a call started may be left. Stopping the service removes the rest.
 left=$(jail_dirs)
-busy=$(for d in $left; do [ -n "$(cat "$d/cgroup.procs" 2>/dev/null)" ] && echo "$d"; done)
-if [ -z "$busy" ] && [ "$(wc -w <<<"$left")" -le 2 ]; then
-  ok "after the calls: $(wc -w <<<"$left") empty spare(s) left, nothing running in them"
+stray=$(for d in $left; do
+  for p in $(cat "$d/cgroup.procs" 2>/dev/null); do
+    [ "$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null)" = "$main_pid" ] || echo "$d: $(tr '\0' ' ' <"/proc/$p/cmdline")"
+  done
+done)
+if [ -z "$stray" ] && [ "$(wc -w <<<"$left")" -le 20 ]; then
+  ok "after the calls: $(wc -w <<<"$left") jail cgroup(s) left (spares and jails built ahead), no process of a call in them"
 else
-  bad "after the calls: $(wc -w <<<"$left") jail cgroups: $left; busy: $busy"
+  bad "after the calls: $(wc -w <<<"$left") jail cgroups: $left; left behind: $stray"
 fi
 audit=$(clawjail audit --config /etc/clawjail/config.json 2>&1)
 if grep -q '^info host.cgroup_v2_service' <<<"$audit" && ! grep -q 'host.cgroup_v2_delegation' <<<"$audit"; then
@@ -183,7 +208,7 @@ own=$(sed -n 's/^0:://p' /proc/self/cgroup)
 clawjail serve --config "$manual" 2>/tmp/manual.err &
 serve=$!
 for _ in $(seq 100); do [ -S /run/clawjail-manual.sock ] && break; sleep 0.1; done
-mcall() { runuser -u agent -- clawjail run --socket /run/clawjail-manual.sock --job vm-job --cst-file "$cst" --workspace "$ws" -- "$@"; }
+mcall() { timeout 300 runuser -u agent -- clawjail run --socket /run/clawjail-manual.sock --job vm-job --cst-file "$cst" --workspace "$ws" -- "$@"; }
 if grep -q 'clawjail: warning: jail limits: rlimits alone, no cgroup (.* was not delegated' /tmp/manual.err; then
   ok "no delegation: loud warning on stderr: $(head -c 160 /tmp/manual.err)…"
 else

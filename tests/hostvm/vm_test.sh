@@ -7,9 +7,9 @@
 # usage: vm_test.sh SOURCE_DIR BUILD_DIR   (CLAWJAIL_DEB=FILE: that package; else CPack builds one)
 set -euo pipefail
 src=$1 build=$2
-# Opt-in until its checks have passed end to end on the shipped unit (CHANGELOG.md, "Unreleased").
-if [ "${CLAWJAIL_HOST_VM:-0}" != 1 ]; then
-  echo "SKIP: the pure cgroup v2 VM test runs only with CLAWJAIL_HOST_VM=1"
+# CLAWJAIL_HOST_VM=0 skips it (shown as skipped in ctest's summary), e.g. on a developer's laptop.
+if [ "${CLAWJAIL_HOST_VM:-1}" = 0 ]; then
+  echo "SKIP: CLAWJAIL_HOST_VM=0"
   exit 77
 fi
 here=$src/tests/hostvm
@@ -64,6 +64,8 @@ done
 if kill -0 "$qemu_pid" 2>/dev/null; then
   kill "$qemu_pid"; wait "$qemu_pid" 2>/dev/null || true; qemu_pid=
   cat "$share/out.log" 2>/dev/null || true
+  echo "--- the guest's last journal and processes:" >&2
+  cat "$share/journal.log" >&2 2>/dev/null || true
   tail -40 "$work/serial.log" >&2
   fail "the VM did not finish within ${timeout_s}s"
 fi
@@ -76,5 +78,5 @@ cat "$share/out.log" 2>/dev/null || true
 awk -v a="$t0" -v b="$t_deb" -v c="$t_image" -v d="$t_end" 'BEGIN {
   printf "timings: package %.1fs, image %.1fs (~0 when cached), boot+checks+poweroff %.1fs, total %.1fs\n", b - a, c - b, d - c, d - a }'
 rc=$(cat "$share/rc")
-[ "$rc" = 0 ] || fail "the checks inside the VM failed (exit $rc)"
+[ "$rc" = 0 ] || { cat "$share/journal.log" >&2 2>/dev/null; fail "the checks inside the VM failed (exit $rc)"; }
 echo PASS
