@@ -152,7 +152,6 @@ class Journal {
 
 // ---- small file helpers (files.cc) ----
 // Writes via a temporary file, fsync, rename and directory fsync.
-Status write_file_atomic(const std::filesystem::path& path, std::string_view bytes, mode_t mode);
 Status fsync_dir(const std::filesystem::path& dir);
 // One store per state directory, held for the store's life: a second supervisor must not take
 // the calls the first is running for calls a dead one left open.

@@ -3,6 +3,7 @@
 // directory; bundles carry only its claims and hash unless export asks for --include-token.
 #include <sys/stat.h>
 
+#include "policy/file_io.h"
 #include "receipts/internal.h"
 
 namespace clawjail::receipts {
@@ -33,7 +34,7 @@ Status record_job_cst(const std::filesystem::path& state_dir, std::string_view j
                  {"token_sha256_b64u", token_hash},
                  {"issuer_kid", cst.kid},
                  {"token", cst.token}};
-  return detail::write_file_atomic(path, detail::compact_json(record) + "\n", 0600);
+  return policy::write_file_atomic(path, detail::compact_json(record) + "\n", 0600, Reason::RECEIPT_STORE_FAILED);
 }
 
 Result<std::optional<JobCst>> read_job_cst(const std::filesystem::path& state_dir,

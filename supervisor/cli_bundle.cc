@@ -1,12 +1,8 @@
 // clawjail bundle export|verify: proof bundles (formats.md §5).
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <iostream>
 #include <sstream>
 
+#include "policy/file_io.h"
 #include "receipts/receipts.h"
 #include "supervisor/commands.h"
 #include "supervisor/config.h"
@@ -29,15 +25,8 @@ struct BundleFlags {
 
 // The bundle holds the raw CST only with --include-token: then the file is private (0600).
 void write_out(const std::string& path, const std::string& text, bool secret) {
-  auto tmp = path + ".tmp-" + std::to_string(::getpid());
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, secret ? 0600 : 0644));
-  if (!fd) die("bundle export", tmp + ": " + std::strerror(errno));
-  bool ok = ::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd.get()) == 0;
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    die("bundle export", path + ": " + why);
-  }
+  auto s = policy::write_file_atomic(path, text, secret ? 0600 : 0644, Reason::CONFIG_INVALID);
+  if (!s) die("bundle export", s.error().detail);
 }
 
 void export_cmd(const BundleFlags& f) {
