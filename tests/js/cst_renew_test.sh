@@ -56,6 +56,7 @@ calls() {  # real calls with the file, until $stop: prints their number; exits 1
     out=$("$bin" run --config "$work/config.json" --job $job --cst-file "$cst" --workspace "$ws" -- /bin/true 2>&1 </dev/null) ||
       { echo "call $((n + 1)): $out"; return 1; }
     n=$((n + 1))
+    echo $n >"$work/calls.progress"
   done
   echo $n
 }
@@ -65,9 +66,11 @@ verifies() {  # `cst verify` of the file, until $stop
     out=$("$bin" cst verify --token-file "$cst" --issuer "issuer-1=$(cat "$work/issuer.did")" --wpc "$work/wpc.json" \
       --job $job 2>/dev/null) || { echo "verify $((n + 1)): $out"; return 1; }
     n=$((n + 1))
+    echo $n >"$work/verify.progress"
   done
   echo $n
 }
+progress() { cat "$work/$1.progress" 2>/dev/null || echo 0; }
 calls >"$work/calls.out" 2>&1 &
 caller=$!
 pids+=($caller)
@@ -75,10 +78,14 @@ verifies >"$work/verify.out" 2>&1 &
 verifier=$!
 pids+=($verifier)
 
-renewals=150
+# Renew until the readers have overlapped enough renewals: at least 40 renewals, and at least 10
+# calls and 10 verifies done meanwhile; at most 150 (a sanitizer build starts each process slowly).
+renewals=0
 t0=$(date +%s%N)
-for i in $(seq $renewals); do
-  issue $job "$cst" 600 || { touch "$stop"; fail "renewal $i failed"; }
+while [ $renewals -lt 150 ]; do
+  renewals=$((renewals + 1))
+  issue $job "$cst" 600 || { touch "$stop"; fail "renewal $renewals failed"; }
+  [ $renewals -ge 40 ] && [ "$(progress calls)" -ge 10 ] && [ "$(progress verify)" -ge 10 ] && break
 done
 t1=$(date +%s%N)
 touch "$stop"

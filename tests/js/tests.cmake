@@ -11,5 +11,5 @@ if(CLAWJAIL_SYSTEM_NODE)
   add_test(NAME js_cst_renew
            COMMAND bash ${CMAKE_SOURCE_DIR}/tests/js/cst_renew_test.sh ${CMAKE_SOURCE_DIR} $<TARGET_FILE:clawjail>
                    ${CLAWJAIL_SYSTEM_NODE})
-  set_tests_properties(js_cst_renew PROPERTIES LABELS js TIMEOUT 300 SKIP_RETURN_CODE 77)
+  set_tests_properties(js_cst_renew PROPERTIES LABELS js TIMEOUT 600 SKIP_RETURN_CODE 77)
 endif()
