@@ -43,6 +43,8 @@ std::string result_column(const Json& p) {
   if (r.contains("egress") && r["egress"].is_object())
     out += " egress=" + r["egress"].value("allowed", Json(0)).dump() + " allowed/" +
            r["egress"].value("refused", Json(0)).dump() + " refused";
+  // A call that ran but failed says why, as a blocked one does.
+  if (p.value("reason_code", Json()) != "OK" && p.contains("reason")) out += " \"" + text_of(p, "reason") + "\"";
   return out;
 }
 

@@ -68,6 +68,11 @@ out=$(call run "${flags[@]}" -- sh -c 'echo from-exec >/workspace/a.txt; cat /wo
 [ "$out" = "$(printf 'from-exec\nerr')" ] || fail "exec output: $out"
 [ "$(stat -c %u "$ws/a.txt")" = $owner ] || fail "the jail's file belongs to $(stat -c %u "$ws/a.txt"), not the workspace's owner"
 ok "exec in another user's 0700 home, output reopened through /dev/stderr"
+# The OpenClaw plugin hands a call its stdin on a pipe: the relay into the jail under this set.
+out=$(printf 'piped-in\n' | "$bin" run "${flags[@]}" -- sh -c 'cat; wc -c </workspace/a.txt' 2>&1) ||
+  fail "exec with piped stdin: $out"
+[ "$out" = "$(printf 'piped-in\n10')" ] || fail "exec with piped stdin: $out"
+ok "exec with its stdin on a pipe, relayed into the jail"
 out=$(call fs "${flags[@]}" read a.txt) || fail "fs read after exec: $out"
 [ "$out" = from-exec ] || fail "fs read: $out"
 out=$(echo from-fs | "$bin" fs "${flags[@]}" write b.txt 2>&1) || fail "fs write: $out"

@@ -36,7 +36,7 @@ TEST_F(BlockedCall, ExecDeniedByTheWpc) {
   EXPECT_EQ(r[0]["phase"], "blocked");
   EXPECT_EQ(r[0]["policy_hash_b64u"], *hash);
   std::string code = r[0]["reason_code"];
-  EXPECT_TRUE(code == "EXEC_DENIED" || code == "TOOL_DENIED") << code;
+  EXPECT_EQ(code, "EXEC_DENIED");  // decide() names exec plainly, never the generic TOOL_DENIED
   EXPECT_NE(c.err.find("clawjail: blocked: " + code), std::string::npos) << c.err;
 }
 

@@ -67,9 +67,12 @@ TEST_F(Lifecycle, SecondSupervisorOnTheSameSocketIsRefused) {
 TEST_F(Lifecycle, SigtermKillsRunningCallsAndLeavesConsistentLogs) {
   start_supervisor({"--drain-grace-ms", "300"});
   auto cst = job_token("job-term");
-  auto c = start_client(run_args("job-term", cst, {"--", "/bin/sleep", "30"}));
+  auto c = start_client(run_args("job-term", cst, {"--", "/bin/sh", "-c", "sleep 30; : marker-term"}));
   ASSERT_TRUE(wait_receipts("job-term", 1));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // started is durable before the jail exists: wait for the jailed process itself.
+  for (int i = 0; i < 250 && !process_with_marker_exists("marker-term"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(process_with_marker_exists("marker-term")) << supervisor_log();
   auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(stop_supervisor(SIGTERM), 0);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
@@ -93,9 +96,15 @@ TEST_F(Lifecycle, SighupReloadsTheConfiguration) {
   EXPECT_EQ(clawjail(run_args("job-hup", cst, {"--", "/bin/true"})).exit_code, 0);
   edit_config([](Json& j) { j["pinned_wpc_hashes"] = {policy::sha256_b64u("some other policy")}; });
   ::kill(supervisor, SIGHUP);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  auto c = clawjail(run_args("job-hup", cst, {"--", "/bin/true"}));
-  EXPECT_EQ(c.exit_code, 126);
+  // The reload is asynchronous: calls may still pass until it lands, within a bound.
+  Captured c;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+       std::chrono::steady_clock::now() < deadline;
+       std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
+    c = clawjail(run_args("job-hup", cst, {"--", "/bin/true"}));
+    if (c.exit_code != 0) break;
+  }
+  EXPECT_EQ(c.exit_code, 126) << c.err << supervisor_log();
   EXPECT_NE(c.err.find("WPC_NOT_PINNED"), std::string::npos) << c.err;
 }
 
