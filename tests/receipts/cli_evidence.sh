@@ -40,7 +40,7 @@ echo "$verdict"
 # A call interrupted by a restart: shown without crashing, accounted for, counted, --strict fails.
 shown=$("$clawjail" receipts show --config "$cfg" --job js-intr) || fail "receipts show js-intr exit $?"
 echo "$shown"
-echo "$shown" | grep -q "finished .*SUPERVISOR_RESTARTED *interrupted  call=c-int" || fail "receipts show: no interrupted line"
+echo "$shown" | grep -q "finished .*SUPERVISOR_RESTARTED *interrupted \".*\"  call=c-int" || fail "receipts show: no interrupted line"
 "$clawjail" bundle export --config "$cfg" --job js-intr --out "$out/intr.json" || fail "export js-intr"
 verdict=$("$clawjail" bundle verify "$out/intr.json" --trust "$trust"); code=$?
 echo "$verdict"
