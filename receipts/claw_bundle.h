@@ -57,6 +57,8 @@ struct ClawVerdict {
   std::string detail;
   size_t events = 0, tool_receipts = 0;
   bool native_checked = false;
+  bool rules_only = false;  // Claw's checks only (ClawVerifyOptions::require_trusted_signer false)
+  std::string signer;       // the signer_did that verified
   std::string line() const;  // "PASS (Claw proof_bundle form) …" or "FAIL <CODE> <detail>"
   Json to_json() const;
 };

@@ -143,14 +143,18 @@ bool looks_like_claw(const Json& document) {
 
 std::string ClawVerdict::line() const {
   if (!pass) return "FAIL " + code + (detail.empty() ? "" : " " + detail);
+  std::string what = rules_only ? "Claw's rules only, signer " + signer + " not judged"
+                    : native_checked ? "signed by trusted " + signer + ", each event checked against the native bundle"
+                                     : "signed by trusted " + signer + ", native bundle not checked";
   return "PASS (Claw proof_bundle form: " + std::to_string(events) + " events, " + std::to_string(tool_receipts) +
-         " tool receipts; " + (native_checked ? "each event checked against the native bundle" : "native bundle not checked") + ")";
+         " tool receipts; " + what + ")";
 }
 
 Json ClawVerdict::to_json() const {
   return {{"result", pass ? "PASS" : "FAIL"}, {"form", "claw"},       {"reason_code", code},
           {"detail", detail},                 {"events", events},     {"tool_receipts", tool_receipts},
-          {"native_checked", native_checked}};
+          {"native_checked", native_checked}, {"rules_only", rules_only},
+          {"signer_did", signer}};
 }
 
 }  // namespace clawjail::receipts::claw

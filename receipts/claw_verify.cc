@@ -369,14 +369,23 @@ ClawVerdict verify_claw_bundle(std::string_view text, const ClawVerifyOptions& o
   limits.max_bytes = kMaxBundleBytes;
   auto strict = policy::parse_strict_json(text, limits);  // duplicates, depth, floats: refused
   if (!strict.ok()) return fail_with({"MALFORMED_ENVELOPE", std::string(reason_name(strict.reason())) + ": " + strict.error().detail});
-  OJson env = OJson::parse(text);  // the same document, in its own member order
-  std::optional<Bound> bound;
-  if (auto c = check_claw(env, bound)) return fail_with(*c);
-  if (auto c = detail::check_clawjail(env, options, v.native_checked)) return fail_with(*c);
-  v.pass = true;
-  v.events = env["payload"].value("event_chain", OJson::array()).size();
-  v.tool_receipts = env["payload"].value("tool_receipts", OJson::array()).size();
-  return v;
+  // The checks read only what the schema checks established; a member of a type no check
+  // foresaw still fails closed here rather than ending the process.
+  try {
+    OJson env = OJson::parse(text);  // the same document, in its own member order
+    std::optional<Bound> bound;
+    if (auto c = check_claw(env, bound)) return fail_with(*c);
+    if (auto c = detail::check_clawjail(env, options, v.native_checked)) return fail_with(*c);
+    v.pass = true;
+    v.rules_only = !options.require_trusted_signer;
+    v.signer = env["signer_did"].get<std::string>();
+    v.events = env["payload"].value("event_chain", OJson::array()).size();
+    v.tool_receipts = env["payload"].value("tool_receipts", OJson::array()).size();
+    return v;
+  } catch (const std::exception& e) {
+    v.pass = false;
+    return fail_with({"MALFORMED_ENVELOPE", std::string("a member has an unexpected type or value: ") + e.what()});
+  }
 }
 
 }  // namespace clawjail::receipts::claw

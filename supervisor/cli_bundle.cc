@@ -17,7 +17,7 @@ constexpr size_t kMaxBundleBytes = size_t{256} << 20;
 
 struct BundleFlags {
   std::string job, config, out, file, trust, format = "native", native;
-  bool include_token = false, json = false, strict = false;
+  bool include_token = false, json = false, strict = false, claw_rules_only = false;
 };
 
 [[noreturn]] void refuse(std::string_view what, const Error& e) {
@@ -123,8 +123,12 @@ void print(const BundleFlags& f, const receipts::Verdict& v) {
 std::optional<std::string> native_beside(const BundleFlags& f, const Json& claw) {
   std::filesystem::path path = f.native;
   if (path.empty()) {
-    const Json& md = claw["payload"].value("metadata", Json::object()).value("clawjail", Json::object());
-    std::string name = md.is_object() ? md.value("native_bundle_file", "") : "";
+    const Json* at = &claw;
+    for (const char* key : {"payload", "metadata", "clawjail", "native_bundle_file"}) {
+      if (!at->is_object() || !at->contains(key)) return std::nullopt;
+      at = &at->at(key);
+    }
+    std::string name = at->is_string() ? at->get<std::string>() : "";
     if (name.empty() || name.find('/') != std::string::npos) return std::nullopt;
     path = std::filesystem::path(f.file).parent_path() / name;
     if (!std::filesystem::exists(path)) return std::nullopt;
@@ -138,7 +142,8 @@ void verify_claw(const BundleFlags& f, const std::vector<std::string>& trusted, 
                  const Json& claw) {
   receipts::claw::ClawVerifyOptions o;
   o.trusted = trusted;
-  o.native_bundle_text = native_beside(f, claw);
+  o.require_trusted_signer = !f.claw_rules_only;
+  if (!f.claw_rules_only) o.native_bundle_text = native_beside(f, claw);
   auto v = receipts::claw::verify_claw_bundle(text, o);
   if (f.json)
     std::cout << v.to_json().dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
@@ -149,13 +154,14 @@ void verify_claw(const BundleFlags& f, const std::vector<std::string>& trusted, 
 
 void verify_cmd(const BundleFlags& f) {
   auto trusted = split_dids(f.trust);
-  if (trusted.empty())
+  if (trusted.empty() && !f.claw_rules_only)
     die("bundle verify", "TRUST_REQUIRED: name the supervisor key(s) you trust with --trust did:key:…[,did:key:…]", 2);
   policy::JsonLimits limits;
   limits.max_bytes = kMaxBundleBytes;
   auto text = policy::read_file_limited(f.file, kMaxBundleBytes);
   auto envelope = text ? policy::parse_strict_json(*text, limits) : Result<Json>(text.error());
   if (envelope && receipts::claw::looks_like_claw(*envelope)) verify_claw(f, trusted, *text, *envelope);
+  if (f.claw_rules_only) die("bundle verify", "--claw-rules-only: " + f.file + " is not in the Claw form", 2);
   receipts::Verdict v;
   if (envelope) {
     v = receipts::verify_bundle(*envelope, trusted, {.strict = f.strict});
@@ -193,7 +199,12 @@ const CommandRegistrar kBundle("bundle", [](CLI::App& app) {
                  "beside it when present")->required();
   v->add_option("--native", f->native, "Claw form: the native bundle to check each event against "
                                        "(default: the file its metadata names, beside it, if present)");
-  v->add_option("--trust", f->trust, "trusted supervisor did:key(s), comma-separated; several for key rotation (required)");
+  v->add_option("--trust", f->trust, "trusted supervisor did:key(s), comma-separated; several for key rotation "
+                                     "(required, except with --claw-rules-only)");
+  v->add_flag("--claw-rules-only", f->claw_rules_only,
+              "Claw form from anywhere: only the checks Claw's verifier makes (envelope, schema of what clawjail "
+              "reads, hashes, signature by the named signer, chain, bindings); no signer trust, no native "
+              "bundle, --trust not required");
   v->add_flag("--json", f->json, "machine-readable output");
   v->add_flag("--strict", f->strict,
               "also fail calls interrupted by the supervisor's death (RECEIPT_INTERRUPTED_CALL); by default they "
