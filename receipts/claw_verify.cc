@@ -150,7 +150,12 @@ bool tool_payload_v2_ok(const OJson& p) {
 bool tool_payload_v1_ok(const OJson& p) {
   static const std::set<std::string> required = {"receipt_version", "receipt_id", "tool_name", "hash_algorithm",
                                                  "agent_did", "timestamp"};
-  return p.is_object() && has_keys(p, required) && p["receipt_version"] == "1" && is_string(p, "receipt_id") &&
+  static const std::set<std::string> allowed = {"receipt_version", "receipt_id", "tool_name", "tool_version",
+                                                "args_hash_b64u", "args_digest", "result_hash_b64u", "result_digest",
+                                                "result_status", "hash_algorithm", "duration_ms", "latency_ms",
+                                                "agent_did", "timestamp", "binding"};
+  return p.is_object() && has_keys(p, required) && only_keys(p, allowed) && p["receipt_version"] == "1" &&
+         is_string(p, "receipt_id") &&
          is_string(p, "tool_name") && (p["hash_algorithm"] == "SHA-256" || p["hash_algorithm"] == "BLAKE3") &&
          is_string(p, "agent_did") && is_date_time(p["timestamp"]) && binding_ok(p);
 }
@@ -166,8 +171,9 @@ bool signed_envelope_shape(const OJson& env, const char* type, const std::set<st
 
 bool tool_receipt_ok(const OJson& t) {
   if (t.is_object() && t.contains("envelope_type")) {
-    if (t["envelope_version"] == "2") return signed_envelope_shape(t, "tool_receipt", {"expires_at"}) && tool_payload_v2_ok(t["payload"]);
-    return t["envelope_version"] == "1" && signed_envelope_shape(t, "tool_receipt", {"expires_at"}) &&
+    // expires_at and co_signatures are not checked here, so they are not accepted either.
+    if (t["envelope_version"] == "2") return signed_envelope_shape(t, "tool_receipt", {}) && tool_payload_v2_ok(t["payload"]);
+    return t["envelope_version"] == "1" && signed_envelope_shape(t, "tool_receipt", {}) &&
            tool_payload_v1_ok(t["payload"]);
   }
   return tool_payload_v2_ok(t) || tool_payload_v1_ok(t);
@@ -178,7 +184,7 @@ bool gateway_receipt_ok(const OJson& r) {
                                                  "request_hash_b64u", "response_hash_b64u", "tokens_input",
                                                  "tokens_output", "latency_ms", "timestamp"};
   std::set<std::string> allowed = required;
-  allowed.insert({"binding", "metadata"});
+  allowed.insert("binding");
   if (!signed_envelope_shape(r, "gateway_receipt", {}) || r["envelope_version"] != "1") return false;
   const OJson& p = r["payload"];
   return p.is_object() && has_keys(p, required) && only_keys(p, allowed) && p["receipt_version"] == "1" &&
@@ -297,7 +303,6 @@ Check check_signed_entry(const OJson& env, const std::string& where) {
     return failure("HASH_MISMATCH", where + ": payload_hash_b64u is not the hash of its payload");
   if (!signature_ok(env["signer_did"].get<std::string>(), env["signature_b64u"], env["payload_hash_b64u"].get<std::string>()))
     return failure("SIGNATURE_INVALID", where + ": signature does not verify under its signer_did");
-  if (env.contains("co_signatures")) return failure("CO_SIGNATURE_INVALID", where + ": co-signatures are not verified by clawjail");
   return std::nullopt;
 }
 
