@@ -68,6 +68,7 @@ struct ClawVerifyOptions {
   // claims to commit to and each tool receipt's hashes must follow from the native receipts.
   std::optional<std::string> native_bundle_text;
   bool require_trusted_signer = true;  // false: Claw's own rule (any signer equal to agent_did)
+  bool strict = false;  // as the native verifier's: a call interrupted by the supervisor's death fails
 };
 // `text` is the file's bytes: parsed strictly (duplicate keys refused), hashed in document order.
 ClawVerdict verify_claw_bundle(std::string_view text, const ClawVerifyOptions& options);

@@ -49,21 +49,37 @@ Check check_calls_covered(const OJson& p, const std::string& signer) {
   return std::nullopt;
 }
 
+// As the native verifier judges calls: the job's last part lists no unfinished call, and with
+// --strict no call was interrupted by the supervisor's death.
+Check check_endings(const OJson& p, const OJson& md, const ClawVerifyOptions& o) {
+  const OJson unfinished = md.value("unfinished_calls", OJson::array());
+  if (md.value("part", 0) == md.value("parts", -1) && !unfinished.empty())
+    return failure("RECEIPT_UNFINISHED_CALL", "call " + unfinished[0].dump() + " started and never finished");
+  if (o.strict)
+    for (const auto& e : p["event_chain"])
+      if (e["event_type"] == "clawjail.finished.interrupted")
+        return failure("RECEIPT_INTERRUPTED_CALL", "event " + e["event_id"].get<std::string>() +
+                                                       " ends a call interrupted by the supervisor's death (--strict)");
+  return std::nullopt;
+}
+
 struct Native {
+  std::vector<std::string> unfinished;  // calls started and not finished in the native bundle
   Json payload;
   std::vector<Json> receipts;
   std::vector<std::string> bytes;
 };
 
-Result<Native> open_native(const std::string& text, const std::vector<std::string>& trusted) {
+Result<Native> open_native(const std::string& text, const ClawVerifyOptions& o) {
   policy::JsonLimits limits;
   limits.max_bytes = size_t{256} << 20;
   auto env = policy::parse_strict_json(text, limits);
   if (!env.ok()) return fail(Reason::BUNDLE_MALFORMED, "native bundle: " + env.error().detail);
-  auto verdict = verify_bundle(*env, trusted);
+  auto verdict = verify_bundle(*env, o.trusted, {.strict = o.strict});
   if (!verdict.pass && verdict.reason != Reason::RECEIPT_UNFINISHED_CALL)
     return fail(verdict.reason, "native bundle: " + verdict.detail);
   Native n;
+  n.unfinished = verdict.unfinished_calls;
   n.payload = Json::parse(*receipts::detail::dsse_payload(*env));
   for (const auto& r : n.payload["receipts"]) {
     n.bytes.push_back(*receipts::detail::dsse_payload(r));
@@ -97,8 +113,10 @@ Check check_tool_is_receipt(const OJson& t, const Json& r) {
 }
 
 Check check_native(const OJson& p, const OJson& md, const std::string& text, const ClawVerifyOptions& o) {
-  auto native = open_native(text, o.trusted);
+  auto native = open_native(text, o);
   if (!native.ok()) return failure(std::string(reason_name(native.reason())), native.error().detail);
+  if (md.value("part", 0) == md.value("parts", -1) && !native->unfinished.empty())
+    return failure("RECEIPT_UNFINISHED_CALL", "native bundle: call " + native->unfinished.front() + " started and never finished");
   if (md.value("native_bundle_sha256_b64u", "") != policy::sha256_b64u(text))
     return failure("HASH_MISMATCH", "the native bundle is not the one this export names (native_bundle_sha256_b64u)");
   if (native->payload["job_id"] != p["event_chain"][0]["run_id"])
@@ -131,6 +149,7 @@ Check detail::check_clawjail(const OJson& env, const ClawVerifyOptions& o, bool&
   if (!p.contains("event_chain") || p.contains("receipts") || md.value("job_id", "") != p["event_chain"][0]["run_id"])
     return failure("BUNDLE_MALFORMED", "a clawjail export holds one job's event chain and no gateway receipts");
   if (auto c = check_calls_covered(p, env["signer_did"].get<std::string>())) return c;
+  if (auto c = check_endings(p, md, o)) return c;
   if (!o.native_bundle_text) return std::nullopt;
   native_checked = true;
   return check_native(p, md, *o.native_bundle_text, o);

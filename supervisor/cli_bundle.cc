@@ -143,6 +143,7 @@ void verify_claw(const BundleFlags& f, const std::vector<std::string>& trusted, 
   receipts::claw::ClawVerifyOptions o;
   o.trusted = trusted;
   o.require_trusted_signer = !f.claw_rules_only;
+  o.strict = f.strict;
   if (!f.claw_rules_only) o.native_bundle_text = native_beside(f, claw);
   auto v = receipts::claw::verify_claw_bundle(text, o);
   if (f.json)

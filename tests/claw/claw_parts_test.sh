@@ -2,7 +2,8 @@
 # A job beyond one Claw bundle's limit (1000 events): `bundle export --format claw` writes several
 # parts, each a chain of its own that Claw's verifier accepts, linked through their metadata and
 # together covering every native receipt once, in order; and a call interrupted by the
-# supervisor's death is exported with its native status in its event.
+# supervisor's death is exported with its native status in its event (and fails --strict), and a
+# running job's unfinished call is listed and fails verification as the native form's does.
 # usage: claw_parts_test.sh SOURCE_DIR CLAWJAIL_BINARY MAKE_LONG_JOB CLAWBUREAU_DIR NODE
 set -euo pipefail
 src=$1 bin=$2 maker=$3 bureau=$4 node=$5
@@ -72,4 +73,11 @@ v=$("$node" "$here/claw-verify.mjs" "$dist" "$trust" "$work/intr.json")
 case "$v" in *'"status":"VALID"'*) ;; *) fail "interrupted job: $v" ;; esac
 grep -q '"clawjail.finished.interrupted"' "$work/intr.json" || fail "the interrupted call's event does not say so"
 "$bin" bundle verify "$work/intr.json" --trust "$trust" >/dev/null || fail "bundle verify of the interrupted job"
+strict=$("$bin" bundle verify "$work/intr.json" --trust "$trust" --strict) && fail "--strict passed an interrupted call"
+case "$strict" in "FAIL RECEIPT_INTERRUPTED_CALL"*) ;; *) fail "--strict: $strict" ;; esac
+"$bin" bundle export --config "$work/config.json" --job claw-open --format claw --out "$work/open.json" 2>/dev/null || fail "export claw-open"
+grep -q '"c-running"' "$work/open.json" || fail "the running call is not listed in metadata.clawjail.unfinished_calls"
+open=$("$bin" bundle verify "$work/open.json" --trust "$trust") && fail "a running job's bundle passed: $open"
+case "$open" in "FAIL RECEIPT_UNFINISHED_CALL"*) ;; *) fail "running job: $open" ;; esac
+echo "ok: a running job's export lists its unfinished call; bundle verify: $open"
 echo "ok: interrupted call exported as clawjail.finished.interrupted (tool receipt result_status error): $v"

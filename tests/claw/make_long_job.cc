@@ -2,7 +2,8 @@
 // beyond one Claw bundle's limit:
 //   make_long_job OUTDIR CALLS -> OUTDIR/state with job claw-long (CALLS calls: started and
 //   finished each, then one blocked call), job claw-intr (a call left running by a store that goes
-//   away, finished "interrupted" by the next), OUTDIR/supervisor.key, OUTDIR/config.json and
+//   away, finished "interrupted" by the next), job claw-open (a call still running),
+//   OUTDIR/supervisor.key, OUTDIR/config.json and
 //   OUTDIR/trust.txt (the supervisor's did:key).
 #include <filesystem>
 #include <fstream>
@@ -70,6 +71,7 @@ int main(int argc, char** argv) {
   store->reset();
   store = ReceiptStore::open(state, key('\x61'), options);  // the restart: c-int is finished "interrupted"
   if (!store) return 1;
+  if (!(*store)->record(draft("claw-open", "started", "c-running", hash))) return 1;  // still running
   if (!supervisor.save(out / "supervisor.key")) return 1;
   std::ofstream(out / "config.json") << Json{{"state_dir", state.string()},
                                              {"signing_key", (out / "supervisor.key").string()},
