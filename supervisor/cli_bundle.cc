@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "policy/file_io.h"
+#include "receipts/claw_bundle.h"
 #include "receipts/receipts.h"
 #include "supervisor/commands.h"
 #include "supervisor/config.h"
@@ -15,8 +16,8 @@ using policy::Json;
 constexpr size_t kMaxBundleBytes = size_t{256} << 20;
 
 struct BundleFlags {
-  std::string job, config, out, file, trust;
-  bool include_token = false, json = false, strict = false;
+  std::string job, config, out, file, trust, format = "native", native;
+  bool include_token = false, json = false, strict = false, claw_rules_only = false;
 };
 
 [[noreturn]] void refuse(std::string_view what, const Error& e) {
@@ -29,7 +30,52 @@ void write_out(const std::string& path, const std::string& text, bool secret) {
   if (!s) die("bundle export", s.error().detail);
 }
 
+// The Claw form: its part(s), with the native bundle and the WPC envelope beside them, named after
+// --out (docs/claw-bundles.md).
+struct ClawFiles {
+  std::filesystem::path out, native, wpc;
+  std::filesystem::path part(size_t n) const {  // n from 1
+    if (n == 1) return out;
+    return out.parent_path() / (stem() + ".part" + std::to_string(n) + ".json");
+  }
+  std::string stem() const {
+    std::string name = out.filename().string();
+    return name.ends_with(".json") ? name.substr(0, name.size() - 5) : name;
+  }
+};
+
+ClawFiles claw_files(const std::string& out) {
+  ClawFiles files{out, {}, {}};
+  files.native = files.out.parent_path() / (files.stem() + ".native.json");
+  files.wpc = files.out.parent_path() / (files.stem() + ".wpc.json");
+  return files;
+}
+
+void export_claw(const BundleFlags& f, const policy::SecretKey& key, const Json& native) {
+  if (f.out.empty()) die("bundle export", "--format claw writes several files: name the first with --out", 2);
+  ClawFiles files = claw_files(f.out);
+  std::string native_text = native.dump(2) + "\n";
+  receipts::claw::ClawExportOptions o;
+  o.job_id = f.job;
+  o.native_bundle_file = files.native.filename().string();
+  o.native_bundle_sha256 = policy::sha256_b64u(native_text);
+  o.wpc_file = files.wpc.filename().string();
+  o.created_at = receipts::claw::now_rfc3339();
+  o.harness_version = CLAWJAIL_VERSION;
+  auto claw = receipts::claw::export_claw(native, key, o);
+  if (!claw) refuse("bundle export", claw.error());
+  write_out(files.native.string(), native_text, f.include_token);
+  write_out(files.wpc.string(), claw->wpc.dump(2) + "\n", false);
+  for (size_t i = 0; i < claw->parts.size(); ++i)
+    write_out(files.part(i + 1).string(), claw->parts[i].dump(2) + "\n", false);
+  std::cerr << "clawjail: bundle export: job " << f.job << ": Claw proof_bundle form in " << claw->parts.size()
+            << " part(s) (at most " << receipts::claw::kMaxEventsPerBundle << " events each): " << files.out.string();
+  for (size_t i = 2; i <= claw->parts.size(); ++i) std::cerr << ", " << files.part(i).string();
+  std::cerr << "; native bundle " << files.native.string() << "; WPC " << files.wpc.string() << "\n";
+}
+
 void export_cmd(const BundleFlags& f) {
+  if (f.format != "native" && f.format != "claw") die("bundle export", "--format is native or claw", 2);
   auto config = load_config(f.config.empty() ? default_config_path() : std::filesystem::path(f.config));
   if (!config) refuse("bundle export", config.error());
   // Read once, used once, zeroed when it goes out of scope (SecretKey's locked memory).
@@ -43,6 +89,10 @@ void export_cmd(const BundleFlags& f) {
   if (!bundle) refuse("bundle export", bundle.error());
   if (auto log = receipts::read_job_log(config->state_dir, f.job); log && log->torn)
     std::cerr << "clawjail: bundle export: job " << f.job << ": " << *log->torn << " (not in the bundle)\n";
+  if (f.format == "claw") {
+    export_claw(f, *key, *bundle);
+    exit_with(0);
+  }
   std::string text = bundle->dump(2) + "\n";
   if (f.out.empty())
     std::cout << text;
@@ -69,13 +119,50 @@ void print(const BundleFlags& f, const receipts::Verdict& v) {
     std::cout << v.line() << (v.pass ? "\n  " + v.detail : "") << "\n";
 }
 
+// The native bundle beside a Claw-form file: --native, else the file its metadata names, if there.
+std::optional<std::string> native_beside(const BundleFlags& f, const Json& claw) {
+  std::filesystem::path path = f.native;
+  if (path.empty()) {
+    const Json* at = &claw;
+    for (const char* key : {"payload", "metadata", "clawjail", "native_bundle_file"}) {
+      if (!at->is_object() || !at->contains(key)) return std::nullopt;
+      at = &at->at(key);
+    }
+    std::string name = at->is_string() ? at->get<std::string>() : "";
+    if (name.empty() || name.find('/') != std::string::npos) return std::nullopt;
+    path = std::filesystem::path(f.file).parent_path() / name;
+    if (!std::filesystem::exists(path)) return std::nullopt;
+  }
+  auto text = policy::read_file_limited(path, kMaxBundleBytes);
+  if (!text) die("bundle verify", "--native " + path.string() + ": " + text.error().detail, 2);
+  return *text;
+}
+
+void verify_claw(const BundleFlags& f, const std::vector<std::string>& trusted, const std::string& text,
+                 const Json& claw) {
+  receipts::claw::ClawVerifyOptions o;
+  o.trusted = trusted;
+  o.require_trusted_signer = !f.claw_rules_only;
+  o.strict = f.strict;
+  if (!f.claw_rules_only) o.native_bundle_text = native_beside(f, claw);
+  auto v = receipts::claw::verify_claw_bundle(text, o);
+  if (f.json)
+    std::cout << v.to_json().dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
+  else
+    std::cout << v.line() << "\n";
+  exit_with(v.pass ? 0 : 1);
+}
+
 void verify_cmd(const BundleFlags& f) {
   auto trusted = split_dids(f.trust);
-  if (trusted.empty())
+  if (trusted.empty() && !f.claw_rules_only)
     die("bundle verify", "TRUST_REQUIRED: name the supervisor key(s) you trust with --trust did:key:…[,did:key:…]", 2);
   policy::JsonLimits limits;
   limits.max_bytes = kMaxBundleBytes;
-  auto envelope = policy::parse_strict_json_file(f.file, limits);
+  auto text = policy::read_file_limited(f.file, kMaxBundleBytes);
+  auto envelope = text ? policy::parse_strict_json(*text, limits) : Result<Json>(text.error());
+  if (envelope && receipts::claw::looks_like_claw(*envelope)) verify_claw(f, trusted, *text, *envelope);
+  if (f.claw_rules_only) die("bundle verify", "--claw-rules-only: " + f.file + " is not in the Claw form", 2);
   receipts::Verdict v;
   if (envelope) {
     v = receipts::verify_bundle(*envelope, trusted, {.strict = f.strict});
@@ -94,15 +181,31 @@ const CommandRegistrar kBundle("bundle", [](CLI::App& app) {
   auto* e = bundle->add_subcommand("export", "Write the job's proof bundle, signed with the config's signing_key");
   e->add_option("--job", f->job, "job id")->required();
   e->add_flag("--include-token", f->include_token, "also carry the raw CST (the file is then written 0600)");
-  e->add_option("--out", f->out, "output file (default: stdout)");
+  e->add_option("--out", f->out,
+                 "output file (default: stdout). With --format claw (required): FILE.json is the Claw bundle "
+                 "(FILE.partN.json the further parts of a job of more than 1000 receipts), FILE.native.json the "
+                 "native bundle, FILE.wpc.json the WPC envelope");
+  e->add_option("--format", f->format,
+                "native (default): clawjail's DSSE bundle; claw: Claw Bureau's proof_bundle envelope, "
+                "which Claw's verifier (clawverify-core) checks")
+      ->check(CLI::IsMember({"native", "claw"}));
   e->add_option("--config", f->config, "configuration file (default: $CLAWJAIL_CONFIG, else /etc/clawjail/config.json)");
   e->callback([f] { export_cmd(*f); });
   auto* v = bundle->add_subcommand(
       "verify", "Verify a bundle offline: PASS or FAIL <REASON_CODE> <detail>; exit 0 only on PASS. "
                 "The bundled WPC's signature is checked against its own signer_did: whether you trust "
                 "that signer for policies is yours to check (PASS names it)");
-  v->add_option("file", f->file, "bundle (JSON)")->required();
-  v->add_option("--trust", f->trust, "trusted supervisor did:key(s), comma-separated; several for key rotation (required)");
+  v->add_option("file", f->file,
+                 "bundle (JSON): native, or the Claw form (said so on PASS), checked against the native bundle "
+                 "beside it when present")->required();
+  v->add_option("--native", f->native, "Claw form: the native bundle to check each event against "
+                                       "(default: the file its metadata names, beside it, if present)");
+  v->add_option("--trust", f->trust, "trusted supervisor did:key(s), comma-separated; several for key rotation "
+                                     "(required, except with --claw-rules-only)");
+  v->add_flag("--claw-rules-only", f->claw_rules_only,
+              "Claw form from anywhere: only the checks Claw's verifier makes (envelope, schema of what clawjail "
+              "reads, hashes, signature by the named signer, chain, bindings); no signer trust, no native "
+              "bundle, --trust not required");
   v->add_flag("--json", f->json, "machine-readable output");
   v->add_flag("--strict", f->strict,
               "also fail calls interrupted by the supervisor's death (RECEIPT_INTERRUPTED_CALL); by default they "
