@@ -77,13 +77,16 @@ std::optional<policy::Policy> resolve_wpc(const Agent& agent, const Binding& b, 
   return std::nullopt;
 }
 
-// The token against the WPC and the job, as admission checks it.
+// The token against the WPC and the job, as admission checks it; a token that names no job is
+// drift too: it would be accepted for whichever job used it first.
 void check_binding(const Agent& agent, const Binding& b, const policy::Cst& cst, const policy::Policy& wpc,
                    Report& report) {
-  if (!cst.mission_id)
-    job_finding("openclaw.job.cst_no_job", Severity::warn,
-                "an agent's CST names no job (mission_id): it is accepted for whichever job uses it first", agent, b,
-                "token jti " + cst.jti + " has no mission_id", "issue the token with --job " + b.job, report);
+  if (!cst.mission_id) {
+    job_finding("openclaw.job.mismatch", Severity::warn, "the agent's CST names no job: it is not bound to the plugin's job",
+                agent, b, "job " + b.job + ", token jti " + cst.jti + " has no mission_id",
+                "issue the token with --job " + b.job, report);
+    return;
+  }
   auto s = policy::check_cst_for_call(cst, wpc, b.job, {});
   if (s) return;
   const Reason r = s.reason();
