@@ -1,6 +1,6 @@
 // An OpenClaw gateway's config against clawjail: which of its agents' calls would skip the jail
 // (routing), which OpenClaw-side sandbox settings contradict the WPC, and the file's own mode.
-// Key names and defaults are OpenClaw 2026.9.6's (docs/openclaw.md).
+// Key names and defaults are OpenClaw 2026.9.6's (docs/operations.md "The OpenClaw side").
 #include <sys/stat.h>
 
 #include <algorithm>

@@ -1,5 +1,5 @@
 // Which tools OpenClaw offers a sandboxed agent, against what its WPC grants. The layers are
-// OpenClaw 2026.9.6's (docs/openclaw.md "Audit the OpenClaw side"): the tool profile, the global
+// OpenClaw 2026.9.6's (docs/operations.md "The OpenClaw side"): the tool profile, the global
 // and the agent's allow/deny, then the sandbox tool policy with OpenClaw's own defaults. A layer
 // with an allow list admits only what it lists; a deny anywhere wins. Per-provider and per-sender
 // policies can only narrow this further, so a tool reported here may still be hidden from some

@@ -58,8 +58,9 @@ const CommandRegistrar kAudit("audit", [](CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "audit",
       "Security audit of this installation: key, config, state and socket ownership and modes; trusted signers "
-      "and issuers; risky grants of every stored WPC; host support for jails; journald. Each finding has a "
-      "severity (critical, warn, info), a check id and the fix. Exit 1 when any finding is critical");
+      "and issuers; risky grants of every stored WPC; host support for jails; journald; with --openclaw-config, an "
+      "OpenClaw gateway's config against the WPC of each agent. Each finding has a severity (critical, warn, info), a "
+      "check id and the fix. Exit 1 when any finding is critical");
   cmd->add_option("--config", args->config, "configuration file (default: $CLAWJAIL_CONFIG, else /etc/clawjail/config.json)");
   cmd->add_flag("--json", args->json,
                 "print {config, openclawConfig?, summary, findings: [{checkId, severity, title, detail, fix}]}");
