@@ -138,7 +138,8 @@ void check_exec_routing(const Json& oc, const Agent& agent, Report& report) {
 }
 
 // OpenClaw's elevated exec runs on the gateway host: it is on unless `enabled: false` (globally or
-// for the agent), and reachable by the senders tools.elevated.allowFrom names.
+// for the agent), and reachable by the senders tools.elevated.allowFrom names. Reported when
+// switched on explicitly, when senders are named, or when elevatedDefault asks for it.
 void check_elevated(const Json& oc, const Agent& agent, const policy::Policy* wpc, Report& report) {
   const Json* global = at(oc, {"tools", "elevated", "enabled"});
   const Json* own = at(agent.entry, {"tools", "elevated", "enabled"});
@@ -147,7 +148,8 @@ void check_elevated(const Json& oc, const Agent& agent, const policy::Policy* wp
   const bool senders = allow_from && allow_from->is_object() && !allow_from->empty();
   const std::string level = text(agent_setting(oc, agent, {"elevatedDefault"}));
   const bool by_default = !level.empty() && level != "off";
-  if (!senders && !by_default) return;
+  const bool switched_on = (global && *global == true) || (own && *own == true);
+  if (!senders && !by_default && !switched_on) return;
   const bool wpc_denies = !wpc || !wpc->elevated_enabled;
   report.add("openclaw.routing.elevated", wpc_denies ? Severity::critical : Severity::warn,
              "an agent may use OpenClaw's elevated exec, which runs on the gateway host without the jail" +

@@ -6,13 +6,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "supervisor/admission.h"
 #include "supervisor/audit_openclaw.h"
+#include "supervisor/client.h"
 
 namespace clawjail::audit::openclaw {
 namespace {
@@ -33,17 +30,22 @@ void check_cst_mode(const Agent& agent, const Binding& b, Report& report) {
               report);
 }
 
+// The token as the plugin hands it to `clawjail run --cst-file` (client.h's read_cst_file), once
+// known to be a regular file: a FIFO or a device named in the config must not hang the audit.
+Result<std::string> cst_token(const std::string& file) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec))
+    return fail(Reason::CST_MISSING, file.empty() ? "no cstFile" : "not a regular file, or missing");
+  return client::read_cst_file(file);
+}
+
 std::optional<policy::Cst> read_cst(const Agent& agent, const Binding& b, const Config& config, Report& report) {
-  std::ifstream in(b.cst_file);
-  std::stringstream token;
-  token << in.rdbuf();
-  std::string why = in ? "" : std::string("cannot read: ") + std::strerror(errno);
-  std::string t = token.str();
-  t.erase(std::find_if(t.rbegin(), t.rend(), [](unsigned char c) { return !std::isspace(c); }).base(), t.end());
-  if (why.empty()) {
+  auto token = cst_token(b.cst_file);
+  std::string why = token ? "" : token.error().detail;
+  if (token) {
     policy::CstVerifyOptions options{.issuers = config.cst_issuers, .audience = config.audience,
                                      .max_lifetime_s = config.cst_max_lifetime_s};
-    auto cst = policy::verify_cst(t, options);
+    auto cst = policy::verify_cst(*token, options);
     if (cst) return std::move(cst.value());
     why = std::string(reason_name(cst.reason())) + ": " + cst.error().detail;
   }

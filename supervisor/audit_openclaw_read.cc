@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include "supervisor/audit_checks.h"
@@ -49,15 +48,13 @@ Error config_error(const fs::path& file, const std::string& why) {
   return fail(Reason::CONFIG_INVALID, "--openclaw-config " + file.string() + ": " + why);
 }
 
+// A FIFO or a device named here would hang the audit or feed it without end.
 Result<std::string> read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return config_error(file, std::strerror(errno));
-  std::string text;
-  text.resize(kMaxConfigBytes + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.bad()) return config_error(file, "cannot read");
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > kMaxConfigBytes) return config_error(file, "larger than 4 MiB");
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return config_error(file, std::strerror(ENOENT));
+  if (!fs::is_regular_file(file, ec)) return config_error(file, "not a regular file");
+  auto text = policy::read_file_limited(file, kMaxConfigBytes);
+  if (!text) return fail(Reason::CONFIG_INVALID, "--openclaw-config " + text.error().detail);
   return text;
 }
 

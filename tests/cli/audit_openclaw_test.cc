@@ -215,6 +215,11 @@ TEST_F(AuditOpenClawTest, ExecHostNotSandbox) {
 TEST_F(AuditOpenClawTest, ElevatedWhileWpcDeniesIt) {
   oc_["tools"]["elevated"] = {{"allowFrom", {{"discord", {"user-1"}}}}};
   expect_finding("openclaw.routing.elevated", "critical");
+  oc_["tools"]["elevated"] = {{"enabled", true}};
+  expect_finding("openclaw.routing.elevated", "critical");
+  oc_["tools"].erase("elevated");
+  oc_["agents"]["defaults"]["elevatedDefault"] = "on";
+  expect_finding("openclaw.routing.elevated", "critical");
   oc_["tools"]["elevated"] = {{"enabled", false}};
   oc_["agents"]["defaults"]["elevatedDefault"] = "full";
   EXPECT_EQ(audit().openclaw_ids.count("openclaw.routing.elevated"), 0u) << "enabled: false switches it off";
@@ -297,6 +302,10 @@ TEST_F(AuditOpenClawTest, CstRefused) {
 
 TEST_F(AuditOpenClawTest, CstInvalid) {
   write_text(cst_path("coder"), "not.a.token\n", 0600);
+  expect_finding("openclaw.job.cst_invalid", "warn");
+  // A FIFO in its place must not hang the audit.
+  fs::remove(cst_path("coder"));
+  ASSERT_EQ(::mkfifo(cst_path("coder").c_str(), 0600), 0);
   expect_finding("openclaw.job.cst_invalid", "warn");
 }
 
