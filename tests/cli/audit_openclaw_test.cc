@@ -436,6 +436,51 @@ TEST_F(AuditRealOpenClawTest, BadJson5NamesTheLine) {
   EXPECT_NE(a.err.find("at 3:"), std::string::npos) << a.err;
 }
 
+// Every key the audit reads, in one config that the installed OpenClaw itself accepts (`openclaw
+// config validate` refuses unknown keys), each set to a value the audit must report.
+TEST_F(AuditRealOpenClawTest, KeysTheAuditReadsAreOpenClaws) {
+  const std::string plugin_dir = std::string(CLAWJAIL_SOURCE_DIR) + "/packaging/openclaw-plugin";
+  oc_["plugins"]["enabled"] = true;
+  oc_["plugins"]["load"]["paths"] = {plugin_dir};
+  oc_["plugins"]["entries"]["clawjail"]["config"]["wpc"] = coder_;
+  oc_["plugins"]["entries"]["clawjail"]["config"]["envPass"] = {"LANG", "OPENAI_API_KEY"};
+  oc_["agents"]["defaults"]["sandbox"]["mode"] = "non-main";
+  oc_["agents"]["defaults"]["sandbox"]["docker"] = {{"binds", {"/srv:/srv:ro"}}};
+  oc_["agents"]["defaults"]["elevatedDefault"] = "on";
+  oc_["agents"]["entries"]["reader"] = {
+      {"sandbox", {{"mode", "all"}, {"backend", "docker"}, {"workspaceAccess", "none"}}},
+      {"tools", {{"profile", "coding"}, {"alsoAllow", {"message"}}, {"deny", {"write"}},
+                 {"exec", {{"host", "gateway"}, {"security", "full"}, {"ask", "off"}}},
+                 {"sandbox", {{"tools", {{"alsoAllow", {"web_fetch"}}, {"deny", {"edit"}}}}}},
+                 {"elevated", {{"enabled", true}}}}}};
+  oc_["tools"] = {{"profile", "full"}, {"allow", {"*"}}, {"deny", {"canvas"}},
+                  {"exec", {{"host", "sandbox"}, {"mode", "full"}}},
+                  {"elevated", {{"enabled", true}, {"allowFrom", {{"discord", {"u1"}}}}}},
+                  {"sandbox", {{"tools", {{"alsoAllow", {"bundle-mcp"}}, {"deny", {"browser"}}}}}}};
+  oc_["mcp"] = {{"servers", {{"outlook", {{"command", "node"}, {"args", {"x.js"}}}}}}};
+  write_text(oc_path(), oc_.dump(2), 0600);
+  fs::create_directories(root_ / "home");
+  RunOptions options;
+  options.timeout = std::chrono::seconds(180);
+  options.extra_env = {"HOME=" + (root_ / "home").string(), "OPENCLAW_CONFIG_PATH=" + oc_path().string(), "NO_COLOR=1"};
+  auto valid = run_captured({node(), entry(), "config", "validate"}, {}, options);
+  ASSERT_TRUE(valid.ok());
+  ASSERT_EQ(valid->exit_code, 0) << valid->out << valid->err;
+  ASSERT_NE(valid->out.find("Config valid"), std::string::npos) << valid->out;
+
+  Audit a = audit_text(oc_.dump(2), json5_only());
+  for (auto id : {"openclaw.routing.backend", "openclaw.routing.exec_host", "openclaw.routing.elevated",
+                  "openclaw.sandbox.binds", "openclaw.sandbox.workspace_access", "openclaw.tools.unmediated",
+                  "openclaw.job.env_pass_secret"})
+    EXPECT_EQ(a.openclaw_ids.count(id), 1u) << id << " missing from:\n" << a.text;
+  const Json* unmediated = a.finding("openclaw.tools.unmediated");
+  ASSERT_NE(unmediated, nullptr);
+  EXPECT_NE((*unmediated)["detail"].get<std::string>().find("web_fetch"), std::string::npos) << a.text;
+  const Json* binds = a.finding("openclaw.sandbox.binds");
+  ASSERT_NE(binds, nullptr);
+  EXPECT_NE((*binds)["detail"].get<std::string>().find("/srv:/srv:ro"), std::string::npos) << a.text;
+}
+
 // Through the `openclaw` command npm installs (a link to openclaw.mjs), in a HOME of its own.
 TEST_F(AuditRealOpenClawTest, OpenClawsOwnAuditIsIncluded) {
   fs::create_directories(root_ / "home");
