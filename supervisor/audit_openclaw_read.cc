@@ -15,7 +15,7 @@
 #include <cstring>
 #include <sstream>
 
-#include "supervisor/audit_checks.h"
+#include "supervisor/audit_openclaw.h"
 #include "supervisor/subprocess.h"
 
 namespace clawjail::audit {
@@ -84,23 +84,16 @@ Result<Json> parse_json5(const fs::path& file, const OpenClawAudit& what) {
   const fs::path node = node_of(what);
   if (node.empty()) return config_error(file, "JSON5 needs Node to read it and none was found: pass --node PATH");
   RunOptions opts{.timeout = kJson5Timeout, .extra_env = {}, .max_output = kMaxOutputBytes, .own_group = true};
-  auto run = run_captured({node.string(), "-e", kJson5Script, entry_of(what).string(), file.string()}, {}, opts);
+  auto run = run_captured({node.string(), "-e", kJson5Script, entry_of(what).string(), fs::absolute(file).string()}, {}, opts);
   if (!run) return config_error(file, "cannot run " + node.string() + ": " + run.error().detail);
   if (run->exit_code != 0)
     return config_error(file, "not JSON5 as OpenClaw reads it: " +
                                   (run->err.empty() ? "exit " + std::to_string(run->exit_code) : run->err));
   Json json = Json::parse(run->out, nullptr, false);
   if (json.is_discarded()) return config_error(file, "Node's JSON5 reader printed no JSON");
+  if (!json.is_object()) return config_error(file, "the top level is not an object");
   return json;
 }
-
-const Json* at(const Json& j, std::string_view key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(std::string(key));
-  return it == j.end() ? nullptr : &*it;
-}
-
-std::string text_of(const Json* j) { return j && j->is_string() ? j->get<std::string>() : ""; }
 
 Severity severity_of(const std::string& name) {
   if (name == "critical") return Severity::critical;
@@ -134,19 +127,19 @@ void include_openclaw_audit(const OpenClawAudit& what, Report& report) {
   const fs::path node = node_of(what);
   if (node.empty()) return own_audit_failed("no Node binary: pass --node PATH", report);
   RunOptions opts{.timeout = kOwnAuditTimeout,
-                  .extra_env = {"OPENCLAW_CONFIG_PATH=" + what.config.string(), "NO_COLOR=1"},
+                  .extra_env = {"OPENCLAW_CONFIG_PATH=" + fs::absolute(what.config).string(), "NO_COLOR=1"},
                   .max_output = kMaxOutputBytes,
                   .own_group = true};
   auto run = run_captured({node.string(), entry_of(what).string(), "security", "audit", "--json"}, {}, opts);
   if (!run) return own_audit_failed(run.error().detail, report);
   Json out = Json::parse(run->out, nullptr, false);
-  const Json* findings = at(out, "findings");
+  const Json* findings = openclaw::at(out, {"findings"});
   if (!findings || !findings->is_array())
     return own_audit_failed("exit " + std::to_string(run->exit_code) + ": " + run->err.substr(0, 2000), report);
   for (const Json& f : *findings) {
     if (!f.is_object()) continue;
-    report.add("openclaw.audit." + text_of(at(f, "checkId")), severity_of(text_of(at(f, "severity"))),
-               "OpenClaw: " + text_of(at(f, "title")), text_of(at(f, "detail")), text_of(at(f, "remediation")));
+    report.add("openclaw.audit." + openclaw::text(openclaw::at(f, {"checkId"})), severity_of(openclaw::text(openclaw::at(f, {"severity"}))),
+               "OpenClaw: " + openclaw::text(openclaw::at(f, {"title"})), openclaw::text(openclaw::at(f, {"detail"})), openclaw::text(openclaw::at(f, {"remediation"})));
   }
 }
 
