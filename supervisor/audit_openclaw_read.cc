@@ -59,7 +59,8 @@ Result<std::string> read_text(const fs::path& file) {
 }
 
 size_t line_of(const std::string& text, size_t byte) {
-  return 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(std::min(byte, text.size())), '\n'));
+  const auto end = text.begin() + static_cast<std::ptrdiff_t>(std::min(byte, text.size()));
+  return 1 + static_cast<size_t>(std::count(text.begin(), end, '\n'));
 }
 
 // The first executable `name` on $PATH, as env(1) would find it.
@@ -137,9 +138,10 @@ void include_openclaw_audit(const OpenClawAudit& what, Report& report) {
   if (!findings || !findings->is_array())
     return own_audit_failed("exit " + std::to_string(run->exit_code) + ": " + run->err.substr(0, 2000), report);
   for (const Json& f : *findings) {
-    if (!f.is_object()) continue;
-    report.add("openclaw.audit." + openclaw::text(openclaw::at(f, {"checkId"})), severity_of(openclaw::text(openclaw::at(f, {"severity"}))),
-               "OpenClaw: " + openclaw::text(openclaw::at(f, {"title"})), openclaw::text(openclaw::at(f, {"detail"})), openclaw::text(openclaw::at(f, {"remediation"})));
+    auto field = [&f](std::string_view key) { return openclaw::text(openclaw::at(f, {key})); };
+    if (f.is_object())
+      report.add("openclaw.audit." + field("checkId"), severity_of(field("severity")), "OpenClaw: " + field("title"),
+                 field("detail"), field("remediation"));
   }
 }
 
