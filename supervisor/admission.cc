@@ -15,10 +15,7 @@ Status find_wpc(const proto::Request& r, const AdmissionInputs& in, Admission& a
   auto hash = policy::normalize_hash_b64u(*r.wpc_hash_b64u);
   if (!hash) return fail(Reason::WPC_NOT_FOUND, "wpc_hash_b64u is not a hash: " + hash.error().detail);
   a.policy_hash_b64u = hash.value();
-  const auto& pinned = in.config.pinned_wpc_hashes;
-  if (!pinned.empty() && std::find(pinned.begin(), pinned.end(), *hash) == pinned.end())
-    return fail(Reason::WPC_NOT_PINNED, "WPC " + *hash + " is not among the configuration's pinned_wpc_hashes");
-  auto wpc = in.store.get(*hash);
+  auto wpc = pinned_wpc(*hash, in.config, in.store);
   if (!wpc) return wpc.error();
   a.wpc = std::move(wpc.value());
   return ok_status();
@@ -120,6 +117,16 @@ Status authenticate(const proto::Request& r, const AdmissionInputs& in, Admissio
 }
 
 }  // namespace
+
+Result<policy::VerifiedWpc> pinned_wpc(std::string_view hash_b64u, const Config& config,
+                                       const policy::PolicyStore& store) {
+  auto hash = policy::normalize_hash_b64u(hash_b64u);
+  if (!hash) return fail(Reason::WPC_NOT_FOUND, "not a WPC hash: " + hash.error().detail);
+  const auto& pinned = config.pinned_wpc_hashes;
+  if (!pinned.empty() && std::find(pinned.begin(), pinned.end(), *hash) == pinned.end())
+    return fail(Reason::WPC_NOT_PINNED, "WPC " + *hash + " is not among the configuration's pinned_wpc_hashes");
+  return store.get(*hash);
+}
 
 Status admit_stop(const proto::Request& r, const AdmissionInputs& in, Admission& a) {
   if (in.peer.uid == 0) return ok_status();

@@ -33,6 +33,10 @@ struct AdmissionInputs {
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
 };
 
+// The installed WPC `hash_b64u` names (normalised), if pinned_wpc_hashes (when set) admits it.
+Result<policy::VerifiedWpc> pinned_wpc(std::string_view hash_b64u, const Config& config,
+                                       const policy::PolicyStore& store);
+
 Status admit(const proto::Request& request, const AdmissionInputs& in, Admission& out);
 // A stop_job request: root, or the holder of a valid CST of that job (bound to it by its
 // mission_id, or by a call of the job that used it). Anyone else allowed on the socket is refused.

@@ -29,6 +29,7 @@ struct Report {
   void add(std::string check_id, Severity severity, std::string title, std::string detail,
            std::string fix);
   bool has_critical() const;
+  std::filesystem::path openclaw_config;  // empty unless --openclaw-config
   policy::Json to_json() const;
 };
 
@@ -43,6 +44,11 @@ struct HostPaths {
 };
 
 // audit_files.cc: ownership and modes of the config, the key, the state directory, the socket.
+std::string octal(mode_t mode);  // "0644"
+// Reports `<id>.dir_writable` when a directory on the way to `path` can be changed by a user other
+// than root and host.expected_owner (who could then swap what lies below it).
+void check_ancestors(const std::filesystem::path& path, const std::string& id, const std::string& what,
+                     const HostPaths& host, Report& report);
 void check_config_file(const std::filesystem::path& path, const HostPaths& host, Report& report);
 void check_signing_key(const Config& config, const HostPaths& host, Report& report);
 void check_state_dir(const Config& config, const HostPaths& host, Report& report);
@@ -60,6 +66,8 @@ void check_uid_range(const Config& config, const HostPaths& host, Report& report
 std::string sensitive_reason(const std::filesystem::path& path, sandbox::PathUse use, const Config& config);
 
 // audit_wpc.cc: every WPC in <state_dir>/policies.
+// Whether `wpc` grants `scope`: an allow entry matches it and no deny entry does.
+bool grants(const policy::Policy& wpc, std::string_view scope);
 void check_policy_store(const Config& config, Report& report);
 void check_policy(const policy::Policy& wpc, const std::string& where, const Config& config,
                   Report& report);
@@ -67,8 +75,28 @@ void check_policy(const policy::Policy& wpc, const std::string& where, const Con
 // audit_host.cc: user namespaces, seccomp, cgroup delegation, journald.
 void check_host(const HostPaths& host, Report& report);
 
+// audit_openclaw*.cc: an OpenClaw gateway's config against the WPC each of its agents runs under
+// (`clawjail audit --openclaw-config FILE`).
+struct OpenClawAudit {
+  std::filesystem::path config;    // OpenClaw's config file (JSON5)
+  std::filesystem::path openclaw;  // OpenClaw's CLI entry (openclaw.mjs); empty: plain JSON only, no own audit
+  std::filesystem::path node;      // the Node binary that runs it (empty: `node` on PATH)
+  bool own_audit = true;           // with `openclaw`: include `openclaw security audit --json`
+};
+// OpenClaw's config as a JSON value: JSON with comments directly, JSON5 through OpenClaw's own
+// parser. An error names the file and, where it can, the line.
+Result<policy::Json> read_openclaw_config(const OpenClawAudit& what);
+// The drift checks; `config` is clawjail's (nullptr when it cannot be loaded: the checks that
+// need the WPC or the token issuers then say so).
+void check_openclaw(const policy::Json& oc, const OpenClawAudit& what, const Config* config, Report& report);
+// OpenClaw's own findings, as `openclaw.audit.<its checkId>`.
+void include_openclaw_audit(const OpenClawAudit& what, Report& report);
+
 // Everything, in order. A config that cannot be read is itself a critical finding; the host
 // checks still run.
 Report audit_installation(const std::filesystem::path& config_path, const HostPaths& host);
+// The installation, then the OpenClaw gateway's config against it.
+Report audit_with_openclaw(const std::filesystem::path& config_path, const HostPaths& host,
+                           const policy::Json& openclaw_config, const OpenClawAudit& what);
 
 }  // namespace clawjail::audit

@@ -15,12 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string octal(mode_t mode) {
-  char text[8];
-  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
-  return text;
-}
-
 std::optional<struct stat> stat_of(const fs::path& path, bool follow, int& err) {
   struct stat st {};
   int rc = follow ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st);
@@ -37,25 +31,6 @@ bool dir_unsafe(const struct stat& st, const HostPaths& host) {
   if (!owner_ok(st.st_uid, host)) return true;
   if (st.st_mode & S_ISVTX) return false;
   return (st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid != 0);
-}
-
-void check_ancestors(const fs::path& path, const std::string& id, const std::string& what,
-                     const HostPaths& host, Report& report) {
-  std::error_code ec;
-  fs::path real = fs::weakly_canonical(path, ec);
-  if (ec) real = path;
-  for (fs::path dir = real.parent_path(); !dir.empty(); dir = dir.parent_path()) {
-    int err = 0;
-    if (auto st = stat_of(dir, true, err); st && dir_unsafe(*st, host)) {
-      report.add(id + ".dir_writable", Severity::critical,
-                 what + " sits in a directory that another user can change",
-                 dir.string() + ": owner uid " + std::to_string(st->st_uid) + ", gid " +
-                     std::to_string(st->st_gid) + ", mode " + octal(st->st_mode),
-                 "chown root:root " + dir.string() + " && chmod go-w " + dir.string());
-      return;
-    }
-    if (dir == dir.root_path()) break;
-  }
 }
 
 void check_owner(const struct stat& st, const fs::path& path, const std::string& id,
@@ -105,6 +80,31 @@ std::string list_text(const std::vector<T>& values) {
 }
 
 }  // namespace
+
+std::string octal(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+void check_ancestors(const fs::path& path, const std::string& id, const std::string& what,
+                     const HostPaths& host, Report& report) {
+  std::error_code ec;
+  fs::path real = fs::weakly_canonical(path, ec);
+  if (ec) real = path;
+  for (fs::path dir = real.parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    int err = 0;
+    if (auto st = stat_of(dir, true, err); st && dir_unsafe(*st, host)) {
+      report.add(id + ".dir_writable", Severity::critical,
+                 what + " sits in a directory that another user can change",
+                 dir.string() + ": owner uid " + std::to_string(st->st_uid) + ", gid " +
+                     std::to_string(st->st_gid) + ", mode " + octal(st->st_mode),
+                 "chown root:root " + dir.string() + " && chmod go-w " + dir.string());
+      return;
+    }
+    if (dir == dir.root_path()) break;
+  }
+}
 
 void check_config_file(const fs::path& path, const HostPaths& host, Report& report) {
   int err = 0;

@@ -36,8 +36,19 @@ policy::Json Report::to_json() const {
                     {"fix", f.fix}});
     summary[std::string(severity_name(f.severity))] = summary[std::string(severity_name(f.severity))].get<int>() + 1;
   }
-  return {{"config", config_path.string()}, {"summary", summary}, {"findings", list}};
+  policy::Json out = {{"config", config_path.string()}, {"summary", summary}, {"findings", list}};
+  if (!openclaw_config.empty()) out["openclawConfig"] = openclaw_config.string();
+  return out;
 }
+
+namespace {
+
+void sort_by_severity(Report& report) {
+  std::stable_sort(report.findings.begin(), report.findings.end(),
+                   [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
+}
+
+}  // namespace
 
 Report audit_installation(const std::filesystem::path& config_path, const HostPaths& host) {
   Report report;
@@ -58,8 +69,18 @@ Report audit_installation(const std::filesystem::path& config_path, const HostPa
     check_policy_store(*config, report);
   }
   check_host(host, report);
-  std::stable_sort(report.findings.begin(), report.findings.end(),
-                   [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
+  sort_by_severity(report);
+  return report;
+}
+
+Report audit_with_openclaw(const std::filesystem::path& config_path, const HostPaths& host,
+                           const policy::Json& openclaw_config, const OpenClawAudit& what) {
+  Report report = audit_installation(config_path, host);
+  report.openclaw_config = what.config;
+  auto config = load_config(config_path);
+  check_openclaw(openclaw_config, what, config ? &config.value() : nullptr, report);
+  if (!what.openclaw.empty() && what.own_audit) include_openclaw_audit(what, report);
+  sort_by_severity(report);
   return report;
 }
 

@@ -1,5 +1,6 @@
 // What the WPCs in the policy store let a jail do. Reads them the way the supervisor does
 // (PolicyStore), and reports the risky grants of each even when it would be refused.
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -10,25 +11,6 @@ namespace clawjail::audit {
 namespace {
 
 namespace fs = std::filesystem;
-
-// formats.md §2: an entry matches a scope if equal, or if it is `name:*` or `*`; `write` also
-// matches `write:workspace`.
-bool entry_matches(std::string_view entry, std::string_view scope) {
-  if (entry == scope || entry == "*") return true;
-  if (entry.size() > 2 && entry.substr(entry.size() - 2) == ":*")
-    return scope.substr(0, entry.size() - 1) == entry.substr(0, entry.size() - 1);
-  return scope == std::string(entry) + ":workspace";
-}
-
-bool any_matches(const std::vector<std::string>& entries, std::string_view scope) {
-  for (const auto& e : entries)
-    if (entry_matches(e, scope)) return true;
-  return false;
-}
-
-bool grants(const policy::Policy& wpc, std::string_view scope) {
-  return any_matches(wpc.allow, scope) && !any_matches(wpc.deny, scope);
-}
 
 std::string subject(const policy::Policy& wpc, const std::string& where) {
   return "WPC " + wpc.hash_b64u + " (policy_id \"" + wpc.policy_id + "\", " + where + ")";
@@ -160,6 +142,13 @@ void check_store_entry(const fs::path& file, const policy::PolicyStore& store, c
 }
 
 }  // namespace
+
+bool grants(const policy::Policy& wpc, std::string_view scope) {
+  auto any = [scope](const std::vector<std::string>& entries) {
+    return std::any_of(entries.begin(), entries.end(), [scope](const auto& e) { return policy::scope_matches(e, scope); });
+  };
+  return any(wpc.allow) && !any(wpc.deny);
+}
 
 void check_policy(const policy::Policy& wpc, const std::string& where, const Config& config, Report& report) {
   const std::string who = subject(wpc, where);
