@@ -129,7 +129,7 @@ export function resolveConfig(raw) {
 
 export class ClawjailAgentError extends Error {
   constructor(message) {
-    super(`clawjail: ${message}; nothing was run`);
+    super(`clawjail: ${message}`);
     this.name = "ClawjailAgentError";
     this.code = "CLAWJAIL_AGENT_UNMAPPED";
   }
