@@ -148,8 +148,12 @@ export class Gateway {
       ...(agent ? ["--agent", agent] : []), "--keep-after-run", "--json", ...this.auth()]).stdout);
     const r = this.cli(["automations", "run", created.id, "--wait", ...this.auth()],
                        { timeoutMs: (timeoutSeconds + 60) * 1000, allowFailure: failedRun });
-    if (r.status !== 0) return { failed: true, run: { exitStatus: r.status, output: `${r.stderr}${r.stdout}` } };
-    const ran = JSON.parse(r.stdout);
+    let ran;
+    try {
+      ran = JSON.parse(r.stdout);  // a failed run exits 1 and still prints it
+    } catch {
+      throw new Error(`automations run of ${name} exited ${r.status}:\n${r.stderr}${r.stdout}`);
+    }
     if (ran.run?.status !== "ok") {
       if (failedRun) return { failed: true, run: ran.run ?? ran };
       throw new Error(`script job ${name} did not finish ok: ${JSON.stringify(ran.run ?? ran)}`);
