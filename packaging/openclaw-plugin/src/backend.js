@@ -2,7 +2,7 @@
 // state of its own: each call gets a fresh jail from the supervisor, so creating one is free.
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import { ClawjailAgentError, checkRuntimeFiles, configForAgent, resolveConfig } from "./config.js";
+import { AGENT_ID, ClawjailAgentError, checkRuntimeFiles, configForAgent, resolveConfig } from "./config.js";
 import { JAIL_WORKDIR, buildExecSpec, runShellCommand } from "./exec.js";
 import { ClawjailFsBridge } from "./fs-bridge.js";
 
@@ -22,9 +22,8 @@ export function configLabel(config) {
 // OpenClaw's agent id normalization (normalizeAgentId), except that an id it cannot represent is
 // undefined here instead of OpenClaw's fallback "main": no agent must borrow main's job.
 function normalizeAgentId(raw) {
-  const trimmed = String(raw).trim();
-  const lower = trimmed.toLowerCase();
-  if (/^[a-z0-9][a-z0-9_-]{0,63}$/i.test(trimmed)) return lower;
+  const lower = String(raw).trim().toLowerCase();
+  if (AGENT_ID.test(lower)) return lower;
   const id = lower.replace(/[^a-z0-9_-]+/g, "-").replace(/^-+/, "").replace(/-+$/, "").slice(0, 64);
   return id || undefined;
 }

@@ -11,7 +11,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const KNOWN = new Set(["binary", "socket", "job", "cstFile", "wpc", "execTimeoutMs", "envPass", "agents"]);
 const AGENT_KNOWN = new Set(["job", "cstFile", "wpc"]);
 // OpenClaw's canonical agent id (agents.entries keys, lowercased by OpenClaw; see docs/openclaw.md).
-const AGENT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export const AGENT_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const DEFAULT_BINARY = "/usr/bin/clawjail";
 export const DEFAULT_ENV_PASS = ["LANG", "LC_ALL", "TZ", "TERM"];
 
