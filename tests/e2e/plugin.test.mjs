@@ -15,6 +15,7 @@ const { ClawjailFsBridge } = await import(`${plugin}/src/fs-bridge.js`);
 const { buildExecSpec, jailEnv, jailWorkdir } = await import(`${plugin}/src/exec.js`);
 const { errorForExit, parseBlocked } = await import(`${plugin}/src/cli.js`);
 const { agentIdOf, createFactory, createManager, runtimeIdFor } = await import(`${plugin}/src/backend.js`);
+const { describeAgents } = await import(`${plugin}/src/describe.js`);
 
 const good = { binary: "/usr/bin/clawjail", job: "job-1", cstFile: "/etc/clawjail/job.cst" };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "clawjail-plugin-test-"));
@@ -159,6 +160,16 @@ describe("one job per OpenClaw agent", () => {
     await assert.rejects(factory({ workspaceDir: tmp, scopeKey: "agent:stranger:workspace:0123", cfg: { scope: "agent" } }),
                          /clawjail: agent "stranger" has no job/);
     await assert.rejects(factory({ workspaceDir: tmp, scopeKey: "shared", cfg: { scope: "shared" } }), /scope "shared"/);
+  });
+  test("openclaw clawjail lists OpenClaw's agents and the plugin's, each with its job or why it has none", () => {
+    const raw = { agents: { coder, reader } };
+    const openclaw = { agents: { entries: { coder: {}, stranger: {} } } };
+    assert.deepEqual(describeAgents(raw, openclaw).map((a) => [a.agentId, a.job, a.wpc, a.source]), [
+      ["coder", "job-coder", H, "agents.coder"], ["reader", "job-reader", null, "agents.reader"],
+      ["stranger", undefined, undefined, undefined]]);
+    assert.match(describeAgents(raw, openclaw, "Stranger")[0].error, /agent "stranger" has no job/);
+    assert.deepEqual(describeAgents(good, {}).map((a) => [a.agentId, a.job, a.source]), [["main", "job-1", "default"]]);
+    assert.throws(() => describeAgents({ agents: { Coder: coder } }, {}), /agents\.Coder is not an OpenClaw agent id/);
   });
   test("sandbox list labels each agent's runtime with its own job and policy", async () => {
     const manager = createManager({ binary: "/bin/sh", socket: path.join(tmp, "absent.sock"), agents: { coder, reader } });
