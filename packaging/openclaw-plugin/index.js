@@ -4,12 +4,18 @@ import { definePluginEntry } from "openclaw/plugin-sdk/plugin-entry";
 import { registerSandboxBackend } from "openclaw/plugin-sdk/sandbox";
 import { BACKEND_ID, createFactory, createManager } from "./src/backend.js";
 import { resolveConfig } from "./src/config.js";
+import { CLI_DESCRIPTION, registerSandboxCommand } from "./src/describe.js";
 
 export default definePluginEntry({
   id: "clawjail",
   name: "clawjail",
   description: "Runs every sandboxed tool call in a clawjail jail, with signed receipts",
   register(api) {
+    if (["full", "discovery", "cli-metadata"].includes(api.registrationMode)) {
+      api.registerCli?.(({ program, config }) => registerSandboxCommand(program, api.pluginConfig, config), {
+        descriptors: [{ name: "clawjail", description: CLI_DESCRIPTION, hasSubcommands: false }],
+      });
+    }
     if (api.registrationMode !== "full") return;
     // Registered even with a bad config: the factory then refuses every call with the config
     // error, instead of OpenClaw reporting an unknown backend.

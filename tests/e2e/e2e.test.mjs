@@ -12,6 +12,8 @@ import { Gateway, clawjail, env, log, run, runAsync, scriptOf, startDaemon, stop
 import { startScriptedModel } from "./scripted-model.mjs";
 
 const JOB = "job-openclaw-e2e";
+// The two-agent gateway: one job per OpenClaw agent.
+const AGENT_JOBS = { coder: "job-openclaw-coder", reader: "job-openclaw-reader" };
 const W = env.work;
 const ws = path.join(W, "workspace");
 const cstFile = path.join(W, "job.cst");
@@ -54,10 +56,10 @@ function writeSupervisorConfig() {
   fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
 }
 
-function wpcPayload(id, tools) {
+function wpcPayload(id, tools, job = JOB) {
   return {
     wpc_version: "v1", policy_id: id, issuer_did: dids.signer,
-    job: { id: JOB, anti_replay: { bind_job_scoped_cst: true } },
+    job: { id: job, anti_replay: { bind_job_scoped_cst: true } },
     tools: { ...tools, elevated: { enabled: false } },
     tokens: { require_cst: true, pin_wpc_hash: true },
     sandbox: { workspace_access: "rw", limits: { timeout_ms: 60000, pids: 64 } },
@@ -77,15 +79,15 @@ function installWpc(name, payload) {
 
 // The operator's issuer rotates this file (as clawjail-cst@JOB.service does); the plugin hands its
 // path to every call.
-function issueCst(policyHash, ttl = 3600) {
+function issueCst(policyHash, ttl = 3600, { job = JOB, out = cstFile } = {}) {
   clawjail(["cst", "issue", "--key", path.join(keys, "issuer.key"), "--kid", "e2e-issuer",
-    "--sub", dids.issuer, "--job", JOB, "--aud", "clawjail", "--scope", "clawjail:call", "--policy", policyHash,
-    "--ttl", String(ttl), "--out", cstFile]);
+    "--sub", dids.issuer, "--job", job, "--aud", "clawjail", "--scope", "clawjail:call", "--policy", policyHash,
+    "--ttl", String(ttl), "--out", out]);
 }
 
 // The job's receipt payloads, in order (`receipts show --json`: {job_id, receipts:[payload…], torn}).
-function receipts() {
-  const r = clawjail(["receipts", "show", "--job", JOB, "--json", "--config", configFile], { allowFailure: true });
+function receipts(job = JOB) {
+  const r = clawjail(["receipts", "show", "--job", job, "--json", "--config", configFile], { allowFailure: true });
   if (r.status !== 0) {
     if (/no receipt log for job/.test(r.stderr)) return [];  // no call yet
     throw new Error(`clawjail receipts show failed: ${r.stderr}`);
@@ -110,7 +112,7 @@ function modelConfig(modelPort) {
   };
 }
 
-function openclawConfig(port, token, modelPort) {
+function openclawConfig(port, token, modelPort, pluginConfig = { job: JOB, cstFile }, agentEntries) {
   return {
     models: modelConfig(modelPort),
     gateway: { mode: "local", bind: "loopback", port, auth: { mode: "token", token } },
@@ -118,7 +120,7 @@ function openclawConfig(port, token, modelPort) {
     plugins: {
       allow: ["clawjail"],
       load: { paths: [env.plugin] },
-      entries: { clawjail: { enabled: true, config: { binary: env.binary, socket, job: JOB, cstFile } } },
+      entries: { clawjail: { enabled: true, config: { binary: env.binary, socket, ...pluginConfig } } },
     },
     agents: {
       defaults: {
@@ -126,6 +128,7 @@ function openclawConfig(port, token, modelPort) {
         model: { primary: "scripted/scripted" },
         sandbox: { mode: "all", backend: "clawjail", scope: "agent", workspaceAccess: "rw" },
       },
+      ...(agentEntries ? { entries: agentEntries } : {}),
     },
     tools: { exec: { host: "sandbox" } },
   };
@@ -170,9 +173,11 @@ before(async () => {
 });
 
 after(async () => {
-  try {
-    log(`receipts of job ${JOB}:\n${clawjail(["receipts", "show", "--job", JOB, "--config", configFile], { allowFailure: true }).stdout}`);
-  } catch { /* the suite's own result matters more */ }
+  for (const job of [JOB, ...Object.values(AGENT_JOBS)]) {
+    try {
+      log(`receipts of job ${job}:\n${clawjail(["receipts", "show", "--job", job, "--config", configFile], { allowFailure: true }).stdout}`);
+    } catch { /* the suite's own result matters more */ }
+  }
   await gateway?.stop();
   await stopDaemon(supervisor);
   await model?.close();
@@ -362,5 +367,143 @@ describe("clawjail as OpenClaw's sandbox backend", { concurrency: false }, () =>
     const row = (Array.isArray(rows) ? rows : []).find((r) => (r.backendId ?? r.backend) === "clawjail");
     assert.ok(row, `no clawjail runtime in ${JSON.stringify(listed)}`);
     assert.equal(row.running, true);
+  });
+});
+
+// Two agents in one gateway, each under its own job and WPC, and a third with no job at all: the
+// plugin's agents map with no default. The gateway restarts once with that config.
+describe("one job per OpenClaw agent", { concurrency: false }, () => {
+  const agentWs = (id) => path.join(W, `workspace-${id}`);
+  const agentCst = (id) => path.join(W, `${id}.cst`);
+  const agentPolicy = {};
+
+  before(async () => {
+    agentPolicy.coder = installWpc("coder", wpcPayload("openclaw-e2e-coder", {
+      allow: ["exec", "process", "read", "write:workspace"], deny: ["docker_socket"] }, AGENT_JOBS.coder));
+    agentPolicy.reader = installWpc("reader", wpcPayload("openclaw-e2e-reader", {
+      allow: ["read"], deny: ["exec", "process", "write:workspace"] }, AGENT_JOBS.reader));
+    const agents = {};
+    for (const id of ["coder", "reader"]) {
+      issueCst(agentPolicy[id], 3600, { job: AGENT_JOBS[id], out: agentCst(id) });
+      agents[id] = { job: AGENT_JOBS[id], cstFile: agentCst(id), wpc: agentPolicy[id] };
+    }
+    const entries = {};
+    for (const id of ["coder", "reader", "stranger"]) {
+      fs.mkdirSync(agentWs(id), { recursive: true });
+      entries[id] = { workspace: agentWs(id) };
+    }
+    fs.writeFileSync(path.join(agentWs("reader"), "brief.txt"), "for the reader\n");
+    await gateway.stop();
+    gateway.writeConfig(openclawConfig(gateway.port, gateway.token, model.port, { agents }, entries));
+    const t0 = Date.now();
+    await gateway.start();
+    log(`two-agent gateway healthy after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  });
+
+  test("the coder's exec runs under the coder's job and WPC", () => {
+    const before = receipts(AGENT_JOBS.coder).length;
+    const out = gateway.scriptJob(scriptOf([["exec", `exec({ command: "echo coder-ran > /workspace/coder.txt; echo coder-ok" })`]]),
+                                  { agent: "coder" });
+    assert.ok(out.exec.ok, `exec threw: ${out.exec.error}`);
+    assert.equal(out.exec.value.exitCode, 0, textOf(out.exec));
+    assert.match(textOf(out.exec), /coder-ok/);
+    assert.equal(fs.readFileSync(path.join(agentWs("coder"), "coder.txt"), "utf8"), "coder-ran\n");
+    const added = receipts(AGENT_JOBS.coder).slice(before);
+    log(`coder receipts: ${JSON.stringify(added.map((r) => [r.job_id, r.tool, r.phase, r.decision, r.reason_code]))}`);
+    assert.deepEqual(added.map((r) => [r.tool, r.phase, r.decision]), [["exec", "started", "allowed"], ["exec", "finished", "allowed"]]);
+    for (const r of added) {
+      assert.equal(r.job_id, AGENT_JOBS.coder);
+      assert.equal(r.policy_hash_b64u, agentPolicy.coder);
+    }
+  });
+
+  test("the reader's exec is blocked with EXEC_DENIED under the reader's job; its read runs", () => {
+    const before = receipts(AGENT_JOBS.reader).length;
+    const coderBefore = receipts(AGENT_JOBS.coder).length;
+    const out = gateway.scriptJob(scriptOf([
+      ["exec", `exec({ command: "echo ran > /workspace/reader-exec.txt" })`],
+      ["read", `read({ path: "brief.txt" })`],
+    ]), { agent: "reader" });
+    assert.ok(out.exec.ok, `exec threw: ${out.exec.error}`);
+    const text = textOf(out.exec);
+    log(`reader exec: ${JSON.stringify(out.exec.value)}`);
+    assert.equal(out.exec.value.status, "failed", text);
+    assert.equal(out.exec.value.exitCode, 126, text);
+    assert.match(text, /clawjail: blocked: EXEC_DENIED: /);
+    assert.equal(fs.existsSync(path.join(agentWs("reader"), "reader-exec.txt")), false, "the reader's exec ran");
+    assert.ok(out.read.ok, `read failed: ${out.read.error}`);
+    assert.match(textOf(out.read), /for the reader/);
+    const added = receipts(AGENT_JOBS.reader).slice(before);
+    log(`reader receipts: ${JSON.stringify(added.map((r) => [r.job_id, r.tool, r.phase, r.decision, r.reason_code]))}`);
+    const blocked = added.filter((r) => r.phase === "blocked");
+    assert.deepEqual(blocked.map((r) => [r.tool, r.decision, r.reason_code]), [["exec", "blocked", "EXEC_DENIED"]]);
+    assert.ok(added.some((r) => r.tool === "read" && r.decision === "allowed"), JSON.stringify(added));
+    for (const r of added) {
+      assert.equal(r.job_id, AGENT_JOBS.reader);
+      assert.equal(r.policy_hash_b64u, agentPolicy.reader);
+    }
+    assert.equal(receipts(AGENT_JOBS.coder).length, coderBefore, "a call of the reader landed in the coder's job");
+  });
+
+  test("an agent with no entry and no default fails closed, naming the agent; nothing runs", () => {
+    const marker = path.join(agentWs("stranger"), "stranger.txt");
+    const counts = [JOB, ...Object.values(AGENT_JOBS)].map((job) => receipts(job).length);
+    const out = gateway.scriptJob(scriptOf([["exec", `exec({ command: "echo ran > /workspace/stranger.txt" })`]]),
+                                  { agent: "stranger", failedRun: true });
+    assert.equal(out.failed, true, `the unmapped agent's job finished ok: ${JSON.stringify(out)}`);
+    log(`unmapped agent: ${out.run.status}: ${out.run.error}`);
+    assert.match(out.run.error ?? "", /clawjail: agent "stranger" has no job: add plugins\.entries\.clawjail\.config\.agents\.stranger/);
+    assert.equal(fs.existsSync(marker), false, "the unmapped agent's command ran");
+    assert.deepEqual([JOB, ...Object.values(AGENT_JOBS)].map((job) => receipts(job).length), counts,
+                     "a call of the unmapped agent reached a job");
+  });
+
+  test("each agent's job exports a bundle that verifies", () => {
+    for (const [id, job] of Object.entries(AGENT_JOBS)) {
+      const file = path.join(W, `${job}.bundle.json`);
+      clawjail(["bundle", "export", "--job", job, "--out", file, "--config", configFile]);
+      const verdict = clawjail(["bundle", "verify", file, "--trust", dids.supervisor]).stdout;
+      log(`bundle of ${id} (${job}): ${verdict.split("\n")[0]}`);
+      assert.equal(verdict.split("\n")[0], "PASS", verdict);
+      const bundle = JSON.parse(Buffer.from(JSON.parse(fs.readFileSync(file, "utf8")).payload, "base64").toString("utf8"));
+      assert.equal(bundle.job_id, job);
+      assert.equal(bundle.wpc.payload_hash_b64u, agentPolicy[id], `the ${id} bundle does not carry its WPC`);
+      assert.equal(bundle.cst.claims.mission_id, job);
+    }
+  });
+
+  test("sandbox list and openclaw clawjail show each agent's job and policy; explain shows the agent on clawjail", () => {
+    const listed = JSON.parse(gateway.cli(["sandbox", "list", "--json"]).stdout);
+    const rows = (listed.containers ?? []).filter((r) => r.backendId === "clawjail");
+    log(`sandbox list: ${JSON.stringify(rows.map((r) => [r.sessionKey, r.configLabelKind, r.image, r.imageMatch, r.running]))}`);
+    for (const id of ["coder", "reader"]) {
+      const row = rows.find((r) => r.sessionKey.startsWith(`agent:${id}:`));
+      assert.ok(row, `no runtime of ${id} in ${JSON.stringify(rows)}`);
+      assert.equal(row.image, `job ${AGENT_JOBS[id]}, wpc ${agentPolicy[id]}`);
+      assert.equal(row.configLabelKind, "Policy");
+      assert.equal(row.imageMatch, true);
+      assert.equal(row.running, true);
+    }
+    assert.equal(rows.some((r) => r.sessionKey.startsWith("agent:stranger:")), false, "the unmapped agent got a runtime");
+    // main's runtime from before the restart: main has no job now, and the list says so.
+    const main = rows.find((r) => r.sessionKey.startsWith("agent:main:"));
+    assert.match(main?.image ?? "", /clawjail: agent "main" has no job/);
+    assert.equal(main.imageMatch, false);
+    // Every OpenClaw CLI call costs seconds: explain is checked for one agent (it says the same of each).
+    for (const id of ["reader"]) {
+      const explained = JSON.parse(gateway.cli(["sandbox", "explain", "--agent", id, "--json"]).stdout);
+      log(`sandbox explain --agent ${id}: ${JSON.stringify({ agentId: explained.agentId, ...explained.sandbox, tools: undefined })}`);
+      assert.equal(explained.agentId, id);
+      assert.equal(explained.sandbox.backend, "clawjail");
+      assert.equal(explained.sandbox.sessionIsSandboxed, true);
+    }
+    // explain has no place for a backend's own settings; the plugin's `openclaw clawjail` says them.
+    const described = JSON.parse(gateway.cli(["clawjail", "--json"]).stdout);
+    log(`openclaw clawjail: ${JSON.stringify(described.agents)}`);
+    const byAgent = Object.fromEntries(described.agents.map((a) => [a.agentId, a]));
+    for (const id of ["coder", "reader"]) {
+      assert.deepEqual([byAgent[id]?.job, byAgent[id]?.wpc, byAgent[id]?.cstFile], [AGENT_JOBS[id], agentPolicy[id], agentCst(id)]);
+    }
+    assert.match(byAgent.stranger?.error ?? "", /agent "stranger" has no job/);
   });
 });

@@ -136,17 +136,28 @@ export class Gateway {
 
   // Runs `source` as an OpenClaw cron script job: OpenClaw builds its coding tools for the agent's
   // sandbox (the clawjail backend) and the script calls them as exec(), read(), write()… .
-  // The script returns a JSON string through `notify`; this returns it parsed.
-  scriptJob(source, { timeoutSeconds = 120 } = {}) {
+  // The script returns a JSON string through `notify`; this returns it parsed. `agent` runs it as
+  // that OpenClaw agent (default: the default agent); `failedRun` returns a run that did not
+  // finish ok instead of throwing.
+  scriptJob(source, { timeoutSeconds = 120, agent, failedRun = false } = {}) {
     const name = `e2e-${process.pid}-${++this.jobCount}`;
     const file = path.join(env.work, `${name}.js`);
     fs.writeFileSync(file, source);
     const created = JSON.parse(this.cli(["automations", "create", "--name", name, "--at", "1h", "--script", file,
       "--script-timeout-seconds", String(timeoutSeconds), "--session", "isolated", "--no-deliver",
-      "--keep-after-run", "--json", ...this.auth()]).stdout);
-    const ran = JSON.parse(this.cli(["automations", "run", created.id, "--wait", ...this.auth()],
-                                    { timeoutMs: (timeoutSeconds + 60) * 1000 }).stdout);
-    if (ran.run?.status !== "ok") throw new Error(`script job ${name} did not finish ok: ${JSON.stringify(ran.run ?? ran)}`);
+      ...(agent ? ["--agent", agent] : []), "--keep-after-run", "--json", ...this.auth()]).stdout);
+    const r = this.cli(["automations", "run", created.id, "--wait", ...this.auth()],
+                       { timeoutMs: (timeoutSeconds + 60) * 1000, allowFailure: failedRun });
+    let ran;
+    try {
+      ran = JSON.parse(r.stdout);  // a failed run exits 1 and still prints it
+    } catch {
+      throw new Error(`automations run of ${name} exited ${r.status}:\n${r.stderr}${r.stdout}`);
+    }
+    if (ran.run?.status !== "ok") {
+      if (failedRun) return { failed: true, run: ran.run ?? ran };
+      throw new Error(`script job ${name} did not finish ok: ${JSON.stringify(ran.run ?? ran)}`);
+    }
     return JSON.parse(ran.run.summary);
   }
 

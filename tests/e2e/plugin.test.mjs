@@ -9,12 +9,13 @@ import { fileURLToPath } from "node:url";
 import { describe, test } from "node:test";
 
 const plugin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../packaging/openclaw-plugin");
-const { resolveConfig, ClawjailConfigError } = await import(`${plugin}/src/config.js`);
+const { resolveConfig, configForAgent, ClawjailConfigError } = await import(`${plugin}/src/config.js`);
 const { toJailPath } = await import(`${plugin}/src/fs-bridge.js`);
 const { ClawjailFsBridge } = await import(`${plugin}/src/fs-bridge.js`);
 const { buildExecSpec, jailEnv, jailWorkdir } = await import(`${plugin}/src/exec.js`);
 const { errorForExit, parseBlocked } = await import(`${plugin}/src/cli.js`);
-const { createFactory, createManager, runtimeIdFor } = await import(`${plugin}/src/backend.js`);
+const { agentIdOf, createFactory, createManager, runtimeIdFor } = await import(`${plugin}/src/backend.js`);
+const { describeAgents } = await import(`${plugin}/src/describe.js`);
 
 const good = { binary: "/usr/bin/clawjail", job: "job-1", cstFile: "/etc/clawjail/job.cst" };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "clawjail-plugin-test-"));
@@ -76,6 +77,108 @@ describe("settings fail closed with one clear message", () => {
     await assert.rejects(handle.buildExecSpec({ command: "true" }), down);
     await assert.rejects(handle.runShellCommand({ script: "true" }), down);
     await assert.rejects(handle.createFsBridge({}).readFile({ filePath: "a" }), down);
+  });
+});
+
+describe("one job per OpenClaw agent", () => {
+  const H = "B".repeat(43);
+  const coder = { job: "job-coder", cstFile: "/etc/clawjail/coder.cst", wpc: H };
+  const reader = { job: "job-reader", cstFile: "/etc/clawjail/reader.cst" };
+  test("an agent's entry wins; agents without one get the top-level default", () => {
+    const c = resolveConfig({ ...good, agents: { coder, reader } });
+    assert.deepEqual([configForAgent(c, "coder").job, configForAgent(c, "coder").cstFile, configForAgent(c, "coder").wpc],
+                     ["job-coder", "/etc/clawjail/coder.cst", H]);
+    assert.deepEqual([configForAgent(c, "reader").job, configForAgent(c, "reader").wpc], ["job-reader", undefined]);
+    assert.deepEqual([configForAgent(c, "main").job, configForAgent(c, "main").cstFile], ["job-1", "/etc/clawjail/job.cst"]);
+    // Gateway-wide settings stay with every agent.
+    assert.equal(configForAgent(c, "coder").binary, "/usr/bin/clawjail");
+  });
+  test("an entry inherits nothing from the default: no wpc of the default's leaks into it", () => {
+    const c = resolveConfig({ ...good, wpc: H, agents: { reader } });
+    assert.equal(configForAgent(c, "reader").wpc, undefined);
+    assert.equal(configForAgent(c, "other").wpc, H);
+  });
+  test("an agent with no entry and no default fails closed, naming the agent", () => {
+    const c = resolveConfig({ binary: "/usr/bin/clawjail", agents: { coder } });
+    assert.equal(c.job, undefined);
+    assert.throws(() => configForAgent(c, "stranger"), (e) => e.code === "CLAWJAIL_AGENT_UNMAPPED" &&
+      /^clawjail: agent "stranger" has no job: add plugins\.entries\.clawjail\.config\.agents\.stranger/.test(e.message));
+    // No agent named (a shared sandbox) never falls back to the default once agents are mapped.
+    assert.throws(() => configForAgent(resolveConfig({ ...good, agents: { coder } }), undefined), /named no agent/);
+    assert.equal(configForAgent(resolveConfig(good), undefined).job, "job-1");
+  });
+  test("bad agent entries are refused, each naming its key", () => {
+    for (const [agents, why] of [
+      [[], /agents must be an object keyed by OpenClaw agent id/],
+      ["coder", /agents must be an object/],
+      [{ Coder: coder }, /agents\.Coder is not an OpenClaw agent id/],
+      [{ "a b": coder }, /agents\.a b is not an OpenClaw agent id/],
+      [{ ["x".repeat(65)]: coder }, /is not an OpenClaw agent id/],
+      [{ coder: "job-coder" }, /agents\.coder must be an object \{ job, cstFile, wpc\? \}/],
+      [{ coder: null }, /agents\.coder must be an object/],
+      [{ coder: { cstFile: "/c" } }, /agents\.coder\.job is required/],
+      [{ coder: { job: "j" } }, /agents\.coder\.cstFile is required/],
+      [{ coder: { ...coder, job: "../x" } }, /agents\.coder\.job must be/],
+      [{ coder: { ...coder, job: 7 } }, /agents\.coder\.job must be/],
+      [{ coder: { ...coder, cstFile: "rel.cst" } }, /agents\.coder\.cstFile must be an absolute path/],
+      [{ coder: { ...coder, wpc: "short" } }, /agents\.coder\.wpc must be a policy_hash_b64u/],
+      [{ coder: { ...coder, socket: "/s" } }, /unknown setting agents\.coder\.socket/],
+      [{ coder: { ...coder, envPass: [] } }, /unknown setting agents\.coder\.envPass/],
+    ]) assert.throws(() => resolveConfig({ ...good, agents }), (e) => e instanceof ClawjailConfigError && why.test(e.message),
+                     JSON.stringify(agents));
+  });
+  test("a default is whole or absent once agents are mapped", () => {
+    const agents = { coder };
+    assert.equal(resolveConfig({ agents }).agents.size, 1);
+    assert.throws(() => resolveConfig({ agents, job: "job-1" }), /job set without cstFile/);
+    assert.throws(() => resolveConfig({ agents, cstFile: "/c" }), /cstFile set without job/);
+    assert.throws(() => resolveConfig({ agents, wpc: H }), /wpc set without job/);
+    // Without agents the default stays required, as before.
+    assert.throws(() => resolveConfig({ agents: {} }), /job is required/);
+  });
+  test("the agent id is read from OpenClaw's scope key as OpenClaw reads it", () => {
+    assert.equal(agentIdOf("agent:coder:workspace:0123456789abcdef0123456789abcdef"), "coder");
+    assert.equal(agentIdOf("agent:reader:cron:abc:run:1:workspace:0123"), "reader");  // scope "session"
+    assert.equal(agentIdOf("Agent:Coder:main"), "coder");
+    assert.equal(agentIdOf("shared"), undefined);
+    assert.equal(agentIdOf("main"), undefined);
+    assert.equal(agentIdOf("agent:::"), undefined);
+    assert.equal(agentIdOf("agent:!!!:x"), undefined);  // OpenClaw would say "main"; no borrowing main's job
+    assert.equal(agentIdOf(undefined), undefined);
+  });
+  test("the factory runs each agent under its own job and refuses an unmapped one", async () => {
+    const cst = path.join(tmp, "agent.cst");
+    fs.writeFileSync(cst, "t");
+    const raw = { binary: "/bin/sh", agents: { coder: { job: "job-coder", cstFile: cst }, reader: { job: "job-reader", cstFile: cst } } };
+    const factory = createFactory(raw);
+    const handles = {};
+    for (const id of ["coder", "reader"])
+      handles[id] = await factory({ workspaceDir: tmp, scopeKey: `agent:${id}:workspace:0123`, cfg: { scope: "agent" } });
+    assert.equal(handles.coder.configLabel, "job job-coder, wpc from CST");
+    assert.equal(handles.reader.configLabel, "job job-reader, wpc from CST");
+    assert.notEqual(handles.coder.runtimeId, handles.reader.runtimeId);
+    await assert.rejects(factory({ workspaceDir: tmp, scopeKey: "agent:stranger:workspace:0123", cfg: { scope: "agent" } }),
+                         /clawjail: agent "stranger" has no job/);
+    await assert.rejects(factory({ workspaceDir: tmp, scopeKey: "shared", cfg: { scope: "shared" } }), /scope "shared"/);
+  });
+  test("openclaw clawjail lists OpenClaw's agents and the plugin's, each with its job or why it has none", () => {
+    const raw = { agents: { coder, reader } };
+    const openclaw = { agents: { entries: { coder: {}, stranger: {} } } };
+    assert.deepEqual(describeAgents(raw, openclaw).map((a) => [a.agentId, a.job, a.wpc, a.source]), [
+      ["coder", "job-coder", H, "agents.coder"], ["reader", "job-reader", null, "agents.reader"],
+      ["stranger", undefined, undefined, undefined]]);
+    assert.match(describeAgents(raw, openclaw, "Stranger")[0].error, /agent "stranger" has no job/);
+    assert.deepEqual(describeAgents(good, {}).map((a) => [a.agentId, a.job, a.source]), [["main", "job-1", "default"]]);
+    assert.throws(() => describeAgents({ agents: { Coder: coder } }, {}), /agents\.Coder is not an OpenClaw agent id/);
+  });
+  test("sandbox list labels each agent's runtime with its own job and policy", async () => {
+    const manager = createManager({ binary: "/bin/sh", socket: path.join(tmp, "absent.sock"), agents: { coder, reader } });
+    const d = await manager.describeRuntime({ entry: { image: "job job-coder, wpc from CST" }, agentId: "coder" });
+    assert.deepEqual(d, { running: false, actualConfigLabel: `job job-coder, wpc ${H}`, configLabelMatch: false });
+    const r = await manager.describeRuntime({ entry: { sessionKey: "agent:reader:workspace:0123", image: "job job-reader, wpc from CST" } });
+    assert.equal(r.configLabelMatch, true);
+    const s = await manager.describeRuntime({ entry: { image: "x" }, agentId: "stranger" });
+    assert.match(s.actualConfigLabel, /agent "stranger" has no job/);
   });
 });
 

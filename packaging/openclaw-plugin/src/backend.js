@@ -2,7 +2,7 @@
 // state of its own: each call gets a fresh jail from the supervisor, so creating one is free.
 import { createHash } from "node:crypto";
 import fs from "node:fs";
-import { checkRuntimeFiles, resolveConfig } from "./config.js";
+import { AGENT_ID, ClawjailAgentError, checkRuntimeFiles, configForAgent, resolveConfig } from "./config.js";
 import { JAIL_WORKDIR, buildExecSpec, runShellCommand } from "./exec.js";
 import { ClawjailFsBridge } from "./fs-bridge.js";
 
@@ -19,6 +19,33 @@ export function configLabel(config) {
   return `job ${config.job}, wpc ${config.wpc ?? "from CST"}`;
 }
 
+// OpenClaw's agent id normalization (normalizeAgentId), except that an id it cannot represent is
+// undefined here instead of OpenClaw's fallback "main": no agent must borrow main's job.
+function normalizeAgentId(raw) {
+  const lower = String(raw).trim().toLowerCase();
+  if (AGENT_ID.test(lower)) return lower;
+  const id = lower.replace(/[^a-z0-9_-]+/g, "-").replace(/^-+/, "").replace(/-+$/, "").slice(0, 64);
+  return id || undefined;
+}
+
+// The agent a sandbox belongs to, read as OpenClaw itself reads it (resolveSandboxAgentId): the
+// scope key is agent:<id>:workspace:<hash> for scope "agent" and the session key
+// (agent:<id>:…) plus that suffix for scope "session"; the shared scope names no agent.
+export function agentIdOf(scopeKey) {
+  const parts = String(scopeKey ?? "").trim().split(":").filter(Boolean);
+  if (parts.length >= 2 && parts[0].toLowerCase() === "agent") return normalizeAgentId(parts[1]);
+  return undefined;
+}
+
+// The settings of the agent whose sandbox OpenClaw asks for. One shared runtime cannot hold
+// several agents' jobs, so scope "shared" is refused once agents are mapped.
+function configForSandbox(settings, params) {
+  if (settings.agents.size > 0 && params.cfg?.scope === "shared")
+    throw new ClawjailAgentError('agents.*.sandbox.scope "shared" runs every agent in one sandbox; ' +
+                                 'per-agent jobs (plugins.entries.clawjail.config.agents) need scope "agent" or "session"');
+  return configForAgent(settings, agentIdOf(params.scopeKey));
+}
+
 // Binds from OpenClaw's docker settings would bypass the WPC: binds come from the policy only.
 function refuseForeignMounts(cfg) {
   if ((cfg?.docker?.binds?.length ?? 0) > 0)
@@ -27,7 +54,7 @@ function refuseForeignMounts(cfg) {
 
 export function createFactory(rawConfig) {
   return async (params) => {
-    const config = resolveConfig(rawConfig);
+    const config = configForSandbox(resolveConfig(rawConfig), params);
     checkRuntimeFiles(config);
     refuseForeignMounts(params.cfg);
     const workspaceDir = params.workspaceDir;
@@ -83,15 +110,17 @@ function supervisorSocket(config) {
 }
 
 // `openclaw sandbox list|recreate`. "Running" means the supervisor's socket is there; connecting
-// to it would cost a request (and a receipt), so only its presence is checked.
+// to it would cost a request (and a receipt), so only its presence is checked. The label is the
+// job and WPC the runtime's agent runs under now (OpenClaw passes the agent id it reads from the
+// runtime's scope key); a runtime recorded under other settings shows as a mismatch.
 export function createManager(rawConfig) {
   return {
-    async describeRuntime({ entry }) {
+    async describeRuntime({ entry, agentId }) {
       let config;
       try {
-        config = resolveConfig(rawConfig);
-      } catch {
-        return { running: false, actualConfigLabel: entry?.image, configLabelMatch: false };
+        config = configForAgent(resolveConfig(rawConfig), agentId ?? agentIdOf(entry?.sessionKey));
+      } catch (e) {
+        return { running: false, actualConfigLabel: e.message, configLabelMatch: false };
       }
       let running = false;
       try {
@@ -99,7 +128,8 @@ export function createManager(rawConfig) {
       } catch {
         running = false;
       }
-      return { running, actualConfigLabel: entry?.image, configLabelMatch: entry?.image === configLabel(config) };
+      const label = configLabel(config);
+      return { running, actualConfigLabel: label, configLabelMatch: entry?.image === label };
     },
     // Jails end with their calls; there is nothing per runtime to tear down.
     async removeRuntime() {},
