@@ -134,6 +134,8 @@ struct Verdict {
   std::vector<std::string> unfinished_calls;
   std::vector<std::string> interrupted_calls;  // finished as "interrupted": the supervisor died
   int64_t receipts = 0;
+  // The receipt (index in the bundle) whose check failed, when the failure is one receipt's.
+  std::optional<int64_t> failed_receipt;
   Json to_json() const;
   std::string line() const;  // "PASS" or "FAIL <REASON_CODE> <detail>"
 };
@@ -143,5 +145,15 @@ struct VerifyOptions {
 // Fail-closed; an empty trust list is TRUST_REQUIRED.
 Verdict verify_bundle(const Json& bundle_envelope, const std::vector<std::string>& trusted,
                       const VerifyOptions& options = {});
+
+// ---- an auditor's report of a bundle (report_model.cc) ----
+// The verdict first, then what the bundle says, read without trusting it: on FAIL every field
+// comes from an unverified bundle and each receipt says whether it was verified. Calls in the
+// order they started, each with its receipts; counts by tool, decision and blocked reason.
+// `bundle report --json` prints this; the HTML report renders it.
+// The bundle's payload without checking its signature (null when unreadable): what a report of a
+// failing bundle shows, marked unverified; never a substitute for verify_bundle.
+Json unverified_bundle(const Json& bundle_envelope);
+Json report_model(const Json& bundle, const Verdict& verdict, const std::vector<std::string>& trusted);
 
 }  // namespace clawjail::receipts

@@ -229,8 +229,11 @@ Verdict verify_bundle(const Json& bundle_envelope, const std::vector<std::string
   ChainState chain{b["job_id"].get<std::string>(), *policy_hash, {}, {}};
   const auto& receipts = b["receipts"].get_ref<const Json::array_t&>();
   for (size_t i = 0; i < receipts.size(); ++i)
-    if (auto s = check_receipt(receipts[i], i, receipts, trusted, chain); !s.ok())
-      return failed(s.error(), static_cast<int64_t>(i));
+    if (auto s = check_receipt(receipts[i], i, receipts, trusted, chain); !s.ok()) {
+      Verdict v = failed(s.error(), static_cast<int64_t>(i));
+      v.failed_receipt = static_cast<int64_t>(i);
+      return v;
+    }
   Verdict v;
   v.receipts = static_cast<int64_t>(receipts.size());
   auto calls = check_calls(chain.payloads, v);

@@ -1,4 +1,4 @@
-// clawjail bundle export|verify: proof bundles (formats.md §5).
+// clawjail bundle export|verify|report: proof bundles (formats.md §5).
 #include <iostream>
 #include <sstream>
 
@@ -7,6 +7,8 @@
 #include "receipts/receipts.h"
 #include "supervisor/commands.h"
 #include "supervisor/config.h"
+#include "supervisor/explain.h"
+#include "supervisor/report_html.h"
 
 namespace clawjail::cli {
 namespace {
@@ -27,7 +29,7 @@ struct BundleFlags {
 // The bundle holds the raw CST only with --include-token: then the file is private (0600).
 void write_out(const std::string& path, const std::string& text, bool secret) {
   auto s = policy::write_file_atomic(path, text, secret ? 0600 : 0644, Reason::CONFIG_INVALID);
-  if (!s) die("bundle export", s.error().detail);
+  if (!s) die("bundle", s.error().detail);
 }
 
 // The Claw form: its part(s), with the native bundle and the WPC envelope beside them, named after
@@ -101,12 +103,12 @@ void export_cmd(const BundleFlags& f) {
   exit_with(0);
 }
 
-std::vector<std::string> split_dids(const std::string& list) {
+std::vector<std::string> split_dids(std::string_view what, const std::string& list) {
   std::vector<std::string> dids;
   std::stringstream in(list);
   for (std::string did; std::getline(in, did, ',');) {
     if (did.empty()) continue;
-    if (auto pk = policy::public_key_from_did(did); !pk) die("bundle verify", "--trust " + did + ": " + pk.error().detail, 2);
+    if (auto pk = policy::public_key_from_did(did); !pk) die(what, "--trust " + did + ": " + pk.error().detail, 2);
     dids.push_back(did);
   }
   return dids;
@@ -153,24 +155,74 @@ void verify_claw(const BundleFlags& f, const std::vector<std::string>& trusted, 
   exit_with(v.pass ? 0 : 1);
 }
 
-void verify_cmd(const BundleFlags& f) {
-  auto trusted = split_dids(f.trust);
-  if (trusted.empty() && !f.claw_rules_only)
-    die("bundle verify", "TRUST_REQUIRED: name the supervisor key(s) you trust with --trust did:key:…[,did:key:…]", 2);
+[[noreturn]] void trust_required(std::string_view what) {
+  die(what, "TRUST_REQUIRED: name the supervisor key(s) you trust with --trust did:key:…[,did:key:…]", 2);
+}
+
+struct BundleFile {
+  Result<std::string> text;
+  Result<Json> envelope;
+};
+BundleFile read_bundle(const std::string& file) {
   policy::JsonLimits limits;
   limits.max_bytes = kMaxBundleBytes;
-  auto text = policy::read_file_limited(f.file, kMaxBundleBytes);
+  auto text = policy::read_file_limited(file, kMaxBundleBytes);
   auto envelope = text ? policy::parse_strict_json(*text, limits) : Result<Json>(text.error());
-  if (envelope && receipts::claw::looks_like_claw(*envelope)) verify_claw(f, trusted, *text, *envelope);
-  if (f.claw_rules_only) die("bundle verify", "--claw-rules-only: " + f.file + " is not in the Claw form", 2);
+  return {std::move(text), std::move(envelope)};
+}
+
+// The one verification of a native bundle, for `verify` and `report` alike.
+receipts::Verdict native_verdict(const Result<Json>& envelope, const std::vector<std::string>& trusted, bool strict) {
   receipts::Verdict v;
   if (envelope) {
-    v = receipts::verify_bundle(*envelope, trusted, {.strict = f.strict});
+    v = receipts::verify_bundle(*envelope, trusted, {.strict = strict});
   } else {
     v.reason = Reason::BUNDLE_MALFORMED;
     v.detail = std::string(reason_name(envelope.reason())) + ": " + envelope.error().detail;
   }
+  return v;
+}
+
+void verify_cmd(const BundleFlags& f) {
+  auto trusted = split_dids("bundle verify", f.trust);
+  if (trusted.empty() && !f.claw_rules_only) trust_required("bundle verify");
+  auto in = read_bundle(f.file);
+  if (in.envelope && receipts::claw::looks_like_claw(*in.envelope)) verify_claw(f, trusted, *in.text, *in.envelope);
+  if (f.claw_rules_only) die("bundle verify", "--claw-rules-only: " + f.file + " is not in the Claw form", 2);
+  auto v = native_verdict(in.envelope, trusted, f.strict);
   print(f, v);
+  exit_with(v.pass ? 0 : 1);
+}
+
+// What the bundled WPC allows, as `clawjail explain` says it (no workspace, no configuration: the
+// report is read anywhere). Its signature is the verdict's business, not this summary's.
+Json policy_facts(const Json& bundle) {
+  const Json* wpc = bundle.is_object() && bundle.contains("wpc") ? &bundle["wpc"] : nullptr;
+  if (!wpc || !wpc->is_object() || !wpc->contains("payload")) return {{"error", "the bundle holds no WPC envelope"}};
+  auto p = policy::parse_wpc_payload((*wpc)["payload"]);
+  if (!p) return {{"error", std::string(reason_name(p.reason())) + ": " + p.error().detail}};
+  return explain_policy(*p, "", std::nullopt, explain_tools());
+}
+
+// Renders even a failing bundle (marked FAIL, receipts past the failure unverified); exits 1 then.
+void report_cmd(const BundleFlags& f) {
+  auto trusted = split_dids("bundle report", f.trust);
+  if (trusted.empty()) trust_required("bundle report");
+  auto in = read_bundle(f.file);
+  if (in.envelope && receipts::claw::looks_like_claw(*in.envelope))
+    die("bundle report", f.file + " is in the Claw form: report the native bundle exported beside it (FILE.native.json)", 2);
+  auto v = native_verdict(in.envelope, trusted, f.strict);
+  Json bundle = receipts::unverified_bundle(in.envelope ? *in.envelope : Json());
+  Json model = receipts::report_model(bundle, v, trusted);
+  model["policy"] = policy_facts(bundle);
+  std::string text = f.json ? model.dump(2, ' ', false, Json::error_handler_t::replace) + "\n" : render_report_html(model);
+  if (text.empty()) die("bundle report", "the report template did not render");
+  if (f.out.empty()) {
+    std::cout << text;
+  } else {
+    write_out(f.out, text, false);
+    std::cerr << "clawjail: bundle report: " << v.line() << ": wrote " << f.out << "\n";
+  }
   exit_with(v.pass ? 0 : 1);
 }
 
@@ -211,6 +263,16 @@ const CommandRegistrar kBundle("bundle", [](CLI::App& app) {
               "also fail calls interrupted by the supervisor's death (RECEIPT_INTERRUPTED_CALL); by default they "
               "are accounted for and counted");
   v->callback([f] { verify_cmd(*f); });
+  auto* r = bundle->add_subcommand(
+      "report", "Verify a native bundle, then write an auditor's report: one self-contained HTML page (no script, "
+                "no network) with the verdict, what the WPC allows, the CST's claims, a timeline and charts of the "
+                "calls and every receipt. A failing bundle is still reported, marked FAIL; exit 0 only on PASS");
+  r->add_option("file", f->file, "native bundle (JSON)")->required();
+  r->add_option("--trust", f->trust, "trusted supervisor did:key(s), comma-separated (required)");
+  r->add_option("--out", f->out, "output file (default: stdout)");
+  r->add_flag("--json", f->json, "the report's data as JSON instead of HTML (the same data the page shows)");
+  r->add_flag("--strict", f->strict, "as `bundle verify --strict`: interrupted calls fail the verdict");
+  r->callback([f] { report_cmd(*f); });
 });
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "sandbox/jail.h"
 #include "supervisor/commands.h"
 #include "supervisor/config.h"
+#include "supervisor/explain.h"
 
 namespace clawjail::cli {
 namespace {
@@ -18,9 +19,6 @@ struct ExplainFlags {
   std::string wpc, tool, workspace, config;
   bool json = false;
 };
-
-const std::vector<std::string> kTools = {"exec",  "process", "read",   "write",  "edit",   "apply_patch",
-                                         "ls",    "stat",    "mkdir",  "remove", "rename", "browser"};
 
 [[noreturn]] void refuse(const Error& e) { die("explain", std::string(reason_name(e.reason)) + ": " + e.detail); }
 
@@ -49,24 +47,6 @@ policy::Policy load_policy(const ExplainFlags& f, const std::optional<Config>& c
   auto v = store.get(*hash);
   if (!v) refuse(v.error());
   return v->policy;
-}
-
-// What the WPC itself decides. A CST can only narrow this; whether one is required is printed
-// apart (`cst_required`) instead of turning every decision into CST_MISSING.
-Json tool_decisions(const policy::Policy& wpc, const std::vector<std::string>& tools) {
-  policy::Policy without_token = wpc;
-  without_token.require_cst = false;
-  Json out = Json::object();
-  for (const auto& tool : tools) {
-    policy::Call call;
-    call.tool = tool;
-    auto d = policy::decide(without_token, nullptr, call);
-    out[tool] = {{"decision", d.allowed ? "allowed" : "blocked"},
-                 {"reason_code", std::string(reason_name(d.reason))},
-                 {"reason", d.detail},
-                 {"scopes", d.scopes}};
-  }
-  return out;
 }
 
 void print_list(const char* label, const Json& paths) {
@@ -133,17 +113,7 @@ void print_text(const Json& j) {
 void explain(const ExplainFlags& f) {
   auto config = maybe_config(f);
   policy::Policy wpc = load_policy(f, config);
-  const std::vector<std::string> rootfs = config ? config->rootfs_binds : Config{}.rootfs_binds;
-  sandbox::JailSpec spec = sandbox::spec_from_policy(wpc, f.workspace, rootfs);
-  if (config) spec.uid_range = config->uid_range;
-  Json jail = sandbox::describe(spec);
-  Json out = {{"policy_hash_b64u", wpc.hash_b64u},
-              {"jail", jail},
-              {"jail_hash_b64u", sandbox::jail_hash_b64u(spec)},
-              {"cst_required", wpc.require_cst},
-              // This host, outside the hashed jail: the same WPC gives the same jail hash anywhere.
-              {"host", {{"landlock_abi", sandbox::host_support().landlock_abi}}},
-              {"tools", tool_decisions(wpc, f.tool.empty() ? kTools : std::vector<std::string>{f.tool})}};
+  Json out = explain_policy(wpc, f.workspace, config, f.tool.empty() ? explain_tools() : std::vector<std::string>{f.tool});
   if (f.json) std::cout << out.dump(2) << "\n";
   else print_text(out);
   exit_with(0);
@@ -161,4 +131,45 @@ const CommandRegistrar kExplain("explain", [](CLI::App& app) {
 });
 
 }  // namespace
+
+namespace {
+// What the WPC itself decides. A CST can only narrow this; whether one is required is printed
+// apart (`cst_required`) instead of turning every decision into CST_MISSING.
+Json tool_decisions(const policy::Policy& wpc, const std::vector<std::string>& tools) {
+  policy::Policy without_token = wpc;
+  without_token.require_cst = false;
+  Json out = Json::object();
+  for (const auto& tool : tools) {
+    policy::Call call;
+    call.tool = tool;
+    auto d = policy::decide(without_token, nullptr, call);
+    out[tool] = {{"decision", d.allowed ? "allowed" : "blocked"},
+                 {"reason_code", std::string(reason_name(d.reason))},
+                 {"reason", d.detail},
+                 {"scopes", d.scopes}};
+  }
+  return out;
+}
+}  // namespace
+
+const std::vector<std::string>& explain_tools() {
+  static const std::vector<std::string> tools = {"exec", "process", "read",   "write",  "edit",   "apply_patch",
+                                                 "ls",   "stat",    "mkdir",  "remove", "rename", "browser"};
+  return tools;
+}
+
+Json explain_policy(const policy::Policy& wpc, const std::string& workspace, const std::optional<Config>& config,
+                    const std::vector<std::string>& tools) {
+  const std::vector<std::string> rootfs = config ? config->rootfs_binds : Config{}.rootfs_binds;
+  sandbox::JailSpec spec = sandbox::spec_from_policy(wpc, workspace, rootfs);
+  if (config) spec.uid_range = config->uid_range;
+  return {{"policy_hash_b64u", wpc.hash_b64u},
+          {"jail", sandbox::describe(spec)},
+          {"jail_hash_b64u", sandbox::jail_hash_b64u(spec)},
+          {"cst_required", wpc.require_cst},
+          // This host, outside the hashed jail: the same WPC gives the same jail hash anywhere.
+          {"host", {{"landlock_abi", sandbox::host_support().landlock_abi}}},
+          {"tools", tool_decisions(wpc, tools)}};
+}
+
 }  // namespace clawjail::cli
