@@ -100,7 +100,7 @@ std::string joined(const Json& list, const char* sep = " ") {
 void fill_jail(Dict& p, const Json& jail) {
   p.SetValue("NAMESPACES", joined(jail["namespaces"]));
   const Json& net = jail["network"];
-  p.SetValue("NETWORK", text(net["mode"]) + (net.contains("approved_hosts") ? " via the egress proxy to " +
+  p.SetValue("NETWORK", text(net["mode"]) + (net.contains("proxy") ? " via the egress proxy to " +
                                                                                    joined(net["approved_hosts"], ", ")
                                                                              : std::string(" (no route out)")));
   for (const auto& m : jail["mounts"]) {

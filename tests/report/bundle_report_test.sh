@@ -59,7 +59,7 @@ expect 126 "a background process (WPC: no process tool)" run --background -- /bi
 expect 126 "elevated mode" run --elevated -- /bin/true
 expect 1 "a path outside the workspace named with markup" fs read "../$hostile_file"
 expect 124 "a call past the WPC's timeout" run -- /bin/sleep 30
-expect 137 "a call killed by SIGKILL" run --shell -- 'kill -9 $$'
+expect 137 "a call that dies of SIGKILL (status error, signal 9)" run --shell -- 'kill -9 $$'
 ok "the job ran: allowed, blocked, failed, timed-out and killed calls"
 
 "$bin" bundle export --config "$work/config.json" --job $job --out "$work/job.bundle.json"
@@ -82,7 +82,7 @@ browse() {  # browse HTML OUT_PREFIX: dumps the DOM to OUT_PREFIX.dom and a scre
   timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --user-data-dir="$profile" --no-first-run \
     --disable-extensions --dump-dom "file://$1" >"$2.dom" 2>"$2.log" || { tail -5 "$2.log" >&2; fail "chromium --dump-dom"; }
   timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --user-data-dir="$profile" --no-first-run \
-    --disable-extensions --hide-scrollbars --window-size=1100,1400 --screenshot="$2.png" "file://$1" >>"$2.log" 2>&1 ||
+    --disable-extensions --hide-scrollbars --window-size=1000,2400 --screenshot="$2.png" "file://$1" >>"$2.log" 2>&1 ||
     { tail -5 "$2.log" >&2; fail "chromium --screenshot"; }
 }
 browse "$report" "$work/pass"
