@@ -4,8 +4,8 @@
 # (markup planted in a command line and in file names); the bundle is exported and reported, and
 # headless Chromium opens the HTML from a file:// URL: the DOM shows the verdict, every call and
 # the blocked reasons, the planted markup is text only (no <script> or <img> element from the job),
-# and a screenshot is a non-empty PNG. A tampered bundle still renders, marked FAIL with its reason
-# code, and the command exits 1.
+# and a screenshot is a non-empty PNG. A tampered bundle and one whose chain has a gap still
+# render, marked FAIL with their reason code and (for the gap) where the chain breaks; exit 1.
 # usage: bundle_report_test.sh SOURCE_DIR CLAWJAIL_BINARY CHROMIUM [SCREENSHOT_COPY]
 set -euo pipefail
 src=$1 bin=$(realpath "$2") chromium=$3 keep_png=${4:-}
@@ -58,9 +58,10 @@ expect 3 "a command line with markup" run -- /bin/sh -c "exit 3" "$hostile_cmd"
 expect 126 "a background process (WPC: no process tool)" run --background -- /bin/true
 expect 126 "elevated mode" run --elevated -- /bin/true
 expect 1 "a path outside the workspace named with markup" fs read "../$hostile_file"
+expect 1 "a path outside the workspace named with a script" fs read "../$hostile_cmd"
 expect 124 "a call past the WPC's timeout" run -- /bin/sleep 30
 expect 137 "a call that dies of SIGKILL (status error, signal 9)" run --shell -- 'kill -9 $$'
-ok "the job ran: allowed, blocked, failed, timed-out and killed calls"
+ok "the job ran: allowed, blocked, failed, timed-out and SIGKILLed calls"
 
 "$bin" bundle export --config "$work/config.json" --job $job --out "$work/job.bundle.json"
 
@@ -70,10 +71,10 @@ code=0
 [ $code = 0 ] || { cat "$work/report.err" >&2; fail "bundle report of an intact bundle: exit $code"; }
 "$bin" bundle report "$work/job.bundle.json" --trust "$supervisor_did" --json >"$work/report.json"
 calls=$(jq '.calls | length' "$work/report.json")
-[ "$calls" = 8 ] || fail "the model holds $calls calls, expected 8"
+[ "$calls" = 9 ] || fail "the model holds $calls calls, expected 9"
 [ "$(jq -r '.verdict.result' "$work/report.json")" = PASS ] || fail "the model's verdict is not PASS"
 [ "$(jq '.job.cst | has("token")' "$work/report.json")" = false ] || fail "the model carries the raw token"
-ok "report written; its --json model: PASS, 8 calls, no token"
+ok "report written; its --json model: PASS, 9 calls, no token"
 
 # Chromium as a person would open it: file://, no network, no sandbox (root), a throwaway profile.
 browse() {  # browse HTML OUT_PREFIX: dumps the DOM to OUT_PREFIX.dom and a screenshot to OUT_PREFIX.png
@@ -102,6 +103,7 @@ done
 # The planted markup: text in the DOM (escaped), never an element. The page's own markup has no
 # <script> and no <img>; the only elements are the template's.
 grep -qF '&lt;img src=x onerror=alert(2)&gt;.txt' "$dom" || fail "the hostile file name is not shown as text"
+grep -qF '&lt;script&gt;alert(1)&lt;/script&gt;' "$dom" || fail "the planted script is not shown as text"
 if grep -qiE '<script|<img' "$dom"; then grep -oiE '.{60}<(script|img).{60}' "$dom" >&2; fail "a <script> or <img> element is in the DOM"; fi
 grep -qiE '<img|<script' "$report" && fail "the report's HTML holds a raw <img or <script"
 grep -q "Content-Security-Policy\" content=\"default-src 'none'" "$report" || fail "no CSP meta tag"
@@ -122,3 +124,21 @@ grep -q 'class="verdict fail"' "$work/fail.dom" || fail "the tampered report is 
 grep -q 'id="verdict-result">FAIL BUNDLE_SIGNATURE_INVALID<' "$work/fail.dom" || fail "the tampered report lacks FAIL BUNDLE_SIGNATURE_INVALID"
 grep -q 'id="unverified-note"' "$work/fail.dom" || fail "the tampered report does not say it is unverified"
 ok "a tampered bundle: exit 1, the report renders FAIL BUNDLE_SIGNATURE_INVALID"
+
+# A receipt deleted from the job's log before export (someone with write access to the state
+# directory): the bundle is signed, but the chain has a gap. The report says where it breaks.
+kill -TERM $serve; wait $serve || true
+serve=
+sed -i 3d "$work/state/receipts/$job.log"
+"$bin" bundle export --config "$work/config.json" --job $job --out "$work/gap.bundle.json"
+code=0
+"$bin" bundle report "$work/gap.bundle.json" --trust "$supervisor_did" --out "$work/gap.html" 2>"$work/gap.err" || code=$?
+[ $code = 1 ] || { cat "$work/gap.err" >&2; fail "bundle report of a bundle with a gap: exit $code, expected 1"; }
+browse "$work/gap.html" "$work/gap"
+grep -q 'id="verdict-result">FAIL RECEIPT_SEQ_GAP<' "$work/gap.dom" || fail "the gap report lacks FAIL RECEIPT_SEQ_GAP"
+grep -q 'The check stopped at receipt #2' "$work/gap.dom" || fail "the gap report does not say where the chain breaks"
+grep -q '<td>1</td><td>1</td><td>finished</td>' "$work/gap.dom" || fail "receipt #1 is not shown"
+[ "$(grep -o '<td>yes</td>' "$work/gap.dom" | wc -l)" = 2 ] || fail "receipts #0 and #1 are not the only verified ones"
+[ "$(grep -o '<td>NO</td>' "$work/gap.dom" | wc -l)" = "$(($(jq '.verdict.receipts' "$work/report.json") - 3))" ] ||
+  fail "the receipts from the gap on are not all marked unverified"
+ok "a receipt deleted from the log: exit 1, FAIL RECEIPT_SEQ_GAP, broken at receipt #2, later receipts unverified"
