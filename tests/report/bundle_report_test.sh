@@ -113,6 +113,16 @@ grep -qiE '(src|href)="(https?:)?//' "$report" && fail "the report references th
 ok "chromium: PASS verdict, $calls calls, blocked reasons, markup inert, screenshot $(stat -c %s "$work/pass.png") bytes"
 [ -n "$keep_png" ] && cp "$work/pass.png" "$keep_png"
 
+# The Claw form is not reported (its events are the native receipts'): the command says which file to use.
+mkdir "$work/claw"
+"$bin" bundle export --config "$work/config.json" --job $job --format claw --out "$work/claw/job.json" 2>/dev/null
+code=0
+"$bin" bundle report "$work/claw/job.json" --trust "$supervisor_did" >/dev/null 2>"$work/claw.err" || code=$?
+[ $code = 2 ] && grep -q "Claw form: report the native bundle" "$work/claw.err" || fail "a Claw-form file: exit $code, $(cat "$work/claw.err")"
+"$bin" bundle report "$work/claw/job.native.json" --trust "$supervisor_did" --json | jq -e '.verdict.result == "PASS"' >/dev/null ||
+  fail "the native bundle beside the Claw form does not report PASS"
+ok "a Claw-form file is refused with exit 2, naming the native bundle beside it, which reports PASS"
+
 # A tampered bundle: one receipt's payload swapped for another's. The report still renders, FAIL.
 jq '(.payload | @base64d | fromjson) as $b | .payload = ($b | .receipts[3].payload = $b.receipts[2].payload | tojson | @base64)' \
   "$work/job.bundle.json" >"$work/tampered.json"
