@@ -12,6 +12,8 @@ src=$1 bin=$(realpath "$2") chromium=$3 keep_png=${4:-}
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (the supervisor maps subordinate uids)"; exit 77; }
+[ -x "$chromium" ] || fail "chromium not found ($chromium): scripts/install-deps.sh installs it"
+command -v jq >/dev/null || fail "jq not found: scripts/install-deps.sh installs it"
 
 work=$(mktemp -d /var/tmp/clawjail-report-XXXXXX)
 chmod 755 "$work"
