@@ -13,6 +13,10 @@ namespace {
 using detail::Check;
 using detail::failure;
 
+// An exported (ordered) value against a native one: compared as one JSON type, which clang needs
+// to pick a single operator.
+bool same(const OJson& exported, const Json& native) { return Json(exported) == native; }
+
 Check check_signer(const OJson& env, const ClawVerifyOptions& o) {
   if (!o.require_trusted_signer) return std::nullopt;
   if (o.trusted.empty()) return failure("TRUST_REQUIRED", "name the supervisor key(s) to trust");
@@ -92,7 +96,7 @@ Check check_event_is_receipt(const OJson& e, const Json& r, const std::string& b
   std::string where = "event " + e["event_id"].get<std::string>() + " (seq " + std::to_string(seq) + ")";
   if (e["payload_hash_b64u"] != policy::sha256_b64u(bytes))
     return failure("HASH_MISMATCH", where + ": payload_hash_b64u is not the hash of native receipt seq " + std::to_string(seq));
-  if (e["event_id"] != r["receipt_id"] || e["timestamp"] != r["timestamp"] || e["event_type"] != event_type_of(r))
+  if (!same(e["event_id"], r["receipt_id"]) || !same(e["timestamp"], r["timestamp"]) || e["event_type"] != event_type_of(r))
     return failure("RECEIPT_BINDING_MISMATCH", where + ": id, time or type differ from the native receipt");
   return std::nullopt;
 }
@@ -107,7 +111,7 @@ Check check_tool_is_receipt(const OJson& t, const Json& r) {
   bool policy_ok = r["policy_hash_b64u"].is_string() ? b.value("policy_hash", "") == r["policy_hash_b64u"] : !b.contains("policy_hash");
   bool scope_ok = r["token_scope_hash_b64u"].is_string() ? b.value("token_scope_hash_b64u", "") == r["token_scope_hash_b64u"]
                                                           : !b.contains("token_scope_hash_b64u");
-  if (p["tool_name"] != r["tool"] || !policy_ok || !scope_ok)
+  if (!same(p["tool_name"], r["tool"]) || !policy_ok || !scope_ok)
     return failure("RECEIPT_BINDING_MISMATCH", where + ": tool, policy or token scope differ from the native receipt");
   return std::nullopt;
 }
@@ -119,7 +123,7 @@ Check check_native(const OJson& p, const OJson& md, const std::string& text, con
     return failure("RECEIPT_UNFINISHED_CALL", "native bundle: call " + native->unfinished.front() + " started and never finished");
   if (md.value("native_bundle_sha256_b64u", "") != policy::sha256_b64u(text))
     return failure("HASH_MISMATCH", "the native bundle is not the one this export names (native_bundle_sha256_b64u)");
-  if (native->payload["job_id"] != p["event_chain"][0]["run_id"])
+  if (!same(p["event_chain"][0]["run_id"], native->payload["job_id"]))
     return failure("RECEIPT_JOB_MISMATCH", "the native bundle is for job " + native->payload["job_id"].dump());
   const OJson& chain = p["event_chain"];
   size_t first = md.value("first_seq", size_t{0});
