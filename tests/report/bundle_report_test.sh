@@ -154,3 +154,25 @@ grep -q '<td>1</td><td>1</td><td>finished</td>' "$work/gap.dom" || fail "receipt
 [ "$(grep -o '<td>NO</td>' "$work/gap.dom" | wc -l)" = "$(($(jq '.verdict.receipts' "$work/report.json") - 3))" ] ||
   fail "the receipts from the gap on are not all marked unverified"
 ok "a receipt deleted from the log: exit 1, FAIL RECEIPT_SEQ_GAP, broken at receipt #2, later receipts unverified"
+
+# The demo's own job, as a new operator would report it after `clawjail demo --keep`.
+"$bin" demo --keep >"$work/demo.out" 2>&1 || { tail -20 "$work/demo.out" >&2; fail "clawjail demo"; }
+demo_dir=$(sed -n 's/^Everything is kept in //p' "$work/demo.out")
+trap '[ -n "$serve" ] && { kill -TERM $serve 2>/dev/null; wait $serve 2>/dev/null; }; rm -rf "$work" "$demo_dir"' EXIT
+demo_did=$(awk '/keys: +supervisor did:key:/ {print $3}' "$work/demo.out")
+[ -f "$demo_dir/demo-job.bundle.json" ] && [ -n "$demo_did" ] || fail "the demo kept no bundle: $(tail -5 "$work/demo.out")"
+"$bin" bundle report "$demo_dir/demo-job.bundle.json" --trust "$demo_did" --out "$work/demo.html" ||
+  fail "bundle report of the demo's job"
+"$bin" bundle report "$demo_dir/demo-job.bundle.json" --trust "$demo_did" --json >"$work/demo.json"
+browse "$work/demo.html" "$work/demo"
+grep -q 'id="verdict-result">PASS<' "$work/demo.dom" || fail "the demo's report does not show PASS"
+demo_calls=0
+for id in $(jq -r '.calls[].call_id' "$work/demo.json"); do
+  grep -q "class=\"call-id\">$id<" "$work/demo.dom" || fail "the demo's call $id is not in the DOM"
+  demo_calls=$((demo_calls + 1))
+done
+for reason in $(jq -r '[.calls[] | select(.outcome == "blocked") | .reason_code] | unique | .[]' "$work/demo.json"); do
+  grep -q "class=\"reason-code\">$reason<" "$work/demo.dom" || fail "the demo's blocked reason $reason is not in the DOM"
+done
+[ "$demo_calls" -ge 4 ] || fail "the demo's report shows only $demo_calls calls"
+ok "the demo's job: PASS, $demo_calls calls and their blocked reasons in the DOM"
