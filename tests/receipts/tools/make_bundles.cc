@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "receipts/receipts.h"
+#include "tests/receipts/tools/drafts.h"
 
 namespace fs = std::filesystem;
 using namespace clawjail;
@@ -22,27 +23,10 @@ using policy::SecretKey;
 
 namespace {
 
-SecretKey key(char fill) { return std::move(SecretKey::from_seed(std::string(32, fill)).value()); }
+SecretKey key(char fill) { return testing::seeded_key(fill); }
 
 Draft draft(const std::string& phase, const std::string& call, const std::string& policy_hash) {
-  Draft d;
-  d.phase = phase;
-  d.job_id = "js-job";
-  d.call_id = call;
-  d.tool = "exec";
-  d.scopes = {"exec"};
-  d.decision = phase == "blocked" ? "blocked" : "allowed";
-  d.reason = phase == "blocked" ? Reason::EXEC_DENIED : Reason::OK;
-  d.reason_detail = phase == "blocked" ? "exec refusé par la WPC — non-ASCII bytes in the payload" : "";
-  d.agent_did = key('\x09').did();
-  d.policy_hash_b64u = policy_hash;
-  d.request_hash_b64u = policy::sha256_b64u("request " + call);
-  if (phase == "finished")
-    d.result = Json{{"status", "success"}, {"exit_code", 0}, {"signal", 0}, {"duration_ms", 2},
-                    {"stdout_hash_b64u", policy::sha256_b64u("")}, {"stdout_bytes", 0},
-                    {"stderr_hash_b64u", policy::sha256_b64u("")}, {"stderr_bytes", 0},
-                    {"violations", Json::array()}};
-  return d;
+  return testing::exec_draft("js-job", phase, call, policy_hash, "exec refusé par la WPC — non-ASCII bytes in the payload");
 }
 
 Json decode(const Json& env) { return Json::parse(*policy::b64_decode(env["payload"].get<std::string>())); }
