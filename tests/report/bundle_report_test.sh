@@ -88,6 +88,14 @@ browse() {  # browse HTML OUT_PREFIX: dumps the DOM to OUT_PREFIX.dom and a scre
     --disable-extensions --hide-scrollbars --window-size=1000,2400 --screenshot="$2.png" "file://$1" >>"$2.log" 2>&1 ||
     { tail -5 "$2.log" >&2; fail "chromium --screenshot"; }
 }
+# report_failing BUNDLE OUT_PREFIX WHAT: the report of a bundle that fails verification is still
+# written, with exit 1; Chromium opens it (OUT_PREFIX.dom, OUT_PREFIX.png).
+report_failing() {
+  local code=0
+  "$bin" bundle report "$1" --trust "$supervisor_did" --out "$2.html" 2>"$2.err" || code=$?
+  [ $code = 1 ] || { cat "$2.err" >&2; fail "bundle report of $3: exit $code, expected 1"; }
+  browse "$2.html" "$2"
+}
 browse "$report" "$work/pass"
 dom=$work/pass.dom
 grep -q 'id="verdict-result">PASS<' "$dom" || fail "the DOM does not show the PASS verdict"
@@ -128,10 +136,7 @@ ok "a Claw-form file is refused with exit 2, naming the native bundle beside it,
 # A tampered bundle: one receipt's payload swapped for another's. The report still renders, FAIL.
 jq '(.payload | @base64d | fromjson) as $b | .payload = ($b | .receipts[3].payload = $b.receipts[2].payload | tojson | @base64)' \
   "$work/job.bundle.json" >"$work/tampered.json"
-code=0
-"$bin" bundle report "$work/tampered.json" --trust "$supervisor_did" --out "$work/tampered.html" 2>"$work/tampered.err" || code=$?
-[ $code = 1 ] || { cat "$work/tampered.err" >&2; fail "bundle report of a tampered bundle: exit $code, expected 1"; }
-browse "$work/tampered.html" "$work/fail"
+report_failing "$work/tampered.json" "$work/fail" "a tampered bundle"
 grep -q 'class="verdict fail"' "$work/fail.dom" || fail "the tampered report is not marked as failing"
 grep -q 'id="verdict-result">FAIL BUNDLE_SIGNATURE_INVALID<' "$work/fail.dom" || fail "the tampered report lacks FAIL BUNDLE_SIGNATURE_INVALID"
 grep -q 'id="unverified-note"' "$work/fail.dom" || fail "the tampered report does not say it is unverified"
@@ -143,10 +148,7 @@ kill -TERM $serve; wait $serve || true
 serve=
 sed -i 3d "$work/state/receipts/$job.log"
 "$bin" bundle export --config "$work/config.json" --job $job --out "$work/gap.bundle.json"
-code=0
-"$bin" bundle report "$work/gap.bundle.json" --trust "$supervisor_did" --out "$work/gap.html" 2>"$work/gap.err" || code=$?
-[ $code = 1 ] || { cat "$work/gap.err" >&2; fail "bundle report of a bundle with a gap: exit $code, expected 1"; }
-browse "$work/gap.html" "$work/gap"
+report_failing "$work/gap.bundle.json" "$work/gap" "a bundle with a gap"
 grep -q 'id="verdict-result">FAIL RECEIPT_SEQ_GAP<' "$work/gap.dom" || fail "the gap report lacks FAIL RECEIPT_SEQ_GAP"
 grep -q 'The check stopped at receipt #2' "$work/gap.dom" || fail "the gap report does not say where the chain breaks"
 grep -q '<td>1</td><td>1</td><td>finished</td>' "$work/gap.dom" || fail "receipt #1 is not shown"
