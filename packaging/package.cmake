@@ -8,7 +8,7 @@ set(CLAWJAIL_CONFIG_DIR /etc/clawjail)  # absolute: /etc even though the prefix 
 
 install(TARGETS clawjail RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
-# `clawjail` executes this one for every subcommand but run and fs (supervisor/front_main.cc).
+# `clawjail` executes this one for every subcommand but run and fs (supervisor/client/main.cc).
 install(TARGETS clawjail_full RUNTIME DESTINATION ${CMAKE_INSTALL_LIBEXECDIR}/clawjail
         PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
 

@@ -1,5 +1,5 @@
 // Durable file writes: the policy store and the token ledger (policy/), and the token file
-// `clawjail cst issue --out` renews (supervisor/cli_cst.cc).
+// `clawjail cst issue --out` renews (supervisor/cli/cst.cc).
 #pragma once
 #include <sys/types.h>
 

@@ -21,9 +21,9 @@
 #include <CLI/CLI.hpp>
 
 #include "receipts/receipts.h"
-#include "supervisor/commands.h"
-#include "supervisor/demo_world.h"
-#include "supervisor/subprocess.h"
+#include "supervisor/common/commands.h"
+#include "supervisor/demo/world.h"
+#include "supervisor/common/subprocess.h"
 #include "tests/common/journald.h"
 
 extern char** environ;

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "policy/policy.h"
-#include "supervisor/subprocess.h"
+#include "supervisor/common/subprocess.h"
 
 namespace clawjail {
 namespace {

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "policy/policy.h"
-#include "supervisor/audit_checks.h"
+#include "supervisor/audit/checks.h"
 
 namespace clawjail {
 namespace {

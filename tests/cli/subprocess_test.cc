@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "supervisor/subprocess.h"
+#include "supervisor/common/subprocess.h"
 
 namespace clawjail {
 namespace {

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "receipts/internal.h"
-#include "supervisor/protocol.h"
+#include "supervisor/proto/protocol.h"
 
 namespace {
 

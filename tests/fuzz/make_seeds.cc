@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "receipts/receipts.h"
-#include "supervisor/protocol.h"
+#include "supervisor/proto/protocol.h"
 #include "tests/fuzz/fuzz_keys.h"
 
 namespace fs = std::filesystem;

@@ -18,7 +18,7 @@
 
 #include "receipts/receipts.h"
 #include "sandbox/jail.h"
-#include "supervisor/protocol.h"
+#include "supervisor/proto/protocol.h"
 #include "tests/supervisor/fixture.h"
 
 namespace clawjail::test {

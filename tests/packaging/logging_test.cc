@@ -20,7 +20,7 @@
 
 #include "policy/policy.h"
 #include "policy/unique_fd.h"
-#include "supervisor/logging.h"
+#include "supervisor/daemon/logging.h"
 #include "tests/common/journald.h"
 
 extern char** environ;

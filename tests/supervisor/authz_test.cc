@@ -14,7 +14,7 @@
 
 #include "fixture.h"
 #include "sandbox/jail.h"
-#include "supervisor/client.h"
+#include "supervisor/client/client.h"
 
 namespace clawjail::test {
 namespace {

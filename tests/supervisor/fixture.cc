@@ -14,8 +14,8 @@
 #include <thread>
 
 #include "receipts/receipts.h"
-#include "supervisor/client.h"
-#include "supervisor/protocol.h"
+#include "supervisor/client/client.h"
+#include "supervisor/proto/protocol.h"
 
 extern char** environ;
 

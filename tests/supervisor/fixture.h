@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "policy/policy.h"
-#include "supervisor/demo_world.h"
-#include "supervisor/subprocess.h"
+#include "supervisor/demo/world.h"
+#include "supervisor/common/subprocess.h"
 
 namespace clawjail::test {
 

@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "fixture.h"
-#include "supervisor/client.h"
-#include "supervisor/protocol.h"
+#include "supervisor/client/client.h"
+#include "supervisor/proto/protocol.h"
 
 namespace clawjail::test {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "fixture.h"
 #include "sandbox/jail.h"
-#include "supervisor/audit_checks.h"
+#include "supervisor/audit/checks.h"
 
 namespace clawjail::test {
 namespace {

@@ -1,0 +1,357 @@
+#include "supervisor/daemon/call.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include "policy/job_id.h"
+#include "supervisor/daemon/admission.h"
+#include "supervisor/daemon/peer.h"
+#include "supervisor/proto/protocol.h"
+
+namespace clawjail {
+namespace {
+
+using proto::Request;
+using proto::Response;
+
+// Each connection has its own thread: a per-thread generator would be seeded (an open of
+// /dev/urandom) on every call.
+std::string new_call_id() {
+  unsigned char raw[12];
+  randombytes_buf(raw, sizeof raw);
+  char hex[2 * sizeof raw + 1];
+  sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+  return std::string("call_") + hex;
+}
+
+// Everything one connection knows, in the order it learns it.
+struct CallState {
+  DaemonContext& ctx;
+  int conn;
+  std::string call_id;
+  std::string request_hash_b64u;
+  std::optional<Request> request;
+  std::optional<std::string> job_id;
+  Admission admission;
+  Response response;
+  bool started = false, finished = false;  // which receipts of an admitted call exist
+};
+
+receipts::Draft draft(const CallState& c, const std::string& phase) {
+  const auto& a = c.admission;
+  receipts::Draft d;
+  d.phase = phase;
+  d.job_id = *c.job_id;
+  d.call_id = c.call_id;
+  d.tool = !c.request ? "unknown" : c.request->type == "stop_job" ? "job_stop" : c.request->tool;
+  d.scopes = a.scopes;
+  d.decision = phase == "blocked" ? "blocked" : "allowed";
+  d.agent_did = a.cst ? a.cst->sub : "";
+  d.policy_hash_b64u = a.wpc ? a.wpc->policy.hash_b64u : a.policy_hash_b64u.value_or("");
+  if (a.cst) {
+    d.token_scope_hash_b64u = a.cst->token_scope_hash_b64u;
+    d.cst_jti = a.cst->jti;
+  }
+  d.jail_hash_b64u = a.jail_hash_b64u;
+  d.request_hash_b64u = c.request_hash_b64u;
+  return d;
+}
+
+void send_response(CallState& c) {
+  c.response.call_id = c.call_id;
+  if (auto s = proto::write_frame(c.conn, proto::response_body(c.response)); !s)
+    spdlog::info("call {}: the client went away before the answer: {}", c.call_id, s.error().detail);
+}
+
+// Refusal: a `blocked` receipt whenever the job is known, exit 126 for the client.
+void refuse(CallState& c, const Error& why) {
+  c.response.decision = "blocked";
+  c.response.status = "blocked";
+  c.response.reason = why.reason;
+  c.response.reason_detail = why.detail;
+  c.response.exit_code = 126;
+  spdlog::warn("call {} of job {} blocked: {}: {}", c.call_id, c.job_id.value_or("?"), reason_name(why.reason),
+               policy::printable(why.detail));
+  if (c.job_id) {
+    auto d = draft(c, "blocked");
+    d.reason = why.reason;
+    d.reason_detail = why.detail;
+    auto written = c.ctx.receipts().record(d);
+    if (!written) {
+      spdlog::error("call {}: blocked receipt not stored: {}", c.call_id, written.error().detail);
+      c.response.reason = Reason::RECEIPT_STORE_FAILED;
+      c.response.reason_detail = written.error().detail + " (the call was blocked: " + why.detail + ")";
+      c.response.status = "failed";
+      c.response.exit_code = 125;
+    } else {
+      c.response.receipt_ids.push_back(written->receipt_id);
+    }
+  }
+  send_response(c);
+}
+
+// Parses the frame; a refused request still yields its job id (for the receipt) when it has one.
+std::optional<Error> read_request(CallState& c, const proto::Frame& frame) {
+  c.request_hash_b64u = policy::sha256_b64u(frame.body);
+  auto json = policy::parse_strict_json(frame.body);
+  if (!json) {
+    auto loose = policy::Json::parse(frame.body, nullptr, false);
+    if (loose.is_object() && loose.contains("job_id") && loose["job_id"].is_string() &&
+        policy::check_job_id(loose["job_id"].get<std::string>()))
+      c.job_id = loose["job_id"].get<std::string>();
+    return fail(json.reason() == Reason::BAD_JSON ? Reason::REQUEST_MALFORMED : json.reason(),
+                "request is not acceptable JSON: " + json.error().detail);
+  }
+  c.request_hash_b64u = policy::canonical_hash_b64u(*json);
+  auto parsed = proto::parse_request(*json);
+  if (auto* failure = std::get_if<proto::ParseFailure>(&parsed)) {
+    c.job_id = failure->job_id;
+    return failure->error;
+  }
+  c.request = std::get<Request>(std::move(parsed));
+  c.job_id = c.request->job_id;
+  return std::nullopt;
+}
+
+int exit_code_of(const sandbox::Outcome& o) {
+  if (o.error) return 125;
+  if (o.status == "timeout") return 124;
+  if (o.signal > 0) return 128 + o.signal;
+  return o.exit_code >= 0 ? o.exit_code : 125;
+}
+
+// Waits for the jail while watching the connection: a client that closes it (or sends anything
+// after its request) cancels the call.
+sandbox::Outcome wait_watching_client(sandbox::Jail& jail, int conn, RunningCalls::Registration& reg) {
+  bool client_gone = false;
+  for (;;) {
+    pollfd fds[2] = {{jail.done_fd(), POLLIN, 0}, {conn, static_cast<short>(client_gone ? 0 : POLLIN | POLLRDHUP), 0}};
+    if (::poll(fds, 2, -1) < 0) continue;
+    if (fds[0].revents) break;
+    if (!client_gone && fds[1].revents) {
+      client_gone = true;
+      reg.kill({Reason::CLIENT_DISCONNECTED, "the client closed its connection"});
+    }
+  }
+  return jail.wait();
+}
+
+sandbox::Command command_of(const proto::ExecArgs& e) {
+  sandbox::Command cmd;
+  cmd.argv = e.command ? std::vector<std::string>{"/bin/sh", "-c", *e.command} : e.argv;
+  cmd.workdir = e.workdir;
+  cmd.env = e.env;
+  return cmd;
+}
+
+struct RunResult {
+  sandbox::Outcome outcome;
+  Reason reason = Reason::OK;
+  std::string detail;
+};
+
+// Jails start concurrently: the child side of a jail makes raw system calls only (no glibc
+// set*id broadcast that once hung it when another thread was inside Jail::start).
+// `jail` outlives the answer: what is left of it (its empty cgroup) is removed after.
+RunResult run_exec(CallState& c, Result<sandbox::Jail>& jail) {
+  RunResult r;
+  Status built = jail ? jail->release() : Status(jail.error());
+  if (!built) {
+    r.outcome.error = built.error();
+    r.reason = built.reason();
+    r.detail = built.error().detail;
+    return r;
+  }
+  auto reg = c.ctx.calls().add(c.call_id, {c.request->job_id, c.admission.cst, &jail.value(), std::nullopt});
+  r.outcome = wait_watching_client(*jail, c.conn, reg);
+  if (auto killed = reg.killed()) {
+    r.reason = killed->reason;
+    r.detail = killed->detail;
+  }
+  return r;
+}
+
+sandbox::FsOp fs_op_of(const proto::FsArgs& f) {
+  sandbox::FsOp op;
+  op.op = f.op;
+  op.paths = f.paths;
+  op.exclusive = f.exclusive;
+  op.truncate = f.truncate;
+  op.recursive = f.recursive;
+  return op;
+}
+
+// A file tool is cancelled like a command: by its client, `job stop`, a revocation, shutdown.
+RunResult run_fs(CallState& c, const sandbox::Io& io) {
+  auto call = sandbox::FsCall::start(*c.admission.spec, fs_op_of(*c.request->fs), io);
+  if (!call) {
+    RunResult r{{}, call.reason(), call.error().detail};
+    r.outcome.error = call.error();
+    return r;
+  }
+  auto reg = c.ctx.calls().add(c.call_id, {c.request->job_id, c.admission.cst, &call->jail(), std::nullopt});
+  RunResult r{wait_watching_client(call->jail(), c.conn, reg), Reason::OK, ""};
+  if (auto killed = reg.killed()) return {r.outcome, killed->reason, killed->detail};
+  auto result = call->result();
+  if (!result) {
+    r.reason = result.reason();
+    r.detail = result.error().detail;
+    if (r.outcome.status == "error") r.outcome.error = result.error();  // the operation failed
+    return r;
+  }
+  c.response.value = std::move(result->value);
+  c.response.truncated = result->truncated;
+  return r;
+}
+
+// 0 or 1 for the operation itself; a killed or timed-out file tool exits as `run` would.
+int fs_exit_code(const RunResult& run) {
+  const auto& o = run.outcome;
+  if (o.status == "success") return 0;
+  if (o.status == "killed" || o.status == "timeout") return exit_code_of(o);
+  return run.reason == Reason::FS_OP_FAILED || run.reason == Reason::PATH_OUTSIDE_WORKSPACE ? 1 : 125;
+}
+
+void finish(CallState& c, const RunResult& run) {
+  auto d = draft(c, "finished");
+  d.reason = run.reason;
+  d.reason_detail = run.detail;
+  d.result = run.outcome.to_json();
+  auto& resp = c.response;
+  resp.decision = "allowed";
+  resp.status = run.outcome.status;
+  resp.signal = run.outcome.signal;
+  resp.reason = run.reason;
+  resp.reason_detail = run.detail;
+  resp.exit_code = c.request->fs ? fs_exit_code(run) : exit_code_of(run.outcome);
+  auto written = c.ctx.receipts().record(d);
+  c.finished = true;
+  if (!written) {
+    spdlog::error("call {}: finished receipt not stored: {}", c.call_id, written.error().detail);
+    resp.reason = Reason::RECEIPT_STORE_FAILED;
+    resp.reason_detail = written.error().detail;
+    resp.status = "failed";
+    resp.exit_code = 125;
+  } else {
+    resp.receipt_ids.push_back(written->receipt_id);
+  }
+  send_response(c);  // the log line is not the client's to wait for
+  spdlog::info("call {} of job {} finished: {} exit {} ({})", c.call_id, *c.job_id, run.outcome.status,
+               resp.exit_code, reason_name(resp.reason));
+}
+
+void run_call(CallState& c, std::vector<UniqueFd>& fds) {
+  if (c.admission.cst) {  // for the job's proof bundle
+    if (auto s = receipts::record_job_cst(c.ctx.snapshot().config->state_dir, *c.job_id, *c.admission.cst); !s)
+      return refuse(c, fail(Reason::RECEIPT_STORE_FAILED, "cannot record the job's CST: " + s.error().detail));
+  }
+  sandbox::Io io{fds[0].get(), fds[1].get(), fds[2].get(), c.request->exec && c.request->exec->pty};
+  if (c.request->exec && c.request->exec->pty_size) {
+    io.pty_rows = static_cast<unsigned short>(c.request->exec->pty_size->rows);
+    io.pty_cols = static_cast<unsigned short>(c.request->exec->pty_size->cols);
+  }
+  // The jail is built while the `started` receipt is made durable; its command runs only once
+  // the receipt is (run_exec releases it). Without the receipt the jail is dropped unrun.
+  std::optional<Result<sandbox::Jail>> jail;
+  if (c.request->exec) jail.emplace(c.ctx.jails().begin(*c.admission.spec, command_of(*c.request->exec), io));
+  auto started = c.ctx.receipts().record(draft(c, "started"));
+  if (!started) {
+    // No action without evidence: the tool does not run.
+    spdlog::error("call {}: started receipt not stored: {}", c.call_id, started.error().detail);
+    c.response.reason = Reason::RECEIPT_STORE_FAILED;
+    c.response.reason_detail = started.error().detail;
+    c.response.status = "failed";
+    c.response.exit_code = 125;
+    return send_response(c);
+  }
+  c.response.receipt_ids.push_back(started->receipt_id);
+  c.started = true;
+  finish(c, jail ? run_exec(c, *jail) : run_fs(c, io));
+  if (jail) c.ctx.jails().build_ahead(*c.admission.spec);
+}
+
+void stop_job(CallState& c) {
+  const auto& job = c.request->job_id;
+  auto s = c.ctx.ledger().revoke_job(job);
+  if (!s) {
+    c.response.reason = s.reason();
+    c.response.reason_detail = s.error().detail;
+    c.response.status = "failed";
+    c.response.exit_code = 125;
+    return send_response(c);
+  }
+  c.response.type = "stopped";
+  c.response.decision = "allowed";
+  c.response.status = "success";
+  c.response.reason = Reason::OK;
+  c.response.exit_code = 0;
+  c.response.killed_calls = c.ctx.calls().kill_job(job, {Reason::JOB_STOPPED, "job " + job + " was stopped"});
+  spdlog::warn("job {} stopped: {} running call(s) killed", job, c.response.killed_calls);
+  send_response(c);
+}
+
+// A bug met while handling one call must not take the supervisor down with every other running
+// call: the call ends with the receipt it still owes (`finished` once started, else `blocked`).
+void fail_internally(CallState& c, const std::string& what) noexcept {
+  try {
+    const Error why = fail(Reason::INTERNAL_ERROR, "internal error: " + policy::utf8_text(what));
+    spdlog::error("call {}: {}", c.call_id, policy::printable(why.detail));
+    c.response.value.reset();
+    c.response.truncated = false;
+    if (!c.started) return refuse(c, why);
+    if (!c.finished) {
+      RunResult run;
+      run.outcome.error = why;
+      run.reason = why.reason;
+      run.detail = why.detail;
+      return finish(c, run);
+    }
+    c.response.reason = why.reason;
+    c.response.reason_detail = why.detail;
+    c.response.status = "failed";
+    c.response.exit_code = 125;
+    send_response(c);
+  } catch (...) {
+    spdlog::critical("call {}: could not even report an internal error", c.call_id);
+  }
+}
+
+void handle(CallState& c, const Peer& peer) {
+  auto frame = proto::read_frame(c.conn, std::chrono::steady_clock::now() + proto::kRequestDeadline);
+  if (!frame) return refuse(c, frame.error());
+  if (auto bad = read_request(c, *frame)) return refuse(c, *bad);
+  auto snap = c.ctx.snapshot();
+  AdmissionInputs in{*snap.config, *snap.store, c.ctx.ledger(), peer};
+  if (c.request->type == "stop_job") {
+    if (auto s = admit_stop(*c.request, in, c.admission); !s) return refuse(c, s.error());
+    return stop_job(c);
+  }
+  if (frame->fds.size() != 3)
+    return refuse(c, fail(Reason::REQUEST_MALFORMED, "a call must carry stdin, stdout and stderr (3 descriptors)"));
+  if (c.ctx.draining()) return refuse(c, fail(Reason::SUPERVISOR_SHUTTING_DOWN, "the supervisor is shutting down"));
+  if (auto s = admit(*c.request, in, c.admission); !s) return refuse(c, s.error());
+  run_call(c, frame->fds);
+}
+
+}  // namespace
+
+void serve_connection(DaemonContext& ctx, UniqueFd conn) {
+  timeval send_timeout{10, 0};  // a client that never reads its answer cannot hold the thread
+  ::setsockopt(conn.get(), SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
+  CallState c{ctx, conn.get(), new_call_id(), {}, {}, {}, {}, {}};
+  auto peer = peer_of(conn.get());
+  if (!peer) return refuse(c, peer.error());
+  if (auto s = authorize_peer(*peer, *ctx.snapshot().config); !s) return refuse(c, s.error());
+  try {
+    handle(c, *peer);
+  } catch (const std::exception& e) {
+    fail_internally(c, e.what());
+  } catch (...) {
+    fail_internally(c, "an exception that is not a std::exception");
+  }
+}
+
+}  // namespace clawjail

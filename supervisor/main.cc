@@ -1,5 +1,0 @@
-// clawjail-supervisor: every subcommand. Users type `clawjail`, whose thin front (front_main.cc)
-// handles the per-call commands itself and executes this binary for all the others.
-#include "supervisor/commands.h"
-
-int main(int argc, char** argv) { return clawjail::cli::run_app(argc, argv); }
