@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "policy/policy.h"
+#include "policy/canonical_json.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
 #include "policy/utf16.h"
 
 namespace clawjail::policy {

@@ -2,6 +2,11 @@
 // the token_scope_hash_b64u it defines, computed exactly as clawscope computes it.
 #include <algorithm>
 
+#include "policy/canonical_json.h"
+#include "policy/cst.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
 #include "policy/cst_claims.h"
 #include "policy/fields.h"
 #include "policy/utf16.h"

@@ -1,7 +1,9 @@
 // Private to policy/: the claim set of a CST (scoped_token_claims.v1.json) and the scope grant of
 // check 6, shared by cst.cc, cst_call.cc and decision.cc.
 #pragma once
-#include "policy/policy.h"
+#include "policy/cst.h"
+#include "policy/decision.h"
+#include "policy/json.h"
 
 namespace clawjail::policy {
 

@@ -1,7 +1,10 @@
 // issue_cst: a CST in clawscope's shape, for tests, the demo and operators without clawscope.
 #include <sodium.h>
 
-#include "policy/policy.h"
+#include "policy/cst.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/keys.h"
 #include "policy/sodium.h"
 
 namespace clawjail::policy {

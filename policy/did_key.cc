@@ -1,6 +1,7 @@
 // did:key for Ed25519: "did:key:z" + base58btc(0xed 0x01 ‖ public key). base58 is an encoding, not
 // crypto, and no Debian package offers it, so it is written here in full.
-#include "policy/policy.h"
+#include "policy/json.h"
+#include "policy/keys.h"
 
 namespace clawjail::policy {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <cstdlib>
 
-#include "policy/policy.h"
+#include "policy/encoding.h"
 #include "policy/sodium.h"
 
 namespace clawjail::policy {

@@ -1,3 +1,5 @@
+#include "policy/json.h"
+#include "policy/reason.h"
 #include "policy/fields.h"
 
 #include <algorithm>

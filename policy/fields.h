@@ -8,7 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "policy/policy.h"
+#include "policy/reason.h"
+#include "policy/json.h"
 
 namespace clawjail::policy::fields {
 

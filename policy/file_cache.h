@@ -7,7 +7,7 @@
 #include <mutex>
 #include <string>
 
-#include "policy/policy.h"
+#include "policy/strict_json.h"
 
 namespace clawjail::policy {
 

@@ -1,3 +1,5 @@
+#include "policy/reason.h"
+#include "policy/unique_fd.h"
 #include "policy/file_io.h"
 
 #include <fcntl.h>
@@ -7,7 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "policy/policy.h"
+#include "policy/json.h"
+#include "policy/strict_json.h"
 
 namespace clawjail::policy {
 namespace {

@@ -13,8 +13,10 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "policy/reason.h"
+#include "policy/unique_fd.h"
 #include "policy/file_io.h"
-#include "policy/policy.h"
+#include "policy/keys.h"
 #include "policy/sodium.h"
 
 namespace clawjail::policy {

@@ -3,6 +3,9 @@
 
 #include <algorithm>
 
+#include "policy/decision.h"
+#include "policy/reason.h"
+#include "policy/wpc.h"
 #include "policy/wpc_parse.h"
 
 namespace clawjail::policy {

@@ -3,7 +3,8 @@
 // through SAX and build the DOM ourselves, refusing duplicates, depth, floats and size on the way.
 #include <set>
 
-#include "policy/policy.h"
+#include "policy/json.h"
+#include "policy/strict_json.h"
 
 namespace clawjail::policy {
 namespace {

@@ -4,7 +4,9 @@
 // one of three explicit forms, before it reaches JSON, a terminal or a log line.
 #include <cstdio>
 
-#include "policy/policy.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/text.h"
 
 namespace clawjail::policy {
 namespace {

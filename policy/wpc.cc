@@ -2,6 +2,12 @@
 // dispatch to the two payload shapes. Envelope checks run before the payload is trusted.
 #include <ctime>
 
+#include "policy/canonical_json.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/reason.h"
+#include "policy/wpc.h"
 #include "policy/fields.h"
 #include "policy/wpc_parse.h"
 

@@ -1,6 +1,7 @@
 // Private to policy/: the pieces of a WPC payload parse, one file per shape.
 #pragma once
-#include "policy/policy.h"
+#include "policy/json.h"
+#include "policy/wpc.h"
 
 namespace clawjail::policy {
 

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/wpc.h"
 #include "policy/fields.h"
 #include "policy/wpc_parse.h"
 

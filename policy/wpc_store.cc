@@ -4,7 +4,11 @@
 // re-verifies it only when its bytes changed.
 #include "policy/file_cache.h"
 #include "policy/file_io.h"
-#include "policy/policy.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/strict_json.h"
+#include "policy/wpc.h"
+#include "policy/wpc_store.h"
 
 namespace clawjail::policy {
 

@@ -3,6 +3,12 @@
 // bundle never repairs or re-orders what it carries, so tampering stays visible to the verifier.
 #include <set>
 
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
+#include "policy/wpc.h"
 #include "receipts/internal.h"
 
 namespace clawjail::receipts {

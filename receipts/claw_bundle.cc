@@ -3,6 +3,12 @@
 // event of its ending. Built only from a native bundle that verifies under the exporter's key.
 #include <sodium.h>
 
+#include "policy/cst.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/reason.h"
+#include "policy/wpc.h"
 #include "receipts/claw_bundle.h"
 #include "receipts/internal.h"
 

@@ -4,6 +4,11 @@
 // native receipt it names and every tool receipt follows from the native receipts.
 #include <map>
 
+#include "policy/cst.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
 #include "receipts/claw_internal.h"
 #include "receipts/internal.h"
 

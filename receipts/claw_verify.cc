@@ -4,6 +4,10 @@
 // written beside it, every event is the receipt it commits to.
 #include <set>
 
+#include "policy/cst.h"
+#include "policy/encoding.h"
+#include "policy/keys.h"
+#include "policy/strict_json.h"
 #include "receipts/claw_internal.h"
 #include "receipts/internal.h"
 

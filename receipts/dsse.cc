@@ -2,6 +2,10 @@
 // are carried, hashed and verified exactly as signed — never re-serialised.
 #include <algorithm>
 
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/reason.h"
 #include "receipts/internal.h"
 
 namespace clawjail::receipts {

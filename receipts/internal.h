@@ -11,6 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/unique_fd.h"
 #include "receipts/receipts.h"
 
 namespace clawjail::receipts::detail {

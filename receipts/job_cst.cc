@@ -3,6 +3,11 @@
 // directory; bundles carry only its claims and hash unless export asks for --include-token.
 #include <sys/stat.h>
 
+#include "policy/cst.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
 #include "policy/file_io.h"
 #include "receipts/internal.h"
 

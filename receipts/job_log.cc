@@ -10,6 +10,10 @@
 #include <deque>
 #include <mutex>
 
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/unique_fd.h"
 #include "receipts/internal.h"
 
 namespace clawjail::receipts::detail {

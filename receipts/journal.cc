@@ -13,6 +13,9 @@
 #include <mutex>
 #include <thread>
 
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/text.h"
 #include "receipts/internal.h"
 
 namespace clawjail::receipts::detail {

@@ -6,6 +6,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
 #include "receipts/internal.h"
 
 namespace clawjail::receipts {

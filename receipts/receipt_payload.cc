@@ -8,6 +8,11 @@
 #include <array>
 #include <set>
 
+#include "policy/cst.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/text.h"
 #include "receipts/internal.h"
 
 namespace clawjail::receipts::detail {

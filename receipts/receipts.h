@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "policy/job_id.h"
-#include "policy/policy.h"
+#include "policy/cst.h"
+#include "policy/json.h"
+#include "policy/keys.h"
 
 namespace clawjail::receipts {
 

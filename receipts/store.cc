@@ -5,6 +5,9 @@
 #include <mutex>
 #include <set>
 
+#include "policy/keys.h"
+#include "policy/reason.h"
+#include "policy/unique_fd.h"
 #include "receipts/internal.h"
 
 namespace clawjail::receipts {

@@ -5,6 +5,12 @@
 #include <map>
 #include <set>
 
+#include "policy/cst.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
+#include "policy/wpc.h"
 #include "receipts/internal.h"
 
 namespace clawjail::receipts {

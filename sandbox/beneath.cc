@@ -6,7 +6,7 @@
 // walking one component at a time from descriptors: every component is opened with O_NOFOLLOW
 // relative to the directory opened before it, a symlink found on the way is refused, and `..` is
 // taken lexically before the walk, so a directory renamed or swapped meanwhile cannot lead out.
-// Runs in jails: raw syscalls and stack buffers only (internal.h).
+// Runs in jails: raw syscalls and stack buffers only (sandbox/steps.h).
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -16,7 +16,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "sandbox/internal.h"
+#include "sandbox/beneath.h"
 
 namespace clawjail::sandbox::detail {
 namespace {

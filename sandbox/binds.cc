@@ -15,7 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/internal.h"
+#include "sandbox/beneath.h"
+#include "sandbox/binds.h"
 
 namespace clawjail::sandbox {
 namespace {

@@ -7,7 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "sandbox/internal.h"
+#include "sandbox/caps.h"
 
 namespace clawjail::sandbox::detail {
 

@@ -23,7 +23,9 @@
 #include <sstream>
 #include <string>
 
-#include "sandbox/internal.h"
+#include "policy/strict_json.h"
+#include "sandbox/cgroup_delegation.h"
+#include "sandbox/cgroups.h"
 
 namespace clawjail::sandbox::detail {
 namespace {

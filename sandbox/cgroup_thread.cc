@@ -14,7 +14,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "sandbox/internal.h"
+#include "sandbox/cgroups.h"
 
 namespace clawjail::sandbox::detail {
 namespace {

@@ -20,7 +20,11 @@
 #include <thread>
 #include <utility>
 
-#include "sandbox/internal.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
+#include "policy/unique_fd.h"
+#include "policy/wpc.h"
+#include "sandbox/cgroups.h"
 
 namespace clawjail::sandbox::detail {
 namespace {

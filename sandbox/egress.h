@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "policy/unique_fd.h"
-#include "sandbox/internal.h"
+#include "sandbox/steps.h"
 
 namespace clawjail::sandbox::detail {
 

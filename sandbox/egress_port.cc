@@ -1,11 +1,13 @@
 // Child side of the egress proxy: the jail's init, in the jail's network namespace with `lo` up,
 // opens the proxy's port there and hands the listening socket to the supervisor, which accepts
-// on it from its own thread (egress_proxy.cc). Raw system calls on the stack only (internal.h).
+// on it from its own thread (egress_proxy.cc). Raw system calls on the stack only (sandbox/steps.h).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sandbox/fd_passing.h"
+#include "sandbox/steps.h"
 #include "sandbox/egress.h"
 
 namespace clawjail::sandbox::detail {

@@ -5,7 +5,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "sandbox/internal.h"
+#include "sandbox/fd_passing.h"
 
 namespace clawjail::sandbox::detail {
 namespace {

@@ -3,7 +3,7 @@
 // /workspace with RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS: `..`, absolute
 // paths, symlinks and magic links cannot leave the workspace, even if the jail races to swap a
 // component (open_beneath, beneath.cc, which keeps the same rules where openat2 is refused). The
-// worker side uses raw syscalls and stack buffers only (see internal.h).
+// worker side uses raw syscalls and stack buffers only (see sandbox/steps.h).
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,6 +13,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sandbox/beneath.h"
+#include "sandbox/fs_ops.h"
+#include "sandbox/steps.h"
+#include "sandbox/worker.h"
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/text.h"
+#include "policy/wpc.h"
 #include "sandbox/runner.h"
 
 namespace clawjail::sandbox {

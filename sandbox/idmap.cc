@@ -23,7 +23,9 @@
 #include <utility>
 #include <vector>
 
-#include "sandbox/internal.h"
+#include "sandbox/fd_passing.h"
+#include "sandbox/idmap.h"
+#include "sandbox/namespaces.h"
 
 namespace clawjail::sandbox::detail {
 namespace {

@@ -1,6 +1,6 @@
 // The child side of a jail: the process the clone created (pid 1 of the new pid namespace) builds
 // the jail, then forks the worker that runs the command, and reaps until the worker exits.
-// Everything here is raw system calls on memory prepared by the parent (see internal.h).
+// Everything here is raw system calls on memory prepared by the parent (see sandbox/steps.h).
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
@@ -14,6 +14,17 @@
 #include <cerrno>
 #include <cstring>
 
+#include "sandbox/caps.h"
+#include "sandbox/fd_passing.h"
+#include "sandbox/fs_ops.h"
+#include "sandbox/landlock.h"
+#include "sandbox/limits.h"
+#include "sandbox/mounts.h"
+#include "sandbox/namespaces.h"
+#include "sandbox/pty.h"
+#include "sandbox/seccomp.h"
+#include "sandbox/steps.h"
+#include "sandbox/worker.h"
 #include "sandbox/egress.h"
 #include "sandbox/init.h"
 

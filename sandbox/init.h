@@ -1,6 +1,10 @@
 // Private: the child side of a jail (init.cc), entered right after the clone.
 #pragma once
-#include "sandbox/internal.h"
+#include "sandbox/landlock.h"
+#include "sandbox/limits.h"
+#include "sandbox/mounts.h"
+#include "sandbox/namespaces.h"
+#include "sandbox/worker.h"
 
 namespace clawjail::sandbox::detail {
 

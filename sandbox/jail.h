@@ -14,7 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "policy/policy.h"
+#include "policy/json.h"
+#include "policy/wpc.h"
 #include "policy/unique_fd.h"
 
 namespace clawjail::sandbox {

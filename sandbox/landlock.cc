@@ -14,7 +14,8 @@
 
 #include <cerrno>
 
-#include "sandbox/internal.h"
+#include "sandbox/landlock.h"
+#include "sandbox/mounts.h"
 
 namespace clawjail::sandbox::detail {
 namespace {

@@ -4,7 +4,7 @@
 // `limit` (a failed malloc or fork under an rlimit is invisible to the supervisor).
 #include <sys/resource.h>
 
-#include "sandbox/internal.h"
+#include "sandbox/limits.h"
 
 namespace clawjail::sandbox::detail {
 namespace {

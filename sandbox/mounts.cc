@@ -15,7 +15,9 @@
 #include <climits>
 #include <cstring>
 
-#include "sandbox/internal.h"
+#include "sandbox/binds.h"
+#include "sandbox/mounts.h"
+#include "sandbox/proc_mask.h"
 
 namespace clawjail::sandbox::detail {
 namespace {

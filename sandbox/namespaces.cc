@@ -12,7 +12,7 @@
 
 #include <cstring>
 
-#include "sandbox/internal.h"
+#include "sandbox/namespaces.h"
 
 namespace clawjail::sandbox::detail {
 namespace {

@@ -15,7 +15,9 @@
 #include <sstream>
 #include <string>
 
-#include "sandbox/internal.h"
+#include "sandbox/cgroup_delegation.h"
+#include "sandbox/idmap.h"
+#include "sandbox/namespaces.h"
 
 namespace clawjail::sandbox::detail {
 namespace {

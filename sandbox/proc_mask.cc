@@ -11,7 +11,8 @@
 #include <climits>
 #include <cstring>
 
-#include "sandbox/internal.h"
+#include "sandbox/mounts.h"
+#include "sandbox/proc_mask.h"
 
 namespace clawjail::sandbox::detail {
 namespace {

@@ -18,7 +18,9 @@
 #include <climits>
 #include <cstring>
 
-#include "sandbox/internal.h"
+#include "sandbox/idmap.h"
+#include "sandbox/mounts.h"
+#include "sandbox/pty.h"
 
 namespace clawjail::sandbox::detail {
 namespace {

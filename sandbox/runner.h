@@ -14,7 +14,14 @@
 
 #include "sandbox/egress.h"
 #include "sandbox/init.h"
-#include "sandbox/internal.h"
+#include "sandbox/cgroups.h"
+#include "sandbox/idmap.h"
+#include "sandbox/landlock.h"
+#include "sandbox/limits.h"
+#include "sandbox/mounts.h"
+#include "sandbox/namespaces.h"
+#include "sandbox/seccomp.h"
+#include "sandbox/worker.h"
 
 namespace clawjail::sandbox::detail {
 

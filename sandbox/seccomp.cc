@@ -31,7 +31,8 @@
 #include <memory>
 #include <mutex>
 
-#include "sandbox/internal.h"
+#include "sandbox/seccomp.h"
+#include "sandbox/spec.h"
 
 namespace clawjail::sandbox::detail {
 namespace {

@@ -11,7 +11,7 @@
 
 #include <cerrno>
 
-#include "sandbox/internal.h"
+#include "sandbox/stdin_relay.h"
 
 namespace clawjail::sandbox::detail {
 

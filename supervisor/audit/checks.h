@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "policy/policy.h"
+#include "policy/json.h"
+#include "policy/wpc.h"
 #include "supervisor/common/config.h"
 
 namespace clawjail::audit {

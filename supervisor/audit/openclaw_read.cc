@@ -15,6 +15,9 @@
 #include <cstring>
 #include <sstream>
 
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
 #include "supervisor/audit/openclaw.h"
 #include "supervisor/common/subprocess.h"
 

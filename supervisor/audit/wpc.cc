@@ -4,6 +4,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "policy/decision.h"
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
+#include "policy/wpc.h"
+#include "policy/wpc_store.h"
 #include "sandbox/jail.h"
 #include "supervisor/audit/checks.h"
 

@@ -2,6 +2,12 @@
 #include <iostream>
 #include <sstream>
 
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
+#include "policy/wpc.h"
 #include "policy/file_io.h"
 #include "receipts/claw_bundle.h"
 #include "receipts/receipts.h"

@@ -7,7 +7,14 @@
 #include <iostream>
 
 #include "policy/file_io.h"
-#include "policy/policy.h"
+#include "policy/cst.h"
+#include "policy/decision.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/ledger.h"
+#include "policy/strict_json.h"
+#include "policy/wpc.h"
 #include "supervisor/common/commands.h"
 #include "supervisor/common/config.h"
 

@@ -4,7 +4,12 @@
 #include <filesystem>
 #include <iostream>
 
-#include "policy/policy.h"
+#include "policy/decision.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/strict_json.h"
+#include "policy/wpc.h"
+#include "policy/wpc_store.h"
 #include "sandbox/jail.h"
 #include "supervisor/common/commands.h"
 #include "supervisor/common/config.h"

@@ -5,7 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "policy/policy.h"
+#include "policy/json.h"
+#include "policy/wpc.h"
 #include "supervisor/common/config.h"
 
 namespace clawjail::cli {

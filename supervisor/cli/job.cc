@@ -1,6 +1,8 @@
 // clawjail job stop J
 #include <iostream>
 
+#include "policy/json.h"
+#include "policy/ledger.h"
 #include "policy/job_id.h"
 #include "supervisor/client/client.h"
 #include "supervisor/common/commands.h"

@@ -4,7 +4,8 @@
 #include <iostream>
 #include <regex>
 
-#include "policy/policy.h"
+#include "policy/json.h"
+#include "policy/keys.h"
 #include "supervisor/common/commands.h"
 
 namespace clawjail::cli {

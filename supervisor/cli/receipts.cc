@@ -2,6 +2,9 @@
 #include <cstdio>
 #include <iostream>
 
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/text.h"
 #include "receipts/receipts.h"
 #include "supervisor/common/commands.h"
 #include "supervisor/common/config.h"

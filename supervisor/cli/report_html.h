@@ -5,7 +5,7 @@
 #pragma once
 #include <string>
 
-#include "policy/policy.h"
+#include "policy/json.h"
 
 namespace clawjail::cli {
 

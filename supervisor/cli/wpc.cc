@@ -2,7 +2,11 @@
 #include <iostream>
 #include <sstream>
 
-#include "policy/policy.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/strict_json.h"
+#include "policy/wpc.h"
+#include "policy/wpc_store.h"
 #include "supervisor/common/commands.h"
 #include "supervisor/common/config.h"
 

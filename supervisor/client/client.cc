@@ -1,3 +1,9 @@
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
+#include "policy/text.h"
+#include "policy/unique_fd.h"
 #include "supervisor/client/client.h"
 
 #include <sys/socket.h>

@@ -3,6 +3,8 @@
 
 #include <iostream>
 
+#include "policy/json.h"
+#include "policy/text.h"
 #include "sandbox/jail.h"
 #include "supervisor/client/client.h"
 #include "supervisor/common/commands.h"

@@ -1,3 +1,8 @@
+#include "policy/cst.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
 #include "supervisor/common/config.h"
 
 #include <cstdlib>

@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "policy/policy.h"
+#include "policy/cst.h"
+#include "policy/json.h"
 #include "sandbox/jail.h"
 
 namespace clawjail {

@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "policy/policy.h"
+#include "policy/cst.h"
+#include "policy/decision.h"
+#include "policy/wpc.h"
+#include "policy/wpc_store.h"
 #include "sandbox/jail.h"
 #include "supervisor/daemon/cancel.h"
 #include "supervisor/common/config.h"

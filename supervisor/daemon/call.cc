@@ -1,3 +1,11 @@
+#include "policy/canonical_json.h"
+#include "policy/cst.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
+#include "policy/text.h"
+#include "policy/unique_fd.h"
 #include "supervisor/daemon/call.h"
 
 #include <poll.h>

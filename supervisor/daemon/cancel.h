@@ -10,7 +10,8 @@
 #include <string>
 #include <thread>
 
-#include "policy/policy.h"
+#include "policy/cst.h"
+#include "policy/ledger.h"
 #include "sandbox/jail.h"
 
 namespace clawjail {

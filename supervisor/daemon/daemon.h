@@ -5,7 +5,7 @@
 #include <memory>
 #include <mutex>
 
-#include "policy/policy.h"
+#include "policy/wpc_store.h"
 #include "receipts/receipts.h"
 #include "sandbox/jail.h"
 #include "supervisor/daemon/cancel.h"

@@ -11,6 +11,9 @@
 #include <iostream>
 #include <thread>
 
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/unique_fd.h"
 #include "receipts/receipts.h"
 #include "supervisor/client/client.h"
 #include "supervisor/common/commands.h"

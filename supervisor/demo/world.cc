@@ -1,3 +1,10 @@
+#include "policy/cst.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/reason.h"
+#include "policy/unique_fd.h"
+#include "policy/wpc.h"
+#include "policy/wpc_store.h"
 #include "supervisor/demo/world.h"
 
 #include <fcntl.h>

@@ -5,7 +5,8 @@
 #include <optional>
 #include <string>
 
-#include "policy/policy.h"
+#include "policy/json.h"
+#include "policy/keys.h"
 
 namespace clawjail::demo {
 

@@ -1,4 +1,8 @@
 // Request and response messages: strict parsing (unknown fields refused) and serialisation.
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/text.h"
 #include "supervisor/proto/protocol.h"
 
 #include <algorithm>

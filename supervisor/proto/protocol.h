@@ -12,7 +12,9 @@
 #include <variant>
 #include <vector>
 
-#include "policy/policy.h"
+#include "policy/reason.h"
+#include "policy/unique_fd.h"
+#include "policy/json.h"
 
 namespace clawjail::proto {
 

@@ -12,7 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "policy/policy.h"
+#include "policy/cst.h"
+#include "policy/json.h"
 #include "supervisor/common/subprocess.h"
 
 namespace clawjail {

@@ -13,7 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "policy/policy.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/wpc.h"
+#include "policy/wpc_store.h"
 #include "supervisor/audit/checks.h"
 
 namespace clawjail {

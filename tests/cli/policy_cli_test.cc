@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "policy/policy.h"
+#include "policy/json.h"
 
 namespace clawjail {
 namespace {

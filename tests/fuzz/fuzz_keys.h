@@ -3,7 +3,7 @@
 #pragma once
 #include <string>
 
-#include "policy/policy.h"
+#include "policy/keys.h"
 
 namespace clawjail::fuzz {
 

@@ -8,6 +8,9 @@
 #include <mutex>
 #include <thread>
 
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
 #include "tests/load/harness.h"
 
 namespace clawjail::test {

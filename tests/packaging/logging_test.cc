@@ -18,7 +18,7 @@
 #include <random>
 #include <thread>
 
-#include "policy/policy.h"
+#include "policy/json.h"
 #include "policy/unique_fd.h"
 #include "supervisor/daemon/logging.h"
 #include "tests/common/journald.h"

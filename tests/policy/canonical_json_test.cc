@@ -4,7 +4,9 @@
 #include <bit>
 #include <cstdint>
 
-#include "policy/policy.h"
+#include "policy/canonical_json.h"
+#include "policy/json.h"
+#include "policy/strict_json.h"
 
 namespace clawjail::policy {
 namespace {

@@ -5,7 +5,12 @@
 #include <regex>
 #include <tuple>
 
-#include "policy/policy.h"
+#include "policy/canonical_json.h"
+#include "policy/cst.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/wpc.h"
 #include "tests/policy/test_util.h"
 #include "tests/policy/wpc_fixtures.h"
 

@@ -2,7 +2,9 @@
 // never widens what the WPC allows.
 #include <gtest/gtest.h>
 
-#include "policy/policy.h"
+#include "policy/cst.h"
+#include "policy/decision.h"
+#include "policy/wpc.h"
 #include "tests/policy/wpc_fixtures.h"
 
 namespace clawjail::policy {

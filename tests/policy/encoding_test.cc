@@ -2,7 +2,7 @@
 // used to smuggle a second meaning past a signature.
 #include <gtest/gtest.h>
 
-#include "policy/policy.h"
+#include "policy/encoding.h"
 
 namespace clawjail::policy {
 namespace {

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "policy/file_io.h"
-#include "policy/policy.h"
+#include "policy/json.h"
 #include "test_util.h"
 
 namespace clawjail::policy {

@@ -3,7 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "policy/job_id.h"
-#include "policy/policy.h"
+#include "policy/json.h"
+#include "policy/strict_json.h"
 
 namespace clawjail::policy {
 namespace {

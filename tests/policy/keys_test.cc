@@ -4,7 +4,11 @@
 
 #include <fstream>
 
-#include "policy/policy.h"
+#include "policy/canonical_json.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/strict_json.h"
 #include "tests/policy/test_util.h"
 
 namespace clawjail::policy {

@@ -10,7 +10,8 @@
 #include <fstream>
 #include <thread>
 
-#include "policy/policy.h"
+#include "policy/cst.h"
+#include "policy/ledger.h"
 #include "policy/unique_fd.h"
 #include "tests/policy/test_util.h"
 

@@ -2,7 +2,8 @@
 // each refusal names where.
 #include <gtest/gtest.h>
 
-#include "policy/policy.h"
+#include "policy/json.h"
+#include "policy/strict_json.h"
 
 namespace clawjail::policy {
 namespace {

@@ -1,7 +1,8 @@
 // Outside bytes as text (policy/text.cc): the forms docs/protocol.md "Bytes that are not text" names.
 #include <gtest/gtest.h>
 
-#include "policy/policy.h"
+#include "policy/json.h"
+#include "policy/text.h"
 
 namespace clawjail::policy {
 namespace {

@@ -1,6 +1,6 @@
 // Sample WPC payloads for the policy tests.
 #pragma once
-#include "policy/policy.h"
+#include "policy/json.h"
 
 namespace clawjail::testing {
 

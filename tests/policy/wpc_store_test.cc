@@ -5,7 +5,11 @@
 
 #include <fstream>
 
-#include "policy/policy.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/wpc.h"
+#include "policy/wpc_store.h"
 #include "tests/policy/test_util.h"
 #include "tests/policy/wpc_fixtures.h"
 

@@ -2,7 +2,13 @@
 // names the field an operator must fix.
 #include <gtest/gtest.h>
 
-#include "policy/policy.h"
+#include "policy/canonical_json.h"
+#include "policy/decision.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/strict_json.h"
+#include "policy/wpc.h"
 #include "tests/policy/wpc_fixtures.h"
 
 namespace clawjail::policy {

@@ -1,4 +1,9 @@
 // Proof bundles: a real job's bundle verifies, and each tampering is caught with its own reason.
+#include "policy/cst.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/wpc.h"
 #include "test_util.h"
 
 namespace clawjail::receipts::testing {

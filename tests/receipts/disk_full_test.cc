@@ -6,6 +6,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/unique_fd.h"
 #include "test_util.h"
 
 namespace clawjail::receipts::testing {

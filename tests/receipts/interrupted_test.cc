@@ -1,6 +1,10 @@
 // Calls interrupted by the supervisor's death: a restarted store records each call its
 // predecessor left open, once, with every unknown result field null; the writer and the verifier
 // accept those nulls for interrupted calls only.
+#include "policy/cst.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
 #include "receipts/internal.h"
 #include "test_util.h"
 

@@ -1,6 +1,10 @@
 // The data of `bundle report` (receipts::report_model): calls grouped from their receipts, counts,
 // the verdict passed through, and on a failing bundle every receipt from the failure on marked
 // unverified. The token never reaches the model.
+#include "policy/cst.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
 #include "test_util.h"
 
 namespace clawjail::receipts::testing {

@@ -2,6 +2,11 @@
 #include <set>
 #include <thread>
 
+#include "policy/cst.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
 #include "receipts/internal.h"
 #include "test_util.h"
 

@@ -11,6 +11,11 @@
 #include <sstream>
 #include <string>
 
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/reason.h"
+#include "policy/wpc.h"
 #include "receipts/receipts.h"
 
 namespace clawjail::receipts::testing {

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sandbox/internal.h"
+#include "sandbox/idmap.h"
 #include "tests/sandbox/jail_fixture.h"
 
 namespace clawjail::sandbox::testing {

@@ -5,7 +5,9 @@
 #include <fstream>
 #include <functional>
 
-#include "policy/policy.h"
+#include "policy/canonical_json.h"
+#include "policy/json.h"
+#include "policy/wpc.h"
 #include "tests/sandbox/jail_fixture.h"
 
 extern char** environ;

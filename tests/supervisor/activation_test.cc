@@ -10,6 +10,7 @@
 
 #include <fcntl.h>
 
+#include "policy/unique_fd.h"
 #include "fixture.h"
 
 namespace clawjail::test {

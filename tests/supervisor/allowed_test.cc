@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "policy/encoding.h"
 #include "fixture.h"
 
 namespace clawjail::test {

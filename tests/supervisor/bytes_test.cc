@@ -6,6 +6,9 @@
 #include <fstream>
 #include <thread>
 
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
 #include "fixture.h"
 
 namespace clawjail::test {

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "policy/ledger.h"
 #include "fixture.h"
 
 namespace clawjail::test {

@@ -1,3 +1,7 @@
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/unique_fd.h"
 #include "fixture.h"
 
 #include <fcntl.h>

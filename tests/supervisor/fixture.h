@@ -9,7 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "policy/policy.h"
+#include "policy/reason.h"
+#include "policy/unique_fd.h"
+#include "policy/json.h"
 #include "supervisor/demo/world.h"
 #include "supervisor/common/subprocess.h"
 

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <thread>
 
+#include "policy/encoding.h"
+#include "policy/json.h"
 #include "fixture.h"
 #include "receipts/receipts.h"
 

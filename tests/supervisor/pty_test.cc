@@ -8,6 +8,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "policy/encoding.h"
+#include "policy/unique_fd.h"
 #include "fixture.h"
 
 namespace clawjail::test {

@@ -4,6 +4,10 @@
 #include <string>
 #include <utility>
 
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/reason.h"
 #include "receipts/receipts.h"
 
 namespace clawjail::receipts::testing {

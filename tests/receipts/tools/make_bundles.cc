@@ -12,6 +12,11 @@
 #include <functional>
 #include <iostream>
 
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/reason.h"
+#include "policy/wpc.h"
 #include "receipts/receipts.h"
 #include "tests/receipts/tools/drafts.h"
 

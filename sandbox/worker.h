@@ -1,0 +1,16 @@
+// What the jail's init runs: a command or file operations.
+#pragma once
+#include "sandbox/steps.h"
+#include "sandbox/fs_ops.h"
+
+namespace clawjail::sandbox::detail {
+
+struct WorkerPlan {
+  std::vector<std::string> candidates;  // argv[0] resolved against the jail's PATH, in order
+  std::vector<std::string> argv_storage, env_storage;
+  std::vector<char*> argv, envp;
+  std::string workdir;
+  const FsPlan* fs = nullptr;  // set: run the file tool instead of exec
+};
+
+}  // namespace clawjail::sandbox::detail
