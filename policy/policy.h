@@ -98,7 +98,7 @@ struct BindSpec {
   std::string src, dst;
   bool writable = false;
 };
-struct Limits {  // formats.md §2 defaults
+struct Limits {  // docs/formats.md §2 defaults
   int64_t timeout_ms = 60000;
   int64_t memory_mb = 512;
   int64_t pids = 128;
@@ -131,7 +131,7 @@ struct Policy {
   SandboxSettings sandbox;
   Json payload;  // as signed
 };
-// Parses either payload shape into one Policy. Strict (formats.md §2).
+// Parses either payload shape into one Policy. Strict (docs/formats.md §2).
 Result<Policy> parse_wpc_payload(const Json& payload);
 // Accepts a payload or an envelope; returns policy_hash_b64u.
 Result<std::string> wpc_hash(const Json& payload_or_envelope);
@@ -180,9 +180,9 @@ struct CstVerifyOptions {
   int64_t max_lifetime_s = 3600;
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
 };
-// Checks 1-4 and 7 of formats.md §3 (the token alone).
+// Checks 1-4 and 7 of docs/formats.md §3 (the token alone).
 Result<Cst> verify_cst(std::string_view token, const CstVerifyOptions& options);
-std::string token_scope_hash_b64u(const Json& claims);  // formats.md §3 check 7
+std::string token_scope_hash_b64u(const Json& claims);  // docs/formats.md §3 check 7
 // Checks 6, 8, 9 (first half): the token against the WPC in use, the request's job and the
 // scopes the call needs.
 Status check_cst_for_call(const Cst& cst, const Policy& wpc, std::string_view job_id,
@@ -236,7 +236,7 @@ struct Call {
   bool binds_socket = false;       // a bind source resolves to a socket (decided by sandbox/)
   bool browser_host_control = false;
 };
-std::vector<std::string> needed_scopes(const Call& call);  // the table of formats.md §2
+std::vector<std::string> needed_scopes(const Call& call);  // the table of docs/formats.md §2
 // Whether `entry` (an allow/deny list entry) matches `scope`: equal, `*`, `name:*` (the name and
 // all its sub-scopes), and a bare name covers its `:workspace` form (`write` ⊇ `write:workspace`).
 bool scope_matches(std::string_view entry, std::string_view scope);

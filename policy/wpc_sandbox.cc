@@ -1,5 +1,5 @@
 // clawjail's sandbox section of a WPC (`sandbox` in v1, `metadata.clawjail` in v2). Every key is
-// optional and absent means the safe default: no workspace, no network, no binds, formats.md limits.
+// optional and absent means the safe default: no workspace, no network, no binds, docs/formats.md limits.
 #include <algorithm>
 #include <cctype>
 

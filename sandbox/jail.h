@@ -173,7 +173,7 @@ struct Violation {
 // Whether approved hosts let the egress proxy reach this host's own loopback: only an entry
 // named "localhost" does; for any other name the proxy skips host-local addresses (egress.h).
 bool approves_host_loopback(const std::vector<std::string>& approved_hosts);
-// What the approved-hosts egress proxy did during one call (jail.md "Network").
+// What the approved-hosts egress proxy did during one call (docs/jail.md "Network").
 struct EgressStats {
   int64_t allowed = 0;       // connections to an approved host:port (CONNECT tunnels and plain HTTP)
   int64_t refused = 0;       // 403: the host or port is not approved (IP literals included), or the

@@ -1,4 +1,4 @@
-// decide() and the scope table of formats.md §2: deny wins, default deny, and a CST narrows but
+// decide() and the scope table of docs/formats.md §2: deny wins, default deny, and a CST narrows but
 // never widens what the WPC allows.
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// WPC parsing and envelopes (formats.md §2): a policy is read one way or refused, and each refusal
+// WPC parsing and envelopes (docs/formats.md §2): a policy is read one way or refused, and each refusal
 // names the field an operator must fix.
 #include <gtest/gtest.h>
 
