@@ -62,9 +62,9 @@ SubtreeControllers subtree_controllers(const std::string& dir);
 // holds a task is never removed. Returns how many were removed; `serve` calls it at start-up.
 int remove_stale_jail_cgroups();
 // An ended jail's cgroup is kept as a spare for the next jail with the same limits: making and
-// removing a v1 memory+pids pair costs ~260 µs of CPU here, reusing one ~40 µs. Removes the
-// spares now and returns how many; they are removed at exit anyway (after a crash, by
-// remove_stale_jail_cgroups at the next start).
+// removing a v1 memory+pids pair costs several times the CPU of reusing one (docs/performance.md
+// "Building a jail"). Removes the spares now and returns how many; they are removed at exit
+// anyway (after a crash, by remove_stale_jail_cgroups at the next start).
 int remove_spare_jail_cgroups();
 
 // The default lies above every range useradd hands out as subordinate ids (SUB_UID_MIN 100000 ..
