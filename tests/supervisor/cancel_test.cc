@@ -34,7 +34,12 @@ class Cancel : public SupervisorTest {
                           true);
     EXPECT_EQ(::write(c.in.get(), "partial", 7), 7);
     EXPECT_TRUE(wait_receipts(job, 1)) << "no started receipt";
-    std::this_thread::sleep_for(milliseconds(300));
+    // The tool writes what it reads: once the file holds the input, the tool is running and
+    // waiting for more.
+    const fs::path file = world.workspace / "endless.txt";
+    std::error_code ec;
+    for (int i = 0; i < 500 && fs::file_size(file, ec) != 7; ++i) std::this_thread::sleep_for(milliseconds(20));
+    EXPECT_EQ(fs::file_size(file, ec), 7u) << "the file tool did not write its input within 10 s";
     EXPECT_EQ(receipts(job).size(), 1u) << "the file tool ended while its input was open";
     return c;
   }
