@@ -3,9 +3,10 @@
 // `§N` / `§N.M` / `check N` is a numbered heading or check of that file, and a quoted section
 // ("What a jail may see") is one of its headings. Comments cite the project's own docs only: a
 // path into ../shared or /work/shared, or a bare formats.md / jail.md / cli.md (the upstream
-// spec's names), is an error. Usage: node doc_refs.mjs SOURCE_DIR
+// spec's names), is an error. And every relative link between the repository's Markdown files
+// leads to a file, and its anchor to a heading. Usage: node doc_refs.mjs SOURCE_DIR
 import { readFileSync, readdirSync, statSync, existsSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 
 const root = process.argv[2];
 if (!root) throw new Error("usage: node doc_refs.mjs SOURCE_DIR");
@@ -102,9 +103,42 @@ for (const file of files(root)) {
     }
   }
 }
+// The links between the documents: a relative target exists, and an anchor is the GitHub slug
+// of one of its headings.
+const slug = (t) => t.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+function* markdown(dir) {
+  for (const name of readdirSync(dir)) {
+    if (SKIP_DIRS.has(name) || name.startsWith("build") || name === "tests") continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yield* markdown(path);
+    else if (name.endsWith(".md")) yield path;
+  }
+}
+let links = 0;
+for (const file of markdown(root)) {
+  const rel = relative(root, file);
+  readFileSync(file, "utf8").split("\n").forEach((line, i) => {
+    for (const [, target] of line.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target)) continue;
+      links++;
+      const [path, anchor] = target.split("#");
+      const to = path ? join(dirname(file), path) : file;
+      if (!existsSync(to)) {
+        errors.push(`${rel}:${i + 1}: links to ${path}, which does not exist`);
+        continue;
+      }
+      if (anchor && to.endsWith(".md")) {
+        const headings = readFileSync(to, "utf8").split("\n").filter((l) => /^#{1,6}\s/.test(l));
+        if (!headings.some((h) => slug(h.replace(/^#+\s+/, "").trim()) === anchor))
+          errors.push(`${rel}:${i + 1}: ${path || rel} has no heading #${anchor}`);
+      }
+    }
+  });
+}
+
 if (errors.length) {
   console.error(errors.join("\n"));
-  console.error(`${errors.length} broken reference(s) in source comments`);
+  console.error(`${errors.length} broken reference(s)`);
   process.exit(1);
 }
-console.log(`${cited} references to documents in source comments, all found`);
+console.log(`${cited} references to documents in source comments and ${links} links between documents, all found`);
