@@ -1,4 +1,5 @@
-// Every reference a source comment makes to a document must lead somewhere: a cited
+// Every reference a source comment or a Markdown document makes to a document must lead
+// somewhere (code quoted in Markdown is an example, not a reference): a cited
 // docs/<file>.md (or another .md of the repository, such as receipts/README.md) exists, a cited
 // `§N` / `§N.M` / `check N` is a numbered heading or check of that file, and a quoted section
 // ("What a jail may see") is one of its headings. Comments cite the project's own docs only: a
@@ -11,7 +12,7 @@ import { dirname, join, relative } from "node:path";
 const root = process.argv[2];
 if (!root) throw new Error("usage: node doc_refs.mjs SOURCE_DIR");
 
-const SOURCE = /\.(cc|h|sh|js|mjs|cmake)$|^CMakeLists\.txt$/;
+const SOURCE = /\.(cc|h|sh|js|mjs|cmake|md)$|^CMakeLists\.txt$/;
 const SKIP_DIRS = new Set([".git", "node_modules", "data", "overlay"]);
 const SELF = "tests/docs/";  // this checker names what it refuses
 
@@ -70,7 +71,16 @@ let cited = 0;
 for (const file of files(root)) {
   const rel = relative(root, file);
   if (rel.startsWith(SELF)) continue;
-  for (const { line, text } of comments(readFileSync(file, "utf8"))) {
+  const text = readFileSync(file, "utf8");
+  // A Markdown document is prose throughout: each paragraph is one block.
+  const blocks = file.endsWith(".md")
+    ? text.split(/\n\s*\n/).map((p, i, all) => ({
+        line: all.slice(0, i).join("\n\n").split("\n").length + (i ? 1 : 0),
+        text: p.replace(/`[^`]*`/g, "`…`"),  // code quotes examples, not references
+      }))
+    : comments(text);
+  for (const { line, text: raw } of blocks) {
+    const text = raw.replace(/\s+/g, " ");
     const where = `${rel}:${line}`;
     if (/(\.\.\/|\/work\/)shared\b/.test(text) && !rel.startsWith("tests/claw/"))
       errors.push(`${where}: cites the upstream material outside the repository: ${text.trim()}`);
@@ -81,7 +91,8 @@ for (const file of files(root)) {
         errors.push(`${where}: cites ${name}: name the project's own docs/${name}`);
         continue;
       }
-      const path = join(root, name);
+      // From the repository's root, or (a document citing its neighbour) from the file's own directory.
+      const path = [join(root, name), join(dirname(file), name)].find(existsSync) ?? join(root, name);
       if (!existsSync(path)) {
         if (!/^[A-Z]/.test(name) || name.includes("/")) errors.push(`${where}: cites ${name}, which does not exist`);
         continue;
