@@ -112,6 +112,10 @@ struct SandboxSettings {
   WorkspaceAccess workspace_access = WorkspaceAccess::none;
   std::vector<std::string> approved_hosts;  // "host" or "host:port"
   Limits limits;
+  // sandbox.limits.background_ms: the wall-clock lifetime of a background call (which needs the
+  // `process` scope), in place of limits.timeout_ms. Not a jail limit of its own: admission puts it
+  // into the call's timeout (docs/operations.md, "Background calls").
+  int64_t background_ms = 600000;
   std::vector<BindSpec> binds;
   std::vector<std::string> env_pass;
 };
