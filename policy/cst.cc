@@ -1,4 +1,4 @@
-// verify_cst: a clawscope CST on its own (formats.md §3 checks 1-4 and 7), in that order, each
+// verify_cst: a clawscope CST on its own (docs/formats.md §3 checks 1-4 and 7), in that order, each
 // refusal with its own reason. Nothing of the claims is believed before the signature verifies.
 #include "policy/cst.h"
 #include "policy/encoding.h"

@@ -34,9 +34,9 @@ struct CstVerifyOptions {
   int64_t max_lifetime_s = 3600;
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
 };
-// Checks 1-4 and 7 of formats.md §3 (the token alone).
+// Checks 1-4 and 7 of docs/formats.md §3 (the token alone).
 Result<Cst> verify_cst(std::string_view token, const CstVerifyOptions& options);
-std::string token_scope_hash_b64u(const Json& claims);  // formats.md §3 check 7
+std::string token_scope_hash_b64u(const Json& claims);  // docs/formats.md §3 check 7
 // Checks 6, 8, 9 (first half): the token against the WPC in use, the request's job and the
 // scopes the call needs.
 Status check_cst_for_call(const Cst& cst, const Policy& wpc, std::string_view job_id,

@@ -1,4 +1,4 @@
-// A verified CST against one call (formats.md §3 checks 6, 7's WPC half, 8 and 9's first half):
+// A verified CST against one call (docs/formats.md §3 checks 6, 7's WPC half, 8 and 9's first half):
 // the WPC in use, the request's job and the scopes the call needs.
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-// CST claims (formats.md §3 checks 2 and 7): the schema of clawscope's scoped_token_claims.v1 and
+// CST claims (docs/formats.md §3 checks 2 and 7): the schema of clawscope's scoped_token_claims.v1 and
 // the token_scope_hash_b64u it defines, computed exactly as clawscope computes it.
 #include <algorithm>
 

@@ -18,6 +18,12 @@ Reason reason_for(const std::string& scope, const Call& call, Reason generic) {
   return generic;
 }
 
+// What the reader of a refusal needs to know about a scope the call did not obviously ask for.
+std::string why_needed(const std::string& scope, const Call& call) {
+  if (scope == "process" && call.tool == "exec" && call.background) return " (a background exec needs it)";
+  return "";
+}
+
 const std::string* first_match(const std::vector<std::string>& entries, const std::string& scope) {
   auto it = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return scope_matches(e, scope); });
   return it == entries.end() ? nullptr : &*it;
@@ -36,10 +42,12 @@ Decision decide(const Policy& wpc, const Cst* cst, const Call& call) {
     return refuse(Reason::ELEVATED_DENIED, "elevated mode: tools.elevated.enabled is not true", scopes);
   for (const auto& scope : scopes)
     if (auto entry = first_match(wpc.deny, scope))
-      return refuse(reason_for(scope, call, Reason::TOOL_DENIED), scope + ": denied by WPC entry " + *entry, scopes);
+      return refuse(reason_for(scope, call, Reason::TOOL_DENIED),
+                    scope + ": denied by WPC entry " + *entry + why_needed(scope, call), scopes);
   for (const auto& scope : scopes)
     if (!first_match(wpc.allow, scope))
-      return refuse(reason_for(scope, call, Reason::TOOL_NOT_ALLOWED), scope + ": not allowed by the WPC", scopes);
+      return refuse(reason_for(scope, call, Reason::TOOL_NOT_ALLOWED),
+                    scope + ": not allowed by the WPC" + why_needed(scope, call), scopes);
   if (!cst && wpc.require_cst) return refuse(Reason::CST_MISSING, "the WPC requires a CST", scopes);
   if (cst)
     if (auto granted = cst_grants(*cst, scopes); !granted)

@@ -19,7 +19,7 @@ struct Call {
   bool binds_socket = false;       // a bind source resolves to a socket (decided by sandbox/)
   bool browser_host_control = false;
 };
-std::vector<std::string> needed_scopes(const Call& call);  // the table of formats.md §2
+std::vector<std::string> needed_scopes(const Call& call);  // the table of docs/formats.md §2
 // Whether `entry` (an allow/deny list entry) matches `scope`: equal, `*`, `name:*` (the name and
 // all its sub-scopes), and a bare name covers its `:workspace` form (`write` ⊇ `write:workspace`).
 bool scope_matches(std::string_view entry, std::string_view scope);

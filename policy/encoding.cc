@@ -1,4 +1,4 @@
-// Byte encodings and hashes of formats.md §1. libsodium does the work; this file only fixes which
+// Byte encodings and hashes of docs/formats.md §1. libsodium does the work; this file only fixes which
 // variant each field uses and refuses everything that is not exactly that variant.
 #include <sodium.h>
 

@@ -19,7 +19,7 @@ namespace clawjail {
   /* WPC */                                                                                    \
   X(WPC_HASH_MISMATCH) X(WPC_SIGNATURE_INVALID) X(WPC_SIGNER_NOT_ALLOWED) X(WPC_NO_SIGNERS)    \
   X(WPC_NOT_FOUND) X(WPC_STORE_CORRUPT) X(WPC_NOT_PINNED) X(WPC_INVALID)                       \
-  /* CST (formats.md §3, one per check) */                                                     \
+  /* CST (docs/formats.md §3, one per check) */                                                \
   X(CST_MISSING) X(CST_MALFORMED) X(CST_ALG_REJECTED) X(CST_UNKNOWN_KID)                       \
   X(CST_SIGNATURE_INVALID) X(CST_CLAIMS_INVALID) X(CST_VERSION) X(CST_AUDIENCE)                \
   X(CST_EXPIRED) X(CST_NOT_YET_VALID) X(CST_LIFETIME_TOO_LONG) X(CST_REVOKED)                  \

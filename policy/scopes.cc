@@ -1,4 +1,4 @@
-// The table of formats.md §2: which tool scopes a call needs, and which list entries match them.
+// The table of docs/formats.md §2: which tool scopes a call needs, and which list entries match them.
 #include <fnmatch.h>
 
 #include <algorithm>

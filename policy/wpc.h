@@ -16,7 +16,7 @@ struct BindSpec {
   std::string src, dst;
   bool writable = false;
 };
-struct Limits {  // formats.md §2 defaults
+struct Limits {  // docs/formats.md §2 defaults
   int64_t timeout_ms = 60000;
   int64_t memory_mb = 512;
   int64_t pids = 128;
@@ -30,6 +30,10 @@ struct SandboxSettings {
   WorkspaceAccess workspace_access = WorkspaceAccess::none;
   std::vector<std::string> approved_hosts;  // "host" or "host:port"
   Limits limits;
+  // sandbox.limits.background_ms: the wall-clock lifetime of a background call (which needs the
+  // `process` scope), in place of limits.timeout_ms. Not a jail limit of its own: admission puts it
+  // into the call's timeout (docs/operations.md, "Background calls").
+  int64_t background_ms = 600000;
   std::vector<BindSpec> binds;
   std::vector<std::string> env_pass;
 };
@@ -49,7 +53,7 @@ struct Policy {
   SandboxSettings sandbox;
   Json payload;  // as signed
 };
-// Parses either payload shape into one Policy. Strict (formats.md §2).
+// Parses either payload shape into one Policy. Strict (docs/formats.md §2).
 Result<Policy> parse_wpc_payload(const Json& payload);
 // Accepts a payload or an envelope; returns policy_hash_b64u.
 Result<std::string> wpc_hash(const Json& payload_or_envelope);

@@ -1,5 +1,5 @@
 // clawjail's sandbox section of a WPC (`sandbox` in v1, `metadata.clawjail` in v2). Every key is
-// optional and absent means the safe default: no workspace, no network, no binds, formats.md limits.
+// optional and absent means the safe default: no workspace, no network, no binds, docs/formats.md limits.
 #include <algorithm>
 #include <cctype>
 
@@ -64,15 +64,17 @@ Status parse_network(const Json& net, std::string where, SandboxSettings& out) {
   return ok_status();
 }
 
-Status parse_limits(const Json& lim, std::string where, Limits& out) {
+Status parse_limits(const Json& lim, std::string where, SandboxSettings& settings) {
   if (auto s = require_object(lim, where); !s) return s;
   if (auto s = only_keys(lim, {"timeout_ms", "memory_mb", "pids", "cpu_seconds", "output_bytes",
-                               "file_size_mb", "tmpfs_mb", "open_files"}, where);
+                               "file_size_mb", "tmpfs_mb", "open_files", "background_ms"}, where);
       !s)
     return s;
+  Limits& out = settings.limits;
   const struct { const char* key; int64_t* field; int64_t max; } table[] = {
-      {"timeout_ms", &out.timeout_ms, 86400000},  {"memory_mb", &out.memory_mb, 1 << 20},
-      {"pids", &out.pids, 1 << 22},                {"cpu_seconds", &out.cpu_seconds, 86400},
+      {"timeout_ms", &out.timeout_ms, 86400000},  {"background_ms", &settings.background_ms, 86400000},
+      {"memory_mb", &out.memory_mb, 1 << 20},     {"pids", &out.pids, 1 << 22},
+      {"cpu_seconds", &out.cpu_seconds, 86400},
       {"output_bytes", &out.output_bytes, int64_t{1} << 34}, {"file_size_mb", &out.file_size_mb, 1 << 20},
       {"tmpfs_mb", &out.tmpfs_mb, 1 << 20},        {"open_files", &out.open_files, 1 << 20},
   };
@@ -123,7 +125,7 @@ Status parse_sandbox(const Json& sb, std::string_view where, SandboxSettings& ou
   if (sb.contains("network"))
     if (auto s = parse_network(sb["network"], join(where, "network"), out); !s) return s;
   if (sb.contains("limits"))
-    if (auto s = parse_limits(sb["limits"], join(where, "limits"), out.limits); !s) return s;
+    if (auto s = parse_limits(sb["limits"], join(where, "limits"), out); !s) return s;
   if (sb.contains("binds"))
     if (auto s = parse_binds(sb["binds"], join(where, "binds"), out); !s) return s;
   if (sb.contains("env")) return parse_env(sb["env"], join(where, "env"), out);

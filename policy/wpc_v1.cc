@@ -1,4 +1,4 @@
-// The tool WPC (`"wpc_version":"v1"`, formats.md §2 (a)): tool allow/deny lists, token rules, job
+// The tool WPC (`"wpc_version":"v1"`, docs/formats.md §2 (a)): tool allow/deny lists, token rules, job
 // binding and clawjail's sandbox extension. Every key is known or the policy is refused.
 #include "policy/encoding.h"
 #include "policy/json.h"

@@ -1,4 +1,4 @@
-// Proof bundle export (formats.md §5): a job's WPC, CST claims and receipts, signed as one DSSE
+// Proof bundle export (docs/formats.md §5): a job's WPC, CST claims and receipts, signed as one DSSE
 // envelope. Receipts are copied exactly as logged, in log order (seq order for an intact log): the
 // bundle never repairs or re-orders what it carries, so tampering stays visible to the verifier.
 #include <set>

@@ -1,4 +1,4 @@
-// DSSE envelopes (formats.md §4): the signature covers PAE(type, payload) and the payload bytes
+// DSSE envelopes (docs/formats.md §4): the signature covers PAE(type, payload) and the payload bytes
 // are carried, hashed and verified exactly as signed — never re-serialised.
 #include <algorithm>
 

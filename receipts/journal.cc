@@ -1,4 +1,4 @@
-// Every receipt also goes to the journal with structured fields (formats.md §4), so that
+// Every receipt also goes to the journal with structured fields (docs/formats.md §4), so that
 // `journalctl SYSLOG_IDENTIFIER=clawjail CLAWJAIL_DECISION=blocked` lists blocked calls. The disk
 // log is the record; the journal is a copy, and its absence never stops a call.
 #include <sys/stat.h>

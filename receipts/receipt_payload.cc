@@ -1,4 +1,4 @@
-// The receipt payload of formats.md §4: exactly its fields, integers only, and the chain link
+// The receipt payload of docs/formats.md §4: exactly its fields, integers only, and the chain link
 // (seq, prev_receipt_hash_b64u) the log assigns.
 #include <sodium.h>
 
@@ -31,7 +31,7 @@ Status check_optional_hash(std::string_view field, const std::optional<std::stri
   return value ? check_hash(field, *value) : ok_status();
 }
 
-// Receipts carry integers only (formats.md §4): a float in `result` is a caller's bug.
+// Receipts carry integers only (docs/formats.md §4): a float in `result` is a caller's bug.
 bool integers_only(const Json& v) {
   if (v.is_number_float()) return false;
   if (v.is_structured())

@@ -1,5 +1,5 @@
 // receipts/: records and proves; never decides. DSSE-signed receipts, per-job durable logs,
-// the journal, proof bundles and their offline verification (formats.md §4-§5).
+// the journal, proof bundles and their offline verification (docs/formats.md §4-§5).
 #pragma once
 #include <cstdint>
 #include <filesystem>

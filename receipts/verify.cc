@@ -1,4 +1,4 @@
-// Offline, fail-closed verification of a proof bundle (formats.md §5). Each check has its own
+// Offline, fail-closed verification of a proof bundle (docs/formats.md §5). Each check has its own
 // reason code; the first failure ends verification. Trust comes only from the caller's list:
 // the bundle's own `supervisor_keys` is informational and never trusted.
 #include <algorithm>

@@ -2,8 +2,9 @@
 //
 // Moving a process (a pid written to cgroup.procs) takes the kernel's global threadgroup rwsem
 // for writing, which waits for an RCU grace period whenever no other migration ran recently:
-// 5 to 35 ms on an otherwise fast path. Writing "0" to a v1 hierarchy's `tasks` moves only the
-// calling thread and needs no such lock, and clone3 puts the child in its *thread's* cgroups.
+// longer than the rest of a call (docs/performance.md "Building a jail"). Writing "0" to a v1
+// hierarchy's `tasks` moves only the calling thread and needs no such lock, and clone3 puts the
+// child in its *thread's* cgroups.
 // So the monitor thread steps into the jail's cgroups, clones the jail's init there and steps
 // back to where it came from. The jail is never outside its limits, not even for an instant.
 #include <fcntl.h>

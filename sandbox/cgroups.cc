@@ -33,7 +33,7 @@ constexpr const char* kCpuMax = "100000 100000";  // quota and period in µs: on
 constexpr size_t kMaxSpares = 16;
 // What the last jail left charged to a spare (page cache of the files it wrote) is counted
 // against the next one, maybe another job's: above this share of the limit, the cgroup is
-// removed instead. An ordinary call leaves ~1 MB (3-6 MB under ASan, whose jail init is a copy).
+// removed instead. An ordinary call leaves far less (docs/performance.md "Building a jail").
 constexpr int64_t kMaxSpareChargeDivisor = 16;
 
 // Where a v1 controller keeps the jails' cgroups.

@@ -1,4 +1,4 @@
-// Private: the approved-hosts egress proxy (jail.md "Network").
+// Private: the approved-hosts egress proxy (docs/jail.md "Network").
 //
 // A jail with approved hosts still has only `lo` and no route out. Its one way out is a proxy the
 // supervisor owns:

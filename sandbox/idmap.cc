@@ -200,11 +200,11 @@ Result<UniqueFd> make_idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid,
   return ns;
 }
 
-// Making the namespace costs a process (~200 µs); jails of the same workspace owner and host
-// uid need the same one. Jails built ahead take turns on a few host uids (the running ones' and
-// the waiting ones'), one more per concurrent call, so the namespaces of the most recently used
-// pairs are kept, at most kKeptUserns descriptors; a jail using one that was dropped keeps it
-// until it ends.
+// Making the namespace costs a process (docs/performance.md "Building a jail"); jails of the same
+// workspace owner and host uid need the same one. Jails built ahead take turns on a few host uids
+// (the running ones' and the waiting ones'), one more per concurrent call, so the namespaces of
+// the most recently used pairs are kept, at most kKeptUserns descriptors; a jail using one that
+// was dropped keeps it until it ends.
 std::shared_ptr<const UniqueFd> shared_idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gid) {
   constexpr size_t kKeptUserns = 32;
   using Key = std::tuple<uid_t, gid_t, uid_t, gid_t>;

@@ -63,9 +63,9 @@ SubtreeControllers subtree_controllers(const std::string& dir);
 // holds a task is never removed. Returns how many were removed; `serve` calls it at start-up.
 int remove_stale_jail_cgroups();
 // An ended jail's cgroup is kept as a spare for the next jail with the same limits: making and
-// removing a v1 memory+pids pair costs ~260 µs of CPU here, reusing one ~40 µs. Removes the
-// spares now and returns how many; they are removed at exit anyway (after a crash, by
-// remove_stale_jail_cgroups at the next start).
+// removing a v1 memory+pids pair costs several times the CPU of reusing one (docs/performance.md
+// "Building a jail"). Removes the spares now and returns how many; they are removed at exit
+// anyway (after a crash, by remove_stale_jail_cgroups at the next start).
 int remove_spare_jail_cgroups();
 
 // The default lies above every range useradd hands out as subordinate ids (SUB_UID_MIN 100000 ..
@@ -174,7 +174,7 @@ struct Violation {
 // Whether approved hosts let the egress proxy reach this host's own loopback: only an entry
 // named "localhost" does; for any other name the proxy skips host-local addresses (egress.h).
 bool approves_host_loopback(const std::vector<std::string>& approved_hosts);
-// What the approved-hosts egress proxy did during one call (jail.md "Network").
+// What the approved-hosts egress proxy did during one call (docs/jail.md "Network").
 struct EgressStats {
   int64_t allowed = 0;       // connections to an approved host:port (CONNECT tunnels and plain HTTP)
   int64_t refused = 0;       // 403: the host or port is not approved (IP literals included), or the

@@ -1,4 +1,4 @@
-// Outcome as the receipt's `result` (formats.md §4). Integers only. `output_truncated` says
+// Outcome as the receipt's `result` (docs/formats.md §4). Integers only. `output_truncated` says
 // when output beyond the cap was cut; `error` appears only when the jail could not be built or
 // the command could not be started; `egress` only when the jail had the approved-hosts proxy.
 #include "policy/reason.h"

@@ -1,5 +1,5 @@
-// A terminal for a call that asks for one (jail.md: "no controlling terminal unless the call asked
-// for a pty, which the supervisor allocates itself").
+// A terminal for a call that asks for one, which the supervisor allocates itself; without one a
+// call has no controlling terminal (docs/jail.md "Process and privileges").
 //
 // The supervisor opens the pair on the host's devpts and keeps the master: it relays the master's
 // output like stdout (hashed, counted, capped) and copies the client's stdin into it. The jail gets

@@ -37,7 +37,7 @@
 namespace clawjail::sandbox::detail {
 namespace {
 
-// jail.md "Syscalls": refused with EPERM and counted.
+// docs/jail.md "Syscalls": refused with EPERM and counted.
 constexpr const char* kRefused[] = {
     "mount", "umount2", "pivot_root", "chroot", "fsopen", "fsconfig", "fsmount", "fspick",
     "open_tree", "move_mount", "mount_setattr", "unshare", "setns", "ptrace", "process_vm_readv",

@@ -3,6 +3,7 @@
 import { definePluginEntry } from "openclaw/plugin-sdk/plugin-entry";
 import { registerSandboxBackend } from "openclaw/plugin-sdk/sandbox";
 import { BACKEND_ID, createFactory, createManager } from "./src/backend.js";
+import { markBackgroundExec } from "./src/background.js";
 import { resolveConfig } from "./src/config.js";
 import { CLI_DESCRIPTION, registerSandboxCommand } from "./src/describe.js";
 
@@ -29,6 +30,8 @@ export default definePluginEntry({
       manager: createManager(api.pluginConfig),
       resolveWorkdir: () => "/workspace",
     });
+    // Tells buildExecSpec which exec calls OpenClaw may run in the background (src/background.js).
+    api.on?.("before_tool_call", markBackgroundExec, { matcher: ["exec"] });
     api.lifecycle?.registerRuntimeLifecycle?.({
       id: "clawjail-sandbox-backend",
       // Called per session and run too; only a plugin disable or restart retires the backend.

@@ -1,6 +1,6 @@
 // `clawjail audit [--config FILE] [--openclaw-config FILE [--openclaw PATH] [--node PATH]] [--json]`
-// (docs/operations.md "Audit"): findings with severity, check id and fix; exit 1 when any is
-// critical, 2 when the OpenClaw config cannot be read.
+// (docs/operations.md "Audit the installation"): findings with severity, check id and fix; exit 1
+// when any is critical, 2 when the OpenClaw config cannot be read.
 #include <unistd.h>
 
 #include <iostream>

@@ -30,7 +30,7 @@ using policy::Json;
 constexpr size_t kMaxConfigBytes = 4 << 20;
 constexpr size_t kMaxOutputBytes = 16 << 20;
 constexpr auto kJson5Timeout = std::chrono::seconds(30);
-// OpenClaw's audit loads its whole CLI (about 20 s on a busy 2-core host).
+// OpenClaw's audit loads its whole CLI, slow on a busy host (docs/performance.md "The OpenClaw audit").
 constexpr auto kOwnAuditTimeout = std::chrono::seconds(180);
 
 // Reads JSON5 from argv[2] with the json5 package as OpenClaw's entry (argv[1]) resolves it, and

@@ -1,4 +1,4 @@
-// clawjail bundle export|verify|report: proof bundles (formats.md §5).
+// clawjail bundle export|verify|report: proof bundles (docs/formats.md §5).
 #include <iostream>
 #include <sstream>
 

@@ -1,4 +1,4 @@
-// clawjail cst issue|verify|revoke: scoped tokens (formats.md §3) on the command line.
+// clawjail cst issue|verify|revoke: scoped tokens (docs/formats.md §3) on the command line.
 #include <grp.h>
 #include <pwd.h>
 

@@ -108,6 +108,8 @@ void print_text(const Json& j) {
   print_network(jail["network"]);
   std::cout << "limits:";
   for (const auto& [k, v] : jail["limits"].items()) std::cout << " " << k << "=" << v.dump();
+  std::cout << "; a background call (tool process below) lives up to background_ms=" << j["background_ms"].dump()
+            << " instead of timeout_ms";
   std::cout << "\ntools (" << (j["cst_required"].get<bool>() ? "each call also needs a CST" : "no CST required")
             << "):\n";
   for (const auto& [tool, d] : j["tools"].items())
@@ -172,6 +174,8 @@ Json explain_policy(const policy::Policy& wpc, const std::string& workspace, con
           {"jail", sandbox::describe(spec)},
           {"jail_hash_b64u", sandbox::jail_hash_b64u(spec)},
           {"cst_required", wpc.require_cst},
+          // A background call's timeout_ms (docs/operations.md, "Background calls").
+          {"background_ms", wpc.sandbox.background_ms},
           // This host, outside the hashed jail: the same WPC gives the same jail hash anywhere.
           {"host", {{"landlock_abi", sandbox::host_support().landlock_abi}}},
           {"tools", tool_decisions(wpc, tools)}};

@@ -128,7 +128,7 @@ int report(std::string_view command, const proto::Response& r) {
   else if (r.status == "failed" || r.exit_code == cli::kExitSupervisor)
     std::cerr << "clawjail: " << command << ": " << code << ": " << detail << "\n";
   else if (r.status == "timeout")
-    std::cerr << "clawjail: " << command << ": timed out\n";
+    std::cerr << "clawjail: " << command << ": timed out" << (detail.empty() ? "" : ": " + detail) << "\n";
   else if (r.status == "killed")
     std::cerr << "clawjail: " << command << ": killed: " << code << ": " << detail << "\n";
   else if (r.status == "limit")

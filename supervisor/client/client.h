@@ -43,7 +43,7 @@ proto::Request call_request(std::string_view command, const CallFlags& flags, st
 proto::Response send_call(std::string_view command, const CallFlags& flags, const proto::Request& request);
 
 // Prints what the client's user must know (blocked, failed) on stderr as `clawjail: …` and
-// returns the exit code of cli.md.
+// returns the exit code of docs/cli.md "Exit codes".
 int report(std::string_view command, const proto::Response& response);
 
 }  // namespace clawjail::client

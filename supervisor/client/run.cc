@@ -95,7 +95,9 @@ const CommandRegistrar kRun("run", [](CLI::App& app) {
   sub->add_flag("--shell", f->shell, "run the words of CMD as one /bin/sh -c command");
   sub->add_flag("--pty", f->pty, "give the command a terminal (the size of ours when we run on one, else 24x80)");
   sub->add_flag("--elevated", f->elevated, "ask for elevated mode (blocked unless the WPC enables it)");
-  sub->add_flag("--background", f->background, "ask for a background process");
+  sub->add_flag("--background", f->background,
+                "a background call: needs the WPC's process scope; it lives up to sandbox.limits.background_ms "
+                "while this client stays connected");
   sub->add_option("command", f->command, "CMD [ARG…] after --")->required();
   sub->callback([f] { run(*f); });
 });

@@ -18,7 +18,7 @@ void add_all_commands(CLI::App& app);
 // Parses argv against every registered command and runs it; returns the process's exit code.
 int run_app(int argc, char** argv);
 
-// Exit codes of cli.md.
+// docs/cli.md "Exit codes".
 inline constexpr int kExitBlocked = 126;
 inline constexpr int kExitTimeout = 124;
 inline constexpr int kExitSupervisor = 125;

@@ -1,4 +1,4 @@
-// The supervisor's configuration file (cli.md "Configuration"). Strict: unknown keys are errors.
+// The supervisor's configuration file (docs/cli.md "Configuration"). Strict: unknown keys are errors.
 #pragma once
 #include <sys/types.h>
 

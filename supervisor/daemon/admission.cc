@@ -79,6 +79,9 @@ Status build_spec(const proto::Request& r, const AdmissionInputs& in, Admission&
   auto spec = sandbox::spec_from_policy(policy, ws, in.config.rootfs_binds);
   spec.uid_range = in.config.uid_range;
   spec.elevated = r.exec && r.exec->elevated;
+  // A background call (admitted only with the `process` scope) lives up to its own limit instead
+  // of the foreground timeout; the client may ask for less, never more.
+  if (r.exec && r.exec->background) spec.limits.timeout_ms = policy.sandbox.background_ms;
   if (r.exec && r.exec->timeout_ms) spec.limits.timeout_ms = std::min(spec.limits.timeout_ms, *r.exec->timeout_ms);
   spec.protected_paths = protected_paths(in.config);
   if (auto s = sandbox::open_sources(spec); !s) return s;
@@ -157,8 +160,6 @@ Status admit(const proto::Request& r, const AdmissionInputs& in, Admission& a) {
   auto decision = policy::decide(a.wpc->policy, a.cst ? &*a.cst : nullptr, a.call);
   if (!decision.scopes.empty()) a.scopes = decision.scopes;
   if (!decision.allowed) return fail(decision.reason, decision.detail);
-  if (r.exec && r.exec->background)
-    return fail(Reason::TOOL_NOT_ALLOWED, "background exec is not supported by this supervisor: run it in the foreground");
   // Bound last: a refused call must not claim the jti for its job.
   if (a.cst) return in.ledger.bind_jti(a.cst->jti, r.job_id, a.cst->exp);
   return ok_status();

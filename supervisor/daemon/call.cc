@@ -178,6 +178,10 @@ RunResult run_exec(CallState& c, Result<sandbox::Jail>& jail) {
   if (auto killed = reg.killed()) {
     r.reason = killed->reason;
     r.detail = killed->detail;
+  } else if (r.outcome.status == "timeout" && c.request->exec->background) {
+    r.detail = "the background call reached its lifetime limit of " +
+               std::to_string(c.admission.spec->limits.timeout_ms) +
+               " ms (sandbox.limits.background_ms, or the client's shorter --timeout-ms)";
   }
   return r;
 }

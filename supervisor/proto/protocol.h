@@ -80,7 +80,7 @@ struct Response {
   Reason reason = Reason::INTERNAL_ERROR;
   std::string reason_detail;
   std::string status = "blocked";  // success|error|timeout|killed|limit|blocked|failed
-  int exit_code = 125;             // what `clawjail run` exits with (cli.md)
+  int exit_code = 125;             // what `clawjail run` exits with (docs/cli.md "Exit codes")
   int signal = 0;
   std::optional<Json> value;       // fs ops: the result
   bool truncated = false;          // ls: the directory has more entries than `value` holds

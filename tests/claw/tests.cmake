@@ -12,20 +12,19 @@ if(NOT _claw_default)
   set(_claw_default ${CMAKE_SOURCE_DIR}/../shared/clawbureau)
 endif()
 set(CLAWJAIL_CLAWBUREAU_DIR ${_claw_default} CACHE PATH "Claw Bureau's material (clawverify-core, conformance vectors)")
+# Always registered: without a Node here clawverify_env.sh fetches the e2e suite's, or fails.
 find_program(CLAWJAIL_CLAW_NODE NAMES node nodejs)
-if(CLAWJAIL_CLAW_NODE)
-  add_test(NAME claw_bundle_clawverify
-           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/claw/claw_bundle_test.sh ${CMAKE_SOURCE_DIR} $<TARGET_FILE:clawjail>
-                   ${CLAWJAIL_CLAWBUREAU_DIR} ${CLAWJAIL_CLAW_NODE})
-  set_tests_properties(claw_bundle_clawverify PROPERTIES LABELS js TIMEOUT 600 SKIP_RETURN_CODE 77)
-  add_executable(claw_make_long_job ${CMAKE_CURRENT_LIST_DIR}/make_long_job.cc)
-  target_link_libraries(claw_make_long_job PRIVATE clawjail_receipts)
-  add_test(NAME claw_bundle_parts
-           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/claw/claw_parts_test.sh ${CMAKE_SOURCE_DIR} $<TARGET_FILE:clawjail>
-                   $<TARGET_FILE:claw_make_long_job> ${CLAWJAIL_CLAWBUREAU_DIR} ${CLAWJAIL_CLAW_NODE})
-  set_tests_properties(claw_bundle_parts PROPERTIES LABELS js TIMEOUT 600 SKIP_RETURN_CODE 77)
-  add_test(NAME claw_conformance_vectors
-           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/claw/claw_conformance_test.sh $<TARGET_FILE:clawjail>
-                   ${CLAWJAIL_CLAWBUREAU_DIR} ${CLAWJAIL_CLAW_NODE})
-  set_tests_properties(claw_conformance_vectors PROPERTIES LABELS cli TIMEOUT 120 SKIP_RETURN_CODE 77)
-endif()
+add_test(NAME claw_bundle_clawverify
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/claw/claw_bundle_test.sh ${CMAKE_SOURCE_DIR} $<TARGET_FILE:clawjail>
+                 ${CLAWJAIL_CLAWBUREAU_DIR} ${CLAWJAIL_CLAW_NODE})
+set_tests_properties(claw_bundle_clawverify PROPERTIES LABELS js TIMEOUT 600 SKIP_RETURN_CODE 77)
+add_executable(claw_make_long_job ${CMAKE_CURRENT_LIST_DIR}/make_long_job.cc)
+target_link_libraries(claw_make_long_job PRIVATE clawjail_receipts)
+add_test(NAME claw_bundle_parts
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/claw/claw_parts_test.sh ${CMAKE_SOURCE_DIR} $<TARGET_FILE:clawjail>
+                 $<TARGET_FILE:claw_make_long_job> ${CLAWJAIL_CLAWBUREAU_DIR} ${CLAWJAIL_CLAW_NODE})
+set_tests_properties(claw_bundle_parts PROPERTIES LABELS js TIMEOUT 600 SKIP_RETURN_CODE 77)
+add_test(NAME claw_conformance_vectors
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/claw/claw_conformance_test.sh $<TARGET_FILE:clawjail>
+                 ${CLAWJAIL_CLAWBUREAU_DIR} ${CLAWJAIL_CLAW_NODE})
+set_tests_properties(claw_conformance_vectors PROPERTIES LABELS cli TIMEOUT 120 SKIP_RETURN_CODE 77)

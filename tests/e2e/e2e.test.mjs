@@ -14,6 +14,8 @@ import { startScriptedModel } from "./scripted-model.mjs";
 const JOB = "job-openclaw-e2e";
 // The two-agent gateway: one job per OpenClaw agent.
 const AGENT_JOBS = { coder: "job-openclaw-coder", reader: "job-openclaw-reader" };
+// The coder's WPC: a foreground call dies after this; its background calls live up to 120 s.
+const CODER_TIMEOUT_MS = 4000;
 const W = env.work;
 const ws = path.join(W, "workspace");
 const cstFile = path.join(W, "job.cst");
@@ -56,13 +58,13 @@ function writeSupervisorConfig() {
   fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
 }
 
-function wpcPayload(id, tools, job = JOB) {
+function wpcPayload(id, tools, job = JOB, limits = { timeout_ms: 60000 }) {
   return {
     wpc_version: "v1", policy_id: id, issuer_did: dids.signer,
     job: { id: job, anti_replay: { bind_job_scoped_cst: true } },
     tools: { ...tools, elevated: { enabled: false } },
     tokens: { require_cst: true, pin_wpc_hash: true },
-    sandbox: { workspace_access: "rw", limits: { timeout_ms: 60000, pids: 64 } },
+    sandbox: { workspace_access: "rw", limits: { pids: 64, ...limits } },
   };
 }
 
@@ -146,6 +148,22 @@ async function startSupervisor() {
   });
 }
 
+// The body of a script that starts `command` with exec({background: true}) and drives it with the
+// process tool; `steps(id)` is the script text between the start and the end, with `out` to fill.
+function backgroundScript(command, steps) {
+  return [
+    "const out = {};",
+    "const text = (v) => JSON.stringify(v);",
+    "const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));",
+    `out.started = await exec({ command: ${JSON.stringify(command)}, background: true });`,
+    "const id = out.started.sessionId ?? out.started.details?.sessionId;",
+    "out.id = id;",
+    steps,
+    "return { notify: JSON.stringify(out) };",
+    "",
+  ].join("\n");
+}
+
 function hostProcesses(pattern) {
   const r = run(["pgrep", "-f", pattern], { allowFailure: true });
   return r.stdout.split("\n").filter(Boolean).filter((pid) => Number(pid) !== process.pid);
@@ -162,6 +180,8 @@ before(async () => {
     allow: ["exec", "process", "read", "write:workspace"], deny: ["docker_socket"] }));
   policies.denyExec = installWpc("deny-exec", wpcPayload("openclaw-e2e-deny-exec", {
     allow: ["read", "write:workspace"], deny: ["exec", "process"] }));
+  policies.noProcess = installWpc("no-process", wpcPayload("openclaw-e2e-no-process", {
+    allow: ["exec", "read", "write:workspace"], deny: ["docker_socket"] }));
   issueCst(policies.allow);
   const port = await freePort();
   gateway = new Gateway({ port, token: randomBytes(24).toString("hex"), home: path.join(W, "openclaw-home") });
@@ -288,6 +308,31 @@ describe("clawjail as OpenClaw's sandbox backend", { concurrency: false }, () =>
     assert.match(finished.result?.status ?? "", /^(killed|timeout)$/, JSON.stringify(finished));
   });
 
+  test("without the WPC's process scope, a background exec is blocked with a blocked receipt; nothing runs", () => {
+    const marker = path.join(ws, "background-denied.txt");
+    const before = receipts().length;
+    issueCst(policies.noProcess);
+    let out;
+    try {
+      // OpenClaw answers a background exec at once ("running"); the process tool then shows how it ended.
+      out = gateway.scriptJob(backgroundScript("echo ran > /workspace/background-denied.txt; sleep 30", `
+        for (let i = 0; i < 20; i++) {
+          out.polled = await process({ action: "poll", sessionId: id, timeout: 1000 });
+          if (!/"status":"running"/.test(text(out.polled))) break;
+        }`));
+    } finally {
+      issueCst(policies.allow);
+    }
+    log(`background exec without process: ${JSON.stringify(out)}`);
+    assert.ok(out.id, `no process session: ${JSON.stringify(out.started)}`);
+    assert.match(JSON.stringify(out.polled), /clawjail: blocked: EXEC_DENIED: process: not allowed by the WPC \(a background exec needs it\)/);
+    assert.equal(fs.existsSync(marker), false, "the refused background command ran");
+    const added = receipts().slice(before);
+    assert.deepEqual(added.map((r) => [r.tool, r.phase, r.reason_code, r.scopes]),
+                     [["exec", "blocked", "EXEC_DENIED", ["exec", "process"]]], JSON.stringify(added));
+    assert.equal(added[0].policy_hash_b64u, policies.noProcess);
+  });
+
   test("with a WPC that denies exec, OpenClaw's exec fails with clawjail's reason code", () => {
     const marker = path.join(ws, "denied.txt");
     const before = receipts().length;
@@ -378,8 +423,10 @@ describe("one job per OpenClaw agent", { concurrency: false }, () => {
   const agentPolicy = {};
 
   before(async () => {
+    // A short foreground timeout: the background server below must outlive it.
     agentPolicy.coder = installWpc("coder", wpcPayload("openclaw-e2e-coder", {
-      allow: ["exec", "process", "read", "write:workspace"], deny: ["docker_socket"] }, AGENT_JOBS.coder));
+      allow: ["exec", "process", "read", "write:workspace"], deny: ["docker_socket"] }, AGENT_JOBS.coder,
+      { timeout_ms: CODER_TIMEOUT_MS, background_ms: 120000 }));
     agentPolicy.reader = installWpc("reader", wpcPayload("openclaw-e2e-reader", {
       allow: ["read"], deny: ["exec", "process", "write:workspace"] }, AGENT_JOBS.reader));
     const agents = {};
@@ -456,6 +503,58 @@ describe("one job per OpenClaw agent", { concurrency: false }, () => {
     assert.equal(fs.existsSync(marker), false, "the unmapped agent's command ran");
     assert.deepEqual([JOB, ...Object.values(AGENT_JOBS)].map((job) => receipts(job).length), counts,
                      "a call of the unmapped agent reached a job");
+  });
+
+  test("the coder's background server: started, polled, its log read, killed by OpenClaw's process tool; receipts show it", async () => {
+    const before = receipts(AGENT_JOBS.coder).length;
+    const server = "^sleep 4242$";
+    // A sleep-like server: says it is up, then waits. The script holds it past the WPC's
+    // foreground timeout before OpenClaw's process tool kills it.
+    const job = gateway.scriptJobAsync(backgroundScript("echo server-up; exec sleep 4242", `
+      for (let i = 0; i < 30; i++) {
+        out.poll = await process({ action: "poll", sessionId: id, timeout: 1000 });
+        if (text(out.poll).includes("server-up")) break;
+      }
+      out.log = await process({ action: "log", sessionId: id });
+      await sleep(${CODER_TIMEOUT_MS + 4000});
+      out.pollLater = await process({ action: "poll", sessionId: id });
+      out.kill = await process({ action: "kill", sessionId: id });
+      for (let i = 0; i < 30; i++) {
+        out.end = await process({ action: "poll", sessionId: id, timeout: 1000 });
+        if (!/"status":"running"/.test(text(out.end))) break;
+      }`), { agent: "coder" });
+    await waitFor("the background server in its jail", () => hostProcesses(server).length === 1, { timeoutMs: 60_000, intervalMs: 100 });
+    const t0 = Date.now();
+    let running = receipts(AGENT_JOBS.coder).slice(before);
+    assert.deepEqual(running.map((r) => [r.tool, r.phase, r.scopes]), [["exec", "started", ["exec", "process"]]], JSON.stringify(running));
+    // Past the foreground timeout: still running, still only its started receipt.
+    await new Promise((resolve) => setTimeout(resolve, CODER_TIMEOUT_MS + 1000));
+    assert.equal(hostProcesses(server).length, 1, "the background server died at the foreground timeout");
+    running = receipts(AGENT_JOBS.coder).slice(before);
+    assert.deepEqual(running.map((r) => r.phase), ["started"], JSON.stringify(running));
+    const out = await job;
+    log(`background server (alive ${((Date.now() - t0) / 1000).toFixed(1)} s after it was seen): ${JSON.stringify(out)}`);
+    assert.match(JSON.stringify(out.started), /"status":"running"/);
+    assert.match(JSON.stringify(out.poll), /server-up/);
+    assert.match(JSON.stringify(out.log), /server-up/);
+    assert.match(JSON.stringify(out.pollLater), /"status":"running"/);
+    // The script sees the tools' details: kill answers "completed" once it asked for the kill;
+    // the session then ends by OpenClaw's own cancellation of the client.
+    assert.equal(out.kill?.status, "completed", JSON.stringify(out.kill));
+    assert.equal(out.end?.exitReason, "manual-cancel", JSON.stringify(out.end));
+    await waitFor("the jail and its client to be gone", () =>
+      hostProcesses(server).length === 0 && hostProcesses("server-up; exec sleep 4242").length === 0, { timeoutMs: 10_000 });
+    let added;
+    await waitFor("the finished receipt", () => {
+      added = receipts(AGENT_JOBS.coder).slice(before);
+      return added.some((r) => r.phase === "finished");
+    }, { timeoutMs: 10_000 });
+    log(`background receipts: ${JSON.stringify(added.map((r) => [r.tool, r.phase, r.scopes, r.reason_code, r.reason, r.result?.status, r.result?.duration_ms]))}`);
+    assert.deepEqual(added.map((r) => [r.tool, r.phase, r.decision]), [["exec", "started", "allowed"], ["exec", "finished", "allowed"]]);
+    assert.equal(added[0].call_id, added[1].call_id);
+    assert.equal(added[1].result.status, "killed");
+    assert.equal(added[1].reason_code, "CLIENT_DISCONNECTED");
+    assert.ok(added[1].result.duration_ms > CODER_TIMEOUT_MS, `ran ${added[1].result.duration_ms} ms`);
   });
 
   test("each agent's job exports a bundle that verifies", () => {

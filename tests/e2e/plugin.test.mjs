@@ -14,6 +14,7 @@ const { toJailPath } = await import(`${plugin}/src/fs-bridge.js`);
 const { ClawjailFsBridge } = await import(`${plugin}/src/fs-bridge.js`);
 const { buildExecSpec, jailEnv, jailWorkdir } = await import(`${plugin}/src/exec.js`);
 const { errorForExit, parseBlocked } = await import(`${plugin}/src/cli.js`);
+const { BACKGROUND_ENV, markBackgroundExec } = await import(`${plugin}/src/background.js`);
 const { agentIdOf, createFactory, createManager, runtimeIdFor } = await import(`${plugin}/src/backend.js`);
 const { describeAgents } = await import(`${plugin}/src/describe.js`);
 
@@ -222,6 +223,28 @@ describe("exec", () => {
     const dashes = spec.argv.indexOf("--");
     assert.ok(spec.argv.indexOf("--pty") > 0 && spec.argv.indexOf("--pty") < dashes, spec.argv.join(" "));
     assert.deepEqual(spec.argv.slice(dashes), ["--", "sh", "-c", "tty"]);
+  });
+  test("background and yieldMs calls are marked for buildExecSpec; a foreground call's own mark is removed", () => {
+    const hook = (params, extra = {}) => markBackgroundExec({ toolName: "exec", params, ...extra });
+    assert.deepEqual(hook({ command: "srv", background: true, env: { A: "1" } }),
+                     { params: { env: { A: "1", [BACKGROUND_ENV]: "1" } } });
+    assert.deepEqual(hook({ command: "srv", yieldMs: 5000 }), { params: { env: { [BACKGROUND_ENV]: "1" } } });
+    assert.equal(hook({ command: "ls" }), undefined);
+    assert.equal(hook({ command: "ls", background: "true" }), undefined);  // OpenClaw runs it in the foreground too
+    assert.deepEqual(hook({ command: "ls", env: { [BACKGROUND_ENV]: "1", B: "2" } }), { params: { env: { B: "2" } } });
+    assert.equal(hook({ code: "exec({})", background: true }, { toolKind: "code_mode_exec" }), undefined);
+  });
+  test("a marked call is one clawjail run --background, without the mark and without execTimeoutMs", () => {
+    const config = resolveConfig({ ...good, execTimeoutMs: 5000 });
+    const spec = buildExecSpec(config, "/srv/ws", { command: "srv", env: { [BACKGROUND_ENV]: "1", MY_FLAG: "1" } });
+    const dashes = spec.argv.indexOf("--");
+    assert.ok(spec.argv.indexOf("--background") > 0 && spec.argv.indexOf("--background") < dashes, spec.argv.join(" "));
+    assert.ok(!spec.argv.includes("--timeout-ms"), spec.argv.join(" "));
+    assert.ok(spec.argv.includes("MY_FLAG=1"));
+    assert.ok(!spec.argv.some((a) => a.includes(BACKGROUND_ENV)), spec.argv.join(" "));
+    const foreground = buildExecSpec(config, "/srv/ws", { command: "ls", env: { [BACKGROUND_ENV]: "yes" } });
+    assert.ok(!foreground.argv.includes("--background") && foreground.argv.includes("--timeout-ms"));
+    assert.ok(!foreground.argv.some((a) => a.includes(BACKGROUND_ENV)), foreground.argv.join(" "));
   });
 });
 

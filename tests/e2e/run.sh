@@ -60,7 +60,7 @@ export CLAWJAIL_E2E_WORK=$work CLAWJAIL_BINARY=$binary CLAWJAIL_E2E_NODE=$node \
 t2=$(ms)
 status=0
 # In the background so that a signal to this script runs the trap at once instead of after the suite.
-timeout --kill-after=10 600 "$node" --test --test-reporter=spec --test-concurrency=1 "$here/e2e.test.mjs" &
+timeout --kill-after=10 780 "$node" --test --test-reporter=spec --test-concurrency=1 "$here/e2e.test.mjs" &
 runner=$!
 wait "$runner" || status=$?
 runner=

@@ -1,4 +1,4 @@
-// Outside bytes as a CST (compact JWS): every check of formats.md §3 runs on them.
+// Outside bytes as a CST (compact JWS): every check of docs/formats.md §3 runs on them.
 #include <cstdint>
 #include <string_view>
 

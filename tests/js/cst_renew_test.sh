@@ -11,6 +11,7 @@
 # usage: cst_renew_test.sh SOURCE_DIR CLAWJAIL_BINARY NODE
 set -euo pipefail
 src=$1 bin=$(realpath "$2") node=$3
+[ -x "$node" ] || { echo "cst_renew_test: no Node found: scripts/install-deps.sh installs nodejs" >&2; exit 1; }
 plugin=$src/packaging/openclaw-plugin
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }

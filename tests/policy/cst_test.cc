@@ -1,4 +1,4 @@
-// CST verification (formats.md §3): every forged, stale, misdirected or replayed token is refused
+// CST verification (docs/formats.md §3): every forged, stale, misdirected or replayed token is refused
 // with its own reason. The clock is passed in; nothing sleeps.
 #include <gtest/gtest.h>
 
@@ -206,7 +206,7 @@ TEST_F(CstTest, TokenScopeHashNormalisesAndIgnoresReissueClaims) {
   EXPECT_EQ(token_scope_hash_b64u(a), token_scope_hash_b64u(b));
   b["mission_id"] = "job-2";
   EXPECT_NE(token_scope_hash_b64u(a), token_scope_hash_b64u(b));
-  // The hash is SHA-256 of JCS of exactly these fields (formats.md §3 check 7).
+  // The hash is SHA-256 of JCS of exactly these fields (docs/formats.md §3 check 7).
   Json basis = {{"token_version", "1"}, {"sub", "did:key:zAgent"}, {"aud", {"clawjail"}},
                 {"scope", {"clawjail:call"}}, {"mission_id", "job-1"}};
   EXPECT_EQ(token_scope_hash_b64u(a), sha256_b64u(canonical_json(basis)));

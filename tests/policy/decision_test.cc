@@ -1,4 +1,4 @@
-// decide() and the scope table of formats.md §2: deny wins, default deny, and a CST narrows but
+// decide() and the scope table of docs/formats.md §2: deny wins, default deny, and a CST narrows but
 // never widens what the WPC allows.
 #include <gtest/gtest.h>
 
@@ -85,7 +85,11 @@ TEST(Decision, ExecRefusedWhenNotAllowed) {
   EXPECT_EQ(decide(policy({"read"}), nullptr, call("exec")).reason, Reason::EXEC_DENIED);
   Call bg = call("exec");
   bg.background = true;
-  EXPECT_EQ(decide(policy({"exec"}), nullptr, bg).reason, Reason::EXEC_DENIED);  // process missing
+  auto d = decide(policy({"exec"}), nullptr, bg);  // process missing
+  EXPECT_EQ(d.reason, Reason::EXEC_DENIED);
+  EXPECT_EQ(d.detail, "process: not allowed by the WPC (a background exec needs it)");
+  EXPECT_EQ(decide(policy({"exec"}, {"process"}), nullptr, bg).detail,
+            "process: denied by WPC entry process (a background exec needs it)");
   EXPECT_TRUE(decide(policy({"exec", "process"}), nullptr, bg).allowed);
 }
 

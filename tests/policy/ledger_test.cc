@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +18,16 @@
 
 namespace clawjail::policy {
 namespace {
+
+// Whether someone waits for an flock on the file with inode `ino`: the kernel lists each waiter
+// in /proc/locks as a "->" line naming the file as MAJOR:MINOR:INODE.
+bool lock_has_waiter(ino_t ino) {
+  std::ifstream locks("/proc/locks");
+  const std::string file = ":" + std::to_string(ino) + " ";
+  for (std::string line; std::getline(locks, line);)
+    if (line.find("-> FLOCK") != std::string::npos && line.find(file) != std::string::npos) return true;
+  return false;
+}
 
 Cst token_with(std::string jti, std::string token) {
   Cst c;
@@ -42,6 +53,8 @@ TEST(Ledger, AnAlreadyBoundJtiIsConfirmedWithoutTheWritersLock) {
   UniqueFd lock(::open((state.path() / "tokens" / "ledger.lock").c_str(), O_RDWR | O_CLOEXEC));
   ASSERT_TRUE(lock);
   ASSERT_EQ(::flock(lock.get(), LOCK_EX), 0);
+  struct stat st {};
+  ASSERT_EQ(::fstat(lock.get(), &st), 0);
   std::atomic<int> confirmed{0};  // 0: still waiting, 1: ok, 2: refused
   std::thread reader([&] {
     const bool ok = ledger.bind_jti("jti-1", "job-1").ok() &&
@@ -52,7 +65,10 @@ TEST(Ledger, AnAlreadyBoundJtiIsConfirmedWithoutTheWritersLock) {
   EXPECT_EQ(confirmed.load(), 1) << "0: confirming a binding waited for the writers' lock";
   std::atomic<bool> bound{false};
   std::thread writer([&] { bound = ledger.bind_jti("jti-2", "job-1").ok(); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  bool waiting = false;
+  for (int i = 0; i < 500 && !(waiting = lock_has_waiter(st.st_ino)) && !bound.load(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(waiting) << "the new binding never waited for the writers' lock";
   EXPECT_FALSE(bound.load()) << "a new binding must wait for the lock";
   ::flock(lock.get(), LOCK_UN);
   reader.join();

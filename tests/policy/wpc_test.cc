@@ -1,4 +1,4 @@
-// WPC parsing and envelopes (formats.md §2): a policy is read one way or refused, and each refusal
+// WPC parsing and envelopes (docs/formats.md §2): a policy is read one way or refused, and each refusal
 // names the field an operator must fix.
 #include <gtest/gtest.h>
 
@@ -55,6 +55,34 @@ TEST(Wpc, MinimalToolWpcGetsSafeDefaults) {
   EXPECT_EQ(r->sandbox.workspace_access, WorkspaceAccess::none);
   EXPECT_TRUE(r->sandbox.approved_hosts.empty());
   EXPECT_EQ(r->sandbox.limits.timeout_ms, 60000);
+  EXPECT_EQ(r->sandbox.background_ms, 600000);
+}
+
+// sandbox.limits.background_ms: a background call's lifetime, read in both shapes, bounded like
+// timeout_ms (1 ms to 24 h), an integer, and part of the WPC's identity.
+TEST(Wpc, BackgroundLifetimeIsReadAndBounded) {
+  Json p = tool_wpc();
+  p["sandbox"]["limits"]["background_ms"] = 7200000;
+  auto r = parse_wpc_payload(p);
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  EXPECT_EQ(r->sandbox.background_ms, 7200000);
+  EXPECT_EQ(r->sandbox.limits.timeout_ms, 30000);  // the foreground limit is its own
+  EXPECT_NE(r->hash_b64u, parse_wpc_payload(tool_wpc())->hash_b64u);
+  EXPECT_EQ(parse_wpc_payload(tool_wpc())->sandbox.background_ms, 600000);
+  for (Json bad : {Json(0), Json(-1), Json(86400001), Json("600000"), Json(true)}) {
+    p["sandbox"]["limits"]["background_ms"] = bad;
+    expect_refused(p, Reason::BAD_FIELD, "sandbox.limits.background_ms");
+  }
+  p["sandbox"]["limits"]["background_ms"] = 1.5;
+  expect_refused(p, Reason::FLOAT_NOT_ALLOWED, "sandbox.limits.background_ms");
+  p["sandbox"]["limits"].erase("background_ms");
+  p["sandbox"]["limits"]["backgound_ms"] = 1000;
+  expect_refused(p, Reason::UNKNOWN_FIELD, "sandbox.limits.backgound_ms");
+  Json v2 = claw_v2_wpc();
+  v2["metadata"]["clawjail"]["limits"] = {{"background_ms", 5000}};
+  auto r2 = parse_wpc_payload(v2);
+  ASSERT_TRUE(r2.ok()) << r2.error().detail;
+  EXPECT_EQ(r2->sandbox.background_ms, 5000);
 }
 
 TEST(Wpc, ClawV2StatementsMapToTheSamePolicy) {

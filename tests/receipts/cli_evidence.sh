@@ -1,5 +1,5 @@
 #!/bin/sh
-# The evidence commands of cli.md on a real state directory written by the receipts library:
+# The evidence commands of docs/cli.md on a real state directory written by the receipts library:
 # receipts show, bundle export, bundle verify (PASS, tampered FAIL, unfinished FAIL, interrupted
 # PASS and --strict FAIL, no --trust).
 set -u

@@ -1,4 +1,4 @@
-// An independent verifier of clawjail proof bundles, written from formats.md alone with nothing
+// An independent verifier of clawjail proof bundles, written from docs/formats.md alone with nothing
 // but Node's own crypto (Ed25519, SHA-256). It shares no code with the C++ verifier: when both
 // accept a bundle, the format — not just the code's agreement with itself — is what verified.
 //
@@ -77,7 +77,7 @@ function dsseVerify(env, type, trusted, codes) {
   throw new Fail(codes.untrusted, `signed by ${env.signatures.map((s) => s.keyid).join(',')}, none trusted`);
 }
 
-// RFC 8785 for the integers-only documents of formats.md: keys sorted by UTF-16 code units
+// RFC 8785 for the integers-only documents of docs/formats.md: keys sorted by UTF-16 code units
 // (JavaScript's default sort), strings and numbers exactly as JSON.stringify writes them.
 function jcs(v) {
   if (v === null || typeof v !== 'object') return JSON.stringify(v);
@@ -97,7 +97,7 @@ function checkWpc(wpc) {
   return hash;
 }
 
-// formats.md §4 and §4.1: a finished receipt's result says how the call ended; a call interrupted
+// docs/formats.md §4 and §4.1: a finished receipt's result says how the call ended; a call interrupted
 // by the supervisor's death (status "interrupted", reason SUPERVISOR_RESTARTED, each only with
 // the other) has every field it cannot know set to null.
 const ENDING = ['exit_code', 'signal', 'duration_ms', 'stdout_hash_b64u', 'stdout_bytes', 'stderr_hash_b64u',

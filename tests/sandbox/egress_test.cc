@@ -1,4 +1,4 @@
-// The approved-hosts egress proxy (jail.md "Network"), through real jails: a server on the host's
+// The approved-hosts egress proxy (docs/jail.md "Network"), through real jails: a server on the host's
 // loopback is reachable from a jail only through the supervisor's proxy, only when approved, and
 // a hostile client of the proxy stalls nothing.
 #include <netdb.h>

@@ -1,4 +1,4 @@
-// One test per attack (jail.md): each attempt runs for real inside a jail and must fail, and the
+// One test per attack (docs/jail.md): each attempt runs for real inside a jail and must fail, and the
 // outcome (what the receipt's `result` carries) must say so.
 #include <arpa/inet.h>
 #include <netinet/in.h>

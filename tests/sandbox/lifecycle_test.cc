@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 
 #include "tests/sandbox/jail_fixture.h"
 
@@ -47,6 +48,31 @@ TEST(Lifecycle, SupervisorDeathKillsTheJail) {
   EXPECT_EQ(count_host_processes_with(m + std::string(1, '\0')), 0);
 }
 
+// The processes `pid`'s threads started.
+std::vector<pid_t> children_of(pid_t pid) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::istringstream ids(read_text(task.path() / "children"));
+    for (pid_t child; ids >> child;) out.push_back(child);
+  }
+  return out;
+}
+
+// This process's one jail init (pid 1 of a pid namespace of its own) once it has built the jail
+// to its last step, its seccomp filter, and sleeps: all it can wait for then is release().
+// Waits for that up to 10 s; -1 if it never happens.
+pid_t wait_for_init_waiting_for_release() {
+  for (int i = 0; i < 500; ++i, usleep(20000))
+    for (pid_t child : children_of(getpid())) {
+      const std::string s = read_text("/proc/" + std::to_string(child) + "/status");
+      const bool init = s.find("\nNSpid:\t" + std::to_string(child) + "\t1\n") != std::string::npos;
+      if (init && s.find("\nSeccomp:\t2\n") != std::string::npos && s.find("\nState:\tS") != std::string::npos)
+        return child;
+    }
+  return -1;
+}
+
 // The supervisor builds the jail while the call's `started` receipt is being made durable: until
 // release() the command must not run, and a jail dropped unreleased never runs it.
 TEST(Lifecycle, TheCommandRunsOnlyAfterRelease) {
@@ -59,7 +85,9 @@ TEST(Lifecycle, TheCommandRunsOnlyAfterRelease) {
   {
     auto dropped = Jail::begin(spec, cmd, Io{});
     ASSERT_TRUE(dropped.ok()) << dropped.error().detail;
-    usleep(300000);  // long enough to build the jail many times over
+    const pid_t init = wait_for_init_waiting_for_release();
+    ASSERT_GT(init, 0) << "no jail init built its jail and waited for release() within 10 s";
+    EXPECT_TRUE(children_of(init).empty()) << "the init started the worker before release()";
     EXPECT_FALSE(std::filesystem::exists(ws.path() / "ran")) << "the command ran before release()";
   }
   EXPECT_FALSE(std::filesystem::exists(ws.path() / "ran")) << "a dropped jail ran its command";

@@ -24,6 +24,21 @@ bool wait_for_jails(const JailPool& pool, size_t n) {
   return pool.size() >= n;
 }
 
+// Where jails are built ahead, the builder must have built `n` of them: a builder that stopped
+// fails the test instead of turning it into a check of the fallback.
+bool expect_built_ahead(const JailPool& pool, size_t n) {
+  const bool ahead = wait_for_jails(pool, n);
+  EXPECT_EQ(ahead, JailPool::available()) << "the builder had not built " << n << " jail(s) after 5 s";
+  return ahead;
+}
+
+// Where jails are not built ahead, a test has checked only that calls work through the pool; it
+// says so in the summary rather than passing as if it had checked the jails built ahead.
+#define SKIP_UNLESS_BUILT_AHEAD()                                                                    \
+  if (!JailPool::available())                                                                        \
+  GTEST_SKIP() << "jails are not built ahead here (not root, or a sanitizer build): only the "       \
+                  "fallback, a jail built by its call, was checked"
+
 Ran run_in_pool(JailPool& pool, const JailSpec& spec, std::vector<std::string> argv, int stdin_fd = -1) {
   Ran ran;
   int out = memfd_create("out", MFD_CLOEXEC), err = memfd_create("err", MFD_CLOEXEC);
@@ -66,8 +81,7 @@ TEST(Pool, TheNextCallOfTheSameSpecTakesTheJailBuiltAheadWithItsOwnStdinAndOutpu
   JailPool pool;
   JailSpec spec = base_spec();
   pool.build_ahead(spec);
-  const bool ahead = wait_for_jails(pool, kPerSpec);
-  EXPECT_EQ(ahead, JailPool::available());
+  const bool ahead = expect_built_ahead(pool, kPerSpec);
   int in = stdin_with("from the client\n");
   auto ran = run_in_pool(pool, spec, {"/bin/sh", "-c", "cat; echo err >&2; echo \"pid $$\""}, in);
   close(in);
@@ -77,6 +91,7 @@ TEST(Pool, TheNextCallOfTheSameSpecTakesTheJailBuiltAheadWithItsOwnStdinAndOutpu
   EXPECT_EQ(ran.outcome.stdout_bytes, 22);
   EXPECT_EQ(pool.taken(), ahead ? 1u : 0u);
   EXPECT_EQ(pool.size(), ahead ? kPerSpec - 1 : 0u);
+  SKIP_UNLESS_BUILT_AHEAD();
 }
 
 // Back to back, as the supervisor does it (each call asks for the next jail once it is done):
@@ -85,7 +100,7 @@ TEST(Pool, CallsBackToBackEachTakeAFreshJailThatWasWaiting) {
   JailPool pool;
   JailSpec spec = base_spec();
   pool.build_ahead(spec);
-  wait_for_jails(pool, kPerSpec);
+  expect_built_ahead(pool, kPerSpec);
   for (int call = 0; call < 3; ++call) {
     // Normally one is waiting already; on a loaded machine the builder may still be at it.
     wait_for_jails(pool, 1);
@@ -95,6 +110,7 @@ TEST(Pool, CallsBackToBackEachTakeAFreshJailThatWasWaiting) {
     pool.build_ahead(spec);
   }
   EXPECT_EQ(pool.taken(), JailPool::available() ? 3u : 0u);
+  SKIP_UNLESS_BUILT_AHEAD();
 }
 
 // The jail waited longer than the call's timeout: the call still gets all of it. And the timeout
@@ -104,13 +120,13 @@ TEST(Pool, TheTimeoutIsTheCallsAndCountsFromTheCall) {
   JailSpec spec = base_spec();
   spec.limits.timeout_ms = 1000;
   pool.build_ahead(spec);
-  wait_for_jails(pool, kPerSpec);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  expect_built_ahead(pool, kPerSpec);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));  // the jail waits longer than the timeout
   auto ran = run_in_pool(pool, spec, {"/bin/sh", "-c", "sleep 0.2; echo done"});
   EXPECT_EQ(ran.outcome.status, "success") << ran.err;
   EXPECT_EQ(ran.out, "done\n");
   pool.build_ahead(spec);
-  wait_for_jails(pool, 1);
+  expect_built_ahead(pool, 1);
   JailSpec shorter = spec;
   shorter.limits.timeout_ms = 300;
   auto slow = run_in_pool(pool, shorter, {"/bin/sleep", "30"});
@@ -118,6 +134,7 @@ TEST(Pool, TheTimeoutIsTheCallsAndCountsFromTheCall) {
   EXPECT_GE(slow.outcome.duration_ms, 300);
   EXPECT_LT(slow.outcome.duration_ms, 1000);
   EXPECT_EQ(pool.taken(), JailPool::available() ? 2u : 0u);
+  SKIP_UNLESS_BUILT_AHEAD();
 }
 
 // The workspace path names another directory than when the jail was built: the call gets a jail
@@ -132,7 +149,7 @@ TEST(Pool, AWorkspaceReplacedAfterTheBuildIsNotTheOneTheCallGets) {
   spec.workspace = ws;
   spec.workspace_access = policy::WorkspaceAccess::rw;
   pool.build_ahead(spec);
-  wait_for_jails(pool, kPerSpec);  // every waiting jail has the old directory
+  expect_built_ahead(pool, kPerSpec);  // every waiting jail has the old directory
   fs::rename(ws, root.path() / "ws.before");
   fs::create_directory(ws);
   std::ofstream(ws / "new") << "new";
@@ -140,19 +157,21 @@ TEST(Pool, AWorkspaceReplacedAfterTheBuildIsNotTheOneTheCallGets) {
   EXPECT_EQ(ran.outcome.status, "success") << ran.err;
   EXPECT_EQ(ran.out, "new\n");
   EXPECT_EQ(pool.taken(), 0u);
+  SKIP_UNLESS_BUILT_AHEAD();
 }
 
 TEST(Pool, ACallOfAnotherSpecBuildsItsOwnJail) {
   JailPool pool;
   JailSpec spec = base_spec();
   pool.build_ahead(spec);
-  const bool ahead = wait_for_jails(pool, kPerSpec);
+  const bool ahead = expect_built_ahead(pool, kPerSpec);
   JailSpec other = spec;
   other.limits.pids = spec.limits.pids + 1;
   auto ran = run_in_pool(pool, other, {"/bin/true"});
   EXPECT_EQ(ran.outcome.status, "success") << ran.err;
   EXPECT_EQ(pool.taken(), 0u);
   EXPECT_EQ(pool.size(), ahead ? kPerSpec : 0u) << "the waiting jails are still there for their own spec";
+  SKIP_UNLESS_BUILT_AHEAD();
 }
 
 // A waiting jail runs nothing, and dropping it (a reload, a drain) leaves nothing behind. Where
@@ -163,7 +182,8 @@ TEST(Pool, AWaitingJailRunsNothingAndClearingLeavesNothing) {
     JailPool pool;
     JailSpec spec = base_spec();
     for (int i = 0; i < 3; ++i) pool.build_ahead(spec);  // two per spec, however often asked
-    const bool ahead = wait_for_jails(pool, kPerSpec);
+    const bool ahead = expect_built_ahead(pool, kPerSpec);
+    // The builder stops at two per spec: a third would be built, and counted, at once.
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     EXPECT_EQ(pool.size(), ahead ? kPerSpec : 0u);
     EXPECT_EQ(jail_cgroups(), before + (ahead ? static_cast<int>(kPerSpec) : 0));
@@ -171,6 +191,7 @@ TEST(Pool, AWaitingJailRunsNothingAndClearingLeavesNothing) {
     EXPECT_EQ(pool.size(), 0u);
   }
   EXPECT_EQ(jail_cgroups(), before);
+  SKIP_UNLESS_BUILT_AHEAD();
 }
 
 // A jail nobody takes goes by itself once it has waited `idle`, even when no call comes.
@@ -178,12 +199,13 @@ TEST(Pool, AJailNobodyTakesIsDroppedAfterItsIdleTime) {
   const int before = jail_cgroups();
   JailPool pool(4, std::chrono::milliseconds(300));
   pool.build_ahead(base_spec());
-  const bool ahead = wait_for_jails(pool, kPerSpec);
+  const bool ahead = expect_built_ahead(pool, kPerSpec);
   EXPECT_EQ(jail_cgroups(), before + (ahead ? static_cast<int>(kPerSpec) : 0));
   for (int i = 0; i < 200 && pool.size() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(pool.size(), 0u);
   for (int i = 0; i < 100 && jail_cgroups() > before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(jail_cgroups(), before);
+  SKIP_UNLESS_BUILT_AHEAD();
 }
 
 }  // namespace

@@ -20,8 +20,10 @@ class Cancel : public SupervisorTest {
     start_supervisor();
   }
   // A long call whose jailed process carries `marker` on its command line.
-  Client start_long_call(const std::string& job, const fs::path& cst, const std::string& marker) {
-    auto c = start_client(run_args(job, cst, {"--", "/bin/sh", "-c", "sleep 30; : " + marker}));
+  Client start_long_call(const std::string& job, const fs::path& cst, const std::string& marker,
+                         std::vector<std::string> flags = {}) {
+    flags.insert(flags.end(), {"--", "/bin/sh", "-c", "sleep 30; : " + marker});
+    auto c = start_client(run_args(job, cst, flags));
     EXPECT_TRUE(wait_receipts(job, 1)) << "no started receipt";
     // started is durable before the jail exists: wait for the process itself.
     for (int i = 0; i < 100 && !process_with_marker_exists(marker); ++i) std::this_thread::sleep_for(milliseconds(20));
@@ -35,7 +37,12 @@ class Cancel : public SupervisorTest {
                           true);
     EXPECT_EQ(::write(c.in.get(), "partial", 7), 7);
     EXPECT_TRUE(wait_receipts(job, 1)) << "no started receipt";
-    std::this_thread::sleep_for(milliseconds(300));
+    // The tool writes what it reads: once the file holds the input, the tool is running and
+    // waiting for more.
+    const fs::path file = world.workspace / "endless.txt";
+    std::error_code ec;
+    for (int i = 0; i < 500 && fs::file_size(file, ec) != 7; ++i) std::this_thread::sleep_for(milliseconds(20));
+    EXPECT_EQ(fs::file_size(file, ec), 7u) << "the file tool did not write its input within 10 s";
     EXPECT_EQ(receipts(job).size(), 1u) << "the file tool ended while its input was open";
     return c;
   }
@@ -90,6 +97,52 @@ TEST_F(Cancel, RevocationInTheLedgerKillsRunningCallWithinASecond) {
   EXPECT_LT(steady_clock::now() - t0, milliseconds(1000));
   EXPECT_EQ(code, 128 + SIGKILL);
   expect_killed("job-revoke", "CST_REVOKED", "marker-revoke");
+}
+
+// A background call (the WPC allows `process`, its lifetime is far away) is a running call like
+// any other: its client's death, `job stop` and a revocation kill it, and its finished receipt
+// says which.
+class CancelBackground : public Cancel {
+ protected:
+  Client start_background(const std::string& job, const std::string& marker) {
+    cst = token_file(job, {.job = job, .policy_hash_b64u = install_background_wpc(500, 60000)});
+    auto c = start_long_call(job, cst, marker, {"--background"});
+    auto started = receipts(job).at(0);
+    EXPECT_EQ(started["phase"], "started");
+    EXPECT_EQ(started["scopes"], Json::array({"exec", "process"}));
+    // Past the foreground timeout (500 ms): only the background lifetime applies.
+    std::this_thread::sleep_for(milliseconds(1000));
+    EXPECT_EQ(receipts(job).size(), 1u) << "the background call ended at the foreground timeout";
+    EXPECT_TRUE(process_with_marker_exists(marker));
+    return c;
+  }
+  fs::path cst;
+};
+
+TEST_F(CancelBackground, ClientKilledKillsTheJail) {
+  auto c = start_background("job-bg-client-dies", "marker-bg-client-dies");
+  ::kill(c.pid, SIGKILL);
+  wait_exit_code(c.pid);
+  expect_killed("job-bg-client-dies", "CLIENT_DISCONNECTED", "marker-bg-client-dies");
+}
+
+TEST_F(CancelBackground, JobStopKillsIt) {
+  auto c = start_background("job-bg-stop", "marker-bg-stop");
+  auto stop = clawjail({"job", "stop", "job-bg-stop", "--socket", world.socket.string()});
+  EXPECT_EQ(stop.exit_code, 0) << stop.err;
+  EXPECT_NE(stop.out.find("1 running call"), std::string::npos) << stop.out;
+  EXPECT_EQ(wait_exit_code(c.pid), 128 + SIGKILL);
+  expect_killed("job-bg-stop", "JOB_STOPPED", "marker-bg-stop");
+}
+
+TEST_F(CancelBackground, RevocationKillsIt) {
+  auto c = start_background("job-bg-revoke", "marker-bg-revoke");
+  policy::TokenLedger ledger(world.state_dir);
+  auto t0 = steady_clock::now();
+  ASSERT_TRUE(ledger.revoke_jti(receipts("job-bg-revoke")[0]["cst_jti"].get<std::string>(), "test").ok());
+  EXPECT_EQ(wait_exit_code(c.pid), 128 + SIGKILL);
+  EXPECT_LT(steady_clock::now() - t0, milliseconds(1500));
+  expect_killed("job-bg-revoke", "CST_REVOKED", "marker-bg-revoke");
 }
 
 TEST_F(Cancel, ClientKilledMidFileToolKillsIt) {

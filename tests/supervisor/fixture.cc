@@ -122,6 +122,15 @@ Client SupervisorTest::start_client(std::vector<std::string> args, bool piped_st
   return c;
 }
 
+std::string SupervisorTest::install_background_wpc(int64_t timeout_ms, int64_t background_ms) {
+  Json payload = demo::wpc_payload(world, {.policy_id = "background-" + std::to_string(background_ms)});
+  payload["tools"]["allow"].push_back("process");
+  payload["sandbox"]["limits"] = {{"timeout_ms", timeout_ms}, {"background_ms", background_ms}};
+  auto hash = demo::install_wpc(world, payload);
+  EXPECT_TRUE(hash.ok()) << (hash.ok() ? "" : hash.error().detail);
+  return hash.ok() ? *hash : "";
+}
+
 fs::path SupervisorTest::token_file(const std::string& name, const demo::TokenOptions& options) {
   auto path = root / (name + ".cst");
   EXPECT_TRUE(demo::write_file(path, demo::issue_token(world, options)).ok());

@@ -44,6 +44,9 @@ class SupervisorTest : public ::testing::Test {
   Client start_client(std::vector<std::string> args, bool piped_stdin = false);
   fs::path token_file(const std::string& name, const demo::TokenOptions& options);
   fs::path job_token(const std::string& job) { return token_file(job, {.job = job, .policy_hash_b64u = main_wpc}); }
+  // The main WPC with the `process` scope allowed (background calls) and the given wall-clock
+  // limits; returns its hash.
+  std::string install_background_wpc(int64_t timeout_ms, int64_t background_ms);
 
   std::vector<Json> receipts(const std::string& job);  // payloads, in order
   // Waits until the job has at least `n` receipts (false on timeout).

@@ -1,6 +1,7 @@
 // exec and runShellCommand: one `clawjail run` per call. OpenClaw spawns the client itself, so
 // its own timeout and kill reach the client, and the supervisor kills the jail when the client dies.
 import path from "node:path";
+import { takeBackgroundMark } from "./background.js";
 import { CLIENT_ENV, callFlags, errorForExit, runClient } from "./cli.js";
 
 export const JAIL_WORKDIR = "/workspace";
@@ -35,22 +36,25 @@ function envFlags(env) {
 
 // The repeatable --env comes first: clawjail's parser lets a repeatable option right before `--`
 // swallow the separator, and the command's own flags (`sh -c`) would then be taken for clawjail's.
-export function runArgv(config, workspaceDir, { workdir, env, timeoutMs, pty, argv }) {
+export function runArgv(config, workspaceDir, { workdir, env, timeoutMs, pty, background, argv }) {
   const args = [config.binary, "run", ...envFlags(env ?? {}), ...callFlags(config, workspaceDir),
                 "--workdir", jailWorkdir(workdir)];
   if (timeoutMs) args.push("--timeout-ms", String(timeoutMs));
   if (pty) args.push("--pty");
+  if (background) args.push("--background");
   args.push("--", ...argv);
   return args;
 }
 
-// `usePty` (the exec tool's `pty: true`) asks the supervisor for a terminal of the call's own.
+// `usePty` (the exec tool's `pty: true`) asks the supervisor for a terminal of the call's own. A
+// background call (background.js) is bounded by the WPC's background_ms, not by execTimeoutMs.
 export function buildExecSpec(config, workspaceDir, { command, workdir, env, usePty }) {
   if (typeof command !== "string" || command.length === 0) throw new Error("clawjail: exec needs a command");
+  const { background, env: callEnv } = takeBackgroundMark(env);
   return {
     argv: runArgv(config, workspaceDir, {
-      workdir, env: jailEnv(env, config.envPass), timeoutMs: config.execTimeoutMs, pty: usePty === true,
-      argv: ["sh", "-c", command],
+      workdir, env: jailEnv(callEnv, config.envPass), timeoutMs: background ? undefined : config.execTimeoutMs,
+      pty: usePty === true, background, argv: ["sh", "-c", command],
     }),
     env: { ...CLIENT_ENV },
     cwd: "/",
