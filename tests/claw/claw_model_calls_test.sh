@@ -34,6 +34,8 @@ cat >"$work/wpc.json" <<JSON
 JSON
 "$bin" wpc sign --key "$work/keys/signer.key" "$work/wpc.json" >"$work/wpc.env.json"
 hash=$("$bin" wpc install --config "$work/config.json" "$work/wpc.env.json")
+"$bin" explain --wpc "$work/wpc.env.json" | grep -qx "model calls (clawjail model-call): providers anthropic; models any; gateway receipts required" ||
+  fail "explain does not say what the WPC allows of model calls"
 serve_world "$work" "$bin"
 supervisor_did=$(cat "$work/state/keys/supervisor.pub")
 
