@@ -40,7 +40,7 @@ Result<const ModelCall*> bound_call(const OJson& payload, const JobContext& job)
   return &*it;
 }
 
-Result<const ModelCall*> check_one(const std::string& text, const JobContext& job) {
+Result<const ModelCall*> check_one_unguarded(const std::string& text, const JobContext& job) {
   auto parsed = policy::parse_strict_json(text);
   if (!parsed.ok()) return refused(Reason::GATEWAY_RECEIPT_INVALID, parsed.error().detail);
   const OJson env = OJson::parse(text);
@@ -58,6 +58,16 @@ Result<const ModelCall*> check_one(const std::string& text, const JobContext& jo
       !s.ok())
     return s.error();
   return call;
+}
+
+// The checks read only what the schema check established; a member of a type no check foresaw
+// still refuses the receipt rather than ending the process.
+Result<const ModelCall*> check_one(const std::string& text, const JobContext& job) {
+  try {
+    return check_one_unguarded(text, job);
+  } catch (const std::exception& e) {
+    return refused(Reason::GATEWAY_RECEIPT_INVALID, std::string("a member has an unexpected type or value: ") + e.what());
+  }
 }
 
 }  // namespace
@@ -118,8 +128,10 @@ Result<std::vector<std::string>> candidates_in(std::string_view file_text) {
   if (!strict.ok()) return strict.error();
   const OJson doc = OJson::parse(file_text);
   OJson list = doc;
-  if (doc.is_object() && doc.value("envelope_type", "") == "proof_bundle")
-    list = doc.contains("payload") && doc["payload"].is_object() ? doc["payload"].value("receipts", OJson::array()) : OJson::array();
+  if (doc.is_object() && doc.contains("envelope_type") && doc["envelope_type"] == "proof_bundle")
+    list = doc.contains("payload") && doc["payload"].is_object() && doc["payload"].contains("receipts")
+               ? doc["payload"]["receipts"]
+               : OJson::array();
   else if (doc.is_object())
     list = OJson::array({doc});
   if (!list.is_array()) return fail(Reason::BAD_FIELD, "neither a gateway receipt, an array of them nor a proof bundle");

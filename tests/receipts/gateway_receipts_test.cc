@@ -159,6 +159,8 @@ TEST_F(GatewayReceipts, OnlyWhatChecksOutIsImported) {
       {tampered, Reason::GATEWAY_RECEIPT_INVALID},
       {gateway_receipt(gateway, bound_to(0)), Reason::GATEWAY_RECEIPT_DUPLICATE},
       {"{\"envelope_type\":\"gateway_receipt\"}", Reason::GATEWAY_RECEIPT_INVALID},
+      {"5", Reason::GATEWAY_RECEIPT_INVALID},
+      {"{\"envelope_type\":7,\"payload\":[]}", Reason::GATEWAY_RECEIPT_INVALID},
   };
   std::vector<std::string> texts;
   for (const auto& [text, _] : cases) texts.push_back(text);
@@ -173,6 +175,26 @@ TEST_F(GatewayReceipts, OnlyWhatChecksOutIsImported) {
   ASSERT_FALSE(coverage.ok());
   EXPECT_EQ(coverage.reason(), Reason::MODEL_CALL_UNRECEIPTED);
   EXPECT_NE(coverage.error().detail.find("call-m1"), std::string::npos) << coverage.error().detail;
+}
+
+// What a file of candidates may be: one envelope, an array, or a proof bundle's receipts; anything
+// else in it becomes a candidate that is refused, and a file that is not JSON is refused whole.
+TEST(GatewayCandidates, FileShapes) {
+  auto one = gateway::candidates_in(R"({"envelope_type":"gateway_receipt","a":1})");
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->size(), 1u);
+  auto list = gateway::candidates_in(R"([{"b":2,"a":1}, 5])");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0], R"({"b":2,"a":1})");  // member order kept: the hash is over it
+  auto bundle = gateway::candidates_in(R"({"envelope_type":"proof_bundle","payload":{"receipts":[{"x":1}]}})");
+  ASSERT_TRUE(bundle.ok());
+  EXPECT_EQ(*bundle, std::vector<std::string>{R"({"x":1})"});
+  auto odd = gateway::candidates_in(R"({"envelope_type":7})");
+  ASSERT_TRUE(odd.ok());
+  EXPECT_EQ(odd->size(), 1u);
+  EXPECT_FALSE(gateway::candidates_in("not json").ok());
+  EXPECT_FALSE(gateway::candidates_in(R"({"a":1,"a":2})").ok());
 }
 
 // bundle verify: a carried receipt that does not check out fails the bundle; require_gateway_receipts
