@@ -221,7 +221,10 @@ Result<ExportedClaw> export_claw(const Json& native, const policy::SecretKey& ke
       const Receipt& r = (*receipts)[i];
       OJson e = event_of(r.payload, r.bytes, options.job_id, prev);
       prev = e["event_hash_b64u"];
-      for (auto& g : gateway_by_event[prev.get<std::string>()]) gateway.push_back(std::move(g));
+      if (auto g = gateway_by_event.find(prev.get<std::string>()); g != gateway_by_event.end()) {
+        for (auto& r : g->second) gateway.push_back(std::move(r));
+        gateway_by_event.erase(g);
+      }
       if (r.payload["phase"] != "started")
         tools.push_back(tool_receipt_of(r.payload, options.job_id, prev.get<std::string>(), key, options.created_at));
       events.push_back(std::move(e));
@@ -237,6 +240,13 @@ Result<ExportedClaw> export_claw(const Json& native, const policy::SecretKey& ke
     prev_part_hash = prev;
     out.parts.push_back(signed_envelope("1", "proof_bundle", std::move(p), key, options.created_at));
   }
+  // Bound to events of the fixed part layout: with parts of another size a receipt would name an
+  // event no part holds, and it must not go missing silently.
+  if (!gateway_by_event.empty())
+    return fail(Reason::GATEWAY_RECEIPT_UNBOUND, "gateway receipt(s) bound to event " + gateway_by_event.begin()->first +
+                                                     ", which no exported part holds (parts of " +
+                                                     std::to_string(per_part) + " events; model calls bind to parts of " +
+                                                     std::to_string(kMaxEventsPerBundle) + ")");
   return out;
 }
 

@@ -250,5 +250,23 @@ TEST_F(GatewayReceipts, ClawFormCarriesThem) {
   EXPECT_EQ(v.code, "GATEWAY_SIGNER_NOT_ALLOWED") << v.line();
 }
 
+// Model calls bind to the fixed part layout; an export cut into other parts refuses rather than
+// dropping a receipt whose event no part holds.
+TEST_F(GatewayReceipts, AnExportOfAnotherPartSizeDoesNotDropThem) {
+  store = open_store(dir.path(), 's');
+  model_call("call-m0");
+  model_call("call-m1");
+  claw::ClawExportOptions o;
+  o.job_id = kJob;
+  o.created_at = claw::now_rfc3339();
+  o.gateway_signers = {gateway.did()};
+  o.max_events = 2;  // seq 2, call-m1's started, would start a part of its own
+  auto exported = claw::export_claw(native({gateway_receipt(gateway, bound_to(1))}), key_from('s'), o);
+  ASSERT_FALSE(exported.ok());
+  EXPECT_EQ(exported.reason(), Reason::GATEWAY_RECEIPT_UNBOUND) << exported.error().detail;
+  o.max_events = claw::kMaxEventsPerBundle;
+  EXPECT_TRUE(claw::export_claw(native({gateway_receipt(gateway, bound_to(1))}), key_from('s'), o).ok());
+}
+
 }  // namespace
 }  // namespace clawjail::receipts::testing
