@@ -26,6 +26,11 @@ bool scope_matches(std::string_view entry, std::string_view scope);
 // v2 path globs (fnmatch, relative to the workspace): allowed when no deny glob matches and the
 // allow globs are empty or one matches.
 bool path_allowed(const Policy& wpc, std::string_view relative_path, bool write);
+// A model call against the WPC's `models` (models.cc): MODEL_CALLS_NOT_CONFIGURED without the
+// block, MODEL_PROVIDER_NOT_ALLOWED for a provider it does not list or a model no pattern of a
+// Claw WPC v1's allowed_models matches.
+Status check_model_call(const Policy& wpc, std::string_view provider, std::string_view model);
+inline constexpr const char* kModelCallTool = "model_call";  // its tool name and CST tool scope
 struct Decision {
   bool allowed = false;
   Reason reason = Reason::TOOL_DENIED;

@@ -48,7 +48,11 @@ namespace clawjail {
   /* supervisor: added */                                                                      \
   X(SUPERVISOR_BUSY)                                                                           \
   /* calls interrupted by the supervisor's death (receipts/README.md) */                        \
-  X(SUPERVISOR_RESTARTED) X(RECEIPT_INTERRUPTED_CALL)
+  X(SUPERVISOR_RESTARTED) X(RECEIPT_INTERRUPTED_CALL)                                          \
+  /* model calls and their gateway receipts (docs/claw-bundles.md) */                          \
+  X(MODEL_CALLS_NOT_CONFIGURED) X(MODEL_PROVIDER_NOT_ALLOWED) X(MODEL_CALL_UNRECEIPTED)        \
+  X(GATEWAY_RECEIPT_INVALID) X(GATEWAY_SIGNER_NOT_ALLOWED) X(GATEWAY_RECEIPT_UNBOUND)          \
+  X(GATEWAY_RECEIPT_OTHER_JOB) X(GATEWAY_RECEIPT_POLICY_MISMATCH) X(GATEWAY_RECEIPT_DUPLICATE)
 
 enum class Reason {
 #define CLAWJAIL_REASON_ENUM(name) name,

@@ -113,13 +113,25 @@ Status check_payload_hash(const Json& env, const std::string& computed) {
 
 }  // namespace
 
+Status parse_identity(const Json& p, Policy& out) {
+  if (auto s = read_string(p, "policy_id", out.policy_id, ""); !s) return s;
+  if (out.policy_id.empty() || out.policy_id.size() > 128)
+    return fail(Reason::BAD_FIELD, "policy_id: must be 1 to 128 characters");
+  std::string issuer;
+  if (auto s = read_string(p, "issuer_did", issuer, ""); !s) return s;
+  if (!issuer.starts_with("did:")) return fail(Reason::BAD_FIELD, "issuer_did: must be a DID");
+  return ok_status();
+}
+
 Result<Policy> parse_wpc_payload(const Json& payload) {
   if (auto s = check_document(payload); !s) return s.error();
   Policy p;
+  const bool claw_v1 = payload.contains("policy_version") && payload["policy_version"] == "1";
   Status parsed = payload.contains("wpc_version")      ? parse_wpc_v1(payload, p)
+                  : claw_v1                            ? parse_claw_wpc_v1(payload, p)
                   : payload.contains("policy_version") ? parse_wpc_v2(payload, p)
-                                                       : fail(Reason::WPC_INVALID,
-                                                              "payload: neither wpc_version \"v1\" nor policy_version \"2\"");
+                                                       : fail(Reason::WPC_INVALID, "payload: neither wpc_version \"v1\" "
+                                                                                   "nor policy_version \"1\" or \"2\"");
   if (!parsed) return parsed.error();
   auto hash = payload_hash(payload);
   if (!hash) return hash.error();

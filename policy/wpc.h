@@ -37,10 +37,18 @@ struct SandboxSettings {
   std::vector<BindSpec> binds;
   std::vector<std::string> env_pass;
 };
+// The WPC's `models` block: model calls go through clawproxy, which signs a gateway receipt per
+// call bound to the call's event in the job's chain (docs/claw-bundles.md, "Model calls").
+struct ModelPolicy {
+  bool require_gateway_receipts = false;
+  std::vector<std::string> route_via;   // only "clawproxy": the gateway whose receipts clawjail binds
+  std::vector<std::string> providers;   // a model call names one of these, or it is refused
+  std::vector<std::string> models;      // Claw WPC v1 allowed_models globs; empty: any model
+};
 struct Policy {
   std::string hash_b64u;  // policy_hash_b64u: the WPC's only identity
   std::string policy_id;
-  std::string shape;      // "wpc_v1" or "claw_v2"
+  std::string shape;      // "wpc_v1", "claw_v1" or "claw_v2"
   std::optional<std::string> job_id;
   bool bind_job_scoped_cst = false;
   std::vector<std::string> allow, deny;  // tool scope entries (v2 statements are mapped here)
@@ -51,6 +59,7 @@ struct Policy {
   std::optional<std::string> cst_scope_hash_b64u;
   bool pin_wpc_hash = false;
   SandboxSettings sandbox;
+  std::optional<ModelPolicy> models;  // none: every model call is refused
   Json payload;  // as signed
 };
 // Parses either payload shape into one Policy. Strict (docs/formats.md §2).

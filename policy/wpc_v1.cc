@@ -41,18 +41,6 @@ Status parse_tools(const Json& tools, Policy& out) {
   return read_bool(el, "enabled", out.elevated_enabled, "tools.elevated");
 }
 
-// Model routing is clawproxy's concern; clawjail checks the shape so the policy stays strict.
-Status parse_models(const Json& models) {
-  if (auto s = require_object(models, "models"); !s) return s;
-  if (auto s = only_keys(models, {"require_gateway_receipts", "route_via", "providers"}, "models"); !s)
-    return s;
-  bool receipts = false;
-  std::vector<std::string> list;
-  if (auto s = read_bool(models, "require_gateway_receipts", receipts, "models"); !s) return s;
-  if (auto s = read_strings(models, "route_via", list, "models"); !s) return s;
-  return read_strings(models, "providers", list, "models");
-}
-
 Status parse_tokens(const Json& tokens, Policy& out) {
   if (auto s = require_object(tokens, "tokens"); !s) return s;
   if (auto s = only_keys(tokens, {"require_cst", "cst_scope_hash", "pin_wpc_hash"}, "tokens"); !s) return s;
@@ -74,12 +62,7 @@ Status parse_header(const Json& p, Policy& out) {
     return s;
   if (auto s = require_keys(p, {"wpc_version", "policy_id", "issuer_did"}, ""); !s) return s;
   if (p["wpc_version"] != "v1") return fail(Reason::BAD_FIELD, "wpc_version: must be \"v1\"");
-  if (auto s = read_string(p, "policy_id", out.policy_id, ""); !s) return s;
-  if (out.policy_id.empty() || out.policy_id.size() > 128)
-    return fail(Reason::BAD_FIELD, "policy_id: must be 1 to 128 characters");
-  std::string issuer;
-  if (auto s = read_string(p, "issuer_did", issuer, ""); !s) return s;
-  if (!issuer.starts_with("did:")) return fail(Reason::BAD_FIELD, "issuer_did: must be a DID");
+  if (auto s = parse_identity(p, out); !s) return s;
   if (p.contains("metadata")) return require_object(p["metadata"], "metadata");
   return ok_status();
 }
@@ -94,7 +77,7 @@ Status parse_wpc_v1(const Json& p, Policy& out) {
   if (p.contains("tools"))
     if (auto s = parse_tools(p["tools"], out); !s) return s;
   if (p.contains("models"))
-    if (auto s = parse_models(p["models"]); !s) return s;
+    if (auto s = parse_models(p["models"], out.models); !s) return s;
   if (p.contains("tokens"))
     if (auto s = parse_tokens(p["tokens"], out); !s) return s;
   if (p.contains("sandbox")) return parse_sandbox(p["sandbox"], "sandbox", out.sandbox);

@@ -118,12 +118,8 @@ Status parse_header(const Json& p, Policy& out) {
     return s;
   if (auto s = require_keys(p, {"policy_version", "policy_id", "issuer_did", "statements"}, ""); !s) return s;
   if (p["policy_version"] != "2") return fail(Reason::BAD_FIELD, "policy_version: must be \"2\"");
-  if (auto s = read_string(p, "policy_id", out.policy_id, ""); !s) return s;
-  if (out.policy_id.empty() || out.policy_id.size() > 128)
-    return fail(Reason::BAD_FIELD, "policy_id: must be 1 to 128 characters");
+  if (auto s = parse_identity(p, out); !s) return s;
   std::string text;
-  if (auto s = read_string(p, "issuer_did", text, ""); !s) return s;
-  if (!text.starts_with("did:")) return fail(Reason::BAD_FIELD, "issuer_did: must be a DID");
   // Strict intersection needs the parent policy, which a single envelope does not carry.
   if (p.contains("inherits")) return fail(Reason::WPC_INVALID, "inherits: parent policies are not supported");
   text = "observe";

@@ -99,6 +99,7 @@ Result<Json> export_bundle(const std::filesystem::path& state_dir, const policy:
                  {"cst", *cst},
                  {"supervisor_keys", signer_keys(log->envelopes, key.did())},
                  {"receipts", log->envelopes}};
+  if (!options.gateway_receipts.empty()) bundle["gateway_receipts"] = options.gateway_receipts;
   return dsse_sign(key, kBundlePayloadType, detail::compact_json(bundle));
 }
 

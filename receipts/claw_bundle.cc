@@ -9,6 +9,8 @@
 #include "policy/keys.h"
 #include "policy/reason.h"
 #include "policy/wpc.h"
+#include <map>
+
 #include "receipts/claw_bundle.h"
 #include "receipts/internal.h"
 
@@ -61,13 +63,15 @@ OJson signed_envelope(const char* version, const char* type, OJson payload, cons
   return env;
 }
 
-OJson event_of(const Receipt& r, const std::string& job_id, const OJson& prev_hash) {
+// `payload` needs only receipt_id, phase, timestamp and result: the store computes the same event
+// from what it is writing (detail::claw_event_hash_at) as the export does from the log.
+OJson event_of(const Json& payload, std::string_view bytes, const std::string& job_id, const OJson& prev_hash) {
   OJson e;
-  e["event_id"] = r.payload["receipt_id"].get<std::string>();
+  e["event_id"] = payload["receipt_id"].get<std::string>();
   e["run_id"] = job_id;
-  e["event_type"] = event_type_of(r.payload);
-  e["timestamp"] = r.payload["timestamp"].get<std::string>();
-  e["payload_hash_b64u"] = policy::sha256_b64u(r.bytes);
+  e["event_type"] = event_type_of(payload);
+  e["timestamp"] = payload["timestamp"].get<std::string>();
+  e["payload_hash_b64u"] = policy::sha256_b64u(bytes);
   e["prev_hash_b64u"] = prev_hash;
   e["event_hash_b64u"] = stringify_hash_b64u(e);  // the header above, in Claw's canonical order
   return e;
@@ -106,9 +110,12 @@ OJson tool_receipt_of(const Json& ending, const std::string& job_id, const std::
 // The native bundle must verify under the exporter's own key before it is vouched for again; a
 // running job's calls without `finished` are the one failure exported (and listed).
 Result<std::vector<Receipt>> verified_receipts(const Json& native, const policy::SecretKey& key, Json& payload,
-                                               std::vector<std::string>& unfinished) {
-  auto verdict = verify_bundle(native, {key.did()});
-  if (!verdict.pass && verdict.reason != Reason::RECEIPT_UNFINISHED_CALL)
+                                               std::vector<std::string>& unfinished,
+                                               const std::vector<std::string>& gateway_signers) {
+  auto verdict = verify_bundle(native, {key.did()}, {.strict = false, .gateway_signers = gateway_signers});
+  // A model call without its gateway receipt is the auditor's verdict to give (bundle verify), not
+  // a reason to withhold the rest of the evidence.
+  if (!verdict.pass && verdict.reason != Reason::RECEIPT_UNFINISHED_CALL && verdict.reason != Reason::MODEL_CALL_UNRECEIPTED)
     return fail(verdict.reason, "the job's native bundle does not verify under " + key.did() + ": " + verdict.detail);
   unfinished = verdict.unfinished_calls;
   auto bytes = detail::dsse_payload(native);
@@ -195,7 +202,7 @@ std::string result_hash_b64u(std::string_view salt_b64u, const Json& ending) {
 Result<ExportedClaw> export_claw(const Json& native, const policy::SecretKey& key, const ClawExportOptions& options) {
   Json payload;
   PartContext c{&options, &payload, {}, 1, ""};
-  auto receipts = verified_receipts(native, key, payload, c.unfinished);
+  auto receipts = verified_receipts(native, key, payload, c.unfinished, options.gateway_signers);
   if (!receipts.ok()) return receipts.error();
   if (payload["job_id"] != options.job_id)
     return fail(Reason::BUNDLE_MALFORMED, "the native bundle is for job " + payload["job_id"].dump());
@@ -204,16 +211,26 @@ Result<ExportedClaw> export_claw(const Json& native, const policy::SecretKey& ke
   c.wpc_signer = payload["wpc"].value("signer_did", "");
   const size_t per_part = std::max<size_t>(1, options.max_events);
   c.parts = (receipts->size() + per_part - 1) / per_part;
+  // The native bundle verified them against the job: each goes beside the event it binds to.
+  std::map<std::string, std::vector<OJson>> gateway_by_event;
+  for (const auto& text : payload.value("gateway_receipts", std::vector<std::string>{})) {
+    OJson r = OJson::parse(text);
+    gateway_by_event[r["payload"]["binding"]["event_hash_b64u"].get<std::string>()].push_back(std::move(r));
+  }
   ExportedClaw out;
   out.wpc = payload["wpc"];
   OJson prev_part_hash = nullptr;
   for (size_t part = 0; part < c.parts; ++part) {
-    OJson events = OJson::array(), tools = OJson::array(), prev = nullptr;
+    OJson events = OJson::array(), tools = OJson::array(), gateway = OJson::array(), prev = nullptr;
     size_t begin = part * per_part, end = std::min(receipts->size(), begin + per_part);
     for (size_t i = begin; i < end; ++i) {
       const Receipt& r = (*receipts)[i];
-      OJson e = event_of(r, options.job_id, prev);
+      OJson e = event_of(r.payload, r.bytes, options.job_id, prev);
       prev = e["event_hash_b64u"];
+      if (auto g = gateway_by_event.find(prev.get<std::string>()); g != gateway_by_event.end()) {
+        for (auto& r : g->second) gateway.push_back(std::move(r));
+        gateway_by_event.erase(g);
+      }
       if (r.payload["phase"] != "started")
         tools.push_back(tool_receipt_of(r.payload, options.job_id, prev.get<std::string>(), key, options.created_at));
       events.push_back(std::move(e));
@@ -223,12 +240,33 @@ Result<ExportedClaw> export_claw(const Json& native, const policy::SecretKey& ke
     p["bundle_id"] = "clawjail_" + options.job_id + "_part" + std::to_string(part + 1) + "_of" + std::to_string(c.parts);
     p["agent_did"] = key.did();
     p["event_chain"] = std::move(events);
+    if (!gateway.empty()) p["receipts"] = std::move(gateway);
     if (!tools.empty()) p["tool_receipts"] = std::move(tools);
     p["metadata"] = metadata_of(c, part, static_cast<int64_t>(begin), prev_part_hash, *policy_hash, options.harness_version);
     prev_part_hash = prev;
     out.parts.push_back(signed_envelope("1", "proof_bundle", std::move(p), key, options.created_at));
   }
+  // Bound to events of the fixed part layout: with parts of another size a receipt would name an
+  // event no part holds, and it must not go missing silently.
+  if (!gateway_by_event.empty())
+    return fail(Reason::GATEWAY_RECEIPT_UNBOUND, "gateway receipt(s) bound to event " + gateway_by_event.begin()->first +
+                                                     ", which no exported part holds (parts of " +
+                                                     std::to_string(per_part) + " events; model calls bind to parts of " +
+                                                     std::to_string(kMaxEventsPerBundle) + ")");
   return out;
 }
 
 }  // namespace clawjail::receipts::claw
+
+namespace clawjail::receipts::detail {
+
+// Parts hold kMaxEventsPerBundle events each, counted from seq 0, and each part's chain starts
+// at null: the layout is fixed so that an event's hash is known the moment its receipt is.
+std::string claw_event_hash_at(const Json& brief, std::string_view payload_bytes, const std::string& job_id,
+                               const ChainLink& link) {
+  const bool part_start = link.seq % static_cast<int64_t>(claw::kMaxEventsPerBundle) == 0;
+  claw::OJson prev = part_start || !link.claw_event_hash_b64u ? claw::OJson(nullptr) : claw::OJson(*link.claw_event_hash_b64u);
+  return claw::event_of(brief, payload_bytes, job_id, prev)["event_hash_b64u"].get<std::string>();
+}
+
+}  // namespace clawjail::receipts::detail

@@ -36,6 +36,9 @@ struct ClawExportOptions {
   std::string created_at;             // the export's time, RFC 3339
   std::string harness_version;        // clawjail's version, for metadata.harness
   size_t max_events = kMaxEventsPerBundle;  // per part (tests use smaller parts)
+  // The gateways whose receipts the native bundle's `gateway_receipts` were checked against;
+  // each goes in the `receipts` of the part holding the model call's event.
+  std::vector<std::string> gateway_signers;
 };
 // The receipts of `native` (the job's native bundle, export_bundle()) as Claw proof bundles
 // signed by `key`. Refused unless `native` verifies under that key (a running job's unfinished
@@ -55,7 +58,7 @@ struct ClawVerdict {
   bool pass = false;
   std::string code = "OK";  // Claw's reason-code vocabulary; native checks use clawjail's codes
   std::string detail;
-  size_t events = 0, tool_receipts = 0;
+  size_t events = 0, tool_receipts = 0, gateway_receipts = 0;
   bool native_checked = false;
   bool rules_only = false;  // Claw's checks only (ClawVerifyOptions::require_trusted_signer false)
   std::string signer;       // the signer_did that verified
@@ -69,6 +72,9 @@ struct ClawVerifyOptions {
   std::optional<std::string> native_bundle_text;
   bool require_trusted_signer = true;  // false: Claw's own rule (any signer equal to agent_did)
   bool strict = false;  // as the native verifier's: a call interrupted by the supervisor's death fails
+  // Gateways trusted for model calls (VerifyOptions::gateway_signers): a gateway receipt signed by
+  // another fails; the native bundle is verified with them.
+  std::vector<std::string> gateway_signers;
 };
 // `text` is the file's bytes: parsed strictly (duplicate keys refused), hashed in document order.
 ClawVerdict verify_claw_bundle(std::string_view text, const ClawVerifyOptions& options);

@@ -2,6 +2,7 @@
 // a trusted supervisor signed it, every call that ended has exactly one tool receipt bound to the
 // event of its ending, and, given the native bundle written beside it, every event commits to the
 // native receipt it names and every tool receipt follows from the native receipts.
+#include <algorithm>
 #include <map>
 
 #include "policy/cst.h"
@@ -28,6 +29,18 @@ Check check_signer(const OJson& env, const ClawVerifyOptions& o) {
   for (const auto& did : o.trusted)
     if (env["signer_did"] == did) return std::nullopt;
   return failure("BUNDLE_UNTRUSTED_KEY", "signed by " + env["signer_did"].get<std::string>() + ", not a trusted supervisor key");
+}
+
+// A gateway receipt counts only when its gateway is one the auditor trusts (Claw's verifier has
+// already checked its hash, signature and binding to this run's events).
+Check check_gateway_signers(const OJson& p, const ClawVerifyOptions& o) {
+  for (const auto& r : p.value("receipts", OJson::array())) {
+    const auto& s = o.gateway_signers;
+    if (std::find(s.begin(), s.end(), r["signer_did"].get<std::string>()) == s.end())
+      return failure("GATEWAY_SIGNER_NOT_ALLOWED", "gateway receipt " + r["payload"]["receipt_id"].dump() + " is signed by " +
+                                                       r["signer_did"].get<std::string>() + ", not a trusted gateway (--gateway-signer)");
+  }
+  return std::nullopt;
 }
 
 // Each ending event (blocked, finished) has exactly one tool receipt, signed by the bundle's
@@ -84,7 +97,7 @@ Result<Native> open_native(const std::string& text, const ClawVerifyOptions& o) 
   limits.max_bytes = size_t{256} << 20;
   auto env = policy::parse_strict_json(text, limits);
   if (!env.ok()) return fail(Reason::BUNDLE_MALFORMED, "native bundle: " + env.error().detail);
-  auto verdict = verify_bundle(*env, o.trusted, {.strict = o.strict});
+  auto verdict = verify_bundle(*env, o.trusted, {.strict = o.strict, .gateway_signers = o.gateway_signers});
   if (!verdict.pass && verdict.reason != Reason::RECEIPT_UNFINISHED_CALL)
     return fail(verdict.reason, "native bundle: " + verdict.detail);
   Native n;
@@ -142,6 +155,12 @@ Check check_native(const OJson& p, const OJson& md, const std::string& text, con
   }
   for (const auto& t : p.value("tool_receipts", OJson::array()))
     if (auto c = check_tool_is_receipt(t, native->receipts[seq_of.at(t["payload"]["receipt_id"].get<std::string>())])) return c;
+  // The native verifier checked the bundle's gateway receipts against the job; these are them.
+  const auto carried = native->payload.value("gateway_receipts", std::vector<std::string>{});
+  for (const auto& r : p.value("receipts", OJson::array()))
+    if (std::find(carried.begin(), carried.end(), stringify(r)) == carried.end())
+      return failure("GATEWAY_RECEIPT_INVALID", "gateway receipt " + r["payload"]["receipt_id"].dump() +
+                                                    " is not one the native bundle carries");
   return std::nullopt;
 }
 
@@ -155,8 +174,9 @@ Check detail::check_clawjail(const OJson& env, const ClawVerifyOptions& o, bool&
     if (!o.require_trusted_signer) return std::nullopt;  // a Claw bundle from elsewhere: Claw's checks only
     return failure("BUNDLE_MALFORMED", "metadata.clawjail does not name the form clawjail-claw-v1");
   }
-  if (!p.contains("event_chain") || p.contains("receipts") || md.value("job_id", "") != p["event_chain"][0]["run_id"])
-    return failure("BUNDLE_MALFORMED", "a clawjail export holds one job's event chain and no gateway receipts");
+  if (!p.contains("event_chain") || md.value("job_id", "") != p["event_chain"][0]["run_id"])
+    return failure("BUNDLE_MALFORMED", "a clawjail export holds one job's event chain");
+  if (auto c = check_gateway_signers(p, o)) return c;
   if (auto c = check_calls_covered(p, env["signer_did"].get<std::string>())) return c;
   if (auto c = check_endings(p, md, o)) return c;
   if (!o.native_bundle_text) return std::nullopt;
@@ -175,13 +195,13 @@ std::string ClawVerdict::line() const {
                     : native_checked ? "signed by trusted " + signer + ", each event checked against the native bundle"
                                      : "signed by trusted " + signer + ", native bundle not checked";
   return "PASS (Claw proof_bundle form: " + std::to_string(events) + " events, " + std::to_string(tool_receipts) +
-         " tool receipts; " + what + ")";
+         " tool receipts, " + std::to_string(gateway_receipts) + " gateway receipts; " + what + ")";
 }
 
 Json ClawVerdict::to_json() const {
   return {{"result", pass ? "PASS" : "FAIL"}, {"form", "claw"},       {"reason_code", code},
           {"detail", detail},                 {"events", events},     {"tool_receipts", tool_receipts},
-          {"native_checked", native_checked}, {"rules_only", rules_only},
+          {"native_checked", native_checked}, {"rules_only", rules_only}, {"gateway_receipts", gateway_receipts},
           {"signer_did", signer}};
 }
 

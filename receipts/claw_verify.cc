@@ -367,6 +367,11 @@ Check check_claw(const OJson& env, std::optional<Bound>& bound) {
 
 }  // namespace
 
+bool detail::gateway_receipt_shape_ok(const OJson& envelope) { return gateway_receipt_ok(envelope); }
+detail::Check detail::signed_entry_ok(const OJson& envelope, const std::string& where) {
+  return check_signed_entry(envelope, where);
+}
+
 ClawVerdict verify_claw_bundle(std::string_view text, const ClawVerifyOptions& options) {
   ClawVerdict v;
   auto fail_with = [&](const Failure& f) {
@@ -390,6 +395,7 @@ ClawVerdict verify_claw_bundle(std::string_view text, const ClawVerifyOptions& o
     v.signer = env["signer_did"].get<std::string>();
     v.events = env["payload"].value("event_chain", OJson::array()).size();
     v.tool_receipts = env["payload"].value("tool_receipts", OJson::array()).size();
+    v.gateway_receipts = env["payload"].value("receipts", OJson::array()).size();
     return v;
   } catch (const std::exception& e) {
     v.pass = false;

@@ -26,7 +26,14 @@ Status check_draft(const Draft& draft);
 struct ChainLink {
   int64_t seq = 0;
   std::optional<std::string> prev_hash_b64u;  // nullopt at seq 0
+  // The Claw event hash of receipt seq-1 in the job's Claw form (docs/claw-bundles.md): known when
+  // a receipt is written, so that a model call can hand clawproxy the event its receipt binds to.
+  std::optional<std::string> claw_event_hash_b64u;
 };
+// The Claw event hash of the receipt written at `link` (claw_bundle.cc). `brief` holds its
+// receipt_id, phase, timestamp and result (for the event type).
+std::string claw_event_hash_at(const Json& brief, std::string_view payload_bytes, const std::string& job_id,
+                               const ChainLink& link);
 // The payload bytes: compact JSON with sorted keys (JCS for this integers-only document).
 std::string receipt_payload(const Draft& draft, const ChainLink& link, const std::string& receipt_id,
                             const std::string& timestamp);
@@ -104,6 +111,7 @@ std::vector<std::filesystem::path> torn_files(const std::filesystem::path& state
 struct Line {
   std::string payload;  // the signed bytes, hashed for the next link
   std::string text;     // the envelope line, ending in '\n'
+  std::string claw_event_hash_b64u;  // claw_event_hash_at() of this line
 };
 class JobLogWriter {
   struct Key {

@@ -27,7 +27,7 @@ std::string errno_text(int err) { return std::strerror(err); }
 
 // Line `number` of a log continues the chain at `next`: its seq is next's and its prev names the
 // line before, or appending would extend a chain nobody can verify.
-Status link_line(std::string_view line, uint64_t number, ChainLink& next, OpenCalls& open) {
+Status link_line(std::string_view line, uint64_t number, const std::string& job, ChainLink& next, OpenCalls& open) {
   auto where = "log line " + std::to_string(number) + ": ";
   auto env = Json::parse(line, nullptr, false);
   auto payload = env.is_discarded() ? Result<std::string>(fail(Reason::BAD_JSON, "not JSON")) : dsse_payload(env);
@@ -38,7 +38,7 @@ Status link_line(std::string_view line, uint64_t number, ChainLink& next, OpenCa
   Json prev = next.prev_hash_b64u ? Json(*next.prev_hash_b64u) : Json(nullptr);
   if (p["seq"] != next.seq || p["prev_receipt_hash_b64u"] != prev)
     return fail(Reason::RECEIPT_STORE_FAILED, where + "breaks the chain (seq or prev); the log needs an audit");
-  next = ChainLink{next.seq + 1, policy::sha256_b64u(*payload)};
+  next = ChainLink{next.seq + 1, policy::sha256_b64u(*payload), claw_event_hash_at(p, *payload, job, next)};
   open.see(p);
   return ok_status();
 }
@@ -59,7 +59,7 @@ Result<Recovered> recover_log(int fd, const std::string& job) {
   Recovered r;
   std::optional<std::string> pending;
   auto link_pending = [&]() -> Status {
-    if (auto s = link_line(*pending, r.lines + 1, r.next, r.open); !s.ok()) return s;
+    if (auto s = link_line(*pending, r.lines + 1, job, r.next, r.open); !s.ok()) return s;
     ++r.lines;
     r.good_end += pending->size() + 1;
     return ok_status();
@@ -241,7 +241,7 @@ Result<Line> JobLogWriter::append(const MakeLine& make) {
     return cut.ok() ? w.error() : cut.error();
   }
   s.end = start + line.text.size();
-  s.next = ChainLink{s.next.seq + 1, policy::sha256_b64u(line.payload)};
+  s.next = ChainLink{s.next.seq + 1, policy::sha256_b64u(line.payload), line.claw_event_hash_b64u};
   State::Ticket ticket;
   ticket.end = s.end;
   s.waiting.push_back(&ticket);

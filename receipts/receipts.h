@@ -47,6 +47,9 @@ struct Written {
   int64_t seq = 0;
   std::string payload;  // the exact signed bytes
   Json envelope;
+  // Its event's hash in the job's Claw form (docs/claw-bundles.md): what a model call's gateway
+  // receipt binds to (binding.event_hash_b64u, X-Event-Hash).
+  std::string claw_event_hash_b64u;
 };
 
 // ---- the durable store (job_log.cc, journal.cc) ----
@@ -126,6 +129,9 @@ struct ExportOptions {
   bool include_token = false;
   std::optional<std::string> token;   // the raw CST when known
   std::optional<policy::Cst> cst;     // claims for the bundle's `cst`
+  // Gateway receipts already checked against this job (gateway::check_receipts), each as its
+  // exact JSON text: the bundle's `gateway_receipts` (docs/claw-bundles.md, "Model calls").
+  std::vector<std::string> gateway_receipts;
 };
 Result<Json> export_bundle(const std::filesystem::path& state_dir, const policy::SecretKey& key,
                            const ExportOptions& options);
@@ -135,6 +141,7 @@ struct Verdict {
   std::string detail;
   std::vector<std::string> unfinished_calls;
   std::vector<std::string> interrupted_calls;  // finished as "interrupted": the supervisor died
+  int64_t model_calls = 0, gateway_receipts = 0;
   int64_t receipts = 0;
   // The receipt (index in the bundle) whose check failed, when the failure is one receipt's.
   std::optional<int64_t> failed_receipt;
@@ -143,6 +150,10 @@ struct Verdict {
 };
 struct VerifyOptions {
   bool strict = false;  // an interrupted call fails (RECEIPT_INTERRUPTED_CALL) instead of counting
+  // The gateways (did:key) whose receipts count for model calls. A bundle's gateway receipt that
+  // does not check out against them and the job fails the bundle; with models.require_gateway_receipts
+  // every model call needs one (MODEL_CALL_UNRECEIPTED).
+  std::vector<std::string> gateway_signers;
 };
 // Fail-closed; an empty trust list is TRUST_REQUIRED.
 Verdict verify_bundle(const Json& bundle_envelope, const std::vector<std::string>& trusted,

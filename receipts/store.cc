@@ -65,9 +65,15 @@ Result<Written> ReceiptStore::State::write(const Draft& draft) {
   auto line = (*log)->append([&](const detail::ChainLink& link) {
     w.receipt_id = detail::new_receipt_id();
     w.seq = link.seq;
-    w.payload = detail::receipt_payload(draft, link, w.receipt_id, detail::rfc3339_ms(std::chrono::system_clock::now()));
+    const std::string timestamp = detail::rfc3339_ms(std::chrono::system_clock::now());
+    w.payload = detail::receipt_payload(draft, link, w.receipt_id, timestamp);
     w.envelope = dsse_sign(key, kReceiptPayloadType, w.payload);
-    return detail::Line{w.payload, detail::compact_json(w.envelope) + "\n"};
+    const Json brief = {{"receipt_id", w.receipt_id},
+                        {"phase", draft.phase},
+                        {"timestamp", timestamp},
+                        {"result", draft.result.value_or(Json())}};
+    w.claw_event_hash_b64u = detail::claw_event_hash_at(brief, w.payload, draft.job_id, link);
+    return detail::Line{w.payload, detail::compact_json(w.envelope) + "\n", w.claw_event_hash_b64u};
   });
   if (!line.ok()) {
     retire_if_broken(draft.job_id, *log);

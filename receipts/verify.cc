@@ -11,6 +11,7 @@
 #include "policy/reason.h"
 #include "policy/strict_json.h"
 #include "policy/wpc.h"
+#include "receipts/gateway_receipts.h"
 #include "receipts/internal.h"
 
 namespace clawjail::receipts {
@@ -45,13 +46,17 @@ Result<Json> open_bundle(const Json& envelope, const std::vector<std::string>& t
   if (!bundle.ok()) return bad_bundle("bundle payload: " + bundle.error().detail);
   auto shape = exact_fields(*bundle, {"bundle_version", "job_id", "created_at", "wpc", "cst",
                                       "supervisor_keys", "receipts"},
-                            {}, Reason::BUNDLE_MALFORMED, "bundle");
+                            {"gateway_receipts"}, Reason::BUNDLE_MALFORMED, "bundle");
   if (!shape.ok()) return shape.error();
   const Json& b = *bundle;
   if (b["bundle_version"] != "1") return bad_bundle("bundle_version is not \"1\"");
   if (!b["job_id"].is_string() || !check_job_id(b["job_id"].get<std::string>()).ok())
     return bad_bundle("job_id is not a job id");
   if (!b["receipts"].is_array() || b["receipts"].empty()) return bad_bundle("bundle holds no receipts");
+  if (b.contains("gateway_receipts") &&
+      (!b["gateway_receipts"].is_array() ||
+       !std::all_of(b["gateway_receipts"].begin(), b["gateway_receipts"].end(), [](const Json& r) { return r.is_string(); })))
+    return bad_bundle("gateway_receipts is not an array of gateway receipts' JSON texts");
   return bundle;
 }
 
@@ -197,6 +202,23 @@ Status check_strict(const Verdict& v, const VerifyOptions& options) {
                                                     " was interrupted by the supervisor's death (--strict)");
 }
 
+// Model calls (docs/claw-bundles.md): a gateway receipt the bundle carries must check out against
+// the job and the trusted gateways; with models.require_gateway_receipts each call has one.
+Status check_model_calls(const Json& b, const ChainState& chain, const VerifyOptions& options, Verdict& v) {
+  auto job = gateway::job_context(chain.job_id, b["wpc"]["payload"], chain.payloads, chain.payload_bytes,
+                                  options.gateway_signers);
+  if (!job.ok()) return job.error();
+  std::vector<std::string> texts = b.value("gateway_receipts", std::vector<std::string>{});
+  auto imported = gateway::check_receipts(texts, *job);
+  v.model_calls = static_cast<int64_t>(job->calls.size());
+  v.gateway_receipts = static_cast<int64_t>(imported.accepted.size());
+  if (!imported.refused.empty()) {
+    const auto& r = imported.refused.front();
+    return fail(r.reason, "gateway receipt #" + std::to_string(r.index) + " (" + r.receipt_id + "): " + r.detail);
+  }
+  return gateway::check_coverage(*job, imported);
+}
+
 Verdict failed(const Error& e, int64_t receipts = 0) {
   Verdict v;
   v.reason = e.reason;
@@ -213,7 +235,9 @@ Json Verdict::to_json() const {
             {"detail", detail},
             {"receipts", receipts},
             {"unfinished_calls", unfinished_calls},
-            {"interrupted_calls", interrupted_calls}};
+            {"interrupted_calls", interrupted_calls},
+            {"model_calls", model_calls},
+            {"gateway_receipts", gateway_receipts}};
   return j;
 }
 
@@ -244,6 +268,7 @@ Verdict verify_bundle(const Json& bundle_envelope, const std::vector<std::string
   v.receipts = static_cast<int64_t>(receipts.size());
   auto calls = check_calls(chain.payloads, v);
   if (calls.ok()) calls = check_strict(v, options);
+  if (calls.ok()) calls = check_model_calls(b, chain, options, v);
   if (!calls.ok()) {
     v.reason = calls.reason();
     v.detail = calls.error().detail;
@@ -251,7 +276,9 @@ Verdict verify_bundle(const Json& bundle_envelope, const std::vector<std::string
   }
   v.pass = true;
   v.detail = "job " + chain.job_id + ": " + std::to_string(v.receipts) + " receipts, " +
-             std::to_string(v.interrupted_calls.size()) + " call(s) interrupted by the supervisor's death, policy " +
+             std::to_string(v.interrupted_calls.size()) + " call(s) interrupted by the supervisor's death, " +
+             std::to_string(v.model_calls) + " model call(s) with " + std::to_string(v.gateway_receipts) +
+             " gateway receipt(s), policy " +
              *policy_hash + " signed by " + wpc_signer + " (check that you trust this WPC signer)";
   return v;
 }

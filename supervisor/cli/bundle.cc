@@ -10,6 +10,7 @@
 #include "policy/wpc.h"
 #include "policy/file_io.h"
 #include "receipts/claw_bundle.h"
+#include "receipts/gateway_receipts.h"
 #include "receipts/receipts.h"
 #include "supervisor/common/commands.h"
 #include "supervisor/common/config.h"
@@ -24,7 +25,8 @@ using policy::Json;
 constexpr size_t kMaxBundleBytes = size_t{256} << 20;
 
 struct BundleFlags {
-  std::string job, config, out, file, trust, format = "native", native;
+  std::string job, config, out, file, trust, format = "native", native, gateway_signers;
+  std::vector<std::string> gateway_receipt_files;
   bool include_token = false, json = false, strict = false, claw_rules_only = false;
 };
 
@@ -59,7 +61,19 @@ ClawFiles claw_files(const std::string& out) {
   return files;
 }
 
-void export_claw(const BundleFlags& f, const policy::SecretKey& key, const Json& native) {
+std::vector<std::string> split_dids(std::string_view what, const std::string& list, std::string_view flag = "--trust") {
+  std::vector<std::string> dids;
+  std::stringstream in(list);
+  for (std::string did; std::getline(in, did, ',');) {
+    if (did.empty()) continue;
+    if (auto pk = policy::public_key_from_did(did); !pk) die(what, std::string(flag) + " " + did + ": " + pk.error().detail, 2);
+    dids.push_back(did);
+  }
+  return dids;
+}
+
+void export_claw(const BundleFlags& f, const policy::SecretKey& key, const Json& native,
+                 const std::vector<std::string>& gateway_signers) {
   if (f.out.empty()) die("bundle export", "--format claw writes several files: name the first with --out", 2);
   ClawFiles files = claw_files(f.out);
   std::string native_text = native.dump(2) + "\n";
@@ -70,6 +84,7 @@ void export_claw(const BundleFlags& f, const policy::SecretKey& key, const Json&
   o.wpc_file = files.wpc.filename().string();
   o.created_at = receipts::claw::now_rfc3339();
   o.harness_version = CLAWJAIL_VERSION;
+  o.gateway_signers = gateway_signers;
   auto claw = receipts::claw::export_claw(native, key, o);
   if (!claw) refuse("bundle export", claw.error());
   write_out(files.native.string(), native_text, f.include_token);
@@ -80,6 +95,31 @@ void export_claw(const BundleFlags& f, const policy::SecretKey& key, const Json&
             << " part(s) (at most " << receipts::claw::kMaxEventsPerBundle << " events each): " << files.out.string();
   for (size_t i = 2; i <= claw->parts.size(); ++i) std::cerr << ", " << files.part(i).string();
   std::cerr << "; native bundle " << files.native.string() << "; WPC " << files.wpc.string() << "\n";
+}
+
+// The gateway receipts of --gateway-receipts that check out against the job (gateway_receipts.h);
+// each refused one is named on stderr with its reason and left out.
+std::vector<std::string> import_gateway_receipts(const BundleFlags& f, const Json& native,
+                                                 const std::vector<std::string>& signers) {
+  auto payload = receipts::unverified_bundle(native);  // just signed by this process
+  auto job = receipts::gateway::job_context_of_bundle(payload, signers);
+  if (!job) refuse("bundle export", job.error());
+  std::vector<std::string> candidates;
+  for (const auto& file : f.gateway_receipt_files) {
+    auto text = policy::read_file_limited(file, kMaxBundleBytes);
+    if (!text) die("bundle export", "--gateway-receipts " + file + ": " + text.error().detail, 2);
+    auto found = receipts::gateway::candidates_in(*text);
+    if (!found) die("bundle export", "--gateway-receipts " + file + ": " + found.error().detail, 2);
+    candidates.insert(candidates.end(), found->begin(), found->end());
+  }
+  auto imported = receipts::gateway::check_receipts(candidates, *job);
+  for (const auto& r : imported.refused)
+    std::cerr << "clawjail: bundle export: gateway receipt #" << r.index << " (" << r.receipt_id << ") refused: "
+              << reason_name(r.reason) << ": " << r.detail << "\n";
+  std::cerr << "clawjail: bundle export: job " << f.job << ": " << imported.accepted.size() << " of " << candidates.size()
+            << " gateway receipt(s) imported, covering " << imported.covered_calls.size() << " of " << job->calls.size()
+            << " model call(s)\n";
+  return imported.accepted;
 }
 
 void export_cmd(const BundleFlags& f) {
@@ -93,12 +133,19 @@ void export_cmd(const BundleFlags& f) {
   receipts::ExportOptions options;
   options.job_id = f.job;
   options.include_token = f.include_token;
+  auto signers = f.gateway_signers.empty() ? config->gateway_receipt_signers
+                                           : split_dids("bundle export", f.gateway_signers, "--gateway-signer");
   auto bundle = receipts::export_bundle(config->state_dir, *key, options);
   if (!bundle) refuse("bundle export", bundle.error());
+  if (!f.gateway_receipt_files.empty()) {
+    options.gateway_receipts = import_gateway_receipts(f, *bundle, signers);
+    bundle = receipts::export_bundle(config->state_dir, *key, options);
+    if (!bundle) refuse("bundle export", bundle.error());
+  }
   if (auto log = receipts::read_job_log(config->state_dir, f.job); log && log->torn)
     std::cerr << "clawjail: bundle export: job " << f.job << ": " << *log->torn << " (not in the bundle)\n";
   if (f.format == "claw") {
-    export_claw(f, *key, *bundle);
+    export_claw(f, *key, *bundle, signers);
     exit_with(0);
   }
   std::string text = bundle->dump(2) + "\n";
@@ -107,17 +154,6 @@ void export_cmd(const BundleFlags& f) {
   else
     write_out(f.out, text, f.include_token);
   exit_with(0);
-}
-
-std::vector<std::string> split_dids(std::string_view what, const std::string& list) {
-  std::vector<std::string> dids;
-  std::stringstream in(list);
-  for (std::string did; std::getline(in, did, ',');) {
-    if (did.empty()) continue;
-    if (auto pk = policy::public_key_from_did(did); !pk) die(what, "--trust " + did + ": " + pk.error().detail, 2);
-    dids.push_back(did);
-  }
-  return dids;
 }
 
 void print(const BundleFlags& f, const receipts::Verdict& v) {
@@ -152,6 +188,7 @@ void verify_claw(const BundleFlags& f, const std::vector<std::string>& trusted, 
   o.trusted = trusted;
   o.require_trusted_signer = !f.claw_rules_only;
   o.strict = f.strict;
+  o.gateway_signers = split_dids("bundle verify", f.gateway_signers, "--gateway-signer");
   if (!f.claw_rules_only) o.native_bundle_text = native_beside(f, claw);
   auto v = receipts::claw::verify_claw_bundle(text, o);
   if (f.json)
@@ -178,10 +215,13 @@ BundleFile read_bundle(const std::string& file) {
 }
 
 // The one verification of a native bundle, for `verify` and `report` alike.
-receipts::Verdict native_verdict(const Result<Json>& envelope, const std::vector<std::string>& trusted, bool strict) {
+receipts::Verdict native_verdict(const Result<Json>& envelope, const std::vector<std::string>& trusted,
+                                 const BundleFlags& f) {
   receipts::Verdict v;
   if (envelope) {
-    v = receipts::verify_bundle(*envelope, trusted, {.strict = strict});
+    v = receipts::verify_bundle(*envelope, trusted,
+                                {.strict = f.strict,
+                                 .gateway_signers = split_dids("bundle", f.gateway_signers, "--gateway-signer")});
   } else {
     v.reason = Reason::BUNDLE_MALFORMED;
     v.detail = std::string(reason_name(envelope.reason())) + ": " + envelope.error().detail;
@@ -195,7 +235,7 @@ void verify_cmd(const BundleFlags& f) {
   auto in = read_bundle(f.file);
   if (in.envelope && receipts::claw::looks_like_claw(*in.envelope)) verify_claw(f, trusted, *in.text, *in.envelope);
   if (f.claw_rules_only) die("bundle verify", "--claw-rules-only: " + f.file + " is not in the Claw form", 2);
-  auto v = native_verdict(in.envelope, trusted, f.strict);
+  auto v = native_verdict(in.envelope, trusted, f);
   print(f, v);
   exit_with(v.pass ? 0 : 1);
 }
@@ -217,7 +257,7 @@ void report_cmd(const BundleFlags& f) {
   auto in = read_bundle(f.file);
   if (in.envelope && receipts::claw::looks_like_claw(*in.envelope))
     die("bundle report", f.file + " is in the Claw form: report the native bundle exported beside it (FILE.native.json)", 2);
-  auto v = native_verdict(in.envelope, trusted, f.strict);
+  auto v = native_verdict(in.envelope, trusted, f);
   Json bundle = receipts::unverified_bundle(in.envelope ? *in.envelope : Json());
   Json model = receipts::report_model(bundle, v, trusted);
   model["policy"] = policy_facts(bundle);
@@ -248,6 +288,14 @@ const CommandRegistrar kBundle("bundle", [](CLI::App& app) {
                 "which Claw's verifier (clawverify-core) checks")
       ->check(CLI::IsMember({"native", "claw"}));
   e->add_option("--config", f->config, "configuration file (default: $CLAWJAIL_CONFIG, else /etc/clawjail/config.json)");
+  e->add_option("--gateway-receipts", f->gateway_receipt_files,
+                "model calls: a file of clawproxy gateway receipts (one envelope, an array, or a Claw proof bundle's "
+                "payload.receipts) to import; only those that check out against the job are (signer trusted, hash and "
+                "signature, bound to one of the job's model calls and its WPC), each refused one is named on stderr "
+                "with its reason. Repeatable");
+  e->add_option("--gateway-signer", f->gateway_signers,
+                "gateway did:key(s) whose receipts are imported, comma-separated (default: the configuration's "
+                "gateway_receipt_signers)");
   e->callback([f] { export_cmd(*f); });
   auto* v = bundle->add_subcommand(
       "verify", "Verify a bundle offline: PASS or FAIL <REASON_CODE> <detail>; exit 0 only on PASS. "
@@ -265,6 +313,10 @@ const CommandRegistrar kBundle("bundle", [](CLI::App& app) {
               "reads, hashes, signature by the named signer, chain, bindings); no signer trust, no native "
               "bundle, --trust not required");
   v->add_flag("--json", f->json, "machine-readable output");
+  v->add_option("--gateway-signer", f->gateway_signers,
+                "trusted gateway did:key(s), comma-separated: a gateway receipt signed by another fails the bundle, "
+                "and with the WPC's models.require_gateway_receipts every model call needs a valid one "
+                "(MODEL_CALL_UNRECEIPTED)");
   v->add_flag("--strict", f->strict,
               "also fail calls interrupted by the supervisor's death (RECEIPT_INTERRUPTED_CALL); by default they "
               "are accounted for and counted");
@@ -278,6 +330,7 @@ const CommandRegistrar kBundle("bundle", [](CLI::App& app) {
   r->add_option("--out", f->out, "output file (default: stdout)");
   r->add_flag("--json", f->json, "the report's data as JSON instead of HTML (the same data the page shows)");
   r->add_flag("--strict", f->strict, "as `bundle verify --strict`: interrupted calls fail the verdict");
+  r->add_option("--gateway-signer", f->gateway_signers, "as `bundle verify --gateway-signer`");
   r->callback([f] { report_cmd(*f); });
 });
 

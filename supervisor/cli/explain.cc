@@ -117,12 +117,32 @@ void print_text(const Json& j) {
               << (d["reason"].get<std::string>().empty() ? "" : " (" + d["reason"].get<std::string>() + ")") << "\n";
 }
 
+void print_model_calls(const Json& m) {
+  std::cout << "model calls (clawjail model-call): ";
+  if (m.is_null()) {
+    std::cout << "none (the WPC has no models block)\n";
+    return;
+  }
+  auto list = [](const Json& items, const char* none) {
+    std::string out;
+    for (const auto& i : items) out += (out.empty() ? "" : " ") + i.get<std::string>();
+    return out.empty() ? std::string(none) : out;
+  };
+  std::cout << "providers " << list(m["providers"], "(none listed: every model call is refused)") << "; models "
+            << list(m["models"], "any") << "; gateway receipts "
+            << (m["require_gateway_receipts"].get<bool>() ? "required" : "not required") << "\n";
+}
+
 void explain(const ExplainFlags& f) {
   auto config = maybe_config(f);
   policy::Policy wpc = load_policy(f, config);
   Json out = explain_policy(wpc, f.workspace, config, f.tool.empty() ? explain_tools() : std::vector<std::string>{f.tool});
-  if (f.json) std::cout << out.dump(2) << "\n";
-  else print_text(out);
+  if (f.json) {
+    std::cout << out.dump(2) << "\n";
+  } else {
+    print_text(out);
+    print_model_calls(out["model_calls"]);
+  }
   exit_with(0);
 }
 
@@ -157,6 +177,13 @@ Json tool_decisions(const policy::Policy& wpc, const std::vector<std::string>& t
   }
   return out;
 }
+// The WPC's model-call rule (docs/claw-bundles.md); null when it allows no model call.
+Json model_calls(const policy::Policy& wpc) {
+  if (!wpc.models) return nullptr;
+  const auto& m = *wpc.models;
+  return {{"providers", m.providers}, {"models", m.models}, {"route_via", m.route_via},
+          {"require_gateway_receipts", m.require_gateway_receipts}};
+}
 }  // namespace
 
 const std::vector<std::string>& explain_tools() {
@@ -178,7 +205,8 @@ Json explain_policy(const policy::Policy& wpc, const std::string& workspace, con
           {"background_ms", wpc.sandbox.background_ms},
           // This host, outside the hashed jail: the same WPC gives the same jail hash anywhere.
           {"host", {{"landlock_abi", sandbox::host_support().landlock_abi}}},
-          {"tools", tool_decisions(wpc, tools)}};
+          {"tools", tool_decisions(wpc, tools)},
+          {"model_calls", model_calls(wpc)}};
 }
 
 }  // namespace clawjail::cli

@@ -93,7 +93,8 @@ Result<Config> parse_config(const Json& j, const std::filesystem::path& path) {
   if (!j.is_object()) return fail(Reason::CONFIG_INVALID, "the configuration must be a JSON object");
   static const std::set<std::string> known = {"socket", "state_dir", "signing_key", "wpc_signers",
                                               "cst_issuers", "audience", "cst_max_lifetime_s",
-                                              "clients", "jail", "pinned_wpc_hashes", "log_level"};
+                                              "clients", "jail", "pinned_wpc_hashes", "log_level",
+                                              "gateway_receipt_signers"};
   Config c;
   c.path = path;
   std::string socket = c.socket, state = c.state_dir, key = c.signing_key;
@@ -102,6 +103,7 @@ Result<Config> parse_config(const Json& j, const std::filesystem::path& path) {
                  read_field(j, "wpc_signers", c.wpc_signers, ""), read_field(j, "audience", c.audience, ""),
                  read_field(j, "cst_max_lifetime_s", c.cst_max_lifetime_s, ""),
                  read_field(j, "pinned_wpc_hashes", c.pinned_wpc_hashes, ""),
+                 read_field(j, "gateway_receipt_signers", c.gateway_receipt_signers, ""),
                  read_field(j, "log_level", c.log_level, "")})
     if (!s) return s.error();
   c.socket = socket;
@@ -109,6 +111,8 @@ Result<Config> parse_config(const Json& j, const std::filesystem::path& path) {
   c.signing_key = key;
   for (const auto& did : c.wpc_signers)
     if (!policy::public_key_from_did(did)) return fail(Reason::BAD_DID, "wpc_signers: " + did);
+  for (const auto& did : c.gateway_receipt_signers)
+    if (!policy::public_key_from_did(did)) return fail(Reason::BAD_DID, "gateway_receipt_signers: " + did);
   if (j.contains("cst_issuers"))
     if (auto s = parse_issuers(j["cst_issuers"], c); !s) return s.error();
   if (j.contains("clients"))
@@ -148,6 +152,7 @@ Json config_to_json(const Config& c) {
           {"jail", {{"uid_range", std::to_string(c.uid_range.first) + ":" + std::to_string(c.uid_range.count)},
                     {"rootfs_binds", c.rootfs_binds}}},
           {"pinned_wpc_hashes", c.pinned_wpc_hashes},
+          {"gateway_receipt_signers", c.gateway_receipt_signers},
           {"log_level", c.log_level}};
 }
 

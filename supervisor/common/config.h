@@ -28,6 +28,9 @@ struct Config {
   std::vector<std::string> rootfs_binds{"/usr", "/bin", "/lib", "/lib64", "/etc/ssl"};
   // Freeze at last known-good: when non-empty, only these WPC hashes are accepted.
   std::vector<std::string> pinned_wpc_hashes;
+  // The gateways (clawproxy's did:key) whose gateway receipts `bundle export --gateway-receipts`
+  // imports for model calls (docs/claw-bundles.md); empty: none is.
+  std::vector<std::string> gateway_receipt_signers;
   std::string log_level = "info";
 };
 

@@ -119,6 +119,18 @@ Status authenticate(const proto::Request& r, const AdmissionInputs& in, Admissio
   return ok_status();
 }
 
+// A model call runs nothing here: the token must grant it (tool scope model_call) for this job
+// and WPC, and the WPC's models block must list its provider (policy::check_model_call).
+Status admit_model_call(const proto::Request& r, const AdmissionInputs& in, Admission& a) {
+  a.call.tool = policy::kModelCallTool;
+  a.scopes = {policy::kModelCallTool};
+  if (a.cst)
+    if (auto s = policy::check_cst_for_call(*a.cst, a.wpc->policy, r.job_id, a.scopes); !s) return s;
+  if (auto s = policy::check_model_call(a.wpc->policy, r.model->provider, r.model->model); !s) return s;
+  if (a.cst) return in.ledger.bind_jti(a.cst->jti, r.job_id, a.cst->exp);
+  return ok_status();
+}
+
 }  // namespace
 
 Result<policy::VerifiedWpc> pinned_wpc(std::string_view hash_b64u, const Config& config,
@@ -152,6 +164,7 @@ Status admit_stop(const proto::Request& r, const AdmissionInputs& in, Admission&
 Status admit(const proto::Request& r, const AdmissionInputs& in, Admission& a) {
   if (auto s = find_wpc(r, in, a); !s) return s;
   if (auto s = authenticate(r, in, a); !s) return s;
+  if (r.model) return admit_model_call(r, in, a);
   a.call = call_of(r);
   if (auto s = build_spec(r, in, a); !s) return s;
   a.scopes = policy::needed_scopes(a.call);

@@ -255,6 +255,39 @@ void finish(CallState& c, const RunResult& run) {
                resp.exit_code, reason_name(resp.reason));
 }
 
+// What clawproxy needs to bind its gateway receipt to this call's `started` event, as the fields
+// of Claw's receipt_binding and as the headers Claw's provider plugin sends (docs/claw-bundles.md).
+policy::Json model_binding(const CallState& c, const receipts::Written& started) {
+  const auto& a = c.admission;
+  policy::Json b = {{"run_id", *c.job_id},
+                    {"event_hash_b64u", started.claw_event_hash_b64u},
+                    {"nonce", c.call_id},
+                    {"policy_hash", a.wpc->policy.hash_b64u},
+                    {"provider", c.request->model->provider},
+                    {"model", c.request->model->model}};
+  b["headers"] = {{"X-Run-Id", *c.job_id},
+                  {"X-Event-Hash", started.claw_event_hash_b64u},
+                  {"X-Idempotency-Key", c.call_id},
+                  {"X-Policy-Hash", a.wpc->policy.hash_b64u}};
+  if (a.cst && a.cst->token_scope_hash_b64u) b["token_scope_hash_b64u"] = *a.cst->token_scope_hash_b64u;
+  return b;
+}
+
+// A model call's `finished` says what the supervisor did: it handed out the binding, whose bytes
+// its stdout hash commits to. The call itself is clawproxy's; its gateway receipt proves it.
+RunResult model_call_ended(const policy::Json& binding, std::chrono::steady_clock::time_point began) {
+  RunResult run;
+  auto& o = run.outcome;
+  const std::string bytes = binding.dump();
+  o.status = "success";
+  o.exit_code = 0;
+  o.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began).count();
+  o.stdout_hash_b64u = policy::sha256_b64u(bytes);
+  o.stdout_bytes = static_cast<int64_t>(bytes.size());
+  o.stderr_hash_b64u = policy::sha256_b64u("");
+  return run;
+}
+
 void run_call(CallState& c, std::vector<UniqueFd>& fds) {
   if (c.admission.cst) {  // for the job's proof bundle
     if (auto s = receipts::record_job_cst(c.ctx.snapshot().config->state_dir, *c.job_id, *c.admission.cst); !s)
@@ -269,6 +302,7 @@ void run_call(CallState& c, std::vector<UniqueFd>& fds) {
   // the receipt is (run_exec releases it). Without the receipt the jail is dropped unrun.
   std::optional<Result<sandbox::Jail>> jail;
   if (c.request->exec) jail.emplace(c.ctx.jails().begin(*c.admission.spec, command_of(*c.request->exec), io));
+  const auto began = std::chrono::steady_clock::now();
   auto started = c.ctx.receipts().record(draft(c, "started"));
   if (!started) {
     // No action without evidence: the tool does not run.
@@ -281,6 +315,10 @@ void run_call(CallState& c, std::vector<UniqueFd>& fds) {
   }
   c.response.receipt_ids.push_back(started->receipt_id);
   c.started = true;
+  if (c.request->model) {
+    c.response.value = model_binding(c, *started);
+    return finish(c, model_call_ended(*c.response.value, began));
+  }
   finish(c, jail ? run_exec(c, *jail) : run_fs(c, io));
   if (jail) c.ctx.jails().build_ahead(*c.admission.spec);
 }

@@ -116,12 +116,30 @@ Result<FsArgs> parse_fs(const Json& j) {
   return a;
 }
 
+Result<ModelArgs> parse_model(const Json& j) {
+  if (!j.is_object()) return fail(Reason::BAD_FIELD, "model must be an object");
+  ModelArgs a;
+  auto s = first_error({only_known(j, {"provider", "model"}, "model."), field(j, "provider", a.provider, "model.", true),
+                        field(j, "model", a.model, "model.", true)});
+  if (!s) return s.error();
+  for (const std::string* v : {&a.provider, &a.model})
+    if (v->empty() || v->size() > 256 || !policy::is_utf8(*v))
+      return fail(Reason::BAD_FIELD, "model.provider and model.model are 1 to 256 bytes of UTF-8");
+  return a;
+}
+
 Status parse_call_body(const Json& j, Request& r) {
   auto s = first_error({opt_field(j, "cst", r.cst, ""), opt_field(j, "wpc_hash_b64u", r.wpc_hash_b64u, ""),
                         field(j, "tool", r.tool, "", true), opt_field(j, "workspace", r.workspace, "")});
   if (!s) return s;
-  if (j.contains("exec") == j.contains("fs")) return fail(Reason::BAD_FIELD, "a call has exactly one of exec and fs");
-  if (j.contains("exec")) {
+  if (int(j.contains("exec")) + int(j.contains("fs")) + int(j.contains("model")) != 1)
+    return fail(Reason::BAD_FIELD, "a call has exactly one of exec, fs and model");
+  if (j.contains("model")) {
+    auto m = parse_model(j["model"]);
+    if (!m) return m.error();
+    if (r.tool != policy::kModelCallTool) return fail(Reason::BAD_FIELD, "tool " + r.tool + " does not take model arguments");
+    r.model = std::move(m.value());
+  } else if (j.contains("exec")) {
     auto e = parse_exec(j["exec"]);
     if (!e) return e.error();
     if (r.tool != "exec") return fail(Reason::BAD_FIELD, "tool " + r.tool + " does not take exec arguments");
@@ -147,7 +165,7 @@ std::variant<Request, ParseFailure> parse_request(const Json& j) {
   Request r;
   int version = 0;
   auto s = first_error({only_known(j, {"clawjail_protocol", "type", "job_id", "cst", "wpc_hash_b64u", "tool",
-                                       "workspace", "exec", "fs"}, ""),
+                                       "workspace", "exec", "fs", "model"}, ""),
                         field(j, "clawjail_protocol", version, "", true), field(j, "type", r.type, "", true),
                         field(j, "job_id", r.job_id, "", true)});
   if (s && version != kProtocolVersion)
@@ -183,6 +201,7 @@ Json request_to_json(const Request& r) {
     if (e.pty_size) ej["pty_size"] = {{"rows", e.pty_size->rows}, {"cols", e.pty_size->cols}};
     j["exec"] = ej;
   }
+  if (r.model) j["model"] = {{"provider", r.model->provider}, {"model", r.model->model}};
   if (r.fs) {
     j["fs"] = {{"op", r.fs->op}, {"exclusive", r.fs->exclusive}, {"truncate", r.fs->truncate},
                {"recursive", r.fs->recursive}};

@@ -54,6 +54,12 @@ struct FsArgs {
   std::vector<std::string> paths;  // bytes: sent as paths_b64 when one is not UTF-8
   bool exclusive = false, truncate = true, recursive = false;
 };
+// A model call (docs/claw-bundles.md, "Model calls"): admitted and recorded by the supervisor,
+// made by the client through clawproxy with the binding the answer carries.
+struct ModelArgs {
+  std::string provider;  // must be in the WPC's models.providers
+  std::string model;
+};
 struct Request {
   std::string type;  // "call" or "stop_job"
   std::string job_id;
@@ -63,6 +69,7 @@ struct Request {
   std::optional<std::string> workspace;  // host directory
   std::optional<ExecArgs> exec;
   std::optional<FsArgs> fs;
+  std::optional<ModelArgs> model;  // tool "model_call"
 };
 // What a refused request still tells us (for the blocked receipt).
 struct ParseFailure {

@@ -7,6 +7,7 @@
 //       | wrong_signer_key (another key signs; the bundle still names the supervisor)
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { didKeyOf } from '../js/did_key.mjs';
 
 const [kind, input, output, keyFile, otherFile] = process.argv.slice(2);
 const env = JSON.parse(fs.readFileSync(input, 'utf8'));
@@ -18,15 +19,7 @@ function loadKey(file) {  // clawjail-ed25519-seed-v1 \n <seed, base64url>
   const seed = Buffer.from(fs.readFileSync(file, 'utf8').split('\n')[1].trim(), 'base64url');
   const der = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), seed]);
   const key = crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-  const raw = crypto.createPublicKey(key).export({ format: 'der', type: 'spki' }).subarray(-32);
-  const b58 = (bytes) => {  // did:key: base58btc of 0xed01 || public key
-    const alphabet = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-    let n = BigInt('0x' + Buffer.from(bytes).toString('hex')), s = '';
-    while (n > 0n) { s = alphabet[Number(n % 58n)] + s; n /= 58n; }
-    for (const b of bytes) { if (b !== 0) break; s = '1' + s; }
-    return s;
-  };
-  return { key, did: 'did:key:z' + b58(Buffer.concat([Buffer.from([0xed, 0x01]), raw])) };
+  return { key, did: didKeyOf(crypto.createPublicKey(key)) };
 }
 
 const flip = (s) => s.slice(0, 10) + (s[10] === 'A' ? 'B' : 'A') + s.slice(11);

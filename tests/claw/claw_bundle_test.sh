@@ -19,19 +19,12 @@ echo "node $("$node" --version)"
 
 work=$(mktemp -d /var/tmp/clawjail-claw-XXXXXX)
 pids=()
-stop_all() {
-  local p
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-}
-trap 'stop_all; rm -rf "$work"' EXIT
+trap 'stop_world; rm -rf "$work"' EXIT
 ws=$work/workspace
 mkdir -p "$ws"
 . "$src/tests/common/supervisor_world.sh"
 supervisor_world "$work" "$bin" claw-export
-"$bin" serve --config "$work/config.json" >"$work/serve.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do [ -S "$work/run/clawjail.sock" ] && break; sleep 0.05; done
-[ -S "$work/run/clawjail.sock" ] || { cat "$work/serve.log" >&2; fail "the supervisor did not start"; }
+serve_world "$work" "$bin"
 supervisor_did=$(cat "$work/state/keys/supervisor.pub")
 
 issue() {  # issue JOB: the job's CST file

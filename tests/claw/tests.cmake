@@ -28,3 +28,7 @@ add_test(NAME claw_conformance_vectors
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/claw/claw_conformance_test.sh $<TARGET_FILE:clawjail>
                  ${CLAWJAIL_CLAWBUREAU_DIR} ${CLAWJAIL_CLAW_NODE})
 set_tests_properties(claw_conformance_vectors PROPERTIES LABELS cli TIMEOUT 120 SKIP_RETURN_CODE 77)
+add_test(NAME claw_model_calls
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/claw/claw_model_calls_test.sh ${CMAKE_SOURCE_DIR} $<TARGET_FILE:clawjail>
+                 ${CLAWJAIL_CLAWBUREAU_DIR} ${CLAWJAIL_CLAW_NODE})
+set_tests_properties(claw_model_calls PROPERTIES LABELS js TIMEOUT 600 SKIP_RETURN_CODE 77)

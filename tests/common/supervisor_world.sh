@@ -24,3 +24,18 @@ JSON
   "$bin" wpc sign --key "$work/keys/signer.key" "$work/wpc.json" >"$work/wpc.env.json"
   hash=$("$bin" wpc install --config "$work/config.json" "$work/wpc.env.json")
 }
+
+# serve_world WORK BINARY: starts `clawjail serve` on WORK's configuration in the background, its
+# pid added to the caller's pids array (stop_world stops them), and waits for its socket; a
+# supervisor that does not start fails the test with its log.
+serve_world() {
+  local work=$1 bin=$2
+  "$bin" serve --config "$work/config.json" >"$work/serve.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do [ -S "$work/run/clawjail.sock" ] && break; sleep 0.05; done
+  [ -S "$work/run/clawjail.sock" ] || { cat "$work/serve.log" >&2; echo "FAIL: the supervisor did not start" >&2; exit 1; }
+}
+stop_world() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+}

@@ -19,7 +19,7 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/clawjail-jose-XXXXXX")
 trap 'rm -rf "$work"' EXIT
-cp "$here/mint.mjs" "$work/"
+cp "$here/mint.mjs" "$here/did_key.mjs" "$work/"
 ln -s "$cache/node_modules" "$work/node_modules"
 
 # A WPC signed by a clawjail key, bound to job-1, pinning its hash.

@@ -4,23 +4,10 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { didKeyOf } from './did_key.mjs';
 
 const [outDir, policyHash, otherPolicyHash] = process.argv.slice(2);
 const now = Math.floor(Date.now() / 1000);
-
-// did:key = "did:key:z" + base58btc(0xed 0x01 || public key), written independently of clawjail.
-const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-function base58(bytes) {
-  let n = BigInt('0x' + Buffer.from(bytes).toString('hex'));
-  let out = '';
-  while (n > 0n) { out = ALPHABET[Number(n % 58n)] + out; n /= 58n; }
-  for (const b of bytes) { if (b !== 0) break; out = '1' + out; }
-  return out;
-}
-function didOf(publicKey) {
-  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x, 'base64url');
-  return 'did:key:z' + base58(Buffer.concat([Buffer.from([0xed, 0x01]), raw]));
-}
 
 // RFC 8785 for strings, integers, arrays and objects: JSON.stringify is already JCS for these
 // once keys are sorted by UTF-16 code units (Array.prototype.sort's default order).
@@ -38,7 +25,7 @@ function scopeHash(c) {
 
 const issuer = generateKeyPairSync('ed25519');
 const stranger = generateKeyPairSync('ed25519');
-writeFileSync(`${outDir}/issuer.did`, didOf(issuer.publicKey) + '\n');
+writeFileSync(`${outDir}/issuer.did`, didKeyOf(issuer.publicKey) + '\n');
 
 function claims(over = {}, drop = []) {
   const c = { token_version: '1', sub: 'did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw', aud: ['clawjail'],

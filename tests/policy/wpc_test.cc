@@ -195,7 +195,10 @@ TEST(Wpc, MissingRequiredFieldsAndUnknownShapes) {
   p = tool_wpc();
   p["wpc_version"] = "v2";
   expect_refused(p, Reason::BAD_FIELD, "wpc_version");
+  // Claw's WPC v1 is a shape of its own (ClawWpcV1.*): v2's statements are not among its keys.
   expect_refused(Json{{"policy_version", "1"}, {"policy_id", "x"}, {"issuer_did", "did:x"}, {"statements", Json::array()}},
+                 Reason::UNKNOWN_FIELD, "statements");
+  expect_refused(Json{{"policy_version", "3"}, {"policy_id", "x"}, {"issuer_did", "did:x"}, {"statements", Json::array()}},
                  Reason::BAD_FIELD, "policy_version");
   expect_refused(Json{{"policy_id", "x"}}, Reason::WPC_INVALID, "wpc_version");
   p = claw_v2_wpc();

@@ -53,7 +53,7 @@ class Interrupted : public ::testing::Test {
     return export_bundle(dir.path(), key_from(kSupervisor), o).value();
   }
   Verdict verify(const Json& bundle, bool strict = false) {
-    return verify_bundle(bundle, {key_from(kSupervisor).did()}, {.strict = strict});
+    return verify_bundle(bundle, {key_from(kSupervisor).did()}, {.strict = strict, .gateway_signers = {}});
   }
   // The job's bundle with receipt `i` edited and signed again by the trusted key (an insider).
   Json with_edited_receipt(size_t i, const std::function<void(Json&)>& edit) {

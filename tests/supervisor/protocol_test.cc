@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <functional>
 #include <thread>
+#include <tuple>
 
 #include "policy/canonical_json.h"
 #include "policy/encoding.h"
@@ -112,6 +114,38 @@ TEST_F(Protocol, ABadTerminalSizeIsRefusedWithABlockedReceipt) {
     EXPECT_EQ(r->reason, Reason::BAD_FIELD) << j.dump();
     EXPECT_NE(r->reason_detail.find(why), std::string::npos) << r->reason_detail;
     EXPECT_EQ(receipts(job).size(), 1u);
+  }
+}
+
+// A model call (docs/claw-bundles.md) is parsed as strictly as any call, and under a WPC without a
+// `models` block it is refused: each refusal a blocked receipt.
+TEST_F(Protocol, ModelCallsAreStrictAndNeedTheWpcsModels) {
+  const std::vector<std::tuple<std::function<void(Json&)>, Reason, std::string>> cases = {
+      {[](Json& j) { j["model"]["temperature"] = 1; }, Reason::UNKNOWN_FIELD, "temperature"},
+      {[](Json& j) { j["model"]["provider"] = ""; }, Reason::BAD_FIELD, "1 to 256"},
+      {[](Json& j) { j["exec"] = {{"argv", {"/bin/true"}}}; }, Reason::BAD_FIELD, "exactly one of exec, fs and model"},
+      {[](Json& j) { j["tool"] = "exec"; }, Reason::BAD_FIELD, "does not take model arguments"},
+      {[](Json& j) { j["model"].erase("model"); }, Reason::MISSING_FIELD, "model"},
+      {[](Json&) {}, Reason::MODEL_CALLS_NOT_CONFIGURED, "no models block"},
+  };
+  int n = 0;
+  for (const auto& [edit, reason, why] : cases) {
+    const std::string job = "job-model-" + std::to_string(n++);
+    auto j = call_json(job);
+    j.erase("exec");
+    j["tool"] = "model_call";
+    j["model"] = {{"provider", "anthropic"}, {"model", "claude"}};
+    edit(j);
+    auto fd = connect_to(world.socket);
+    ASSERT_TRUE(proto::write_frame(fd.get(), j.dump(), std_fds).ok());
+    auto r = answer(fd.get());
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(reason_name(r->reason), reason_name(reason)) << j.dump();
+    EXPECT_NE(r->reason_detail.find(why), std::string::npos) << r->reason_detail;
+    EXPECT_EQ(r->exit_code, 126);
+    auto rs = receipts(job);
+    ASSERT_EQ(rs.size(), 1u) << j.dump();
+    EXPECT_EQ(rs[0]["phase"], "blocked");
   }
 }
 
