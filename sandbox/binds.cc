@@ -243,6 +243,10 @@ std::string sensitive_path_reason(const std::string& path, PathUse use, int dirf
 
 const std::vector<SensitiveEntry>& sensitive_entries() { return kSensitive; }
 
+std::vector<std::filesystem::path> default_protected_paths() {
+  return {"/var/lib/clawjail", "/run/clawjail", "/etc/clawjail"};
+}
+
 Result<BindCheck> check_binds(const JailSpec& spec) {
   const auto prot = resolve_protected(spec.protected_paths);
   BindCheck check;

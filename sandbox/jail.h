@@ -79,6 +79,9 @@ inline constexpr const char* kJailUidLeaseFile = "/run/clawjail/jail-uids.lock";
 
 struct BindCheck;
 
+// The installed supervisor's state, socket directory and configuration (packaging/).
+std::vector<std::filesystem::path> default_protected_paths();
+
 // Everything that shapes a jail. Derived from a WPC by the supervisor (spec_from_policy).
 struct JailSpec {
   std::filesystem::path workspace;  // host directory; empty when access is none
@@ -92,7 +95,10 @@ struct JailSpec {
   bool elevated = false;
   policy::Limits limits;
   UidRange uid_range;
-  std::vector<std::filesystem::path> protected_paths;  // supervisor state, socket: never bindable
+  // Never bindable, never inside a workspace: the supervisor's own files. Starts with the installed
+  // supervisor's places, so a caller that forgets its configured ones still protects those
+  // (docs/jail.md "Filesystem"); the supervisor appends its configured paths.
+  std::vector<std::filesystem::path> protected_paths = default_protected_paths();
   // The workspace and every bind source, opened once by check_binds. Set: the jail is built from
   // these descriptors and the paths are not looked up again; unset: the jail opens them itself.
   std::shared_ptr<const BindCheck> opened;

@@ -83,7 +83,7 @@ void check_bind(const policy::Policy& wpc, const policy::BindSpec& bind, const s
   spec.rootfs_binds.clear();
   spec.binds = {bind};
   spec.allow_docker_socket = grants(wpc, "docker_socket");
-  spec.protected_paths = protected_paths(config);
+  for (auto& p : protected_paths(config)) spec.protected_paths.push_back(std::move(p));
   auto checked = sandbox::check_binds(spec);
   if (!checked && checked.reason() == Reason::BIND_REFUSED_SENSITIVE)
     report.add("wpc.bind_sensitive", Severity::critical, "a WPC binds a sensitive host path into the jail",

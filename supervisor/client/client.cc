@@ -25,7 +25,7 @@ std::filesystem::path resolve_socket(const std::string& socket_flag, const std::
   if (!socket_flag.empty()) return socket_flag;
   auto path = config_flag.empty() ? default_config_path() : std::filesystem::path(config_flag);
   if (auto config = load_config(path)) return config->socket;
-  if (!config_flag.empty()) cli::die("config", load_config(path).error().detail, cli::kExitSupervisor);
+  if (!config_flag.empty()) cli::die("config", load_config(path).error().detail, kExitSupervisor);
   return Config{}.socket;
 }
 
@@ -101,7 +101,7 @@ void add_call_flags(CLI::App& sub, CallFlags& f, bool workspace_required) {
 
 proto::Request call_request(std::string_view command, const CallFlags& f, std::string tool) {
   auto token = read_cst_file(f.cst_file);
-  if (!token) cli::die(command, token.error().detail, cli::kExitSupervisor);
+  if (!token) cli::die(command, token.error().detail, kExitSupervisor);
   proto::Request r;
   r.type = "call";
   r.job_id = f.job;
@@ -116,16 +116,16 @@ proto::Request call_request(std::string_view command, const CallFlags& f, std::s
 proto::Response send_call(std::string_view command, const CallFlags& f, const proto::Request& request) {
   int fds[3] = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
   auto response = call(resolve_socket(f.socket, f.config), request, fds);
-  if (!response) cli::die(command, response.error().detail, cli::kExitSupervisor);
+  if (!response) cli::die(command, response.error().detail, kExitSupervisor);
   return std::move(response.value());
 }
 
 int report(std::string_view command, const proto::Response& r) {
   auto code = std::string(reason_name(r.reason));
   const std::string detail = policy::printable(r.reason_detail);  // it quotes paths and names: no raw escapes
-  if (r.decision == "blocked" && r.exit_code == cli::kExitBlocked)
+  if (r.decision == "blocked" && r.exit_code == kExitBlocked)
     std::cerr << "clawjail: blocked: " << code << ": " << detail << "\n";
-  else if (r.status == "failed" || r.exit_code == cli::kExitSupervisor)
+  else if (r.status == "failed" || r.exit_code == kExitSupervisor)
     std::cerr << "clawjail: " << command << ": " << code << ": " << detail << "\n";
   else if (r.status == "timeout")
     std::cerr << "clawjail: " << command << ": timed out" << (detail.empty() ? "" : ": " + detail) << "\n";

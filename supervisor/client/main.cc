@@ -35,9 +35,9 @@ int main(int argc, char** argv) {
   if (full.empty()) {
     std::cerr << "clawjail: clawjail-supervisor is missing (looked beside this binary and in "
                  "../libexec/clawjail): the installation is incomplete\n";
-    return clawjail::cli::kExitSupervisor;
+    return clawjail::kExitSupervisor;
   }
   ::execv(full.c_str(), argv);
   std::cerr << "clawjail: cannot execute " << full.string() << ": " << std::strerror(errno) << "\n";
-  return clawjail::cli::kExitSupervisor;
+  return clawjail::kExitSupervisor;
 }

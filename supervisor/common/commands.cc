@@ -39,7 +39,7 @@ int run_app(int argc, char** argv) {
     return e.code;
   } catch (const std::exception& e) {
     std::cerr << "clawjail: internal error: " << e.what() << "\n";
-    return 125;
+    return kExitSupervisor;
   }
   return 0;
 }

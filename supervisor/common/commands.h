@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "supervisor/proto/exit_codes.h"
+
 namespace clawjail::cli {
 
 // Adds the subcommand to `app`; the callback it sets runs the command and calls exit_with().
@@ -17,11 +19,6 @@ struct CommandRegistrar {
 void add_all_commands(CLI::App& app);
 // Parses argv against every registered command and runs it; returns the process's exit code.
 int run_app(int argc, char** argv);
-
-// docs/cli.md "Exit codes".
-inline constexpr int kExitBlocked = 126;
-inline constexpr int kExitTimeout = 124;
-inline constexpr int kExitSupervisor = 125;
 
 // Thrown by a command to end the process with `code` after the message (if any) went to stderr
 // as "clawjail: <what>: <why>".

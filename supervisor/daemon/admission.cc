@@ -83,7 +83,7 @@ Status build_spec(const proto::Request& r, const AdmissionInputs& in, Admission&
   // of the foreground timeout; the client may ask for less, never more.
   if (r.exec && r.exec->background) spec.limits.timeout_ms = policy.sandbox.background_ms;
   if (r.exec && r.exec->timeout_ms) spec.limits.timeout_ms = std::min(spec.limits.timeout_ms, *r.exec->timeout_ms);
-  spec.protected_paths = protected_paths(in.config);
+  for (auto& p : protected_paths(in.config)) spec.protected_paths.push_back(std::move(p));
   if (auto s = sandbox::open_sources(spec); !s) return s;
   if (spec.opened->workspace) {
     if (auto s = check_workspace_owner(*spec.opened->workspace, ws, in.peer); !s) return s;

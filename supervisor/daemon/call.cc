@@ -1,3 +1,4 @@
+#include "supervisor/proto/exit_codes.h"
 #include "policy/canonical_json.h"
 #include "policy/cst.h"
 #include "policy/encoding.h"
@@ -80,7 +81,7 @@ void refuse(CallState& c, const Error& why) {
   c.response.status = "blocked";
   c.response.reason = why.reason;
   c.response.reason_detail = why.detail;
-  c.response.exit_code = 126;
+  c.response.exit_code = kExitBlocked;
   spdlog::warn("call {} of job {} blocked: {}: {}", c.call_id, c.job_id.value_or("?"), reason_name(why.reason),
                policy::printable(why.detail));
   if (c.job_id) {
@@ -93,7 +94,7 @@ void refuse(CallState& c, const Error& why) {
       c.response.reason = Reason::RECEIPT_STORE_FAILED;
       c.response.reason_detail = written.error().detail + " (the call was blocked: " + why.detail + ")";
       c.response.status = "failed";
-      c.response.exit_code = 125;
+      c.response.exit_code = kExitSupervisor;
     } else {
       c.response.receipt_ids.push_back(written->receipt_id);
     }
@@ -125,10 +126,10 @@ std::optional<Error> read_request(CallState& c, const proto::Frame& frame) {
 }
 
 int exit_code_of(const sandbox::Outcome& o) {
-  if (o.error) return 125;
-  if (o.status == "timeout") return 124;
+  if (o.error) return kExitSupervisor;
+  if (o.status == "timeout") return kExitTimeout;
   if (o.signal > 0) return 128 + o.signal;
-  return o.exit_code >= 0 ? o.exit_code : 125;
+  return o.exit_code >= 0 ? o.exit_code : kExitSupervisor;
 }
 
 // Waits for the jail while watching the connection: a client that closes it (or sends anything
@@ -246,7 +247,7 @@ void finish(CallState& c, const RunResult& run) {
     resp.reason = Reason::RECEIPT_STORE_FAILED;
     resp.reason_detail = written.error().detail;
     resp.status = "failed";
-    resp.exit_code = 125;
+    resp.exit_code = kExitSupervisor;
   } else {
     resp.receipt_ids.push_back(written->receipt_id);
   }
@@ -310,7 +311,7 @@ void run_call(CallState& c, std::vector<UniqueFd>& fds) {
     c.response.reason = Reason::RECEIPT_STORE_FAILED;
     c.response.reason_detail = started.error().detail;
     c.response.status = "failed";
-    c.response.exit_code = 125;
+    c.response.exit_code = kExitSupervisor;
     return send_response(c);
   }
   c.response.receipt_ids.push_back(started->receipt_id);
@@ -330,7 +331,7 @@ void stop_job(CallState& c) {
     c.response.reason = s.reason();
     c.response.reason_detail = s.error().detail;
     c.response.status = "failed";
-    c.response.exit_code = 125;
+    c.response.exit_code = kExitSupervisor;
     return send_response(c);
   }
   c.response.type = "stopped";
@@ -362,7 +363,7 @@ void fail_internally(CallState& c, const std::string& what) noexcept {
     c.response.reason = why.reason;
     c.response.reason_detail = why.detail;
     c.response.status = "failed";
-    c.response.exit_code = 125;
+    c.response.exit_code = kExitSupervisor;
     send_response(c);
   } catch (...) {
     spdlog::critical("call {}: could not even report an internal error", c.call_id);

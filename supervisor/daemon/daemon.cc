@@ -1,3 +1,4 @@
+#include "supervisor/proto/exit_codes.h"
 #include "supervisor/daemon/daemon.h"
 
 #include <poll.h>
@@ -208,7 +209,7 @@ class Server {
     r.status = "failed";
     r.reason = Reason::SUPERVISOR_BUSY;
     r.reason_detail = std::to_string(connections_.size()) + " connections are open, the most this supervisor takes";
-    r.exit_code = 125;
+    r.exit_code = kExitSupervisor;
     timeval no_wait{0, 1000};
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &no_wait, sizeof(no_wait));
     (void)proto::write_frame(fd, proto::response_body(r));

@@ -131,13 +131,13 @@ std::vector<Step> steps(const Demo& d) {
        "exit 0, the file's text", [](const Captured& c) { return c.exit_code == 0 && c.out == "written in the jail\n"; }},
       {"a command that tries to read the host's /etc/shadow", run("demo-job", d.main_cst, {"--", "/bin/cat", "/etc/shadow"}),
        "fails inside the jail: the host's /etc is not there",
-       [](const Captured& c) { return c.exit_code != 0 && c.exit_code < 124; }},
+       [](const Captured& c) { return c.exit_code != 0 && c.exit_code < kExitTimeout; }},
       {"a second job, whose policy denies exec", run("demo-locked-job", d.locked_cst, {"--", "/bin/true"}),
        "blocked before anything starts (exit 126)",
-       [](const Captured& c) { return c.exit_code == 126 && c.err.find("clawjail: blocked: ") != std::string::npos; }},
+       [](const Captured& c) { return c.exit_code == kExitBlocked && c.err.find("clawjail: blocked: ") != std::string::npos; }},
       {"a request for elevated (host) execution", run("demo-job", d.main_cst, {"--elevated", "--", "/bin/true"}),
        "blocked: the policy does not enable elevated mode (exit 126)",
-       [](const Captured& c) { return c.exit_code == 126 && c.err.find("ELEVATED_DENIED") != std::string::npos; }},
+       [](const Captured& c) { return c.exit_code == kExitBlocked && c.err.find("ELEVATED_DENIED") != std::string::npos; }},
   };
 }
 

@@ -1,4 +1,5 @@
 // Request and response messages: strict parsing (unknown fields refused) and serialisation.
+#include "supervisor/proto/exit_codes.h"
 #include "policy/encoding.h"
 #include "policy/json.h"
 #include "policy/reason.h"
@@ -237,7 +238,7 @@ std::string response_body(const Response& r) {
   clean.reason = Reason::INTERNAL_ERROR;
   clean.reason_detail = "the answer would exceed " + std::to_string(kMaxFrameBytes) + " bytes";
   clean.status = "failed";
-  clean.exit_code = 125;
+  clean.exit_code = kExitSupervisor;
   return response_to_json(clean).dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 

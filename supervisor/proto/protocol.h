@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "supervisor/proto/exit_codes.h"
 #include "policy/reason.h"
 #include "policy/unique_fd.h"
 #include "policy/json.h"
@@ -87,7 +88,7 @@ struct Response {
   Reason reason = Reason::INTERNAL_ERROR;
   std::string reason_detail;
   std::string status = "blocked";  // success|error|timeout|killed|limit|blocked|failed
-  int exit_code = 125;             // what `clawjail run` exits with (docs/cli.md "Exit codes")
+  int exit_code = kExitSupervisor;  // what `clawjail run` exits with (docs/cli.md "Exit codes")
   int signal = 0;
   std::optional<Json> value;       // fs ops: the result
   bool truncated = false;          // ls: the directory has more entries than `value` holds

@@ -244,7 +244,7 @@ int main(int argc, char** argv) {
   auto client_alone = run_args("bench-latency", w.root / "absent.sock");
   const auto pause = std::chrono::milliseconds(20);
   std::printf("latency, %d samples each, taking turns, 20 ms apart (ms) p50  p99   mean\n", o.samples);
-  auto lat = measure({{{"/bin/true"}}, {client_alone, cli::kExitSupervisor}, {bwrap}, {run_args("bench-latency", w.socket)}},
+  auto lat = measure({{{"/bin/true"}}, {client_alone, kExitSupervisor}, {bwrap}, {run_args("bench-latency", w.socket)}},
                      o.samples, pause);
   auto [plain, client, bw, cj] = std::tuple{lat[0], lat[1], lat[2], lat[3]};
   // Back to back, each call arrives while the supervisor is still busy after the last one.

@@ -304,6 +304,26 @@ TEST(Hostile, BindOfSensitivePathsIsRefused) {
   EXPECT_EQ(check_binds(spec).reason(), Reason::BIND_INVALID);
 }
 
+// A caller that names no protected paths still protects the installed supervisor's files: the
+// safe value is JailSpec's default (docs/jail.md "Filesystem").
+TEST(Hostile, TheInstalledSupervisorsFilesAreProtectedWithoutBeingNamed) {
+  const std::filesystem::path state = "/var/lib/clawjail";
+  const bool created = !std::filesystem::exists(state);
+  const auto inside = state / ("hostile-test-" + std::to_string(getpid()));
+  std::filesystem::create_directories(inside);
+  JailSpec spec = base_spec();
+  spec.binds = {{inside.string(), "/opt/x", false}};
+  EXPECT_EQ(check_binds(spec).reason(), Reason::BIND_REFUSED_SENSITIVE);
+  spec.binds.clear();
+  spec.workspace_access = policy::WorkspaceAccess::rw;
+  for (const auto& ws : {inside, std::filesystem::path("/var/lib")}) {
+    spec.workspace = ws;
+    EXPECT_EQ(check_binds(spec).reason(), Reason::WORKSPACE_INVALID) << ws;
+  }
+  std::filesystem::remove(inside);
+  if (created) std::filesystem::remove(state);
+}
+
 TEST(Hostile, ForkBombEndsAsLimit) {
   JailSpec spec = helper_spec();
   spec.limits.pids = 32;
