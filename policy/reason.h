@@ -48,7 +48,9 @@ namespace clawjail {
   /* supervisor: added */                                                                      \
   X(SUPERVISOR_BUSY)                                                                           \
   /* calls interrupted by the supervisor's death (receipts/README.md) */                        \
-  X(SUPERVISOR_RESTARTED) X(RECEIPT_INTERRUPTED_CALL)
+  X(SUPERVISOR_RESTARTED) X(RECEIPT_INTERRUPTED_CALL)                                           \
+  /* decisions: a v2 WPC's workspace path rules (docs/formats.md §2) */                       \
+  X(PATH_DENIED) X(PATH_RULES_UNENFORCEABLE)
 
 enum class Reason {
 #define CLAWJAIL_REASON_ENUM(name) name,
