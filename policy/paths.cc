@@ -125,13 +125,13 @@ std::optional<std::string> path_refusal_beneath(const Policy& wpc, std::string_v
   std::string prefix = dir == "." ? "" : std::string(dir) + "/";
   const auto& allow = write ? wpc.fs_write_globs : wpc.fs_read_globs;
   const auto& deny = write ? wpc.fs_write_deny_globs : wpc.fs_read_deny_globs;
-  std::string what = dir == "." ? std::string("the workspace") : "what " + std::string(dir) + " may hold";
+  std::string what = dir == "." ? std::string("paths of the workspace") : "paths beneath " + std::string(dir);
   for (const auto& g : deny)
     if (may_match_with_prefix(g, prefix)) return what + " may be denied by the WPC's " + direction(write) + " Deny glob " + g;
   if (allow.empty() ||
       std::any_of(allow.begin(), allow.end(), [&](const auto& g) { return matches_all_with_prefix(g, prefix); }))
     return std::nullopt;
-  return what + " is not all matched by the WPC's " + direction(write) + " Allow globs";
+  return what + " are not all matched by the WPC's " + direction(write) + " Allow globs";
 }
 
 std::optional<std::string> path_rules_restriction(const Policy& wpc, bool write) {

@@ -129,3 +129,20 @@ TEST(PathRules, CommandIsRefusedWhenTheWorkspaceItSeesIsGuarded) {
 
 }  // namespace
 }  // namespace clawjail::policy
+
+namespace clawjail::policy {
+namespace {
+
+// The same class as the path rules: a v2 network_egress Allow names hosts, and only those of
+// metadata.clawjail.network that it names are approved.
+TEST(WpcV2Network, AllowStatementNarrowsTheApprovedHosts) {
+  auto p = Json::parse(R"({ "policy_version":"2", "policy_id":"net", "issuer_did":"did:key:z6Mkx",
+    "statements":[ { "sid":"net", "effect":"Allow", "actions":["side_effect:network_egress"], "resources":["*.github.com"] } ],
+    "metadata":{ "clawjail":{ "network":{ "approved_hosts":["api.github.com", "evil.example:443"] } } } })");
+  auto r = parse_wpc_payload(p);
+  ASSERT_TRUE(r.ok()) << r.error().detail;
+  EXPECT_EQ(r->sandbox.approved_hosts, std::vector<std::string>{"api.github.com"});
+}
+
+}  // namespace
+}  // namespace clawjail::policy
