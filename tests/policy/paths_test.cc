@@ -84,9 +84,9 @@ TEST(PathRules, EachFileToolIsCheckedOnTheNormalisedPathsItTouches) {
 }
 
 TEST(PathRules, AllowListsCoverOnlyWhatTheyMatch) {
-  auto p = rules({"src/**", "README.md"}, {"src/**"}, {}, {});
+  auto p = rules({"src/**", "NOTES.txt"}, {"src/**"}, {}, {});
   EXPECT_TRUE(file_call(p, "read", {"src/a/b.c"}).allowed);
-  EXPECT_TRUE(file_call(p, "read", {"README.md"}).allowed);
+  EXPECT_TRUE(file_call(p, "read", {"NOTES.txt"}).allowed);
   EXPECT_EQ(file_call(p, "read", {"docs/x.md"}).reason, Reason::PATH_DENIED);
   EXPECT_EQ(file_call(p, "write", {"src/../docs/x.md"}).reason, Reason::PATH_DENIED);
   EXPECT_TRUE(file_call(p, "rename", {"src/a", "src/b"}).allowed);             // src/** holds all beneath
