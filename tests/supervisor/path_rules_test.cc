@@ -102,11 +102,15 @@ TEST_F(PathRules, SymlinkIntoADeniedDirectoryReachesNothing) {
   auto r = clawjail(fs_args("job-link", {"read", "link/key"}));
   EXPECT_NE(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.find("top secret"), std::string::npos) << r.out;
-  auto m = clawjail(fs_args("job-link", {"rename", "link", "exposed"}));  // the link itself moves, nothing beneath
-  auto ls = clawjail(fs_args("job-link", {"--json", "ls", "."}));
+  // Renaming the link moves the link, not what it points at, and the new name reaches nothing either.
+  auto m = clawjail(fs_args("job-link", {"rename", "link", "exposed"}));
+  EXPECT_EQ(m.exit_code, 0) << m.err;
+  r = clawjail(fs_args("job-link", {"read", "exposed/key"}));
+  EXPECT_NE(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("top secret"), std::string::npos) << r.out;
+  auto ls = clawjail(fs_args("job-link", {"--json", "ls", "exposed"}));
   EXPECT_EQ(ls.out.find("\"key\""), std::string::npos) << ls.out;
   EXPECT_TRUE(fs::exists(world.workspace / "secrets" / "key"));
-  (void)m;
 }
 
 TEST_F(PathRules, RenameIntoOrOutOfADeniedPathIsBlocked) {
@@ -171,6 +175,22 @@ TEST_F(PathRules, CommandIsRefusedWhileTheRulesGuardAMountedWorkspace) {
   c = clawjail(args);
   EXPECT_EQ(c.exit_code, 0) << c.err;
   EXPECT_EQ(c.out, "no workspace\n");
+}
+
+TEST_F(PathRules, ExplainShowsTheRulesAndWhatTheyDoToExec) {
+  auto path = root / "paths.wpc.json";
+  ASSERT_TRUE(demo::write_file(path, payload("rw").dump()).ok());
+  auto text = clawjail({"explain", "--wpc", path.string()});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("write Deny globs: secrets/**"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("exec: blocked PATH_RULES_UNENFORCEABLE"), std::string::npos) << text.out;
+  auto json = clawjail({"explain", "--wpc", path.string(), "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  Json rules = Json::parse(json.out)["path_rules"];
+  EXPECT_EQ(rules["read"]["deny"], Json::array({"secrets/**"}));
+  EXPECT_NE(rules["effect"].get<std::string>().find("exec is refused"), std::string::npos) << rules.dump();
+  auto audit = clawjail({"audit", "--config", world.config_path.string(), "--json"});
+  EXPECT_NE(audit.out.find("wpc.exec_under_path_rules"), std::string::npos) << audit.out;
 }
 
 }  // namespace
