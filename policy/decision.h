@@ -18,14 +18,13 @@ struct Call {
   bool wants_network = false;
   bool binds_socket = false;       // a bind source resolves to a socket (decided by sandbox/)
   bool browser_host_control = false;
+  std::vector<std::string> paths;  // a file tool's paths as the request names them
+  bool recursive = false;          // mkdir -p, remove of a whole tree
 };
 std::vector<std::string> needed_scopes(const Call& call);  // the table of docs/formats.md §2
 // Whether `entry` (an allow/deny list entry) matches `scope`: equal, `*`, `name:*` (the name and
 // all its sub-scopes), and a bare name covers its `:workspace` form (`write` ⊇ `write:workspace`).
 bool scope_matches(std::string_view entry, std::string_view scope);
-// v2 path globs (fnmatch, relative to the workspace): allowed when no deny glob matches and the
-// allow globs are empty or one matches.
-bool path_allowed(const Policy& wpc, std::string_view relative_path, bool write);
 // A model call against the WPC's `models` (models.cc): MODEL_CALLS_NOT_CONFIGURED without the
 // block, MODEL_PROVIDER_NOT_ALLOWED for a provider it does not list or a model no pattern of a
 // Claw WPC v1's allowed_models matches.

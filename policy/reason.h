@@ -52,7 +52,9 @@ namespace clawjail {
   /* model calls and their gateway receipts (docs/claw-bundles.md) */                          \
   X(MODEL_CALLS_NOT_CONFIGURED) X(MODEL_PROVIDER_NOT_ALLOWED) X(MODEL_CALL_UNRECEIPTED)        \
   X(GATEWAY_RECEIPT_INVALID) X(GATEWAY_SIGNER_NOT_ALLOWED) X(GATEWAY_RECEIPT_UNBOUND)          \
-  X(GATEWAY_RECEIPT_OTHER_JOB) X(GATEWAY_RECEIPT_POLICY_MISMATCH) X(GATEWAY_RECEIPT_DUPLICATE)
+  X(GATEWAY_RECEIPT_OTHER_JOB) X(GATEWAY_RECEIPT_POLICY_MISMATCH) X(GATEWAY_RECEIPT_DUPLICATE)  \
+  /* decisions: a v2 WPC's workspace path rules (docs/formats.md §2) */                       \
+  X(PATH_DENIED) X(PATH_RULES_UNENFORCEABLE)
 
 enum class Reason {
 #define CLAWJAIL_REASON_ENUM(name) name,

@@ -1,6 +1,4 @@
 // The table of docs/formats.md §2: which tool scopes a call needs, and which list entries match them.
-#include <fnmatch.h>
-
 #include <algorithm>
 
 #include "policy/decision.h"
@@ -21,11 +19,6 @@ bool is_file_writer(std::string_view tool) {
 bool is_scope_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
          c == ':' || c == '.' || c == '*';
-}
-
-bool glob_list_matches(const std::vector<std::string>& globs, const std::string& path) {
-  return std::any_of(globs.begin(), globs.end(),
-                     [&](const auto& g) { return ::fnmatch(g.c_str(), path.c_str(), FNM_PERIOD) == 0; });
 }
 
 }  // namespace
@@ -71,14 +64,6 @@ std::vector<std::string> needed_scopes(const Call& call) {
   if (call.wants_network) scopes.push_back("http:approved_hosts");
   if (call.binds_socket) scopes.push_back("docker_socket");
   return scopes;
-}
-
-bool path_allowed(const Policy& wpc, std::string_view relative_path, bool write) {
-  std::string path(relative_path);
-  const auto& allow = write ? wpc.fs_write_globs : wpc.fs_read_globs;
-  const auto& deny = write ? wpc.fs_write_deny_globs : wpc.fs_read_deny_globs;
-  if (glob_list_matches(deny, path)) return false;
-  return allow.empty() || glob_list_matches(allow, path);
 }
 
 }  // namespace clawjail::policy

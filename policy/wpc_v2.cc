@@ -64,49 +64,58 @@ void apply_fs_statement(const Statement& st, bool write, Policy& out) {
   globs.insert(globs.end(), st.resources.begin(), st.resources.end());
 }
 
-// Allowed hosts come from metadata.clawjail.network; a Deny removes the hosts it names (all of
-// them, and the network itself, for "*").
-void apply_network_statement(const Statement& st, Policy& out, std::vector<std::string>& denied_hosts) {
+// Hosts named by network_egress statements: an Allow's globs, a Deny's globs.
+struct HostGlobs {
+  std::vector<std::string> allowed, denied;
+};
+
+// Approved hosts come from metadata.clawjail.network; the statements can only narrow them: an
+// Allow keeps the hosts its globs name, a Deny removes those it names (all of them, and the
+// network itself, for "*").
+void apply_network_statement(const Statement& st, Policy& out, HostGlobs& hosts) {
   if (st.allow) {
     out.allow.push_back("http:approved_hosts");
+    hosts.allowed.insert(hosts.allowed.end(), st.resources.begin(), st.resources.end());
     return;
   }
+  auto& denied_hosts = hosts.denied;
   for (const auto& r : st.resources) {
     if (r == "*") out.deny.push_back("http:approved_hosts");
     denied_hosts.push_back(r);
   }
 }
 
-Status apply_statement(const Statement& st, const std::string& where, Policy& out,
-                       std::vector<std::string>& denied_hosts) {
+Status apply_statement(const Statement& st, const std::string& where, Policy& out, HostGlobs& hosts) {
   if (st.allow && st.conditional) return ok_status();
   if (covers(st, "tool:execute"))
     if (auto s = apply_tool_statement(st, where, out); !s) return s;
   if (covers(st, "side_effect:filesystem_read")) apply_fs_statement(st, false, out);
   if (covers(st, "side_effect:filesystem_write")) apply_fs_statement(st, true, out);
-  if (covers(st, "side_effect:network_egress")) apply_network_statement(st, out, denied_hosts);
+  if (covers(st, "side_effect:network_egress")) apply_network_statement(st, out, hosts);
   return ok_status();
 }
 
-void remove_denied_hosts(const std::vector<std::string>& denied, std::vector<std::string>& hosts) {
-  std::erase_if(hosts, [&](const std::string& h) {
-    std::string name = h.substr(0, h.find(':'));
-    return std::any_of(denied.begin(), denied.end(),
-                       [&](const auto& d) { return glob(d, name.c_str()) || glob(d, h.c_str()); });
-  });
+bool host_named(const std::vector<std::string>& globs, const std::string& host) {
+  std::string name = host.substr(0, host.find(':'));
+  return std::any_of(globs.begin(), globs.end(),
+                     [&](const auto& g) { return glob(g, name.c_str()) || glob(g, host.c_str()); });
+}
+
+void narrow_hosts(const HostGlobs& globs, std::vector<std::string>& hosts) {
+  std::erase_if(hosts, [&](const std::string& h) { return !host_named(globs.allowed, h) || host_named(globs.denied, h); });
 }
 
 Status parse_statements(const Json& list, Policy& out) {
   if (!list.is_array() || list.empty() || list.size() > 64)
     return fail(Reason::BAD_FIELD, "statements: must be an array of 1 to 64 statements");
-  std::vector<std::string> denied_hosts;
+  HostGlobs hosts;
   for (size_t i = 0; i < list.size(); ++i) {
     std::string where = "statements[" + std::to_string(i) + "]";
     auto st = parse_statement(list[i], where);
     if (!st) return st.error();
-    if (auto s = apply_statement(*st, where, out, denied_hosts); !s) return s;
+    if (auto s = apply_statement(*st, where, out, hosts); !s) return s;
   }
-  remove_denied_hosts(denied_hosts, out.sandbox.approved_hosts);
+  narrow_hosts(hosts, out.sandbox.approved_hosts);
   if (std::find(out.deny.begin(), out.deny.end(), "elevated") != out.deny.end()) out.elevated_enabled = false;
   return ok_status();
 }

@@ -68,6 +68,22 @@ void check_modes(const policy::Policy& wpc, const std::string& who, Report& repo
   }
 }
 
+// A v2 WPC that allows exec and guards workspace paths: every exec call will be refused
+// (PATH_RULES_UNENFORCEABLE), which is safe but most likely not what its author meant.
+void check_path_rules(const policy::Policy& wpc, const std::string& who, Report& report) {
+  policy::Policy without_token = wpc;
+  without_token.require_cst = false;
+  policy::Call exec;
+  exec.tool = "exec";
+  auto d = policy::decide(without_token, nullptr, exec);
+  if (d.reason != Reason::PATH_RULES_UNENFORCEABLE) return;
+  report.add("wpc.exec_under_path_rules", Severity::warn,
+             "a WPC allows exec and has filesystem path rules the jail cannot hold a command to: every exec call is refused",
+             who + ": " + d.detail,
+             "drop the side_effect:filesystem_* statements, or use workspace_access \"ro\" when only writes are ruled, "
+             "or \"none\" and the file tools");
+}
+
 // The jail's list, asked about the path as written (so that the audit still speaks when a source
 // does not exist on this host yet), then the runtime check itself (sandbox::check_binds).
 void check_bind(const policy::Policy& wpc, const policy::BindSpec& bind, const std::string& who,
@@ -160,6 +176,7 @@ void check_policy(const policy::Policy& wpc, const std::string& where, const Con
   const std::string who = subject(wpc, where);
   check_tokens(wpc, who, report);
   check_modes(wpc, who, report);
+  check_path_rules(wpc, who, report);
   for (const auto& bind : wpc.sandbox.binds) check_bind(wpc, bind, who, config, report);
 }
 

@@ -76,6 +76,20 @@ void print_network(const Json& net) {
             << " (a bare host: ports 443 and 80); CONNECT and plain http:// requests\n";
 }
 
+void print_path_rules(const Json& rules) {
+  std::cout << "workspace path rules:";
+  if (rules["effect"].is_null()) {
+    std::cout << " none (every workspace path the mounts allow)\n";
+    return;
+  }
+  std::cout << "\n";
+  for (const char* dir : {"read", "write"}) {
+    print_list((dir + std::string(" Allow globs (none: any path)")).c_str(), rules[dir]["allow"]);
+    print_list((dir + std::string(" Deny globs")).c_str(), rules[dir]["deny"]);
+  }
+  std::cout << "  effect: " << rules["effect"].get<std::string>() << "\n";
+}
+
 void print_text(const Json& j) {
   const Json& jail = j["jail"];
   std::cout << "WPC " << j["policy_hash_b64u"].get<std::string>() << "\n"
@@ -106,6 +120,7 @@ void print_text(const Json& j) {
   std::cout << "; execute only under:";
   for (const auto& p : jail["landlock"]["execute"]) std::cout << " " << p.get<std::string>();
   print_network(jail["network"]);
+  print_path_rules(j["path_rules"]);
   std::cout << "limits:";
   for (const auto& [k, v] : jail["limits"].items()) std::cout << " " << k << "=" << v.dump();
   std::cout << "; a background call (tool process below) lives up to background_ms=" << j["background_ms"].dump()
@@ -160,6 +175,32 @@ const CommandRegistrar kExplain("explain", [](CLI::App& app) {
 }  // namespace
 
 namespace {
+// A v2 WPC's filesystem globs and what they do to the tools (docs/formats.md §2 "Path rules").
+Json path_rules(const policy::Policy& wpc) {
+  Json out = {{"read", {{"allow", wpc.fs_read_globs}, {"deny", wpc.fs_read_deny_globs}}},
+              {"write", {{"allow", wpc.fs_write_globs}, {"deny", wpc.fs_write_deny_globs}}},
+              {"effect", nullptr}};
+  auto read = policy::path_rules_restriction(wpc, false);
+  auto write = policy::path_rules_restriction(wpc, true);
+  if (!read && !write) return out;
+  std::string effect = "file tools act only on the paths these rules allow (PATH_DENIED); ls hides denied entries; ";
+  effect += "rename and tree removal also need every path beneath both ends allowed; ";
+  policy::Policy without_token = wpc;
+  without_token.require_cst = false;
+  policy::Call exec;
+  exec.tool = "exec";
+  auto d = policy::decide(without_token, nullptr, exec);
+  if (d.reason == Reason::PATH_RULES_UNENFORCEABLE)
+    effect += "exec is refused (PATH_RULES_UNENFORCEABLE): a command could touch any path of the mounted workspace";
+  else if (!d.allowed)
+    effect += "exec is refused by the WPC anyway (" + std::string(reason_name(d.reason)) + ")";
+  else
+    effect += std::string("exec is allowed: the rules guard nothing it can reach (workspace ") +
+              (wpc.sandbox.workspace_access == policy::WorkspaceAccess::none ? "not mounted)" : "read-only, only writes ruled)");
+  out["effect"] = effect;
+  return out;
+}
+
 // What the WPC itself decides. A CST can only narrow this; whether one is required is printed
 // apart (`cst_required`) instead of turning every decision into CST_MISSING.
 Json tool_decisions(const policy::Policy& wpc, const std::vector<std::string>& tools) {
@@ -205,6 +246,7 @@ Json explain_policy(const policy::Policy& wpc, const std::string& workspace, con
           {"background_ms", wpc.sandbox.background_ms},
           // This host, outside the hashed jail: the same WPC gives the same jail hash anywhere.
           {"host", {{"landlock_abi", sandbox::host_support().landlock_abi}}},
+          {"path_rules", path_rules(wpc)},
           {"tools", tool_decisions(wpc, tools)},
           {"model_calls", model_calls(wpc)}};
 }

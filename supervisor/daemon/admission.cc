@@ -39,8 +39,11 @@ policy::Call call_of(const proto::Request& r) {
     call.background = r.exec->background;
     call.elevated = r.exec->elevated;
   }
-  if (r.fs)
+  if (r.fs) {
     call.outside_workspace = std::any_of(r.fs->paths.begin(), r.fs->paths.end(), leaves_workspace);
+    call.paths = r.fs->paths;
+    call.recursive = r.fs->recursive;
+  }
   return call;
 }
 

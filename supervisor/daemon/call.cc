@@ -187,14 +187,31 @@ RunResult run_exec(CallState& c, Result<sandbox::Jail>& jail) {
   return r;
 }
 
+// The jail acts on the normalised path, the one the WPC's path rules were checked on (a path that
+// leaves the workspace goes as it is, for the jail to refuse).
 sandbox::FsOp fs_op_of(const proto::FsArgs& f) {
   sandbox::FsOp op;
   op.op = f.op;
-  op.paths = f.paths;
+  for (const auto& p : f.paths) {
+    auto normal = policy::normalize_workspace_path(p);
+    op.paths.push_back(normal ? *normal : p);
+  }
   op.exclusive = f.exclusive;
   op.truncate = f.truncate;
   op.recursive = f.recursive;
   return op;
+}
+
+// An `ls` shows only the entries the WPC's path rules let the caller read (docs/formats.md §2).
+void hide_denied_entries(const policy::Policy& wpc, const std::string& dir, std::optional<policy::Json>& listing) {
+  if (!listing || !listing->is_array()) return;
+  std::string prefix = dir == "." ? "" : dir + "/";
+  auto denied = [&](const policy::Json& entry) {
+    auto name = policy::name_bytes(entry);
+    return !name || !policy::path_allowed(wpc, prefix + *name, false);
+  };
+  auto& entries = listing->get_ref<policy::Json::array_t&>();
+  entries.erase(std::remove_if(entries.begin(), entries.end(), denied), entries.end());
 }
 
 // A file tool is cancelled like a command: by its client, `job stop`, a revocation, shutdown.
@@ -217,6 +234,7 @@ RunResult run_fs(CallState& c, const sandbox::Io& io) {
   }
   c.response.value = std::move(result->value);
   c.response.truncated = result->truncated;
+  if (c.request->fs->op == "ls") hide_denied_entries(c.admission.wpc->policy, fs_op_of(*c.request->fs).paths[0], c.response.value);
   return r;
 }
 
