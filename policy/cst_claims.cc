@@ -4,11 +4,11 @@
 
 #include "policy/canonical_json.h"
 #include "policy/cst.h"
+#include "policy/cst_claims.h"
 #include "policy/encoding.h"
+#include "policy/fields.h"
 #include "policy/json.h"
 #include "policy/reason.h"
-#include "policy/cst_claims.h"
-#include "policy/fields.h"
 #include "policy/utf16.h"
 
 namespace clawjail::policy {

@@ -4,11 +4,11 @@
 #include <algorithm>
 
 #include "policy/cst.h"
+#include "policy/cst_claims.h"
 #include "policy/decision.h"
 #include "policy/paths.h"
 #include "policy/reason.h"
 #include "policy/wpc.h"
-#include "policy/cst_claims.h"
 #include "policy/wpc_parse.h"
 
 namespace clawjail::policy {

@@ -25,11 +25,6 @@ std::vector<std::string> needed_scopes(const Call& call);  // the table of docs/
 // Whether `entry` (an allow/deny list entry) matches `scope`: equal, `*`, `name:*` (the name and
 // all its sub-scopes), and a bare name covers its `:workspace` form (`write` ⊇ `write:workspace`).
 bool scope_matches(std::string_view entry, std::string_view scope);
-// A model call against the WPC's `models` (models.cc): MODEL_CALLS_NOT_CONFIGURED without the
-// block, MODEL_PROVIDER_NOT_ALLOWED for a provider it does not list or a model no pattern of a
-// Claw WPC v1's allowed_models matches.
-Status check_model_call(const Policy& wpc, std::string_view provider, std::string_view model);
-inline constexpr const char* kModelCallTool = "model_call";  // its tool name and CST tool scope
 struct Decision {
   bool allowed = false;
   Reason reason = Reason::TOOL_DENIED;

@@ -1,8 +1,9 @@
-#include "policy/json.h"
-#include "policy/reason.h"
 #include "policy/fields.h"
 
 #include <algorithm>
+
+#include "policy/json.h"
+#include "policy/reason.h"
 
 namespace clawjail::policy::fields {
 

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "policy/reason.h"
 #include "policy/json.h"
+#include "policy/reason.h"
 
 namespace clawjail::policy::fields {
 

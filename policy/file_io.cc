@@ -1,5 +1,3 @@
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
 #include "policy/file_io.h"
 
 #include <fcntl.h>
@@ -10,7 +8,9 @@
 #include <cstring>
 
 #include "policy/json.h"
+#include "policy/reason.h"
 #include "policy/strict_json.h"
+#include "policy/unique_fd.h"
 
 namespace clawjail::policy {
 namespace {

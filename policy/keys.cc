@@ -13,11 +13,11 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
 #include "policy/file_io.h"
 #include "policy/keys.h"
+#include "policy/reason.h"
 #include "policy/sodium.h"
+#include "policy/unique_fd.h"
 
 namespace clawjail::policy {
 namespace {

@@ -10,15 +10,15 @@
 #include <ctime>
 #include <functional>
 
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
-#include "policy/file_cache.h"
-#include "policy/file_io.h"
 #include "policy/cst.h"
 #include "policy/encoding.h"
+#include "policy/file_cache.h"
+#include "policy/file_io.h"
 #include "policy/json.h"
 #include "policy/ledger.h"
+#include "policy/reason.h"
 #include "policy/strict_json.h"
+#include "policy/unique_fd.h"
 
 namespace clawjail::policy {
 namespace {

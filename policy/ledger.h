@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "policy/encoding.h"
 #include "policy/cst.h"
+#include "policy/encoding.h"
 #include "policy/json.h"
 #include "policy/reason.h"
 

@@ -6,6 +6,10 @@
 #include <algorithm>
 
 #include "policy/fields.h"
+#include "policy/json.h"
+#include "policy/models.h"
+#include "policy/reason.h"
+#include "policy/wpc.h"
 #include "policy/wpc_parse.h"
 
 namespace clawjail::policy {

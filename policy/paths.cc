@@ -5,10 +5,10 @@
 
 #include <algorithm>
 
+#include "policy/json.h"
 #include "policy/paths.h"
 #include "policy/reason.h"
 #include "policy/wpc.h"
-#include "policy/json.h"
 
 namespace clawjail::policy {
 namespace {

@@ -4,11 +4,11 @@
 
 #include "policy/canonical_json.h"
 #include "policy/encoding.h"
+#include "policy/fields.h"
 #include "policy/json.h"
 #include "policy/keys.h"
 #include "policy/reason.h"
 #include "policy/wpc.h"
-#include "policy/fields.h"
 #include "policy/wpc_parse.h"
 
 namespace clawjail::policy {

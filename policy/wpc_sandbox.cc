@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "policy/fields.h"
 #include "policy/json.h"
 #include "policy/reason.h"
 #include "policy/wpc.h"
-#include "policy/fields.h"
 #include "policy/wpc_parse.h"
 
 namespace clawjail::policy {

@@ -2,9 +2,9 @@
 // signed it, never for its name. A store holds one list of signers (a reload makes a new store),
 // so the same bytes verify as they did: get() reads the file every time and parses and
 // re-verifies it only when its bytes changed.
+#include "policy/encoding.h"
 #include "policy/file_cache.h"
 #include "policy/file_io.h"
-#include "policy/encoding.h"
 #include "policy/json.h"
 #include "policy/strict_json.h"
 #include "policy/wpc.h"

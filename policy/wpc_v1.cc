@@ -1,10 +1,10 @@
 // The tool WPC (`"wpc_version":"v1"`, docs/formats.md §2 (a)): tool allow/deny lists, token rules, job
 // binding and clawjail's sandbox extension. Every key is known or the policy is refused.
 #include "policy/encoding.h"
+#include "policy/fields.h"
 #include "policy/json.h"
 #include "policy/reason.h"
 #include "policy/wpc.h"
-#include "policy/fields.h"
 #include "policy/wpc_parse.h"
 
 namespace clawjail::policy {

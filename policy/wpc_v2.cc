@@ -5,10 +5,10 @@
 
 #include <algorithm>
 
+#include "policy/fields.h"
 #include "policy/json.h"
 #include "policy/reason.h"
 #include "policy/wpc.h"
-#include "policy/fields.h"
 #include "policy/wpc_parse.h"
 
 namespace clawjail::policy {

@@ -6,6 +6,11 @@
 #include <algorithm>
 #include <set>
 
+#include "policy/json.h"
+#include "policy/models.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
+#include "policy/wpc.h"
 #include "receipts/claw_internal.h"
 #include "receipts/internal.h"
 

@@ -5,10 +5,10 @@
 
 #include "policy/cst.h"
 #include "policy/encoding.h"
+#include "policy/file_io.h"
 #include "policy/json.h"
 #include "policy/reason.h"
 #include "policy/strict_json.h"
-#include "policy/file_io.h"
 #include "receipts/internal.h"
 
 namespace clawjail::receipts {

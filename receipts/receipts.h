@@ -9,10 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "policy/job_id.h"
 #include "policy/cst.h"
+#include "policy/job_id.h"
 #include "policy/json.h"
 #include "policy/keys.h"
+#include "policy/reason.h"
 
 namespace clawjail::receipts {
 

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <set>
 
+#include "policy/json.h"
 #include "policy/keys.h"
 #include "policy/reason.h"
 #include "policy/unique_fd.h"

@@ -6,9 +6,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sandbox/egress.h"
 #include "sandbox/fd_passing.h"
 #include "sandbox/steps.h"
-#include "sandbox/egress.h"
 
 namespace clawjail::sandbox::detail {
 

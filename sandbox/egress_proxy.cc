@@ -18,11 +18,11 @@
 #include <list>
 #include <system_error>
 
-#include "sandbox/fd_passing.h"
-#include "sandbox/steps.h"
 #include "policy/reason.h"
 #include "policy/unique_fd.h"
 #include "sandbox/egress.h"
+#include "sandbox/fd_passing.h"
+#include "sandbox/steps.h"
 
 namespace clawjail::sandbox::detail {
 

@@ -13,15 +13,15 @@
 #include <cerrno>
 #include <cstring>
 
-#include "sandbox/beneath.h"
-#include "sandbox/fs_ops.h"
-#include "sandbox/steps.h"
-#include "sandbox/worker.h"
 #include "policy/json.h"
 #include "policy/reason.h"
 #include "policy/text.h"
 #include "policy/wpc.h"
+#include "sandbox/beneath.h"
+#include "sandbox/fs_ops.h"
 #include "sandbox/runner.h"
+#include "sandbox/steps.h"
+#include "sandbox/worker.h"
 
 namespace clawjail::sandbox {
 namespace detail {

@@ -15,8 +15,10 @@
 #include <cstring>
 
 #include "sandbox/caps.h"
+#include "sandbox/egress.h"
 #include "sandbox/fd_passing.h"
 #include "sandbox/fs_ops.h"
+#include "sandbox/init.h"
 #include "sandbox/landlock.h"
 #include "sandbox/limits.h"
 #include "sandbox/mounts.h"
@@ -25,8 +27,6 @@
 #include "sandbox/seccomp.h"
 #include "sandbox/steps.h"
 #include "sandbox/worker.h"
-#include "sandbox/egress.h"
-#include "sandbox/init.h"
 
 namespace clawjail::sandbox::detail {
 

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "policy/json.h"
-#include "policy/wpc.h"
 #include "policy/unique_fd.h"
+#include "policy/wpc.h"
 
 namespace clawjail::sandbox {
 

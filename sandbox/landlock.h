@@ -1,7 +1,7 @@
 // Landlock: the second filesystem layer, from the same mount plan.
 #pragma once
-#include "sandbox/steps.h"
 #include "sandbox/mounts.h"
+#include "sandbox/steps.h"
 
 namespace clawjail::sandbox::detail {
 

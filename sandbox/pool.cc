@@ -1,8 +1,8 @@
 // Jails built ahead of their calls: the namespaces, mounts, cgroup and filters of the next call
 // are ready before it arrives (jail.h, JailPool).
-#include "sandbox/spec.h"
 #include "policy/reason.h"
 #include "sandbox/runner.h"
+#include "sandbox/spec.h"
 
 namespace clawjail::sandbox {
 namespace {

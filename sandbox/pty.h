@@ -1,7 +1,7 @@
 // A terminal for a call that asks for one: opened by the supervisor, mounted into the jail.
 #pragma once
-#include "sandbox/steps.h"
 #include "sandbox/mounts.h"
+#include "sandbox/steps.h"
 
 namespace clawjail::sandbox::detail {
 

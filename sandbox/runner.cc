@@ -1,18 +1,3 @@
-#include "sandbox/cgroups.h"
-#include "sandbox/fd_passing.h"
-#include "sandbox/idmap.h"
-#include "sandbox/landlock.h"
-#include "sandbox/limits.h"
-#include "sandbox/mounts.h"
-#include "sandbox/namespaces.h"
-#include "sandbox/pty.h"
-#include "sandbox/seccomp.h"
-#include "sandbox/stdin_relay.h"
-#include "sandbox/steps.h"
-#include "sandbox/worker.h"
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
-#include "policy/wpc.h"
 #include "sandbox/runner.h"
 
 #include <fcntl.h>
@@ -32,6 +17,22 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+
+#include "policy/reason.h"
+#include "policy/unique_fd.h"
+#include "policy/wpc.h"
+#include "sandbox/cgroups.h"
+#include "sandbox/fd_passing.h"
+#include "sandbox/idmap.h"
+#include "sandbox/landlock.h"
+#include "sandbox/limits.h"
+#include "sandbox/mounts.h"
+#include "sandbox/namespaces.h"
+#include "sandbox/pty.h"
+#include "sandbox/seccomp.h"
+#include "sandbox/stdin_relay.h"
+#include "sandbox/steps.h"
+#include "sandbox/worker.h"
 
 namespace clawjail::sandbox::detail {
 namespace {

@@ -12,10 +12,10 @@
 #include <optional>
 #include <thread>
 
-#include "sandbox/egress.h"
-#include "sandbox/init.h"
 #include "sandbox/cgroups.h"
+#include "sandbox/egress.h"
 #include "sandbox/idmap.h"
+#include "sandbox/init.h"
 #include "sandbox/landlock.h"
 #include "sandbox/limits.h"
 #include "sandbox/mounts.h"

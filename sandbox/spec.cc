@@ -3,11 +3,11 @@
 // the same jail hash wherever it is explained.
 #include <algorithm>
 
+#include "policy/bounded_memo.h"
 #include "policy/canonical_json.h"
 #include "policy/decision.h"
 #include "policy/json.h"
 #include "policy/wpc.h"
-#include "policy/bounded_memo.h"
 #include "sandbox/egress.h"
 #include "sandbox/landlock.h"
 #include "sandbox/proc_mask.h"

@@ -1,7 +1,7 @@
 // What the jail's init runs: a command or file operations.
 #pragma once
-#include "sandbox/steps.h"
 #include "sandbox/fs_ops.h"
+#include "sandbox/steps.h"
 
 namespace clawjail::sandbox::detail {
 

@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <cctype>
 
-#include "supervisor/daemon/admission.h"
 #include "supervisor/audit/openclaw.h"
 #include "supervisor/client/client.h"
+#include "supervisor/daemon/admission.h"
 
 namespace clawjail::audit::openclaw {
 namespace {

@@ -3,19 +3,19 @@
 #include <sstream>
 
 #include "policy/encoding.h"
+#include "policy/file_io.h"
 #include "policy/json.h"
 #include "policy/keys.h"
 #include "policy/reason.h"
 #include "policy/strict_json.h"
 #include "policy/wpc.h"
-#include "policy/file_io.h"
 #include "receipts/claw_bundle.h"
 #include "receipts/gateway_receipts.h"
 #include "receipts/receipts.h"
-#include "supervisor/common/commands.h"
-#include "supervisor/common/config.h"
 #include "supervisor/cli/explain.h"
 #include "supervisor/cli/report_html.h"
+#include "supervisor/common/commands.h"
+#include "supervisor/common/config.h"
 
 namespace clawjail::cli {
 namespace {

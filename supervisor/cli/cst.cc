@@ -6,10 +6,10 @@
 #include <ctime>
 #include <iostream>
 
-#include "policy/file_io.h"
 #include "policy/cst.h"
 #include "policy/decision.h"
 #include "policy/encoding.h"
+#include "policy/file_io.h"
 #include "policy/json.h"
 #include "policy/keys.h"
 #include "policy/ledger.h"

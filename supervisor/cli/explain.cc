@@ -7,13 +7,15 @@
 #include "policy/decision.h"
 #include "policy/encoding.h"
 #include "policy/json.h"
+#include "policy/paths.h"
+#include "policy/reason.h"
 #include "policy/strict_json.h"
 #include "policy/wpc.h"
 #include "policy/wpc_store.h"
 #include "sandbox/jail.h"
+#include "supervisor/cli/explain.h"
 #include "supervisor/common/commands.h"
 #include "supervisor/common/config.h"
-#include "supervisor/cli/explain.h"
 
 namespace clawjail::cli {
 namespace {

@@ -1,9 +1,9 @@
 // clawjail job stop J
 #include <iostream>
 
+#include "policy/job_id.h"
 #include "policy/json.h"
 #include "policy/ledger.h"
-#include "policy/job_id.h"
 #include "supervisor/client/client.h"
 #include "supervisor/common/commands.h"
 #include "supervisor/common/config.h"

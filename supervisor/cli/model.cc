@@ -2,6 +2,8 @@
 // Admits one model call and prints the binding clawproxy needs (docs/claw-bundles.md).
 #include <iostream>
 
+#include "policy/cst.h"
+#include "policy/models.h"
 #include "supervisor/client/client.h"
 #include "supervisor/common/commands.h"
 

@@ -1,9 +1,3 @@
-#include "policy/encoding.h"
-#include "policy/json.h"
-#include "policy/reason.h"
-#include "policy/strict_json.h"
-#include "policy/text.h"
-#include "policy/unique_fd.h"
 #include "supervisor/client/client.h"
 
 #include <sys/socket.h>
@@ -16,6 +10,12 @@
 #include <iostream>
 #include <sstream>
 
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
+#include "policy/text.h"
+#include "policy/unique_fd.h"
 #include "supervisor/common/commands.h"
 #include "supervisor/common/config.h"
 

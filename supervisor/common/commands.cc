@@ -3,6 +3,7 @@
 #include <iostream>
 #include <map>
 
+
 namespace clawjail::cli {
 namespace {
 std::map<std::string, AddCommand>& registry() {

@@ -1,14 +1,15 @@
-#include "policy/cst.h"
-#include "policy/json.h"
-#include "policy/keys.h"
-#include "policy/reason.h"
-#include "policy/strict_json.h"
 #include "supervisor/common/config.h"
 
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "policy/cst.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
 
 namespace clawjail {
 namespace {

@@ -7,6 +7,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "policy/cst.h"
+#include "policy/decision.h"
+#include "policy/encoding.h"
+#include "policy/models.h"
+#include "policy/reason.h"
+#include "policy/wpc.h"
+#include "policy/wpc_store.h"
+
 namespace clawjail {
 namespace {
 

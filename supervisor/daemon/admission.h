@@ -11,8 +11,8 @@
 #include "policy/wpc.h"
 #include "policy/wpc_store.h"
 #include "sandbox/jail.h"
-#include "supervisor/daemon/cancel.h"
 #include "supervisor/common/config.h"
+#include "supervisor/daemon/cancel.h"
 #include "supervisor/daemon/peer.h"
 #include "supervisor/proto/protocol.h"
 

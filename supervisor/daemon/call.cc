@@ -1,12 +1,3 @@
-#include "supervisor/proto/exit_codes.h"
-#include "policy/canonical_json.h"
-#include "policy/cst.h"
-#include "policy/encoding.h"
-#include "policy/json.h"
-#include "policy/reason.h"
-#include "policy/strict_json.h"
-#include "policy/text.h"
-#include "policy/unique_fd.h"
 #include "supervisor/daemon/call.h"
 
 #include <poll.h>
@@ -15,9 +6,20 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include "policy/canonical_json.h"
+#include "policy/cst.h"
+#include "policy/encoding.h"
 #include "policy/job_id.h"
+#include "policy/json.h"
+#include "policy/paths.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
+#include "policy/text.h"
+#include "policy/unique_fd.h"
+#include "policy/wpc.h"
 #include "supervisor/daemon/admission.h"
 #include "supervisor/daemon/peer.h"
+#include "supervisor/proto/exit_codes.h"
 #include "supervisor/proto/protocol.h"
 
 namespace clawjail {

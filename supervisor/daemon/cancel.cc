@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+
 namespace clawjail {
 
 Status Ledger::bind_jti(std::string_view jti, std::string_view job, int64_t expires_at) {

@@ -1,4 +1,3 @@
-#include "supervisor/proto/exit_codes.h"
 #include "supervisor/daemon/daemon.h"
 
 #include <poll.h>
@@ -22,6 +21,7 @@
 #include "supervisor/daemon/call.h"
 #include "supervisor/daemon/listener.h"
 #include "supervisor/daemon/logging.h"
+#include "supervisor/proto/exit_codes.h"
 #include "supervisor/proto/protocol.h"
 
 namespace clawjail {

@@ -8,8 +8,8 @@
 #include "policy/wpc_store.h"
 #include "receipts/receipts.h"
 #include "sandbox/jail.h"
-#include "supervisor/daemon/cancel.h"
 #include "supervisor/common/config.h"
+#include "supervisor/daemon/cancel.h"
 
 namespace clawjail {
 

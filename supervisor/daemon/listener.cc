@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+
 namespace clawjail {
 namespace {
 

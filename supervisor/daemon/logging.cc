@@ -11,6 +11,7 @@
 #include <system_error>
 #include <utility>
 
+
 namespace clawjail {
 namespace {
 

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+
 namespace clawjail {
 
 Result<Peer> peer_of(int fd) {

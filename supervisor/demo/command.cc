@@ -17,8 +17,8 @@
 #include "receipts/receipts.h"
 #include "supervisor/client/client.h"
 #include "supervisor/common/commands.h"
-#include "supervisor/demo/world.h"
 #include "supervisor/common/subprocess.h"
+#include "supervisor/demo/world.h"
 
 namespace clawjail::cli {
 namespace {

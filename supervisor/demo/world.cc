@@ -1,10 +1,3 @@
-#include "policy/cst.h"
-#include "policy/json.h"
-#include "policy/keys.h"
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
-#include "policy/wpc.h"
-#include "policy/wpc_store.h"
 #include "supervisor/demo/world.h"
 
 #include <fcntl.h>
@@ -14,6 +7,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "policy/cst.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/reason.h"
+#include "policy/unique_fd.h"
+#include "policy/wpc.h"
+#include "policy/wpc_store.h"
 #include "supervisor/common/config.h"
 
 namespace clawjail::demo {

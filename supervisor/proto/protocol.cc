@@ -1,9 +1,4 @@
 // Request and response messages: strict parsing (unknown fields refused) and serialisation.
-#include "supervisor/proto/exit_codes.h"
-#include "policy/encoding.h"
-#include "policy/json.h"
-#include "policy/reason.h"
-#include "policy/text.h"
 #include "supervisor/proto/protocol.h"
 
 #include <algorithm>
@@ -11,7 +6,13 @@
 #include <map>
 #include <set>
 
+#include "policy/encoding.h"
 #include "policy/job_id.h"
+#include "policy/json.h"
+#include "policy/models.h"
+#include "policy/reason.h"
+#include "policy/text.h"
+#include "supervisor/proto/exit_codes.h"
 
 namespace clawjail::proto {
 namespace {

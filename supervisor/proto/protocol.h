@@ -12,10 +12,10 @@
 #include <variant>
 #include <vector>
 
-#include "supervisor/proto/exit_codes.h"
+#include "policy/json.h"
 #include "policy/reason.h"
 #include "policy/unique_fd.h"
-#include "policy/json.h"
+#include "supervisor/proto/exit_codes.h"
 
 namespace clawjail::proto {
 

@@ -22,8 +22,8 @@
 
 #include "receipts/receipts.h"
 #include "supervisor/common/commands.h"
-#include "supervisor/demo/world.h"
 #include "supervisor/common/subprocess.h"
+#include "supervisor/demo/world.h"
 #include "tests/common/journald.h"
 
 extern char** environ;

@@ -4,10 +4,10 @@
 #include <gtest/gtest.h>
 
 #include "policy/decision.h"
+#include "policy/json.h"
 #include "policy/paths.h"
 #include "policy/reason.h"
 #include "policy/wpc.h"
-#include "policy/json.h"
 
 namespace clawjail::policy {
 namespace {

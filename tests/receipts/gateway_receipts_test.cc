@@ -1,6 +1,12 @@
 // Model calls in a job's proof (docs/claw-bundles.md, "Model calls"): the Claw event hash the store
 // hands out when it records a model call's `started` is the one the Claw export puts in the chain
 // (across a restart and a part boundary), and a gateway receipt counts only when it checks out.
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/models.h"
+#include "policy/reason.h"
+#include "policy/wpc.h"
 #include "receipts/claw_bundle.h"
 #include "receipts/gateway_receipts.h"
 #include "test_util.h"

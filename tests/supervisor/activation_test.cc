@@ -10,8 +10,8 @@
 
 #include <fcntl.h>
 
-#include "policy/unique_fd.h"
 #include "fixture.h"
+#include "policy/unique_fd.h"
 
 namespace clawjail::test {
 namespace {

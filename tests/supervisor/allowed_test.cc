@@ -3,8 +3,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "policy/encoding.h"
 #include "fixture.h"
+#include "policy/encoding.h"
 
 namespace clawjail::test {
 namespace {

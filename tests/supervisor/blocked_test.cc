@@ -1,8 +1,8 @@
 // Refused calls: exit 126, the reason code on stderr, one blocked receipt saying the same.
+#include "fixture.h"
 #include "policy/cst.h"
 #include "policy/encoding.h"
 #include "policy/keys.h"
-#include "fixture.h"
 
 namespace clawjail::test {
 namespace {

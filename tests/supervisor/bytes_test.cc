@@ -6,10 +6,10 @@
 #include <fstream>
 #include <thread>
 
+#include "fixture.h"
 #include "policy/encoding.h"
 #include "policy/json.h"
 #include "policy/reason.h"
-#include "fixture.h"
 
 namespace clawjail::test {
 namespace {

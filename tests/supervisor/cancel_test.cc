@@ -4,8 +4,8 @@
 
 #include <thread>
 
-#include "policy/ledger.h"
 #include "fixture.h"
+#include "policy/ledger.h"
 
 namespace clawjail::test {
 namespace {

@@ -1,8 +1,8 @@
+#include "fixture.h"
 #include "policy/encoding.h"
 #include "policy/json.h"
 #include "policy/reason.h"
 #include "policy/unique_fd.h"
-#include "fixture.h"
 
 #include <fcntl.h>
 #include <grp.h>

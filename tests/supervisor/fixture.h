@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "policy/json.h"
 #include "policy/reason.h"
 #include "policy/unique_fd.h"
-#include "policy/json.h"
-#include "supervisor/demo/world.h"
 #include "supervisor/common/subprocess.h"
+#include "supervisor/demo/world.h"
 
 namespace clawjail::test {
 

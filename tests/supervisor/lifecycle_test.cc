@@ -5,9 +5,9 @@
 #include <fstream>
 #include <thread>
 
+#include "fixture.h"
 #include "policy/encoding.h"
 #include "policy/json.h"
-#include "fixture.h"
 #include "receipts/receipts.h"
 
 namespace clawjail::test {

@@ -11,12 +11,12 @@
 #include <thread>
 #include <tuple>
 
+#include "fixture.h"
 #include "policy/canonical_json.h"
 #include "policy/encoding.h"
 #include "policy/json.h"
 #include "policy/reason.h"
 #include "policy/unique_fd.h"
-#include "fixture.h"
 #include "supervisor/client/client.h"
 #include "supervisor/proto/protocol.h"
 

@@ -8,9 +8,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "policy/encoding.h"
 #include "policy/unique_fd.h"
-#include "fixture.h"
 
 namespace clawjail::test {
 namespace {
