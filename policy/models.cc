@@ -1,5 +1,5 @@
 // The WPC's `models` block and the one check a model call meets against it (docs/claw-bundles.md,
-// "Model calls"): the provider must be listed. Routing itself is clawproxy's; clawjail binds each
+// "Model calls in the same proof"): the provider must be listed. Routing itself is clawproxy's; clawjail binds each
 // admitted call to its event so that clawproxy's gateway receipt can prove it went through.
 #include <fnmatch.h>
 

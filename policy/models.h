@@ -1,4 +1,4 @@
-// Model calls against the WPC's `models` block (docs/claw-bundles.md, "Model calls").
+// Model calls against the WPC's `models` block (docs/claw-bundles.md, "Model calls in the same proof").
 #pragma once
 #include <string_view>
 

@@ -38,7 +38,7 @@ struct SandboxSettings {
   std::vector<std::string> env_pass;
 };
 // The WPC's `models` block: model calls go through clawproxy, which signs a gateway receipt per
-// call bound to the call's event in the job's chain (docs/claw-bundles.md, "Model calls").
+// call bound to the call's event in the job's chain (docs/claw-bundles.md, "Model calls in the same proof").
 struct ModelPolicy {
   bool require_gateway_receipts = false;
   std::vector<std::string> route_via;   // only "clawproxy": the gateway whose receipts clawjail binds

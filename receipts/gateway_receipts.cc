@@ -1,4 +1,4 @@
-// Checking gateway receipts against a job (docs/claw-bundles.md, "Model calls"). Claw's own rules
+// Checking gateway receipts against a job (docs/claw-bundles.md, "Model calls in the same proof"). Claw's own rules
 // for the envelope (shape, payload hash, signature) are claw_verify.cc's; this file adds whose
 // receipts count and what they must be bound to.
 #include "receipts/gateway_receipts.h"

@@ -1,5 +1,5 @@
 // Gateway receipts: clawproxy's signed record of one model call, imported into a job's evidence
-// only when it checks out (docs/claw-bundles.md, "Model calls"). A model call is admitted by the
+// only when it checks out (docs/claw-bundles.md, "Model calls in the same proof"). A model call is admitted by the
 // supervisor like any call; its `started` receipt is the event clawproxy's receipt binds to.
 #pragma once
 #include <string>

@@ -131,7 +131,7 @@ struct ExportOptions {
   std::optional<std::string> token;   // the raw CST when known
   std::optional<policy::Cst> cst;     // claims for the bundle's `cst`
   // Gateway receipts already checked against this job (gateway::check_receipts), each as its
-  // exact JSON text: the bundle's `gateway_receipts` (docs/claw-bundles.md, "Model calls").
+  // exact JSON text: the bundle's `gateway_receipts` (docs/claw-bundles.md, "Model calls in the same proof").
   std::vector<std::string> gateway_receipts;
 };
 Result<Json> export_bundle(const std::filesystem::path& state_dir, const policy::SecretKey& key,

@@ -55,7 +55,7 @@ struct FsArgs {
   std::vector<std::string> paths;  // bytes: sent as paths_b64 when one is not UTF-8
   bool exclusive = false, truncate = true, recursive = false;
 };
-// A model call (docs/claw-bundles.md, "Model calls"): admitted and recorded by the supervisor,
+// A model call (docs/claw-bundles.md, "Model calls in the same proof"): admitted and recorded by the supervisor,
 // made by the client through clawproxy with the binding the answer carries.
 struct ModelArgs {
   std::string provider;  // must be in the WPC's models.providers

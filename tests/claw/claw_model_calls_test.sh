@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Model calls in a job's proof (docs/claw-bundles.md, "Model calls"), against a real supervisor and
+# Model calls in a job's proof (docs/claw-bundles.md, "Model calls in the same proof"), against a real supervisor and
 # Claw Bureau's own verifier. The job's WPC lists one provider and requires gateway receipts.
 # `clawjail model-call` admits a call of a listed provider (started + finished receipts, and the
 # binding clawproxy needs) and blocks another; gateway receipts for the admitted calls are minted by

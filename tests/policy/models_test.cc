@@ -1,4 +1,4 @@
-// The WPC's `models` block (docs/claw-bundles.md, "Model calls"): parsed into the policy, not
+// The WPC's `models` block (docs/claw-bundles.md, "Model calls in the same proof"): parsed into the policy, not
 // thrown away; a route clawjail cannot bind receipts for is refused; a model call's provider must
 // be listed.
 #include <gtest/gtest.h>
