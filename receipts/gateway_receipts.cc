@@ -1,6 +1,8 @@
 // Checking gateway receipts against a job (docs/claw-bundles.md, "Model calls"). Claw's own rules
 // for the envelope (shape, payload hash, signature) are claw_verify.cc's; this file adds whose
 // receipts count and what they must be bound to.
+#include "policy/decision.h"
+#include "policy/strict_json.h"
 #include "receipts/gateway_receipts.h"
 
 #include <algorithm>

@@ -2,6 +2,7 @@
 // Admits one model call and prints the binding clawproxy needs (docs/claw-bundles.md).
 #include <iostream>
 
+#include "policy/decision.h"
 #include "supervisor/client/client.h"
 #include "supervisor/common/commands.h"
 

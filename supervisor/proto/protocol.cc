@@ -1,4 +1,5 @@
 // Request and response messages: strict parsing (unknown fields refused) and serialisation.
+#include "policy/decision.h"
 #include "policy/encoding.h"
 #include "policy/json.h"
 #include "policy/reason.h"
