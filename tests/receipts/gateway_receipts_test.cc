@@ -1,6 +1,7 @@
 // Model calls in a job's proof (docs/claw-bundles.md, "Model calls"): the Claw event hash the store
 // hands out when it records a model call's `started` is the one the Claw export puts in the chain
 // (across a restart and a part boundary), and a gateway receipt counts only when it checks out.
+#include "policy/decision.h"
 #include "receipts/claw_bundle.h"
 #include "receipts/gateway_receipts.h"
 #include "test_util.h"
