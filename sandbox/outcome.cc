@@ -15,7 +15,7 @@ namespace clawjail::sandbox {
 Json Outcome::to_json() const {
   Json violations_json = Json::array();
   for (const auto& v : violations) violations_json.push_back({{"syscall", v.syscall}, {"count", v.count}});
-  Json j = {{"status", status},
+  Json j = {{"status", std::string(run_status_name(status))},
             {"exit_code", exit_code},
             {"signal", signal},
             {"duration_ms", duration_ms},
@@ -41,11 +41,11 @@ namespace {
 // a busy host can use it up. The call ran out of time; that is a timeout, not a broken jail.
 void classify_unbuilt(const EndFacts& f, Outcome& o) {
   if (f.timed_out && !f.setup_error) {
-    o.status = "timeout";
+    o.status = RunStatus::timeout;
     o.signal = SIGKILL;
     return;
   }
-  o.status = "error";
+  o.status = RunStatus::error;
   o.error = f.setup_error.value_or(fail(Reason::JAIL_SETUP_FAILED, "the jail's init ended before it was ready"));
 }
 
@@ -53,7 +53,7 @@ void classify_unbuilt(const EndFacts& f, Outcome& o) {
 // fork bomb held at pids.max runs until then), or by the OOM killer before the command could
 // report. It exits as a killed command (128+9), never as a supervisor failure.
 void classify_limit(const EndFacts& f, Outcome& o) {
-  o.status = "limit";
+  o.status = RunStatus::limit;
   if (f.timed_out || !f.worker_status) o.signal = SIGKILL;
 }
 
@@ -71,22 +71,22 @@ Outcome classify_outcome(const EndFacts& f) {
   if (!f.ready) {
     classify_unbuilt(f, o);
   } else if (f.killed) {
-    o.status = "killed";
+    o.status = RunStatus::killed;
     o.signal = SIGKILL;
   } else if (f.limit_hit || sig == SIGXCPU || sig == SIGXFSZ) {
     classify_limit(f, o);
   } else if (f.timed_out) {
-    o.status = "timeout";
+    o.status = RunStatus::timeout;
     o.signal = SIGKILL;
   } else if (f.late_error) {
-    o.status = "error";
+    o.status = RunStatus::error;
     o.error = f.late_error;
   } else if (exited) {
-    o.status = o.exit_code == 0 ? "success" : "error";
+    o.status = o.exit_code == 0 ? RunStatus::success : RunStatus::error;
   } else {
     // Killed by a signal of its own: an error. No status at all: the init died without
     // reporting one, killed from outside (e.g. the OOM killer chose the init).
-    o.status = signaled ? "error" : "killed";
+    o.status = signaled ? RunStatus::error : RunStatus::killed;
   }
   return o;
 }
