@@ -2,11 +2,11 @@
 // and the status, exit code, signal and error the receipt must then carry (docs/formats.md §4).
 // The precedence rows put two causes of an ending together; the real jails of jail_test.cc,
 // cgroup_test.cc and lifecycle_test.cc show that the monitor sees these facts.
+#include "sandbox/outcome.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
-
-#include "sandbox/outcome.h"
 
 namespace clawjail::sandbox::testing {
 namespace {
@@ -47,50 +47,62 @@ const Row kRows[] = {
     {"own signal", ready(signaled(SIGSEGV)), RunStatus::error, -1, SIGSEGV, std::nullopt},
     {"deadline", with(ready(signaled(SIGKILL)), [](auto& f) { f.timed_out = true; }), RunStatus::timeout, -1, SIGKILL,
      std::nullopt},
-    {"deadline, no status", with(ready(std::nullopt), [](auto& f) { f.timed_out = true; }), RunStatus::timeout, -1, SIGKILL,
-     std::nullopt},
+    {"deadline, no status", with(ready(std::nullopt), [](auto& f) { f.timed_out = true; }), RunStatus::timeout, -1,
+     SIGKILL, std::nullopt},
     {"kill()", with(ready(signaled(SIGKILL)), [](auto& f) { f.killed = true; }), RunStatus::killed, -1, SIGKILL,
      std::nullopt},
-    {"kill() after the exit keeps the code", with(ready(exited(0)), [](auto& f) { f.killed = true; }), RunStatus::killed, 0,
-     SIGKILL, std::nullopt},
+    {"kill() after the exit keeps the code", with(ready(exited(0)), [](auto& f) { f.killed = true; }),
+     RunStatus::killed, 0, SIGKILL, std::nullopt},
     {"cgroup limit", with(ready(signaled(SIGKILL)), [](auto& f) { f.limit_hit = true; }), RunStatus::limit, -1, SIGKILL,
      std::nullopt},
-    {"cgroup limit, no status", with(ready(std::nullopt), [](auto& f) { f.limit_hit = true; }), RunStatus::limit, -1, SIGKILL,
-     std::nullopt},
-    {"cgroup limit, command exited", with(ready(exited(1)), [](auto& f) { f.limit_hit = true; }), RunStatus::limit, 1, 0,
-     std::nullopt},
+    {"cgroup limit, no status", with(ready(std::nullopt), [](auto& f) { f.limit_hit = true; }), RunStatus::limit, -1,
+     SIGKILL, std::nullopt},
+    {"cgroup limit, command exited", with(ready(exited(1)), [](auto& f) { f.limit_hit = true; }), RunStatus::limit, 1,
+     0, std::nullopt},
     {"cpu rlimit", ready(signaled(SIGXCPU)), RunStatus::limit, -1, SIGXCPU, std::nullopt},
     {"file size rlimit", ready(signaled(SIGXFSZ)), RunStatus::limit, -1, SIGXFSZ, std::nullopt},
     {"exec failed", with(ready(exited(126)), [](auto& f) { f.late_error = kExec; }), RunStatus::error, 126, 0,
      Reason::JAIL_SETUP_FAILED},
     {"init died unreported", ready(std::nullopt), RunStatus::killed, -1, 0, std::nullopt},
     // Precedence.
-    {"kill() beats the deadline",
-     with(ready(signaled(SIGKILL)), [](auto& f) { f.killed = f.timed_out = true; }), RunStatus::killed, -1, SIGKILL,
-     std::nullopt},
+    {"kill() beats the deadline", with(ready(signaled(SIGKILL)), [](auto& f) { f.killed = f.timed_out = true; }),
+     RunStatus::killed, -1, SIGKILL, std::nullopt},
     {"kill() beats a limit", with(ready(signaled(SIGKILL)), [](auto& f) { f.killed = f.limit_hit = true; }),
      RunStatus::killed, -1, SIGKILL, std::nullopt},
     {"a limit beats the deadline (fork bomb held at pids.max)",
-     with(ready(exited(0)), [](auto& f) { f.limit_hit = f.timed_out = true; }), RunStatus::limit, 0, SIGKILL, std::nullopt},
+     with(ready(exited(0)), [](auto& f) { f.limit_hit = f.timed_out = true; }), RunStatus::limit, 0, SIGKILL,
+     std::nullopt},
     {"an rlimit signal beats the deadline, which killed the tree",
      with(ready(signaled(SIGXCPU)), [](auto& f) { f.timed_out = true; }), RunStatus::limit, -1, SIGKILL, std::nullopt},
     {"the deadline beats a late error",
-     with(ready(std::nullopt), [](auto& f) { f.timed_out = true; f.late_error = kExec; }), RunStatus::timeout, -1, SIGKILL,
-     std::nullopt},
-    {"a late error beats the exit", with(ready(exited(0)), [](auto& f) { f.late_error = kExec; }), RunStatus::error, 0, 0,
-     Reason::JAIL_SETUP_FAILED},
+     with(ready(std::nullopt),
+          [](auto& f) {
+            f.timed_out = true;
+            f.late_error = kExec;
+          }),
+     RunStatus::timeout, -1, SIGKILL, std::nullopt},
+    {"a late error beats the exit", with(ready(exited(0)), [](auto& f) { f.late_error = kExec; }), RunStatus::error, 0,
+     0, Reason::JAIL_SETUP_FAILED},
     // Never built.
     {"set-up failed", with(EndFacts{}, [](auto& f) { f.setup_error = kSetup; }), RunStatus::error, -1, 0,
      Reason::JAIL_SETUP_FAILED},
     {"init ended before ready", EndFacts{}, RunStatus::error, -1, 0, Reason::JAIL_SETUP_FAILED},
-    {"deadline during the set-up is a timeout", with(EndFacts{}, [](auto& f) { f.timed_out = true; }), RunStatus::timeout,
-     -1, SIGKILL, std::nullopt},
+    {"deadline during the set-up is a timeout", with(EndFacts{}, [](auto& f) { f.timed_out = true; }),
+     RunStatus::timeout, -1, SIGKILL, std::nullopt},
     {"a set-up failure beats the deadline",
-     with(EndFacts{}, [](auto& f) { f.timed_out = true; f.setup_error = kSetup; }), RunStatus::error, -1, 0,
-     Reason::JAIL_SETUP_FAILED},
+     with(EndFacts{},
+          [](auto& f) {
+            f.timed_out = true;
+            f.setup_error = kSetup;
+          }),
+     RunStatus::error, -1, 0, Reason::JAIL_SETUP_FAILED},
     {"not built beats kill() and limits",
-     with(EndFacts{}, [](auto& f) { f.killed = f.limit_hit = true; f.setup_error = kSetup; }), RunStatus::error, -1, 0,
-     Reason::JAIL_SETUP_FAILED},
+     with(EndFacts{},
+          [](auto& f) {
+            f.killed = f.limit_hit = true;
+            f.setup_error = kSetup;
+          }),
+     RunStatus::error, -1, 0, Reason::JAIL_SETUP_FAILED},
 };
 
 TEST(ClassifyOutcome, EachEndingHasItsStatus) {
@@ -118,8 +130,10 @@ TEST(ClassifyOutcome, TheErrorSaysWhichStepFailed) {
 
 // The receipt's `result.status` spells each status, and reading it back gives the same status.
 TEST(ClassifyOutcome, EachStatusHasOneNameInTheReceipt) {
-  const std::pair<RunStatus, const char*> names[] = {{RunStatus::success, "success"}, {RunStatus::error, "error"},
-                                                     {RunStatus::timeout, "timeout"}, {RunStatus::killed, "killed"},
+  const std::pair<RunStatus, const char*> names[] = {{RunStatus::success, "success"},
+                                                     {RunStatus::error, "error"},
+                                                     {RunStatus::timeout, "timeout"},
+                                                     {RunStatus::killed, "killed"},
                                                      {RunStatus::limit, "limit"}};
   for (const auto& [status, name] : names) {
     Outcome o;
