@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "policy/decision.h"
 #include "policy/json.h"
 #include "policy/models.h"
 #include "policy/reason.h"

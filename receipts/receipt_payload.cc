@@ -12,6 +12,7 @@
 #include "policy/encoding.h"
 #include "policy/json.h"
 #include "policy/reason.h"
+#include "policy/run_status.h"
 #include "policy/text.h"
 #include "receipts/internal.h"
 
@@ -94,9 +95,8 @@ bool ending_field_typed(std::string_view key, const Json& v) {
 }
 
 Status check_ran_result(const Json& r) {
-  static const std::set<std::string> statuses{"success", "error", "timeout", "killed", "limit"};
   static const std::set<std::string> optional{"output_truncated", "egress", "error"};
-  if (!statuses.count(r["status"].get<std::string>())) return invalid("unknown result status " + r["status"].dump());
+  if (!run_status_from_name(r["status"].get<std::string>())) return invalid("unknown result status " + r["status"].dump());
   for (const char* key : kEndingFields)
     if (!ending_field_typed(key, r[key])) return invalid(std::string("result.") + key + " has the wrong type");
   if (r.contains("output_truncated") && !r["output_truncated"].is_boolean())

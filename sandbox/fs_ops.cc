@@ -351,8 +351,8 @@ Result<FsResult> FsCall::result() {
   FsResult result;
   result.outcome = jail_.wait();
   if (result.outcome.error) return detail::op_error(op_, *result.outcome.error);
-  if (result.outcome.status != "success")
-    return fail(Reason::FS_OP_FAILED, op_.op + ": the file tool ended with " + result.outcome.status);
+  if (result.outcome.status != RunStatus::success)
+    return fail(Reason::FS_OP_FAILED, op_.op + ": the file tool ended with " + std::string(run_status_name(result.outcome.status)));
   const auto& msgs = jail_.runner().fs_messages();
   if (op_.op == "ls") {
     result.value = detail::listing(msgs, result.truncated);

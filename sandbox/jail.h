@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "policy/json.h"
+#include "policy/run_status.h"
 #include "policy/unique_fd.h"
 #include "policy/wpc.h"
 
@@ -191,7 +192,7 @@ struct EgressStats {
   std::vector<std::string> refused_targets;  // distinct "host:port", the first few
 };
 struct Outcome {
-  std::string status = "error";  // success|error|timeout|killed|limit
+  RunStatus status = RunStatus::error;
   int exit_code = -1;
   int signal = 0;
   int64_t duration_ms = 0;

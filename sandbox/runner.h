@@ -3,6 +3,8 @@
 // notifications, relays output and enforces the wall-clock timeout. As root the jail's init runs
 // in the supervisor's memory (no copy per call), on this Runner's plan and stacks: the Runner
 // reaps it before anything it reads goes away.
+// By concern: runner.cc plans and launches the jail (the builder), monitor.cc watches it until
+// its tree is gone and reaps it (the watcher), outcome.cc turns what was seen into the Outcome.
 #pragma once
 #include <atomic>
 #include <functional>
@@ -20,12 +22,15 @@
 #include "sandbox/limits.h"
 #include "sandbox/mounts.h"
 #include "sandbox/namespaces.h"
+#include "sandbox/outcome.h"
 #include "sandbox/seccomp.h"
+#include "sandbox/stdin_relay.h"
 #include "sandbox/worker.h"
 
 namespace clawjail::sandbox::detail {
 
 Status fill_command(WorkerPlan& w, const JailSpec& spec, const Command& command);
+Error setup_error(const char* what);  // JAIL_SETUP_FAILED with errno's text
 
 class Runner {
   struct Key {
@@ -60,13 +65,30 @@ class Runner {
   Status sources_unchanged(const JailSpec& call) const;
   void start_monitor();
   Status prepare_pty(const Io& io);
+  Status plan_stdin(const Io& io, UniqueFd& jail_end);
+
+  // The init's lifecycle, moved forward by enter() alone (monitor.cc). Built ahead, `ready`
+  // lasts until release(); the tree's end is `tree_gone` (the init reported every other process
+  // reaped and is exiting) or `reaped` (the init was waited for).
+  enum class Phase { building, ready, tree_gone, reaped };
+  struct Watch;  // the monitor loop's descriptors, streams and deadline (monitor.cc)
   void monitor();
   Status release_child();
+  void enter(Phase next);
+  bool ending() const { return phase_ >= Phase::tree_gone; }
+  std::chrono::steady_clock::time_point grace_end() const;
   void loop();
+  Watch start_watch();
+  StdinRelay relay_stdin();
+  void on_released(Watch& w);
+  void on_report(Watch& w);
+  void on_listener(Watch& w);
+  void on_notification(Watch& w, short revents);
+  void on_init_exit();
+  void record_output(Watch& w);
   void finish();
   void reap_init();
   void signal_done();
-  Status plan_stdin(const Io& io, UniqueFd& jail_end);
 
   JailSpec spec_;
   bool root_mode_ = false;
@@ -96,7 +118,6 @@ class Runner {
   std::promise<Status> ready_;
   std::future<Status> ready_future_;
   std::optional<Status> release_;  // what release() found, once it was called
-  bool ready_sent_ = false;
   // Built ahead of its call: no deadline until release(), which publishes released_at_ and the
   // call's output descriptors through released_ and wakes the monitor.
   bool ahead_ = false;
@@ -108,16 +129,11 @@ class Runner {
   std::chrono::milliseconds call_timeout_{0};  // the call's, not the spec's it was built for
   std::atomic<int> pidfd_{-1};
   pid_t pid_ = -1;
-  std::atomic<bool> killed_{false};
-  bool timed_out_ = false;
-  bool reaped_ = false;  // the init was waited for: the tree is gone
-  bool tree_gone_ = false;  // the init reported every other process reaped; it is exiting
-  bool joined_ = false;
+  std::atomic<bool> killed_{false};  // kill() was called, from any thread
+  Phase phase_ = Phase::building;    // the monitor's, then (once joined) the destructor's
+  EndFacts facts_;                   // what the monitor saw, for classify_outcome()
   std::atomic<bool> done_writing_{false};  // the outcome is final; the thread may still be exiting
   std::chrono::steady_clock::time_point started_, ended_;
-  std::optional<int> worker_status_;
-  std::optional<Error> late_error_;  // exec or fs op failure after the jail was ready
-  std::optional<Error> setup_error_;
   std::map<int, int64_t> violations_;
   std::vector<Msg> fs_msgs_;
   Outcome outcome_;

@@ -129,7 +129,7 @@ std::optional<Error> read_request(CallState& c, const proto::Frame& frame) {
 
 int exit_code_of(const sandbox::Outcome& o) {
   if (o.error) return kExitSupervisor;
-  if (o.status == "timeout") return kExitTimeout;
+  if (o.status == RunStatus::timeout) return kExitTimeout;
   if (o.signal > 0) return 128 + o.signal;
   return o.exit_code >= 0 ? o.exit_code : kExitSupervisor;
 }
@@ -181,7 +181,7 @@ RunResult run_exec(CallState& c, Result<sandbox::Jail>& jail) {
   if (auto killed = reg.killed()) {
     r.reason = killed->reason;
     r.detail = killed->detail;
-  } else if (r.outcome.status == "timeout" && c.request->exec->background) {
+  } else if (r.outcome.status == RunStatus::timeout && c.request->exec->background) {
     r.detail = "the background call reached its lifetime limit of " +
                std::to_string(c.admission.spec->limits.timeout_ms) +
                " ms (sandbox.limits.background_ms, or the client's shorter --timeout-ms)";
@@ -231,7 +231,7 @@ RunResult run_fs(CallState& c, const sandbox::Io& io) {
   if (!result) {
     r.reason = result.reason();
     r.detail = result.error().detail;
-    if (r.outcome.status == "error") r.outcome.error = result.error();  // the operation failed
+    if (r.outcome.status == RunStatus::error) r.outcome.error = result.error();  // the operation failed
     return r;
   }
   c.response.value = std::move(result->value);
@@ -243,8 +243,8 @@ RunResult run_fs(CallState& c, const sandbox::Io& io) {
 // 0 or 1 for the operation itself; a killed or timed-out file tool exits as `run` would.
 int fs_exit_code(const RunResult& run) {
   const auto& o = run.outcome;
-  if (o.status == "success") return 0;
-  if (o.status == "killed" || o.status == "timeout") return exit_code_of(o);
+  if (o.status == RunStatus::success) return 0;
+  if (o.status == RunStatus::killed || o.status == RunStatus::timeout) return exit_code_of(o);
   return run.reason == Reason::FS_OP_FAILED || run.reason == Reason::PATH_OUTSIDE_WORKSPACE ? 1 : 125;
 }
 
@@ -255,7 +255,7 @@ void finish(CallState& c, const RunResult& run) {
   d.result = run.outcome.to_json();
   auto& resp = c.response;
   resp.decision = "allowed";
-  resp.status = run.outcome.status;
+  resp.status = run_status_name(run.outcome.status);
   resp.signal = run.outcome.signal;
   resp.reason = run.reason;
   resp.reason_detail = run.detail;
@@ -272,7 +272,7 @@ void finish(CallState& c, const RunResult& run) {
     resp.receipt_ids.push_back(written->receipt_id);
   }
   send_response(c);  // the log line is not the client's to wait for
-  spdlog::info("call {} of job {} finished: {} exit {} ({})", c.call_id, *c.job_id, run.outcome.status,
+  spdlog::info("call {} of job {} finished: {} exit {} ({})", c.call_id, *c.job_id, run_status_name(run.outcome.status),
                resp.exit_code, reason_name(resp.reason));
 }
 
@@ -300,7 +300,7 @@ RunResult model_call_ended(const policy::Json& binding, std::chrono::steady_cloc
   RunResult run;
   auto& o = run.outcome;
   const std::string bytes = binding.dump();
-  o.status = "success";
+  o.status = RunStatus::success;
   o.exit_code = 0;
   o.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began).count();
   o.stdout_hash_b64u = policy::sha256_b64u(bytes);

@@ -44,7 +44,7 @@ TEST(Cgroups, AnEndedJailsCgroupIsTakenByTheNextJailWithTheSameLimitsOnly) {
   Seen second = run_and_see(spec, "exit 0");
   ASSERT_NE(first.pids_cgroup.find("/clawjail/jail-"), std::string::npos) << first.pids_cgroup;
   EXPECT_EQ(second.pids_cgroup, first.pids_cgroup) << "the spare was not reused";
-  EXPECT_EQ(second.outcome.status, "success");
+  EXPECT_EQ(second.outcome.status, RunStatus::success);
   spec.limits.pids += 1;
   Seen other = run_and_see(spec, "exit 0");
   EXPECT_NE(other.pids_cgroup, first.pids_cgroup) << "a spare went to a jail with other limits";
@@ -60,9 +60,9 @@ TEST(Cgroups, ACgroupWhoseJailHitALimitIsNotReused) {
   JailSpec spec = base_spec();
   spec.limits.pids = 8;
   Seen bomb = run_and_see(spec, "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 2 & done; exit 0");
-  EXPECT_EQ(bomb.outcome.status, "limit");
+  EXPECT_EQ(bomb.outcome.status, RunStatus::limit);
   Seen next = run_and_see(spec, "exit 0");
-  EXPECT_EQ(next.outcome.status, "success") << "the last jail's pids.max events counted against this one";
+  EXPECT_EQ(next.outcome.status, RunStatus::success) << "the last jail's pids.max events counted against this one";
   EXPECT_NE(next.pids_cgroup, bomb.pids_cgroup);
   EXPECT_FALSE(std::filesystem::exists("/sys/fs/cgroup/pids" + bomb.pids_cgroup));
 }
@@ -77,10 +77,10 @@ TEST(Cgroups, ACgroupStillChargedWithTheLastJailsFilesIsNotReused) {
   spec.workspace_access = policy::WorkspaceAccess::rw;
   ASSERT_EQ(spec.limits.memory_mb, 512);
   Seen writer = run_and_see(spec, "head -c 48000000 /dev/zero > /workspace/f");
-  EXPECT_EQ(writer.outcome.status, "success");
+  EXPECT_EQ(writer.outcome.status, RunStatus::success);
   EXPECT_EQ(std::filesystem::file_size(ws.path() / "f"), 48000000u);
   Seen next = run_and_see(spec, "exit 0");
-  EXPECT_EQ(next.outcome.status, "success");
+  EXPECT_EQ(next.outcome.status, RunStatus::success);
   EXPECT_NE(next.pids_cgroup, writer.pids_cgroup) << "48 MB of the last jail's page cache went to the next one";
 }
 

@@ -50,7 +50,7 @@ TEST(Concurrency, JailsStartInParallelAndLeaveNothingBehind) {
         for (int i = 0; i < kRounds; ++i) {
           Ran r = sh(spec, "echo call-" + std::to_string(t) + " > /workspace/out-" + std::to_string(t) + "-" +
                                std::to_string(i) + " && cat /workspace/out-" + std::to_string(t) + "-" + std::to_string(i));
-          statuses.push_back(r.outcome.status + ":" + r.out + (r.outcome.error ? r.outcome.error->detail : ""));
+          statuses.push_back(std::string(run_status_name(r.outcome.status)) + ":" + r.out + (r.outcome.error ? r.outcome.error->detail : ""));
         }
         return statuses;
       }));
@@ -85,7 +85,7 @@ TEST(Concurrency, JailIsBornInItsOwnCgroupAndTheSupervisorThreadsStayOut) {
   close(hold[1]);
   Outcome o = jail->wait();
   close(hold[0]);
-  EXPECT_EQ(o.status, "success");
+  EXPECT_EQ(o.status, RunStatus::success);
   // Its cgroup namespace was made inside its cgroup: the jail sees itself at its root.
   const std::string inside = slurp(out);
   close(out);
@@ -108,7 +108,7 @@ TEST(Concurrency, DeadlineDuringSetUpIsATimeout) {
   for (int i = 0; i < 40; ++i) {
     spec.limits.timeout_ms = 1 + i % 4;  // usually gone before the jail is ready; a timeout either way
     Ran r = run_in_jail(spec, {"/bin/sleep", "30"});
-    EXPECT_EQ(r.outcome.status, "timeout") << (r.outcome.error ? r.outcome.error->detail : "");
+    EXPECT_EQ(r.outcome.status, RunStatus::timeout) << (r.outcome.error ? r.outcome.error->detail : "");
     EXPECT_FALSE(r.outcome.error.has_value());
   }
 }

@@ -52,7 +52,7 @@ TEST(Egress, ConnectTunnelReachesTheApprovedHost) {
   HostServer srv;
   std::string script = kAsk + "ask '" + connect_req("localhost:" + srv.port_str(), "GET /tunnel HTTP/1.0\\r\\n\\r\\n") + "'";
   Ran r = bash(egress_spec(srv), script);
-  EXPECT_EQ(r.outcome.status, "success") << r.err;
+  EXPECT_EQ(r.outcome.status, RunStatus::success) << r.err;
   EXPECT_NE(r.out.find("HTTP/1.1 200 Connection established"), std::string::npos) << r.out << r.err;
   EXPECT_NE(r.out.find("hello from the host: /tunnel"), std::string::npos) << r.out << r.err;
   ASSERT_TRUE(r.outcome.egress);
@@ -86,7 +86,7 @@ TEST(Egress, CurlUsesTheProxyFromTheEnvironment) {
   std::string url = "http://localhost:" + srv.port_str();
   // Plain http through http_proxy, then the same through a CONNECT tunnel (--proxytunnel).
   Ran r = sh(egress_spec(srv), "curl -sS " + url + "/curl && curl -sS --proxytunnel " + url + "/curl-tunnel");
-  EXPECT_EQ(r.outcome.status, "success") << r.err;
+  EXPECT_EQ(r.outcome.status, RunStatus::success) << r.err;
   EXPECT_EQ(r.out, "hello from the host: /curl\nhello from the host: /curl-tunnel\n") << r.err;
   ASSERT_TRUE(r.outcome.egress);
   EXPECT_EQ(r.outcome.egress->allowed, 2);
@@ -103,7 +103,7 @@ TEST(Egress, LargeTransfersBothWaysAndConcurrentTunnels) {
   JailSpec spec = egress_spec(srv);
   spec.limits.tmpfs_mb = 16;
   Ran r = sh(spec, script);
-  EXPECT_EQ(r.outcome.status, "success") << r.err;
+  EXPECT_EQ(r.outcome.status, RunStatus::success) << r.err;
   EXPECT_EQ(r.out, "received 3000000\n" + std::string() + [] {
     std::string six;
     for (int i = 0; i < 6; ++i) six += "4194304\n";
@@ -263,7 +263,7 @@ TEST(Egress, NoThreadOrDescriptorOutlivesTheCall) {
     Ran held = bash(egress_spec(srv), "exec 3<>/dev/tcp/127.0.0.1/3128; printf '" +
                                           connect_req("localhost:" + srv.port_str(), "GET /hold HTTP/1.0\\r\\n\\r\\n") +
                                           "' >&3; exec 4<>/dev/tcp/127.0.0.1/3128; sleep 0.5; exit 0");
-    EXPECT_EQ(held.outcome.status, "success");
+    EXPECT_EQ(held.outcome.status, RunStatus::success);
     EXPECT_LT(held.outcome.duration_ms, 3000);
     ASSERT_TRUE(held.outcome.egress);
     EXPECT_EQ(held.outcome.egress->allowed, 1);
@@ -296,7 +296,7 @@ sleep 0.5
   JailSpec spec = egress_spec(srv);
   spec.limits.timeout_ms = 60000;
   Ran r = bash(spec, script);
-  EXPECT_EQ(r.outcome.status, "success") << r.err;
+  EXPECT_EQ(r.outcome.status, RunStatus::success) << r.err;
   EXPECT_NE(r.out.find("garbage: HTTP/1.1 400 Bad Request\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("binary: HTTP/1.1 400 Bad Request\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("origin-form: HTTP/1.1 400 Bad Request\n"), std::string::npos) << r.out;
@@ -323,7 +323,7 @@ TEST(Egress, TheJailsTimeoutEndsOpenTunnels) {
   spec.limits.timeout_ms = 1500;
   Ran r = bash(spec, "exec 3<>/dev/tcp/127.0.0.1/3128; printf '" +
                          connect_req("localhost:" + srv.port_str(), "GET /hold HTTP/1.0\\r\\n\\r\\n") + "' >&3; cat <&3");
-  EXPECT_EQ(r.outcome.status, "timeout");
+  EXPECT_EQ(r.outcome.status, RunStatus::timeout);
   EXPECT_LT(r.outcome.duration_ms, 4000);
   ASSERT_TRUE(r.outcome.egress);
   EXPECT_EQ(r.outcome.egress->allowed, 1);

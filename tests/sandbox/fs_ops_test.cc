@@ -45,7 +45,7 @@ TEST_F(FsOps, ReadStreamsTheFile) {
   ASSERT_TRUE(r.ok()) << r.error().detail;
   EXPECT_EQ(out, "hello");
   EXPECT_EQ(r->outcome.stdout_bytes, 5);
-  EXPECT_EQ(r->outcome.status, "success");
+  EXPECT_EQ(r->outcome.status, RunStatus::success);
 }
 
 TEST_F(FsOps, WriteCreatesTruncatesAndHonoursExclusive) {
@@ -217,7 +217,7 @@ TEST_F(FsOps, FileToolsRunWithExecRefused) {
   spec.allow_exec = false;
   Ran r = sh(spec, "true");
   EXPECT_TRUE(r.violated("execve"));
-  EXPECT_EQ(r.outcome.status, "error");
+  EXPECT_EQ(r.outcome.status, RunStatus::error);
 }
 
 TEST_F(FsOps, AFifoInTheWorkspaceIsRefusedAtOnceNotWaitedOn) {
@@ -245,7 +245,7 @@ TEST_F(FsOps, ARunningFileToolIsKilledLikeACommand) {
   EXPECT_EQ(poll(&done, 1, 300), 0) << "the tool ended while its input was still open";
   call->jail().kill();
   EXPECT_EQ(poll(&done, 1, 2000), 1) << "kill() did not end the file tool";
-  EXPECT_EQ(call->jail().wait().status, "killed");
+  EXPECT_EQ(call->jail().wait().status, RunStatus::killed);
   EXPECT_FALSE(call->result().ok());
   for (int fd : {data[0], data[1], out}) close(fd);
 }

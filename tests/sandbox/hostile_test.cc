@@ -39,7 +39,7 @@ std::string marker() {
 
 TEST(Hostile, RunsAsUnprivilegedUidWithNoCapabilities) {
   Ran r = hostile(helper_spec(), {"ids"});
-  ASSERT_EQ(r.outcome.status, "success") << r.err << (r.outcome.error ? r.outcome.error->detail : "");
+  ASSERT_EQ(r.outcome.status, RunStatus::success) << r.err << (r.outcome.error ? r.outcome.error->detail : "");
   EXPECT_TRUE(has_line(r.out, "uid=1000 euid=1000 gid=1000")) << r.out;
   EXPECT_TRUE(has_line(r.out, "CapEff:\t0000000000000000")) << r.out;
   EXPECT_TRUE(has_line(r.out, "CapPrm:\t0000000000000000")) << r.out;
@@ -150,7 +150,7 @@ TEST(Hostile, SetIdFilesCannotBeMade) {
 
 TEST(Hostile, PrivilegedSyscallsAreRefusedAndCounted) {
   Ran r = hostile(helper_spec(), {"privileged"});
-  ASSERT_EQ(r.outcome.status, "success") << r.err;
+  ASSERT_EQ(r.outcome.status, RunStatus::success) << r.err;
   for (const char* call : {"mount", "unshare", "setns", "ptrace", "bpf", "keyctl", "perf_event_open",
                            "clone_newuser", "io_uring_setup", "socket_netlink", "socket_packet",
                            "socket_inet", "personality"})
@@ -171,7 +171,7 @@ TEST(Hostile, I386SyscallKillsTheProcess) {
     GTEST_SKIP() << "this kernel has no IA32 emulation: int 0x80 faults before seccomp (signal "
                  << r.outcome.signal << " in the jail); the call did not run";
   EXPECT_EQ(r.outcome.signal, SIGSYS);
-  EXPECT_EQ(r.outcome.status, "error");
+  EXPECT_EQ(r.outcome.status, RunStatus::error);
 }
 
 TEST(Hostile, X32SyscallKillsTheProcess) {
@@ -213,12 +213,12 @@ TEST(Hostile, ExecIsRefusedWhenThePolicyDeniesIt) {
   JailSpec spec = helper_spec();
   spec.allow_exec = false;
   Ran r = hostile(spec, {"ids"});
-  EXPECT_EQ(r.outcome.status, "error");
+  EXPECT_EQ(r.outcome.status, RunStatus::error);
   EXPECT_TRUE(r.outcome.error);
   EXPECT_TRUE(r.violated("execve"));
   EXPECT_EQ(r.out, "");
   Ran allowed = hostile(helper_spec(), {"exec"});
-  EXPECT_EQ(allowed.outcome.status, "success");  // /bin/true ran
+  EXPECT_EQ(allowed.outcome.status, RunStatus::success);  // /bin/true ran
 }
 
 TEST(Hostile, WorkspaceAccessIsHonoured) {
@@ -246,7 +246,7 @@ TEST(Hostile, WritableWorkspaceIsNoexecWhenExecDenied) {
   spec.workspace_access = policy::WorkspaceAccess::rw;
   spec.allow_exec = false;
   Ran r = run_in_jail(spec, {"/workspace/h", "ids"});
-  EXPECT_EQ(r.outcome.status, "error");
+  EXPECT_EQ(r.outcome.status, RunStatus::error);
   EXPECT_EQ(r.out, "");
 }
 
@@ -330,15 +330,15 @@ TEST(Hostile, ForkBombEndsAsLimit) {
   spec.limits.timeout_ms = 10000;
   Ran r = hostile(spec, {"forkbomb"});
   EXPECT_NE(r.out.find("fork failed"), std::string::npos) << r.out;
-  if (root()) EXPECT_EQ(r.outcome.status, "limit");  // seen through the pids cgroup
-  else EXPECT_EQ(r.outcome.status, "error");          // rlimit only: contained, not observable
+  if (root()) EXPECT_EQ(r.outcome.status, RunStatus::limit);  // seen through the pids cgroup
+  else EXPECT_EQ(r.outcome.status, RunStatus::error);          // rlimit only: contained, not observable
 }
 
 TEST(Hostile, MemoryBombEndsAsLimit) {
   JailSpec spec = helper_spec();
   spec.limits.memory_mb = 64;
   Ran r = hostile(spec, {"membomb"});
-  if (root()) EXPECT_EQ(r.outcome.status, "limit") << r.out;
+  if (root()) EXPECT_EQ(r.outcome.status, RunStatus::limit) << r.out;
   else EXPECT_NE(r.out.find("malloc failed"), std::string::npos) << r.out;
 }
 
@@ -347,7 +347,7 @@ TEST(Hostile, EndlessLoopTimesOutAndNothingSurvives) {
   spec.limits.timeout_ms = 1000;
   std::string m = marker();
   Ran r = bash(spec, "(exec -a " + m + " sleep 1000) & exec -a " + m + " sh -c 'while :; do :; done'");
-  EXPECT_EQ(r.outcome.status, "timeout");
+  EXPECT_EQ(r.outcome.status, RunStatus::timeout);
   EXPECT_GE(r.outcome.duration_ms, 1000);
   EXPECT_LT(r.outcome.duration_ms, 5000);
   EXPECT_EQ(count_host_processes_with(m), 0);
@@ -356,7 +356,7 @@ TEST(Hostile, EndlessLoopTimesOutAndNothingSurvives) {
 TEST(Hostile, BackgroundProcessDiesWithTheCall) {
   std::string m = marker();
   Ran r = bash(base_spec(), "(exec -a " + m + " sleep 1000) & echo started");
-  EXPECT_EQ(r.outcome.status, "success");
+  EXPECT_EQ(r.outcome.status, RunStatus::success);
   EXPECT_EQ(count_host_processes_with(m), 0);
 }
 
@@ -364,7 +364,7 @@ TEST(Hostile, CpuHogEndsAsLimit) {
   JailSpec spec = helper_spec();
   spec.limits.cpu_seconds = 1;
   Ran r = hostile(spec, {"spin"});
-  EXPECT_EQ(r.outcome.status, "limit");
+  EXPECT_EQ(r.outcome.status, RunStatus::limit);
   EXPECT_EQ(r.outcome.signal, SIGXCPU);
 }
 
@@ -378,7 +378,7 @@ TEST(Hostile, DiskFillerIsLimitedByFileSizeAndTmpfsSize) {
   Ran full = hostile(spec, {"fill", "/tmp/f"});
   EXPECT_NE(full.out.find("ENOSPC"), std::string::npos) << full.out;
   Ran killed = sh(helper_spec(), "ulimit -f 1024; exec head -c 2000000 /dev/zero > /tmp/x");
-  EXPECT_EQ(killed.outcome.status, "limit");
+  EXPECT_EQ(killed.outcome.status, RunStatus::limit);
   EXPECT_EQ(killed.outcome.signal, SIGXFSZ);
 }
 
@@ -403,7 +403,7 @@ TEST(Hostile, AStalledReaderCannotStopTheTimeout) {
   auto jail = Jail::start(spec, cmd, Io{-1, p[1], -1, false});
   ASSERT_TRUE(jail.ok());
   Outcome o = jail->wait();
-  EXPECT_EQ(o.status, "timeout");
+  EXPECT_EQ(o.status, RunStatus::timeout);
   EXPECT_LT(o.duration_ms, 4000);
   close(p[0]);
   close(p[1]);
@@ -419,7 +419,7 @@ TEST(Hostile, KillKillsTheWholeTree) {
   EXPECT_GE(count_host_processes_with(m), 2);  // the two sleeps (and bash, whose -c names the marker)
   jail->kill();
   Outcome o = jail->wait();
-  EXPECT_EQ(o.status, "killed");
+  EXPECT_EQ(o.status, RunStatus::killed);
   EXPECT_EQ(count_host_processes_with(m), 0);
 }
 

@@ -82,7 +82,7 @@ TEST(Landlock, WorkspaceAndTmpStayUsable) {
   Ran r = bash(spec, "set -e; mkdir -p /workspace/a/b; echo x > /workspace/a/f; mv /workspace/a/f /workspace/a/b/g;"
                      " ln -s g /workspace/a/b/l; rm -r /workspace/a; echo t > /tmp/t; truncate -s 0 /tmp/t;"
                      " printf '#!/bin/sh\\necho ran\\n' > /tmp/s; chmod +x /tmp/s; /tmp/s; echo ok");
-  EXPECT_EQ(r.outcome.status, "success") << r.out << r.err;
+  EXPECT_EQ(r.outcome.status, RunStatus::success) << r.out << r.err;
   EXPECT_TRUE(has_line(r.out, "ran")) << r.out << r.err;
   EXPECT_TRUE(has_line(r.out, "ok")) << r.out << r.err;
 }

@@ -94,7 +94,7 @@ TEST(Lifecycle, TheCommandRunsOnlyAfterRelease) {
   auto jail = Jail::begin(spec, cmd, Io{});
   ASSERT_TRUE(jail.ok()) << jail.error().detail;
   ASSERT_TRUE(jail->release().ok());
-  EXPECT_EQ(jail->wait().status, "success");
+  EXPECT_EQ(jail->wait().status, RunStatus::success);
   EXPECT_TRUE(std::filesystem::exists(ws.path() / "ran"));
 }
 

@@ -70,8 +70,8 @@ TEST(Modes, AsRootEachRunningJailHasItsOwnHostUid) {
   }
   a->kill();
   b->kill();
-  EXPECT_EQ(a->wait().status, "killed");
-  EXPECT_EQ(b->wait().status, "killed");
+  EXPECT_EQ(a->wait().status, RunStatus::killed);
+  EXPECT_EQ(b->wait().status, RunStatus::killed);
 }
 
 // The whole battery again as an ordinary user: unprivileged user namespaces, own uid mapped,

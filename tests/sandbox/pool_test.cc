@@ -85,7 +85,7 @@ TEST(Pool, TheNextCallOfTheSameSpecTakesTheJailBuiltAheadWithItsOwnStdinAndOutpu
   int in = stdin_with("from the client\n");
   auto ran = run_in_pool(pool, spec, {"/bin/sh", "-c", "cat; echo err >&2; echo \"pid $$\""}, in);
   close(in);
-  EXPECT_EQ(ran.outcome.status, "success") << ran.err;
+  EXPECT_EQ(ran.outcome.status, RunStatus::success) << ran.err;
   EXPECT_EQ(ran.out, "from the client\npid 2\n");  // the worker is pid 2 of the jail's own namespace
   EXPECT_EQ(ran.err, "err\n");
   EXPECT_EQ(ran.outcome.stdout_bytes, 22);
@@ -105,7 +105,7 @@ TEST(Pool, CallsBackToBackEachTakeAFreshJailThatWasWaiting) {
     // Normally one is waiting already; on a loaded machine the builder may still be at it.
     wait_for_jails(pool, 1);
     auto ran = run_in_pool(pool, spec, {"/bin/sh", "-c", "test -e /tmp/mark && echo seen; echo x > /tmp/mark"});
-    EXPECT_EQ(ran.outcome.status, "success") << ran.err;
+    EXPECT_EQ(ran.outcome.status, RunStatus::success) << ran.err;
     EXPECT_EQ(ran.out, "") << "call " << call << " saw what an earlier call left in /tmp";
     pool.build_ahead(spec);
   }
@@ -123,14 +123,14 @@ TEST(Pool, TheTimeoutIsTheCallsAndCountsFromTheCall) {
   expect_built_ahead(pool, kPerSpec);
   std::this_thread::sleep_for(std::chrono::milliseconds(1300));  // the jail waits longer than the timeout
   auto ran = run_in_pool(pool, spec, {"/bin/sh", "-c", "sleep 0.2; echo done"});
-  EXPECT_EQ(ran.outcome.status, "success") << ran.err;
+  EXPECT_EQ(ran.outcome.status, RunStatus::success) << ran.err;
   EXPECT_EQ(ran.out, "done\n");
   pool.build_ahead(spec);
   expect_built_ahead(pool, 1);
   JailSpec shorter = spec;
   shorter.limits.timeout_ms = 300;
   auto slow = run_in_pool(pool, shorter, {"/bin/sleep", "30"});
-  EXPECT_EQ(slow.outcome.status, "timeout");
+  EXPECT_EQ(slow.outcome.status, RunStatus::timeout);
   EXPECT_GE(slow.outcome.duration_ms, 300);
   EXPECT_LT(slow.outcome.duration_ms, 1000);
   EXPECT_EQ(pool.taken(), JailPool::available() ? 2u : 0u);
@@ -154,7 +154,7 @@ TEST(Pool, AWorkspaceReplacedAfterTheBuildIsNotTheOneTheCallGets) {
   fs::create_directory(ws);
   std::ofstream(ws / "new") << "new";
   auto ran = run_in_pool(pool, spec, {"/bin/ls", "/workspace"});
-  EXPECT_EQ(ran.outcome.status, "success") << ran.err;
+  EXPECT_EQ(ran.outcome.status, RunStatus::success) << ran.err;
   EXPECT_EQ(ran.out, "new\n");
   EXPECT_EQ(pool.taken(), 0u);
   SKIP_UNLESS_BUILT_AHEAD();
@@ -168,7 +168,7 @@ TEST(Pool, ACallOfAnotherSpecBuildsItsOwnJail) {
   JailSpec other = spec;
   other.limits.pids = spec.limits.pids + 1;
   auto ran = run_in_pool(pool, other, {"/bin/true"});
-  EXPECT_EQ(ran.outcome.status, "success") << ran.err;
+  EXPECT_EQ(ran.outcome.status, RunStatus::success) << ran.err;
   EXPECT_EQ(pool.taken(), 0u);
   EXPECT_EQ(pool.size(), ahead ? kPerSpec : 0u) << "the waiting jails are still there for their own spec";
   SKIP_UNLESS_BUILT_AHEAD();

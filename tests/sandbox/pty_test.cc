@@ -40,7 +40,7 @@ std::string detail(const Ran& r) { return r.out + r.err + (r.outcome.error ? r.o
 TEST(Pty, CommandSeesTheTerminalAsItsStdio) {
   Ran r = run_on_pty(base_spec(), {"/bin/sh", "-c", "tty; test -t 0 && echo in-tty; test -t 1 && echo out-tty;"
                                                      " test -t 2 && echo err-tty >&2"});
-  ASSERT_EQ(r.outcome.status, "success") << detail(r);
+  ASSERT_EQ(r.outcome.status, RunStatus::success) << detail(r);
   EXPECT_TRUE(contains(r.out, "/dev/pts/")) << r.out;
   EXPECT_TRUE(contains(r.out, "in-tty")) << r.out;
   EXPECT_TRUE(contains(r.out, "out-tty")) << r.out;
@@ -65,7 +65,7 @@ TEST(Pty, TerminalIsTheControllingTerminalAndTheOnlyOne) {
   Ran r = run_on_pty(base_spec(), {"/bin/bash", "-c",
                                    "exec 3<>/dev/tty && echo ctty-ok; read -r _ _ _ _ _ _ nr _ < /proc/self/stat;"
                                    " echo tty_nr=$nr; ls /dev/pts | wc -l; test -e /dev/ptmx || echo no-ptmx"});
-  ASSERT_EQ(r.outcome.status, "success") << detail(r);
+  ASSERT_EQ(r.outcome.status, RunStatus::success) << detail(r);
   EXPECT_TRUE(contains(r.out, "ctty-ok")) << r.out;
   EXPECT_FALSE(contains(r.out, "tty_nr=0\r")) << r.out;
   EXPECT_TRUE(contains(r.out, "\r\n1\r\n")) << r.out;
@@ -77,7 +77,7 @@ TEST(Pty, ClientInputReachesTheCommandAndItsEndIsEndOfFile) {
   Ran r = run_on_pty(base_spec(), {"/bin/sh", "-c", "while read -r line; do echo \"got:$line\"; done;"
                                                      " echo \"last:$line\"; echo done"},
                      &input);
-  ASSERT_EQ(r.outcome.status, "success") << detail(r);
+  ASSERT_EQ(r.outcome.status, RunStatus::success) << detail(r);
   EXPECT_TRUE(contains(r.out, "got:hello pty")) << r.out;
   EXPECT_TRUE(contains(r.out, "last:partial")) << r.out;  // a line without newline still arrives
   EXPECT_TRUE(contains(r.out, "done")) << r.out;
@@ -85,7 +85,7 @@ TEST(Pty, ClientInputReachesTheCommandAndItsEndIsEndOfFile) {
 
 TEST(Pty, NoClientInputIsAnImmediateEndOfFile) {
   Ran r = run_on_pty(base_spec(), {"/bin/cat"});
-  EXPECT_EQ(r.outcome.status, "success") << detail(r);
+  EXPECT_EQ(r.outcome.status, RunStatus::success) << detail(r);
   EXPECT_LT(r.outcome.duration_ms, 5000);
 }
 
@@ -99,7 +99,7 @@ TEST(Pty, TiocstiOnThePtyIsRefused) {
 
 TEST(Pty, ExitStatusIsTheCommands) {
   Ran r = run_on_pty(base_spec(), {"/bin/sh", "-c", "exit 7"});
-  EXPECT_EQ(r.outcome.status, "error");
+  EXPECT_EQ(r.outcome.status, RunStatus::error);
   EXPECT_EQ(r.outcome.exit_code, 7);
 }
 
@@ -108,7 +108,7 @@ TEST(Pty, TimeoutKillsTheWholeTree) {
   spec.limits.timeout_ms = 800;
   std::string m = "clawjail-pty-" + std::to_string(getpid()) + "-" + std::to_string(std::random_device{}());
   Ran r = run_on_pty(spec, {"/bin/bash", "-c", "(exec -a " + m + " sleep 60 &) ; exec -a " + m + "x sleep 60"});
-  EXPECT_EQ(r.outcome.status, "timeout") << detail(r);
+  EXPECT_EQ(r.outcome.status, RunStatus::timeout) << detail(r);
   EXPECT_LT(r.outcome.duration_ms, 5000);
   EXPECT_EQ(count_host_processes_with(m), 0);
 }
@@ -116,7 +116,7 @@ TEST(Pty, TimeoutKillsTheWholeTree) {
 TEST(Pty, BackgroundProcessHoldingTheTerminalDiesWithTheCall) {
   std::string m = "clawjail-pty-bg-" + std::to_string(getpid()) + "-" + std::to_string(std::random_device{}());
   Ran r = run_on_pty(base_spec(), {"/bin/bash", "-c", "exec -a " + m + " sleep 60 & echo started"});
-  EXPECT_EQ(r.outcome.status, "success") << detail(r);
+  EXPECT_EQ(r.outcome.status, RunStatus::success) << detail(r);
   EXPECT_LT(r.outcome.duration_ms, 10000);
   EXPECT_EQ(count_host_processes_with(m), 0);
 }
@@ -140,7 +140,7 @@ TEST(Pty, KillEndsTheCall) {
   jail->kill();
   Outcome o = jail->wait();
   close(out);
-  EXPECT_EQ(o.status, "killed");
+  EXPECT_EQ(o.status, RunStatus::killed);
   EXPECT_LT(o.duration_ms, 5000);
 }
 
