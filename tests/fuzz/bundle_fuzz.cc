@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "policy/strict_json.h"
 #include "receipts/claw_bundle.h"
 #include "receipts/receipts.h"
 #include "tests/fuzz/fuzz_keys.h"

@@ -6,6 +6,10 @@
 #include <cstdlib>
 #include <string>
 
+#include "policy/json.h"
+#include "policy/reason.h"
+#include "policy/strict_json.h"
+#include "policy/text.h"
 #include "receipts/internal.h"
 #include "supervisor/proto/protocol.h"
 

@@ -2,6 +2,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "policy/cst.h"
 #include "tests/fuzz/fuzz_keys.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -6,6 +6,13 @@
 #include <fstream>
 #include <iostream>
 
+#include "policy/cst.h"
+#include "policy/encoding.h"
+#include "policy/json.h"
+#include "policy/keys.h"
+#include "policy/reason.h"
+#include "policy/text.h"
+#include "policy/wpc.h"
 #include "receipts/receipts.h"
 #include "supervisor/proto/protocol.h"
 #include "tests/fuzz/fuzz_keys.h"

@@ -2,6 +2,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "policy/canonical_json.h"
+#include "policy/strict_json.h"
+#include "policy/wpc.h"
 #include "tests/fuzz/fuzz_keys.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
