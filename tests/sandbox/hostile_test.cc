@@ -66,7 +66,8 @@ TEST(Hostile, CannotSignalInitOrHostProcesses) {
   EXPECT_TRUE(has_line(r.out, "kill_init=OK")) << r.out;
   EXPECT_NE(r.out.find("\npersonality="), std::string::npos) << "the jail died with its init:\n" << r.out;
   Ran host = sh(base_spec(), "kill -0 " + std::to_string(getpid()) + " 2>&1; echo rc=$?");
-  EXPECT_NE(host.out.find("rc=1"), std::string::npos) << host.out;  // the supervisor's pid does not exist here
+  // the supervisor's pid does not exist here
+  EXPECT_NE(host.out.find("rc=1"), std::string::npos) << host.out << host.err << host.outcome.to_json().dump();
 }
 
 TEST(Hostile, CannotReachTheHostNetwork) {
