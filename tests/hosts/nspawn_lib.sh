@@ -50,6 +50,14 @@ kill_cgroup_leftovers() {
 }
 
 # ---- the root filesystem: built once per package list, then cached ----
+# One lock per image (fd 8, closed by the caller): runs that need different images build them side
+# by side, runs that need the same one build it once.
+lock_image() {
+  local lock=${image%.tar.zst}.lock
+  exec 8>"$lock"
+  flock -w 900 8 || fail "another run holds $lock for over 15 minutes"
+}
+
 # rootfs_image DEB EXTRA_PACKAGE…: sets `image` to the cached root filesystem with what a
 # container needs beyond minbase (systemd as init, the package's own dependencies: there may be
 # no network inside, busybox for the checks) and the extra packages; builds it if missing.
@@ -65,8 +73,7 @@ rootfs_image() {
   key=$(printf '%s\n' "harness $harness_version" "${packages[@]}" | sha256sum | cut -c1-16)
   image=$cache/nspawn-bookworm-$key.tar.zst
   mkdir -p "$cache"
-  exec 8>"$cache/.nspawn.lock"
-  flock -w 900 8 || fail "another run holds $cache/.nspawn.lock for over 15 minutes"
+  lock_image
   if [ ! -f "$image" ]; then
     # mmdebstrap picks the output format from the name: keep .tar.zst at its end.
     local t=$(now) tmp="$cache/.nspawn-bookworm-$key.$$.tar.zst"
@@ -90,8 +97,7 @@ rootfs_image() {
 image_dir=''
 rootfs_lower() {
   image_dir=${image%.tar.zst}.root
-  exec 8>"$cache/.nspawn.lock"
-  flock -w 900 8 || fail "another run holds $cache/.nspawn.lock for over 15 minutes"
+  lock_image
   if [ ! -d "$image_dir" ]; then
     local t=$(now) tmp="$image_dir.$$"
     image_tmp=$tmp
