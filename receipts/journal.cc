@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/text.h"
 #include "receipts/internal.h"
 
@@ -37,10 +37,10 @@ std::string ending_of(const Draft& d) {
 }
 
 std::string message_for(const Draft& d, const Written& w) {
-  std::string text = "job " + d.job_id + " call " + d.call_id + " " + d.tool + " " + d.phase;
-  if (d.phase == "blocked")
+  std::string text = "job " + d.job_id + " call " + d.call_id + " " + d.tool + " " + std::string(name_of(d.phase));
+  if (d.phase == ReceiptPhase::blocked)
     text += ": " + std::string(reason_name(d.reason)) + ": " + policy::printable(d.reason_detail);  // one line, text
-  if (d.phase == "finished" && d.result && d.result->is_object()) text += ending_of(d);
+  if (d.phase == ReceiptPhase::finished && d.result && d.result->is_object()) text += ending_of(d);
   text += " (receipt " + w.receipt_id + ", seq " + std::to_string(w.seq) + ")";
   return text;
 }
@@ -49,7 +49,7 @@ std::string message_for(const Draft& d, const Written& w) {
 // exactly what the signature covers (`receipts verify` compares them).
 std::vector<std::string> fields_of(const Draft& d, const Written& w) {
   std::vector<std::string> fields = {"MESSAGE=" + message_for(d, w),
-                                     "PRIORITY=" + std::to_string(d.phase == "blocked" ? LOG_WARNING : LOG_INFO),
+                                     "PRIORITY=" + std::to_string(d.phase == ReceiptPhase::blocked ? LOG_WARNING : LOG_INFO),
                                      "SYSLOG_IDENTIFIER=clawjail"};
   const Json payload = Json::parse(w.payload, nullptr, false);
   for (const auto& [field, key] : kJournalReceiptFields)
