@@ -61,6 +61,40 @@ class Fleet : public SupervisorTest {
   ControlPlane cp;
 };
 
+// ---- configuration ----
+
+// Plain http off loopback would hand the issuer keys and the feed's token to the network; a feed
+// without a token, or whose staleness limit is below its poll period, could never work.
+TEST_F(Fleet, BadControlPlaneConfigurationIsAStartUpError) {
+  const std::string token = (root / "feed.token").string();
+  auto feed = [&](Json f) { return Json{{"revocation_feed", std::move(f)}}; };
+  Json jwks_http = Json::object(), jwks_and_kid = Json::object();
+  jwks_http["cst_issuers"] = Json::array({Json{{"jwks_url", "http://10.0.0.1/v1/jwks"}}});
+  jwks_and_kid["cst_issuers"] = Json::array({Json{{"jwks_url", cp.jwks_url()}, {"kid", "k"}}});
+  const std::vector<std::pair<Json, std::string>> cases = {
+      {Json{{"wpc_registry", "http://registry.example"}}, "wpc_registry: want an https:// URL"},
+      {Json{{"wpc_registry", "ftp://127.0.0.1/"}}, "wpc_registry: want an https:// URL"},
+      {jwks_http, "cst_issuers[].jwks_url: want an https:// URL"},
+      {jwks_and_kid, "cst_issuers[].kid"},
+      {feed(Json{{"url", "http://feed.example/v1/revocations/events"}, {"token_file", token}}),
+       "revocation_feed.url: want an https:// URL"},
+      {feed(Json{{"url", cp.feed_url()}}), "revocation_feed.token_file"},
+      {feed(Json{{"url", cp.feed_url()}, {"token_file", token}, {"poll_s", 10}, {"max_staleness_s", 5}}),
+       "revocation_feed.max_staleness_s"},
+      {Json{{"control_plane_timeout_ms", 0}}, "control_plane_timeout_ms"},
+      {Json{{"jwks_refresh_s", 0}}, "jwks_refresh_s"},
+  };
+  const auto original = policy::parse_strict_json_file(world.config_path).value();
+  for (const auto& [changes, said] : cases) {
+    SCOPED_TRACE(changes.dump());
+    ASSERT_TRUE(demo::write_file(world.config_path, original.dump(2)).ok());
+    configure(changes);
+    auto c = clawjail({"serve", "--config", world.config_path.string()});
+    EXPECT_EQ(c.exit_code, 1);
+    EXPECT_NE(c.err.find(said), std::string::npos) << c.err;
+  }
+}
+
 // ---- WPCs by hash ----
 
 TEST_F(Fleet, RegistryWpcRunsWithoutLocalInstall) {
