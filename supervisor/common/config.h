@@ -20,6 +20,7 @@ struct RevocationFeedConfig {
   std::filesystem::path token_file;  // the bearer token the feed wants
   int64_t poll_s = 5;
   int64_t max_staleness_s = 300;    // unread this long: new calls are refused
+  bool operator==(const RevocationFeedConfig&) const = default;
 };
 
 struct Config {

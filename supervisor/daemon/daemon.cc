@@ -188,6 +188,10 @@ class Server {
     if (auto s = check_startup(*config); !s) return spdlog::error("SIGHUP: configuration not reloaded: {}", s.error().detail);
     if (config->socket != ctx_.snapshot().config->socket || config->signing_key != ctx_.snapshot().config->signing_key)
       spdlog::warn("SIGHUP: socket and signing_key changes take effect at the next restart");
+    const auto& old = *ctx_.snapshot().config;
+    if (config->jwks_urls != old.jwks_urls || config->jwks_refresh_s != old.jwks_refresh_s ||
+        config->revocation_feed != old.revocation_feed || config->control_plane_timeout_ms != old.control_plane_timeout_ms)
+      spdlog::warn("SIGHUP: JWKS and revocation feed changes take effect at the next restart");
     ctx_.replace(std::move(config.value()));
     ctx_.ledger().reload();
     spdlog::info("SIGHUP: configuration, WPC store and revocations reloaded");

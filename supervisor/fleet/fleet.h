@@ -86,6 +86,10 @@ class RevocationFeed {
   std::string last_error_;
 };
 
+// Without the network (the audit, `cst verify`): the configured cst_issuers, then the keys of
+// each jwks_url's copy on disk, as a supervisor would start with them if its JWKS were down.
+std::vector<policy::CstIssuer> known_issuers(const Config& config);
+
 class Fleet {
  public:
   // Reads every JWKS and the feed once before returning (the first calls find them current),

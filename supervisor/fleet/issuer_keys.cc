@@ -30,17 +30,34 @@ Result<std::vector<policy::CstIssuer>> fetch(const std::string& url, std::chrono
   return keys;
 }
 
+std::vector<policy::CstIssuer> cached(const std::filesystem::path& cache) {
+  auto text = policy::read_file_limited(cache, kMaxJwks);
+  if (!text) return {};
+  auto keys = policy::parse_jwks(*text);
+  if (!keys) {
+    spdlog::warn("JWKS cache {}: {}", cache.string(), keys.error().detail);
+    return {};
+  }
+  return std::move(keys.value());
+}
+
 }  // namespace
+
+std::vector<policy::CstIssuer> known_issuers(const Config& config) {
+  std::vector<policy::CstIssuer> all = config.cst_issuers;
+  for (const auto& url : config.jwks_urls) {
+    auto keys = cached(cache_file(config, url));
+    all.insert(all.end(), keys.begin(), keys.end());
+  }
+  return all;
+}
 
 IssuerKeys::IssuerKeys(const Config& config)
     : configured_(config.cst_issuers), timeout_(config.control_plane_timeout_ms) {
   for (const auto& url : config.jwks_urls) {
-    Source source{url, cache_file(config, url), {}};
     // The endpoint may be down at start: the last copy serves until it answers.
-    if (auto text = policy::read_file_limited(source.cache, kMaxJwks)) {
-      if (auto keys = policy::parse_jwks(*text)) source.keys = std::move(keys.value());
-      else spdlog::warn("JWKS cache {}: {}", source.cache.string(), keys.error().detail);
-    }
+    Source source{url, cache_file(config, url), {}};
+    source.keys = cached(source.cache);
     refresh_one(source);
     sources_.push_back(std::move(source));
   }
