@@ -124,7 +124,7 @@ TEST_F(Fleet, RegistryMisbehaviourBlocksWithItsReasonAndStoresNothing) {
   std::vector<Case> cases = {
       {"404", "WPC_FETCH_FAILED", [](const Json&, const std::string&) {}},
       {"500", "WPC_FETCH_FAILED", [&](const Json& env, const std::string&) { cp.publish(env); cp.misbehave("/v1/wpc/", "500"); }},
-      {"slow", "WPC_FETCH_FAILED", [&](const Json& env, const std::string&) { cp.publish(env); cp.misbehave("/v1/wpc/", "slow", 3000); }},
+      {"slow", "WPC_FETCH_FAILED", [&](const Json& env, const std::string&) { cp.publish(env); cp.misbehave("/v1/wpc/", "slow", 10000); }},
       {"truncated", "WPC_FETCH_FAILED", [&](const Json& env, const std::string&) { cp.publish(env); cp.misbehave("/v1/wpc/", "truncated"); }},
       {"huge", "WPC_FETCH_FAILED", [&](const Json& env, const std::string&) { cp.publish(env); cp.misbehave("/v1/wpc/", "huge"); }},
       {"garbage", "WPC_FETCH_FAILED", [&](const Json& env, const std::string&) { cp.publish(env); cp.misbehave("/v1/wpc/", "garbage"); }},
@@ -147,7 +147,7 @@ TEST_F(Fleet, RegistryMisbehaviourBlocksWithItsReasonAndStoresNothing) {
     c.serve(env, hash);
     auto t0 = steady_clock::now();
     auto call = run_under("job-" + c.name, hash, {"/bin/echo", "must not run"});
-    EXPECT_LT(steady_clock::now() - t0, milliseconds(2500)) << "the fetch is bounded by control_plane_timeout_ms";
+    EXPECT_LT(steady_clock::now() - t0, milliseconds(4000)) << "the fetch is bounded by control_plane_timeout_ms (1 s; the slow answer takes 10 s)";
     EXPECT_EQ(call.out, "");
     expect_blocked(call, "job-" + c.name, c.reason);
     EXPECT_FALSE(fs::exists(stored(hash))) << "nothing from a misbehaving registry is stored";
@@ -292,7 +292,7 @@ TEST_F(Fleet, FeedRevocationRefusesTheTokenAndKillsItsRunningCall) {
   cp.revoke_token(token);
   EXPECT_EQ(wait_exit_code(c.pid), 128 + SIGKILL);
   auto killed_after = steady_clock::now() - t0;
-  EXPECT_LT(killed_after, milliseconds(1000 + 1500)) << "poll_s 1 + the ledger watcher + the kill";
+  EXPECT_LT(killed_after, milliseconds(1000 + 200 + 1500)) << "poll_s 1 + the ledger watcher + the kill";
   ASSERT_TRUE(wait_receipts(job, 2));
   EXPECT_EQ(receipts(job)[1]["reason_code"], "CST_REVOKED");
   EXPECT_FALSE(process_with_marker_exists("marker-feed"));
