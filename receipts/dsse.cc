@@ -5,7 +5,7 @@
 #include "policy/encoding.h"
 #include "policy/json.h"
 #include "policy/keys.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "receipts/internal.h"
 
 namespace clawjail::receipts {

@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/text.h"
 #include "receipts/internal.h"
 
@@ -37,23 +37,23 @@ std::string ending_of(const Draft& d) {
 }
 
 std::string message_for(const Draft& d, const Written& w) {
-  std::string text = "job " + d.job_id + " call " + d.call_id + " " + d.tool + " " + d.phase;
-  if (d.phase == "blocked")
+  std::string text = "job " + d.job_id + " call " + d.call_id + " " + d.tool + " " + std::string(name_of(d.phase));
+  if (d.phase == ReceiptPhase::blocked)
     text += ": " + std::string(reason_name(d.reason)) + ": " + policy::printable(d.reason_detail);  // one line, text
-  if (d.phase == "finished" && d.result && d.result->is_object()) text += ending_of(d);
+  if (d.phase == ReceiptPhase::finished && d.result && d.result->is_object()) text += ending_of(d);
   text += " (receipt " + w.receipt_id + ", seq " + std::to_string(w.seq) + ")";
   return text;
 }
 
 std::vector<std::string> fields_of(const Draft& d, const Written& w) {
   return {"MESSAGE=" + message_for(d, w),
-          "PRIORITY=" + std::to_string(d.phase == "blocked" ? LOG_WARNING : LOG_INFO),
+          "PRIORITY=" + std::to_string(d.phase == ReceiptPhase::blocked ? LOG_WARNING : LOG_INFO),
           "SYSLOG_IDENTIFIER=clawjail",
           "CLAWJAIL_JOB=" + d.job_id,
           "CLAWJAIL_CALL=" + d.call_id,
           "CLAWJAIL_TOOL=" + d.tool,
-          "CLAWJAIL_PHASE=" + d.phase,
-          "CLAWJAIL_DECISION=" + d.decision,
+          "CLAWJAIL_PHASE=" + std::string(name_of(d.phase)),
+          "CLAWJAIL_DECISION=" + std::string(name_of(verdict_of(d.phase))),
           "CLAWJAIL_REASON=" + std::string(reason_name(d.reason)),
           "CLAWJAIL_RECEIPT_ID=" + w.receipt_id,
           "CLAWJAIL_SEQ=" + std::to_string(w.seq),

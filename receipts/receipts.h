@@ -13,7 +13,22 @@
 #include "policy/job_id.h"
 #include "policy/json.h"
 #include "policy/keys.h"
-#include "policy/reason.h"
+#include "base/reason.h"
+#include "base/verdict.h"
+
+namespace clawjail {
+
+// A receipt's phase; its `decision` follows from it (blocked ↔ blocked, else allowed).
+enum class ReceiptPhase { started, finished, blocked };
+template <>
+struct EnumNames<ReceiptPhase> {
+  static constexpr std::array<std::string_view, 3> names{"started", "finished", "blocked"};
+};
+constexpr Verdict verdict_of(ReceiptPhase p) {
+  return p == ReceiptPhase::blocked ? Verdict::blocked : Verdict::allowed;
+}
+
+}  // namespace clawjail
 
 namespace clawjail::receipts {
 
@@ -31,10 +46,9 @@ Result<std::string> dsse_verify(const Json& envelope, std::string_view type,
 
 // ---- one receipt's content, before seq/prev/signature are assigned ----
 struct Draft {
-  std::string phase;     // started|finished|blocked
+  ReceiptPhase phase = ReceiptPhase::blocked;
   std::string job_id, call_id, tool;
   std::vector<std::string> scopes;
-  std::string decision;  // allowed|blocked
   Reason reason = Reason::OK;
   std::string reason_detail;
   std::string agent_did;

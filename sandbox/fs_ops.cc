@@ -14,7 +14,7 @@
 #include <cstring>
 
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/text.h"
 #include "policy/wpc.h"
 #include "sandbox/beneath.h"
@@ -352,7 +352,7 @@ Result<FsResult> FsCall::result() {
   result.outcome = jail_.wait();
   if (result.outcome.error) return detail::op_error(op_, *result.outcome.error);
   if (result.outcome.status != RunStatus::success)
-    return fail(Reason::FS_OP_FAILED, op_.op + ": the file tool ended with " + std::string(run_status_name(result.outcome.status)));
+    return fail(Reason::FS_OP_FAILED, op_.op + ": the file tool ended with " + std::string(name_of(result.outcome.status)));
   const auto& msgs = jail_.runner().fs_messages();
   if (op_.op == "ls") {
     result.value = detail::listing(msgs, result.truncated);

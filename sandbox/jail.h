@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "policy/json.h"
-#include "policy/run_status.h"
-#include "policy/unique_fd.h"
+#include "base/run_status.h"
+#include "base/unique_fd.h"
 #include "policy/wpc.h"
 
 namespace clawjail::sandbox {

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <string>
 
-#include "policy/reason.h"
+#include "base/reason.h"
 
 namespace clawjail::fleet {
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "supervisor/common/config.h"
 
 namespace clawjail::fleet {

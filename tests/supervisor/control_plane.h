@@ -8,7 +8,7 @@
 
 #include "policy/json.h"
 #include "policy/keys.h"
-#include "policy/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace clawjail::test {
 
