@@ -54,7 +54,9 @@ namespace clawjail {
   X(GATEWAY_RECEIPT_INVALID) X(GATEWAY_SIGNER_NOT_ALLOWED) X(GATEWAY_RECEIPT_UNBOUND)          \
   X(GATEWAY_RECEIPT_OTHER_JOB) X(GATEWAY_RECEIPT_POLICY_MISMATCH) X(GATEWAY_RECEIPT_DUPLICATE)  \
   /* decisions: a v2 WPC's workspace path rules (docs/formats.md §2) */                       \
-  X(PATH_DENIED) X(PATH_RULES_UNENFORCEABLE)
+  X(PATH_DENIED) X(PATH_RULES_UNENFORCEABLE)                                                   \
+  /* the fleet's control plane (docs/operations.md "Fleet") */                                 \
+  X(WPC_FETCH_FAILED) X(JWKS_FETCH_FAILED) X(REVOCATION_FEED_FAILED) X(REVOCATION_FEED_STALE)
 
 enum class Reason {
 #define CLAWJAIL_REASON_ENUM(name) name,

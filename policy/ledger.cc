@@ -180,6 +180,37 @@ Status TokenLedger::revoke_token_hash(std::string_view sha256_b64u, std::string_
   });
 }
 
+Status TokenLedger::apply_feed(std::string_view feed_url, const std::vector<FeedRevocation>& revoked,
+                               const std::optional<std::string>& cursor) {
+  std::vector<std::pair<std::string, const FeedRevocation*>> hashes;
+  for (const auto& r : revoked) {
+    if (r.token_sha256_b64u.empty()) continue;
+    auto hash = normalize_hash_b64u(r.token_sha256_b64u);
+    if (!hash) return hash.error();
+    hashes.emplace_back(*hash, &r);
+  }
+  return update([&](Json& l) -> Result<bool> {
+    const Json before = l.contains("feed") ? l["feed"] : Json();
+    bool changed = false;
+    for (const auto& [hash, r] : hashes)
+      if (!l["revoked_tokens"].contains(hash)) l["revoked_tokens"][hash] = r->why, changed = true;
+    for (const auto& r : revoked)
+      if (!r.jti.empty() && !l["revoked_jtis"].contains(r.jti)) l["revoked_jtis"][r.jti] = r.why, changed = true;
+    l["feed"] = {{"url", feed_url}, {"cursor", cursor ? Json(*cursor) : Json()}};
+    return changed || l["feed"] != before;
+  });
+}
+
+Result<std::optional<std::string>> TokenLedger::feed_cursor(std::string_view feed_url) const {
+  auto ledger = read();
+  if (!ledger) return ledger.error();
+  const Json& l = **ledger;
+  if (!l.contains("feed") || !l["feed"].is_object() || l["feed"].value("url", "") != feed_url ||
+      !l["feed"]["cursor"].is_string())
+    return std::optional<std::string>();
+  return std::optional<std::string>(l["feed"]["cursor"].get<std::string>());
+}
+
 Status TokenLedger::revoke_job(std::string_view job_id) {
   return update([&](Json& l) -> Result<bool> {
     for (auto& [jti, job] : l["jtis"].items())

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,18 @@ class TokenLedger {
   // Read-only form of check 9's second half: CST_JTI_REPLAYED if the jti is bound to another job,
   // JOB_STOPPED if the job was stopped; records nothing.
   Status check_jti(std::string_view jti, std::string_view job_id) const;
+  // The issuer's revocation feed (docs/operations.md "Fleet"): what one page revoked, written in
+  // the same atomic replace as the cursor after it, so a restart resumes where it stopped and
+  // never skips an event. A nullopt cursor starts the next read from the beginning.
+  struct FeedRevocation {
+    std::string token_sha256_b64u;  // empty: none
+    std::string jti;                // empty: none
+    std::string why;
+  };
+  Status apply_feed(std::string_view feed_url, const std::vector<FeedRevocation>& revoked,
+                    const std::optional<std::string>& cursor);
+  // The cursor stored for this feed; a cursor of another URL is not this feed's.
+  Result<std::optional<std::string>> feed_cursor(std::string_view feed_url) const;
   void reload();
   // The durable file (<state_dir>/tokens/ledger.json): watch it to learn of revocations.
   std::filesystem::path file() const;

@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages clawjail needs to build and test, and only the missing ones.
 set -euo pipefail
 packages=(build-essential cmake pkg-config clang libclang-rt-14-dev systemd-container mmdebstrap zstd
-          libseccomp-dev libcap-dev libsodium-dev nlohmann-json3-dev libspdlog-dev libsystemd-dev libctemplate-dev
+          libseccomp-dev libcap-dev libsodium-dev nlohmann-json3-dev libspdlog-dev libsystemd-dev libctemplate-dev libcurl4-openssl-dev
           libgtest-dev libcli11-dev systemd bubblewrap util-linux iproute2 procps curl
           ccache dpkg-dev lintian jq chromium)
 # The fleet test (tests/hosts/fleet_test.sh): the hosts' and the collector's certificates.

@@ -10,6 +10,7 @@
 #include "supervisor/audit/openclaw.h"
 #include "supervisor/client/client.h"
 #include "supervisor/daemon/admission.h"
+#include "supervisor/fleet/fleet.h"
 
 namespace clawjail::audit::openclaw {
 namespace {
@@ -43,7 +44,7 @@ std::optional<policy::Cst> read_cst(const Agent& agent, const Binding& b, const 
   auto token = cst_token(b.cst_file);
   std::string why = token ? "" : token.error().detail;
   if (token) {
-    policy::CstVerifyOptions options{.issuers = config.cst_issuers, .audience = config.audience,
+    policy::CstVerifyOptions options{.issuers = fleet::known_issuers(config), .audience = config.audience,
                                      .max_lifetime_s = config.cst_max_lifetime_s};
     auto cst = policy::verify_cst(*token, options);
     if (cst) return std::move(cst.value());

@@ -29,7 +29,7 @@ void check_trust(const Config& config, Report& report) {
                "no WPC signer allowlist: every WPC is refused, so no call can run",
                "\"wpc_signers\" is empty in " + file,
                "add the did:key of your policy signer to \"wpc_signers\" (clawjail keygen prints it)");
-  if (config.cst_issuers.empty())
+  if (config.cst_issuers.empty() && config.jwks_urls.empty())
     report.add("trust.cst_issuers_missing", Severity::critical,
                "no CST issuer configured: every call under a WPC that requires a CST is refused",
                "\"cst_issuers\" is empty in " + file,

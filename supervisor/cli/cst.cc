@@ -17,6 +17,7 @@
 #include "policy/wpc.h"
 #include "supervisor/common/commands.h"
 #include "supervisor/common/config.h"
+#include "supervisor/fleet/fleet.h"
 
 namespace clawjail::cli {
 namespace {
@@ -172,7 +173,8 @@ Result<policy::Cst> verify_all(const CstFlags& f, const std::optional<Config>& c
   policy::CstVerifyOptions options;
   options.issuers = parse_issuers(f.issuers);
   if (config) {
-    options.issuers.insert(options.issuers.end(), config->cst_issuers.begin(), config->cst_issuers.end());
+    auto known = fleet::known_issuers(*config);
+    options.issuers.insert(options.issuers.end(), known.begin(), known.end());
     options.audience = config->audience;
     options.max_lifetime_s = config->cst_max_lifetime_s;
   }

@@ -1,4 +1,4 @@
-// clawjail wpc hash|sign|verify|install: the Work Policy Contract on the command line.
+// clawjail wpc hash|sign|verify|install|fetch: the Work Policy Contract on the command line.
 #include <iostream>
 
 #include "policy/json.h"
@@ -8,6 +8,7 @@
 #include "policy/wpc_store.h"
 #include "supervisor/common/commands.h"
 #include "supervisor/common/config.h"
+#include "supervisor/fleet/wpc_fetch.h"
 
 namespace clawjail::cli {
 namespace {
@@ -15,7 +16,7 @@ namespace {
 using policy::Json;
 
 struct WpcFlags {
-  std::string file, key, trust, config;
+  std::string file, key, trust, config, hash;
   bool json = false;
 };
 
@@ -76,11 +77,22 @@ void install(const WpcFlags& f) {
   exit_with(0);
 }
 
+// The same fetch a call makes for a WPC the store lacks (supervisor/fleet/wpc_fetch.h).
+void fetch(const WpcFlags& f) {
+  auto config = load_config(f.config.empty() ? default_config_path() : std::filesystem::path(f.config));
+  if (!config) refuse("wpc fetch", config.error());
+  if (config->wpc_registry.empty()) die("wpc fetch", config->path.string() + ": no wpc_registry is configured", 2);
+  auto h = fleet::fetch_wpc(*config, f.hash);
+  if (!h) refuse("wpc fetch", h.error());
+  std::cout << (f.json ? Json{{"policy_hash_b64u", *h}}.dump() : *h) << "\n";
+  exit_with(0);
+}
+
 void add_json_flag(CLI::App* cmd, WpcFlags& f) { cmd->add_flag("--json", f.json, "machine-readable output"); }
 
 const CommandRegistrar kWpc("wpc", [](CLI::App& app) {
   auto f = std::make_shared<WpcFlags>();
-  auto* wpc = app.add_subcommand("wpc", "Work Policy Contracts: hash, sign, verify, install");
+  auto* wpc = app.add_subcommand("wpc", "Work Policy Contracts: hash, sign, verify, install, fetch");
   wpc->require_subcommand(1);
   auto* h = wpc->add_subcommand("hash", "Print the policy_hash_b64u of a WPC payload or envelope");
   h->add_option("file", f->file, "payload or envelope (JSON)")->required();
@@ -101,6 +113,12 @@ const CommandRegistrar kWpc("wpc", [](CLI::App& app) {
   i->add_option("file", f->file, "envelope (JSON)")->required();
   add_json_flag(i, *f);
   i->callback([f] { install(*f); });
+  auto* fe = wpc->add_subcommand("fetch", "Fetch a WPC by hash from the configured wpc_registry, verify it against "
+                                          "wpc_signers and the hash, and store it as `install` does; prints the hash");
+  fe->add_option("--config", f->config, "configuration file (default: $CLAWJAIL_CONFIG, else /etc/clawjail/config.json)");
+  fe->add_option("hash", f->hash, "policy_hash_b64u")->required();
+  add_json_flag(fe, *f);
+  fe->callback([f] { fetch(*f); });
 });
 
 }  // namespace

@@ -47,10 +47,29 @@ Result<sandbox::UidRange> parse_uid_range(const std::string& text) {
   }
 }
 
+// http only to this machine: a JWKS or a feed token read over plain http on a network would let
+// anyone on the path choose the issuer keys or read the credential.
+Status check_control_plane_url(const std::string& url, std::string_view where) {
+  static const char* loopback[] = {"http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:",
+                                   "http://localhost/", "http://[::1]:", "http://[::1]/"};
+  if (url.rfind("https://", 0) == 0 && url.size() > 8) return ok_status();
+  for (const char* prefix : loopback)
+    if (url.rfind(prefix, 0) == 0) return ok_status();
+  return fail(Reason::BAD_FIELD, std::string(where) + ": want an https:// URL (http:// only on loopback): " + url);
+}
+
 Status parse_issuers(const Json& j, Config& c) {
   if (!j.is_array()) return fail(Reason::BAD_FIELD, "cst_issuers: must be an array");
   for (const auto& item : j) {
     if (!item.is_object()) return fail(Reason::BAD_FIELD, "cst_issuers[]: must be objects");
+    if (item.contains("jwks_url")) {
+      if (auto s = only_known_keys(item, {"jwks_url"}, "cst_issuers[]."); !s) return s;
+      if (!item["jwks_url"].is_string()) return fail(Reason::BAD_FIELD, "cst_issuers[].jwks_url: must be a string");
+      auto url = item["jwks_url"].get<std::string>();
+      if (auto s = check_control_plane_url(url, "cst_issuers[].jwks_url"); !s) return s;
+      c.jwks_urls.push_back(url);
+      continue;
+    }
     if (auto s = only_known_keys(item, {"kid", "did"}, "cst_issuers[]."); !s) return s;
     policy::CstIssuer issuer;
     if (!item.contains("kid") || !item.contains("did") || !item["kid"].is_string() ||
@@ -61,6 +80,38 @@ Status parse_issuers(const Json& j, Config& c) {
     if (!policy::public_key_from_did(issuer.did)) return fail(Reason::BAD_DID, "cst_issuers[].did: " + issuer.did);
     c.cst_issuers.push_back(issuer);
   }
+  return ok_status();
+}
+
+Status parse_feed(const Json& j, Config& c) {
+  if (!j.is_object()) return fail(Reason::BAD_FIELD, "revocation_feed: must be an object");
+  if (auto s = only_known_keys(j, {"url", "token_file", "poll_s", "max_staleness_s"}, "revocation_feed."); !s) return s;
+  RevocationFeedConfig f;
+  std::string token_file;
+  for (auto s : {read_field(j, "url", f.url, "revocation_feed."), read_field(j, "token_file", token_file, "revocation_feed."),
+                 read_field(j, "poll_s", f.poll_s, "revocation_feed."),
+                 read_field(j, "max_staleness_s", f.max_staleness_s, "revocation_feed.")})
+    if (!s) return s;
+  if (auto s = check_control_plane_url(f.url, "revocation_feed.url"); !s) return s;
+  if (token_file.empty()) return fail(Reason::MISSING_FIELD, "revocation_feed.token_file: the feed wants a bearer token");
+  if (f.poll_s < 1) return fail(Reason::BAD_FIELD, "revocation_feed.poll_s: at least 1");
+  if (f.max_staleness_s < f.poll_s)
+    return fail(Reason::BAD_FIELD, "revocation_feed.max_staleness_s: at least poll_s, or every call would be refused");
+  f.token_file = token_file;
+  c.revocation_feed = f;
+  return ok_status();
+}
+
+Status parse_control_plane(const Json& j, Config& c) {
+  for (auto s : {read_field(j, "wpc_registry", c.wpc_registry, ""), read_field(j, "jwks_refresh_s", c.jwks_refresh_s, ""),
+                 read_field(j, "control_plane_timeout_ms", c.control_plane_timeout_ms, "")})
+    if (!s) return s;
+  if (!c.wpc_registry.empty())
+    if (auto s = check_control_plane_url(c.wpc_registry, "wpc_registry"); !s) return s;
+  if (c.jwks_refresh_s < 1) return fail(Reason::BAD_FIELD, "jwks_refresh_s: at least 1");
+  if (c.control_plane_timeout_ms < 100 || c.control_plane_timeout_ms > 60000)
+    return fail(Reason::BAD_FIELD, "control_plane_timeout_ms: between 100 and 60000");
+  if (j.contains("revocation_feed")) return parse_feed(j["revocation_feed"], c);
   return ok_status();
 }
 
@@ -95,7 +146,8 @@ Result<Config> parse_config(const Json& j, const std::filesystem::path& path) {
   static const std::set<std::string> known = {"socket", "state_dir", "signing_key", "wpc_signers",
                                               "cst_issuers", "audience", "cst_max_lifetime_s",
                                               "clients", "jail", "pinned_wpc_hashes", "log_level",
-                                              "gateway_receipt_signers"};
+                                              "gateway_receipt_signers", "wpc_registry", "jwks_refresh_s",
+                                              "revocation_feed", "control_plane_timeout_ms"};
   Config c;
   c.path = path;
   std::string socket = c.socket, state = c.state_dir, key = c.signing_key;
@@ -116,6 +168,7 @@ Result<Config> parse_config(const Json& j, const std::filesystem::path& path) {
     if (!policy::public_key_from_did(did)) return fail(Reason::BAD_DID, "gateway_receipt_signers: " + did);
   if (j.contains("cst_issuers"))
     if (auto s = parse_issuers(j["cst_issuers"], c); !s) return s.error();
+  if (auto s = parse_control_plane(j, c); !s) return s.error();
   if (j.contains("clients"))
     if (auto s = parse_clients(j["clients"], c); !s) return s.error();
   if (j.contains("jail"))
@@ -142,7 +195,8 @@ Result<Config> load_config(const std::filesystem::path& path) {
 Json config_to_json(const Config& c) {
   Json issuers = Json::array();
   for (const auto& i : c.cst_issuers) issuers.push_back({{"kid", i.kid}, {"did", i.did}});
-  return {{"socket", c.socket.string()},
+  for (const auto& url : c.jwks_urls) issuers.push_back({{"jwks_url", url}});
+  Json out = {{"socket", c.socket.string()},
           {"state_dir", c.state_dir.string()},
           {"signing_key", c.signing_key.string()},
           {"wpc_signers", c.wpc_signers},
@@ -154,7 +208,14 @@ Json config_to_json(const Config& c) {
                     {"rootfs_binds", c.rootfs_binds}}},
           {"pinned_wpc_hashes", c.pinned_wpc_hashes},
           {"gateway_receipt_signers", c.gateway_receipt_signers},
-          {"log_level", c.log_level}};
+          {"log_level", c.log_level},
+          {"jwks_refresh_s", c.jwks_refresh_s},
+          {"control_plane_timeout_ms", c.control_plane_timeout_ms}};
+  if (!c.wpc_registry.empty()) out["wpc_registry"] = c.wpc_registry;
+  if (const auto& f = c.revocation_feed)
+    out["revocation_feed"] = {{"url", f->url}, {"token_file", f->token_file.string()}, {"poll_s", f->poll_s},
+                              {"max_staleness_s", f->max_staleness_s}};
+  return out;
 }
 
 }  // namespace clawjail

@@ -13,6 +13,16 @@
 
 namespace clawjail {
 
+// The fleet's control plane (docs/operations.md "Fleet"): where the supervisor fetches what it
+// cannot know alone. Every URL is https, or http on loopback only.
+struct RevocationFeedConfig {
+  std::string url;                  // clawscope's GET /v1/revocations/events
+  std::filesystem::path token_file;  // the bearer token the feed wants
+  int64_t poll_s = 5;
+  int64_t max_staleness_s = 300;    // unread this long: new calls are refused
+  bool operator==(const RevocationFeedConfig&) const = default;
+};
+
 struct Config {
   std::filesystem::path path;  // where it was read from
   std::filesystem::path socket = "/run/clawjail/clawjail.sock";
@@ -32,6 +42,11 @@ struct Config {
   // imports for model calls (docs/claw-bundles.md); empty: none is.
   std::vector<std::string> gateway_receipt_signers;
   std::string log_level = "info";
+  std::string wpc_registry;            // clawcontrols base URL: GET <it>/v1/wpc/<hash>
+  std::vector<std::string> jwks_urls;  // cst_issuers entries {"jwks_url": …} (clawscope GET /v1/jwks)
+  int64_t jwks_refresh_s = 300;
+  std::optional<RevocationFeedConfig> revocation_feed;
+  int64_t control_plane_timeout_ms = 5000;  // each request to the registry, a JWKS or the feed
 };
 
 // $CLAWJAIL_CONFIG, else /etc/clawjail/config.json — unless `explicit_path` is given.

@@ -14,6 +14,7 @@
 #include "base/reason.h"
 #include "policy/wpc.h"
 #include "policy/wpc_store.h"
+#include "supervisor/fleet/wpc_fetch.h"
 
 namespace clawjail {
 namespace {
@@ -24,6 +25,11 @@ Status find_wpc(const proto::Request& r, const AdmissionInputs& in, Admission& a
   if (!hash) return fail(Reason::WPC_NOT_FOUND, "wpc_hash_b64u is not a hash: " + hash.error().detail);
   a.policy_hash_b64u = hash.value();
   auto wpc = pinned_wpc(*hash, in.config, in.store);
+  // Not installed here: the registry may have it (the pin, checked first, still applies).
+  if (!wpc && wpc.reason() == Reason::WPC_NOT_FOUND && !in.config.wpc_registry.empty()) {
+    if (auto fetched = fleet::fetch_wpc(in.config, *hash); !fetched) return fetched.error();
+    wpc = pinned_wpc(*hash, in.config, in.store);
+  }
   if (!wpc) return wpc.error();
   a.wpc = std::move(wpc.value());
   return ok_status();
@@ -109,8 +115,14 @@ Status build_spec(const proto::Request& r, const AdmissionInputs& in, Admission&
 }
 
 Status verify_token(const std::string& token, const AdmissionInputs& in, Admission& a) {
-  policy::CstVerifyOptions options{in.config.cst_issuers, in.config.audience, in.config.cst_max_lifetime_s, in.now};
+  policy::CstVerifyOptions options{in.fleet ? in.fleet->issuers() : in.config.cst_issuers, in.config.audience,
+                                   in.config.cst_max_lifetime_s, in.now};
   auto cst = policy::verify_cst(token, options);
+  // A kid no issuer has may be a key the issuer rotated in since the last refresh.
+  if (!cst && cst.reason() == Reason::CST_UNKNOWN_KID && in.fleet && in.fleet->refresh_for_unknown_kid()) {
+    options.issuers = in.fleet->issuers();
+    cst = policy::verify_cst(token, options);
+  }
   if (!cst) return cst.error();
   a.cst = std::move(cst.value());
   return ok_status();
@@ -118,6 +130,9 @@ Status verify_token(const std::string& token, const AdmissionInputs& in, Admissi
 
 // Who is calling: the token alone, then the durable ledger (revocations, stopped jobs).
 Status authenticate(const proto::Request& r, const AdmissionInputs& in, Admission& a) {
+  // Revocations this host may not have heard of: no new call until the feed is read again.
+  if (in.fleet)
+    if (auto s = in.fleet->revocations_fresh(); !s) return s;
   if (r.cst) {
     if (auto s = verify_token(*r.cst, in, a); !s) return s;
   } else if (a.wpc->policy.require_cst) {

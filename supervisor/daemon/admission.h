@@ -14,6 +14,7 @@
 #include "supervisor/common/config.h"
 #include "supervisor/daemon/cancel.h"
 #include "supervisor/daemon/peer.h"
+#include "supervisor/fleet/fleet.h"
 #include "supervisor/proto/protocol.h"
 
 namespace clawjail {
@@ -34,6 +35,9 @@ struct AdmissionInputs {
   Ledger& ledger;
   const Peer& peer;
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+  // The control plane's issuer keys and revocation feed (docs/operations.md "Fleet"); none: the
+  // configured cst_issuers alone.
+  fleet::Fleet* fleet = nullptr;
 };
 
 // The installed WPC `hash_b64u` names (normalised), if pinned_wpc_hashes (when set) admits it.

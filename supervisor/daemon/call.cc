@@ -395,6 +395,7 @@ void handle(CallState& c, const Peer& peer) {
   if (auto bad = read_request(c, *frame)) return refuse(c, *bad);
   auto snap = c.ctx.snapshot();
   AdmissionInputs in{*snap.config, *snap.store, c.ctx.ledger(), peer};
+  in.fleet = c.ctx.fleet();
   if (c.request->type == RequestType::stop_job) {
     if (auto s = admit_stop(*c.request, in, c.admission); !s) return refuse(c, s.error());
     return stop_job(c);

@@ -53,9 +53,10 @@ Status check_startup(const Config& c) {
   if (c.wpc_signers.empty())
     return fail(Reason::WPC_NO_SIGNERS, c.path.string() + ": wpc_signers is empty, so every WPC would be refused; "
                                                           "add the did:key of your WPC signer");
-  if (c.cst_issuers.empty())
+  if (c.cst_issuers.empty() && c.jwks_urls.empty())
     return fail(Reason::CONFIG_INVALID, c.path.string() + ": cst_issuers is empty, so every CST would be refused; "
-                                                          "add {\"kid\": …, \"did\": …} of your CST issuer");
+                                                          "add {\"kid\": …, \"did\": …} of your CST issuer "
+                                                          "or {\"jwks_url\": …} of its JWKS");
   if (auto problem = sandbox::host_support().problem) return fail(Reason::JAIL_UNAVAILABLE, *problem);
   std::error_code ec;
   std::filesystem::create_directories(c.state_dir, ec);
@@ -154,6 +155,8 @@ class Server {
 
   int run() {
     LedgerWatcher watcher(ctx_.ledger(), ctx_.calls(), options_.ledger_poll);
+    fleet::Fleet fleet(*ctx_.snapshot().config);
+    ctx_.set_fleet(&fleet);
     spdlog::info("clawjail supervisor listening on {}", ctx_.snapshot().config->socket.string());
     sd_notify(0, "READY=1");
     while (!stopping_) {
@@ -165,6 +168,7 @@ class Server {
       ctx_.receipts().retry_owed();  // finished receipts that met a full disk, once there is room
     }
     drain();
+    ctx_.set_fleet(nullptr);  // every connection thread was joined by drain()
     return 0;
   }
 
@@ -184,6 +188,10 @@ class Server {
     if (auto s = check_startup(*config); !s) return spdlog::error("SIGHUP: configuration not reloaded: {}", s.error().detail);
     if (config->socket != ctx_.snapshot().config->socket || config->signing_key != ctx_.snapshot().config->signing_key)
       spdlog::warn("SIGHUP: socket and signing_key changes take effect at the next restart");
+    const auto& old = *ctx_.snapshot().config;
+    if (config->jwks_urls != old.jwks_urls || config->jwks_refresh_s != old.jwks_refresh_s ||
+        config->revocation_feed != old.revocation_feed || config->control_plane_timeout_ms != old.control_plane_timeout_ms)
+      spdlog::warn("SIGHUP: JWKS and revocation feed changes take effect at the next restart");
     ctx_.replace(std::move(config.value()));
     ctx_.ledger().reload();
     spdlog::info("SIGHUP: configuration, WPC store and revocations reloaded");

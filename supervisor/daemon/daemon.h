@@ -10,6 +10,7 @@
 #include "sandbox/jail.h"
 #include "supervisor/common/config.h"
 #include "supervisor/daemon/cancel.h"
+#include "supervisor/fleet/fleet.h"
 
 namespace clawjail {
 
@@ -29,6 +30,9 @@ class DaemonContext {
   RunningCalls& calls() { return calls_; }
   receipts::ReceiptStore& receipts() { return *receipts_; }
   sandbox::JailPool& jails() { return jails_; }
+  // Set while the server runs (it owns the Fleet); calls read it for issuer keys and the feed.
+  fleet::Fleet* fleet() { return fleet_; }
+  void set_fleet(fleet::Fleet* f) { fleet_ = f; }
   bool draining() const { return draining_; }
   void start_draining() {
     draining_ = true;
@@ -43,6 +47,7 @@ class DaemonContext {
   std::unique_ptr<receipts::ReceiptStore> receipts_;
   sandbox::JailPool jails_;
   std::atomic<bool> draining_{false};
+  std::atomic<fleet::Fleet*> fleet_{nullptr};
 };
 
 struct ServeOptions {

@@ -22,7 +22,7 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Architecture)" = "$(dpkg --print-architecture)" ] || fail "Architecture: $(field Architecture)"
 depends=$(field Depends)
 # libsodium is linked statically (the per-call client must not load shared libraries).
-for lib in libseccomp2 libcap2 libsystemd0; do
+for lib in libseccomp2 libcap2 libsystemd0 libcurl4; do
   grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
 [ "$(dpkg-deb -I "$deb" conffiles)" = /etc/clawjail/config.json ] || fail "conffiles: $(dpkg-deb -I "$deb" conffiles)"

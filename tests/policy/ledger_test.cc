@@ -224,3 +224,41 @@ TEST(Ledger, ConcurrentProcessesBindOneJtiToExactlyOneJob) {
 
 }  // namespace
 }  // namespace clawjail::policy
+
+namespace clawjail::policy {
+namespace {
+
+// The revocation feed's page and the cursor after it land in one write: after a restart the
+// revocations are there and the cursor says where to resume; another feed URL has no cursor.
+TEST(LedgerFeed, RevocationsAndCursorSurviveARestartTogether) {
+  testing::TempDir state;
+  auto by_hash = token_with("jti-h", "x.y.z");
+  auto by_jti = token_with("jti-j", "p.q.r");
+  {
+    TokenLedger ledger(state.path());
+    EXPECT_FALSE(ledger.feed_cursor("https://scope/v1/revocations/events").value().has_value());
+    std::vector<TokenLedger::FeedRevocation> page = {{sha256_b64u("x.y.z"), "", "revoked at the issuer"},
+                                                     {"", "jti-j", "revoked at the issuer"}};
+    ASSERT_TRUE(ledger.apply_feed("https://scope/v1/revocations/events", page, "c-2").ok());
+  }
+  TokenLedger restarted(state.path());
+  EXPECT_EQ(restarted.check_not_revoked(by_hash).reason(), Reason::CST_REVOKED);
+  EXPECT_EQ(restarted.check_not_revoked(by_jti).reason(), Reason::CST_REVOKED);
+  EXPECT_EQ(restarted.feed_cursor("https://scope/v1/revocations/events").value(), std::optional<std::string>("c-2"));
+  EXPECT_FALSE(restarted.feed_cursor("https://other/v1/revocations/events").value().has_value());
+  // The end of the list without a cursor: the next read starts over.
+  ASSERT_TRUE(restarted.apply_feed("https://scope/v1/revocations/events", {}, std::nullopt).ok());
+  EXPECT_FALSE(restarted.feed_cursor("https://scope/v1/revocations/events").value().has_value());
+  EXPECT_EQ(restarted.check_not_revoked(by_hash).reason(), Reason::CST_REVOKED);
+}
+
+TEST(LedgerFeed, AMalformedTokenHashRefusesThePageAndKeepsTheCursor) {
+  testing::TempDir state;
+  TokenLedger ledger(state.path());
+  ASSERT_TRUE(ledger.apply_feed("u", {}, "c-1").ok());
+  EXPECT_FALSE(ledger.apply_feed("u", {{"not a hash", "", "x"}}, "c-2").ok());
+  EXPECT_EQ(ledger.feed_cursor("u").value(), std::optional<std::string>("c-1"));
+}
+
+}  // namespace
+}  // namespace clawjail::policy
