@@ -10,6 +10,7 @@
 #include "sandbox/jail.h"
 #include "supervisor/common/config.h"
 #include "supervisor/daemon/cancel.h"
+#include "supervisor/daemon/fs_workers.h"
 
 namespace clawjail {
 
@@ -29,10 +30,12 @@ class DaemonContext {
   RunningCalls& calls() { return calls_; }
   receipts::ReceiptStore& receipts() { return *receipts_; }
   sandbox::JailPool& jails() { return jails_; }
+  FsWorkers& fs_workers() { return fs_workers_; }
   bool draining() const { return draining_; }
   void start_draining() {
     draining_ = true;
     jails_.clear();
+    fs_workers_.clear();
   }
 
  private:
@@ -42,6 +45,7 @@ class DaemonContext {
   RunningCalls calls_;
   std::unique_ptr<receipts::ReceiptStore> receipts_;
   sandbox::JailPool jails_;
+  FsWorkers fs_workers_{ledger_};
   std::atomic<bool> draining_{false};
 };
 
