@@ -99,13 +99,12 @@ void FsWorkers::drop_job(const std::string& job) {
   }
 }
 
+// A worker in use finishes its operation (a reload or a drain does not cancel calls) and is
+// dropped when given back; the idle ones go now.
 void FsWorkers::clear() {
   std::list<std::shared_ptr<Entry>> gone;
   std::lock_guard lock(m_);
-  for (auto& e : entries_) {
-    e->dropped = true;
-    e->worker->kill();
-  }
+  for (auto& e : entries_) e->dropped = true;
   gone.swap(entries_);
 }
 

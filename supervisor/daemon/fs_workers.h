@@ -42,7 +42,7 @@ class FsWorkers {
   // with another operation (the caller then runs the operation in a jail of its own).
   Result<std::optional<Lease>> take(const std::string& job, const std::optional<policy::Cst>& cst, const sandbox::JailSpec& spec);
   void drop_job(const std::string& job);  // job stop
-  void clear();                           // drain, shutdown
+  void clear();                           // reload, drain, shutdown: none is used again
   size_t size() const;
 
  private:
