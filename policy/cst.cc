@@ -1,12 +1,12 @@
 // verify_cst: a clawscope CST on its own (docs/formats.md §3 checks 1-4 and 7), in that order, each
 // refusal with its own reason. Nothing of the claims is believed before the signature verifies.
-#include "policy/bounded_memo.h"
+#include "base/bounded_memo.h"
 #include "policy/cst.h"
 #include "policy/cst_claims.h"
 #include "policy/encoding.h"
 #include "policy/json.h"
 #include "policy/keys.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
 
 namespace clawjail::policy {

@@ -9,7 +9,7 @@
 
 #include "policy/json.h"
 #include "policy/keys.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/wpc.h"
 
 namespace clawjail::policy {

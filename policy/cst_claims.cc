@@ -8,7 +8,7 @@
 #include "policy/encoding.h"
 #include "policy/fields.h"
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/utf16.h"
 
 namespace clawjail::policy {

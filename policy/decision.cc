@@ -7,7 +7,7 @@
 #include "policy/cst_claims.h"
 #include "policy/decision.h"
 #include "policy/paths.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/wpc.h"
 #include "policy/wpc_parse.h"
 

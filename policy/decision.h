@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "policy/cst.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/wpc.h"
 
 namespace clawjail::policy {

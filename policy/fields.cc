@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 
 namespace clawjail::policy::fields {
 

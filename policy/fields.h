@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 
 namespace clawjail::policy::fields {
 

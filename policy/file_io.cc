@@ -8,9 +8,9 @@
 #include <cstring>
 
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
-#include "policy/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace clawjail::policy {
 namespace {

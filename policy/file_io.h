@@ -7,7 +7,7 @@
 #include <optional>
 #include <string_view>
 
-#include "policy/reason.h"
+#include "base/reason.h"
 
 namespace clawjail::policy {
 

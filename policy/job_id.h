@@ -5,7 +5,7 @@
 #pragma once
 #include <string_view>
 
-#include "policy/reason.h"
+#include "base/reason.h"
 
 namespace clawjail::policy {
 

@@ -15,9 +15,9 @@
 
 #include "policy/file_io.h"
 #include "policy/keys.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/sodium.h"
-#include "policy/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace clawjail::policy {
 namespace {

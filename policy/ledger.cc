@@ -16,9 +16,9 @@
 #include "policy/file_io.h"
 #include "policy/json.h"
 #include "policy/ledger.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
-#include "policy/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace clawjail::policy {
 namespace {

@@ -11,7 +11,7 @@
 #include "policy/cst.h"
 #include "policy/encoding.h"
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 
 namespace clawjail::policy {
 

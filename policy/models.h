@@ -2,7 +2,7 @@
 #pragma once
 #include <string_view>
 
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/wpc.h"
 
 namespace clawjail::policy {

@@ -7,7 +7,7 @@
 
 #include "policy/json.h"
 #include "policy/paths.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/wpc.h"
 
 namespace clawjail::policy {

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/wpc.h"
 
 namespace clawjail::policy {

@@ -2,7 +2,7 @@
 #include <algorithm>
 
 #include "policy/decision.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/wpc.h"
 #include "policy/wpc_parse.h"
 

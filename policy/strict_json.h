@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 
 namespace clawjail::policy {
 

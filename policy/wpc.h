@@ -7,7 +7,7 @@
 
 #include "policy/json.h"
 #include "policy/keys.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 
 namespace clawjail::policy {
 

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/wpc.h"
 
 namespace clawjail::policy {

@@ -7,7 +7,7 @@
 
 #include "policy/fields.h"
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/wpc.h"
 #include "policy/wpc_parse.h"
 

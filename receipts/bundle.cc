@@ -6,7 +6,7 @@
 #include "policy/encoding.h"
 #include "policy/json.h"
 #include "policy/keys.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
 #include "policy/wpc.h"
 #include "receipts/internal.h"

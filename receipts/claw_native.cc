@@ -8,7 +8,7 @@
 #include "policy/cst.h"
 #include "policy/encoding.h"
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
 #include "receipts/claw_internal.h"
 #include "receipts/internal.h"

@@ -5,7 +5,7 @@
 #include "policy/encoding.h"
 #include "policy/json.h"
 #include "policy/keys.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "receipts/internal.h"
 
 namespace clawjail::receipts {
@@ -112,11 +112,13 @@ DsseCheck dsse_check(const Json& envelope, std::string_view type,
 }  // namespace detail
 
 Result<std::string> dsse_verify(const Json& envelope, std::string_view type,
-                                const std::vector<std::string>& trusted) {
+                                const std::vector<std::string>& trusted, std::string* signer) {
   if (trusted.empty()) return fail(Reason::TRUST_REQUIRED, "no trusted key given");
   auto c = detail::dsse_check(envelope, type, trusted);
   switch (c.failure) {
-    case detail::DsseFailure::none: return std::move(c.payload);
+    case detail::DsseFailure::none:
+      if (signer) *signer = c.keyid;
+      return std::move(c.payload);
     case detail::DsseFailure::malformed:
     case detail::DsseFailure::wrong_type: return fail(Reason::RECEIPT_PAYLOAD_INVALID, c.detail);
     case detail::DsseFailure::untrusted_key: return fail(Reason::RECEIPT_UNTRUSTED_KEY, c.detail);

@@ -8,8 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
+#include "base/reason.h"
+#include "base/unique_fd.h"
 #include "receipts/internal.h"
 
 namespace clawjail::receipts::detail {

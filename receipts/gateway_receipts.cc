@@ -9,7 +9,7 @@
 #include "policy/decision.h"
 #include "policy/json.h"
 #include "policy/models.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
 #include "policy/wpc.h"
 #include "receipts/claw_internal.h"

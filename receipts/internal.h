@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "policy/json.h"
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
+#include "base/reason.h"
+#include "base/unique_fd.h"
 #include "receipts/receipts.h"
 
 namespace clawjail::receipts::detail {

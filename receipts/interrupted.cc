@@ -55,8 +55,7 @@ Json unknown_result() {
 // a `finished` written by the supervisor that ran it would have carried.
 Draft interrupted_draft(const Json& started, const std::string& restarted_at) {
   Draft d;
-  d.phase = "finished";
-  d.decision = "allowed";
+  d.phase = ReceiptPhase::finished;
   d.job_id = text(started, "job_id");
   d.call_id = text(started, "call_id");
   d.tool = text(started, "tool");

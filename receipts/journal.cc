@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/text.h"
 #include "receipts/internal.h"
 
@@ -37,27 +37,25 @@ std::string ending_of(const Draft& d) {
 }
 
 std::string message_for(const Draft& d, const Written& w) {
-  std::string text = "job " + d.job_id + " call " + d.call_id + " " + d.tool + " " + d.phase;
-  if (d.phase == "blocked")
+  std::string text = "job " + d.job_id + " call " + d.call_id + " " + d.tool + " " + std::string(name_of(d.phase));
+  if (d.phase == ReceiptPhase::blocked)
     text += ": " + std::string(reason_name(d.reason)) + ": " + policy::printable(d.reason_detail);  // one line, text
-  if (d.phase == "finished" && d.result && d.result->is_object()) text += ending_of(d);
+  if (d.phase == ReceiptPhase::finished && d.result && d.result->is_object()) text += ending_of(d);
   text += " (receipt " + w.receipt_id + ", seq " + std::to_string(w.seq) + ")";
   return text;
 }
 
+// The fields that repeat the receipt are copied from its signed payload, so that they say
+// exactly what the signature covers (`receipts verify` compares them).
 std::vector<std::string> fields_of(const Draft& d, const Written& w) {
-  return {"MESSAGE=" + message_for(d, w),
-          "PRIORITY=" + std::to_string(d.phase == "blocked" ? LOG_WARNING : LOG_INFO),
-          "SYSLOG_IDENTIFIER=clawjail",
-          "CLAWJAIL_JOB=" + d.job_id,
-          "CLAWJAIL_CALL=" + d.call_id,
-          "CLAWJAIL_TOOL=" + d.tool,
-          "CLAWJAIL_PHASE=" + d.phase,
-          "CLAWJAIL_DECISION=" + d.decision,
-          "CLAWJAIL_REASON=" + std::string(reason_name(d.reason)),
-          "CLAWJAIL_RECEIPT_ID=" + w.receipt_id,
-          "CLAWJAIL_SEQ=" + std::to_string(w.seq),
-          "CLAWJAIL_RECEIPT=" + compact_json(w.envelope)};
+  std::vector<std::string> fields = {"MESSAGE=" + message_for(d, w),
+                                     "PRIORITY=" + std::to_string(d.phase == ReceiptPhase::blocked ? LOG_WARNING : LOG_INFO),
+                                     "SYSLOG_IDENTIFIER=clawjail"};
+  const Json payload = Json::parse(w.payload, nullptr, false);
+  for (const auto& [field, key] : kJournalReceiptFields)
+    fields.push_back(std::string(field) + "=" + journal_field_value(payload, key));
+  fields.push_back(std::string(kJournalReceiptField) + "=" + compact_json(w.envelope));
+  return fields;
 }
 
 // sd_journal_send() reports success when journald's socket does not exist at all ("fail
@@ -132,3 +130,13 @@ void Journal::unavailable(int negative_errno) {
 }
 
 }  // namespace clawjail::receipts::detail
+
+namespace clawjail::receipts {
+
+std::string journal_field_value(const Json& payload, const char* key) {
+  if (!payload.is_object() || !payload.contains(key)) return "";
+  const Json& v = payload[key];
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+}  // namespace clawjail::receipts

@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
 #include "receipts/internal.h"
 

@@ -11,8 +11,8 @@
 #include "policy/cst.h"
 #include "policy/encoding.h"
 #include "policy/json.h"
-#include "policy/reason.h"
-#include "policy/run_status.h"
+#include "base/reason.h"
+#include "base/run_status.h"
 #include "policy/text.h"
 #include "receipts/internal.h"
 
@@ -42,17 +42,12 @@ bool integers_only(const Json& v) {
 }
 
 Status check_phase(const Draft& d) {
-  static const std::set<std::string> phases{"started", "finished", "blocked"};
-  if (!phases.count(d.phase)) return invalid("phase must be started, finished or blocked");
-  bool blocked = d.phase == "blocked";
-  if (d.decision != (blocked ? "blocked" : "allowed"))
-    return invalid("phase " + d.phase + " needs decision " + (blocked ? "blocked" : "allowed"));
-  if (blocked && d.reason == Reason::OK) return invalid("a blocked receipt needs a reason");
-  if ((d.phase == "finished") != d.result.has_value())
+  if (d.phase == ReceiptPhase::blocked && d.reason == Reason::OK) return invalid("a blocked receipt needs a reason");
+  if ((d.phase == ReceiptPhase::finished) != d.result.has_value())
     return invalid("result is carried by finished receipts, and only by them");
   if (d.result && (!d.result->is_object() || !integers_only(*d.result)))
     return invalid("result must be an object of integers, strings and arrays");
-  return check_result(d.phase, d.result.value_or(Json()), d.reason);
+  return check_result(name_of(d.phase), d.result.value_or(Json()), d.reason);
 }
 
 Status check_ids(const Draft& d) {
@@ -64,7 +59,7 @@ Status check_ids(const Draft& d) {
 
 Status check_hashes(const Draft& d) {
   // A call refused before any WPC was found has no policy hash; an allowed call always has one.
-  if (!d.policy_hash_b64u.empty() || d.phase != "blocked")
+  if (!d.policy_hash_b64u.empty() || d.phase != ReceiptPhase::blocked)
     if (auto s = check_hash("policy_hash_b64u", d.policy_hash_b64u); !s.ok()) return s;
   if (auto s = check_hash("request_hash_b64u", d.request_hash_b64u); !s.ok()) return s;
   if (auto s = check_optional_hash("token_scope_hash_b64u", d.token_scope_hash_b64u); !s.ok())
@@ -96,7 +91,7 @@ bool ending_field_typed(std::string_view key, const Json& v) {
 
 Status check_ran_result(const Json& r) {
   static const std::set<std::string> optional{"output_truncated", "egress", "error"};
-  if (!run_status_from_name(r["status"].get<std::string>())) return invalid("unknown result status " + r["status"].dump());
+  if (!from_name<RunStatus>(r["status"].get<std::string>())) return invalid("unknown result status " + r["status"].dump());
   for (const char* key : kEndingFields)
     if (!ending_field_typed(key, r[key])) return invalid(std::string("result.") + key + " has the wrong type");
   if (r.contains("output_truncated") && !r["output_truncated"].is_boolean())
@@ -181,7 +176,7 @@ std::string receipt_payload(const Draft& d, const ChainLink& link, const std::st
   std::string reason(reason_name(d.reason));
   Json p = {{"receipt_version", "1"},
             {"receipt_id", receipt_id},
-            {"phase", d.phase},
+            {"phase", name_of(d.phase)},
             {"job_id", d.job_id},
             {"seq", link.seq},
             {"prev_receipt_hash_b64u", optional_string(link.prev_hash_b64u)},
@@ -189,7 +184,7 @@ std::string receipt_payload(const Draft& d, const ChainLink& link, const std::st
             {"timestamp", timestamp},
             {"tool", d.tool},
             {"scopes", d.scopes},
-            {"decision", d.decision},
+            {"decision", name_of(verdict_of(d.phase))},
             {"reason_code", reason},
             {"reason", d.reason_detail.empty() ? reason : d.reason_detail},
             {"agent_did", d.agent_did},

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -13,7 +14,22 @@
 #include "policy/job_id.h"
 #include "policy/json.h"
 #include "policy/keys.h"
-#include "policy/reason.h"
+#include "base/reason.h"
+#include "base/verdict.h"
+
+namespace clawjail {
+
+// A receipt's phase; its `decision` follows from it (blocked ↔ blocked, else allowed).
+enum class ReceiptPhase { started, finished, blocked };
+template <>
+struct EnumNames<ReceiptPhase> {
+  static constexpr std::array<std::string_view, 3> names{"started", "finished", "blocked"};
+};
+constexpr Verdict verdict_of(ReceiptPhase p) {
+  return p == ReceiptPhase::blocked ? Verdict::blocked : Verdict::allowed;
+}
+
+}  // namespace clawjail
 
 namespace clawjail::receipts {
 
@@ -25,16 +41,16 @@ inline constexpr const char* kBundlePayloadType = "application/vnd.clawjail.bund
 // ---- DSSE (dsse.cc) ----
 std::string pae(std::string_view type, std::string_view payload);
 Json dsse_sign(const policy::SecretKey& key, std::string_view type, std::string_view payload);
-// Verifies one signature by a key in `trusted` (did:key list); returns the exact payload bytes.
+// Verifies one signature by a key in `trusted` (did:key list); returns the exact payload bytes
+// and, when `signer` is given, sets it to the did:key whose signature verified.
 Result<std::string> dsse_verify(const Json& envelope, std::string_view type,
-                                const std::vector<std::string>& trusted);
+                                const std::vector<std::string>& trusted, std::string* signer = nullptr);
 
 // ---- one receipt's content, before seq/prev/signature are assigned ----
 struct Draft {
-  std::string phase;     // started|finished|blocked
+  ReceiptPhase phase = ReceiptPhase::blocked;
   std::string job_id, call_id, tool;
   std::vector<std::string> scopes;
-  std::string decision;  // allowed|blocked
   Reason reason = Reason::OK;
   std::string reason_detail;
   std::string agent_did;
@@ -157,6 +173,28 @@ struct VerifyOptions {
   std::vector<std::string> gateway_signers;
 };
 // Fail-closed; an empty trust list is TRUST_REQUIRED.
+// The journal fields that repeat what a receipt says (journal.cc writes them beside the signed
+// envelope, CLAWJAIL_RECEIPT): a journal field and the payload key it copies. They are not signed;
+// `receipts verify` checks each against the signed payload before a query over them is trusted.
+inline constexpr std::pair<const char*, const char*> kJournalReceiptFields[] = {
+    {"CLAWJAIL_JOB", "job_id"},          {"CLAWJAIL_CALL", "call_id"},
+    {"CLAWJAIL_TOOL", "tool"},           {"CLAWJAIL_PHASE", "phase"},
+    {"CLAWJAIL_DECISION", "decision"},   {"CLAWJAIL_REASON", "reason_code"},
+    {"CLAWJAIL_RECEIPT_ID", "receipt_id"}, {"CLAWJAIL_SEQ", "seq"}};
+inline constexpr const char* kJournalReceiptField = "CLAWJAIL_RECEIPT";
+// What the journal field holds for `key` of a receipt's payload: a string as is, a number as text.
+std::string journal_field_value(const Json& payload, const char* key);
+
+// One receipt away from its job's log (a journal entry on a collector): signed by a key in
+// `trusted`, a well-formed payload. Its place in the job's chain is for verify_bundle to check.
+struct VerifiedReceipt {
+  Json payload;
+  std::string payload_bytes;  // the exact signed bytes
+  std::string signer_did;
+};
+Result<VerifiedReceipt> verify_receipt(const Json& envelope, const std::vector<std::string>& trusted,
+                                       const std::string& where = "receipt");
+
 Verdict verify_bundle(const Json& bundle_envelope, const std::vector<std::string>& trusted,
                       const VerifyOptions& options = {});
 

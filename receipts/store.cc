@@ -7,8 +7,8 @@
 
 #include "policy/json.h"
 #include "policy/keys.h"
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
+#include "base/reason.h"
+#include "base/unique_fd.h"
 #include "receipts/internal.h"
 
 namespace clawjail::receipts {
@@ -70,7 +70,7 @@ Result<Written> ReceiptStore::State::write(const Draft& draft) {
     w.payload = detail::receipt_payload(draft, link, w.receipt_id, timestamp);
     w.envelope = dsse_sign(key, kReceiptPayloadType, w.payload);
     const Json brief = {{"receipt_id", w.receipt_id},
-                        {"phase", draft.phase},
+                        {"phase", name_of(draft.phase)},
                         {"timestamp", timestamp},
                         {"result", draft.result.value_or(Json())}};
     w.claw_event_hash_b64u = detail::claw_event_hash_at(brief, w.payload, draft.job_id, link);
@@ -112,7 +112,7 @@ Status ReceiptStore::State::pay_owed(const std::string& job) {
 
 Error ReceiptStore::State::owe(const Draft& draft, Error why) {
   constexpr size_t kMaxOwed = 4096;
-  if (draft.phase != "finished") return why;
+  if (draft.phase != ReceiptPhase::finished) return why;
   {
     std::lock_guard lock(mu);
     if (owed_count < kMaxOwed) {

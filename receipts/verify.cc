@@ -8,7 +8,7 @@
 #include "policy/cst.h"
 #include "policy/encoding.h"
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
 #include "policy/wpc.h"
 #include "receipts/gateway_receipts.h"
@@ -139,12 +139,9 @@ Error seq_error(const std::vector<Json>& receipts, size_t index, int64_t seq) {
 Status check_receipt(const Json& envelope, size_t i, const std::vector<Json>& all,
                      const std::vector<std::string>& trusted, ChainState& chain) {
   std::string where = "receipt #" + std::to_string(i);
-  auto bytes = dsse_verify(envelope, kReceiptPayloadType, trusted);
-  if (!bytes.ok()) return fail(bytes.reason(), where + ": " + bytes.error().detail);
-  auto p = policy::parse_strict_json(*bytes);
-  if (!p.ok()) return fail(Reason::RECEIPT_PAYLOAD_INVALID, where + ": " + p.error().detail);
-  if (auto s = check_receipt_shape(*p, where); !s.ok()) return s;
-  const Json& r = *p;
+  auto verified = verify_receipt(envelope, trusted, where);
+  if (!verified.ok()) return verified.error();
+  const Json& r = verified->payload;
   if (r["job_id"] != chain.job_id)
     return fail(Reason::RECEIPT_JOB_MISMATCH, where + " belongs to job " + r["job_id"].get<std::string>() +
                                                   ", the bundle to " + chain.job_id);
@@ -157,8 +154,8 @@ Status check_receipt(const Json& envelope, size_t i, const std::vector<Json>& al
   if (detail::bound_to_job_wpc(r) && r["policy_hash_b64u"] != chain.policy_hash)
     return fail(Reason::RECEIPT_POLICY_MISMATCH, where + " names policy " + r["policy_hash_b64u"].dump() +
                                                      ", the bundled WPC is " + chain.policy_hash);
-  chain.payloads.push_back(std::move(*p));
-  chain.payload_bytes.push_back(std::move(*bytes));
+  chain.payloads.push_back(std::move(verified->payload));
+  chain.payload_bytes.push_back(std::move(verified->payload_bytes));
   return ok_status();
 }
 
@@ -228,6 +225,19 @@ Verdict failed(const Error& e, int64_t receipts = 0) {
 }
 
 }  // namespace
+
+Result<VerifiedReceipt> verify_receipt(const Json& envelope, const std::vector<std::string>& trusted,
+                                       const std::string& where) {
+  VerifiedReceipt v;
+  auto bytes = dsse_verify(envelope, kReceiptPayloadType, trusted, &v.signer_did);
+  if (!bytes.ok()) return fail(bytes.reason(), where + ": " + bytes.error().detail);
+  auto p = policy::parse_strict_json(*bytes);
+  if (!p.ok()) return fail(Reason::RECEIPT_PAYLOAD_INVALID, where + ": " + p.error().detail);
+  if (auto s = check_receipt_shape(*p, where); !s.ok()) return s.error();
+  v.payload = std::move(*p);
+  v.payload_bytes = std::move(*bytes);
+  return v;
+}
 
 Json Verdict::to_json() const {
   Json j = {{"result", pass ? "PASS" : "FAIL"},

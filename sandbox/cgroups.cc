@@ -20,9 +20,9 @@
 #include <thread>
 #include <utility>
 
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
-#include "policy/unique_fd.h"
+#include "base/unique_fd.h"
 #include "policy/wpc.h"
 #include "sandbox/cgroups.h"
 

@@ -28,7 +28,7 @@
 #include <thread>
 #include <vector>
 
-#include "policy/unique_fd.h"
+#include "base/unique_fd.h"
 #include "sandbox/steps.h"
 
 namespace clawjail::sandbox::detail {

@@ -18,8 +18,8 @@
 #include <list>
 #include <system_error>
 
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
+#include "base/reason.h"
+#include "base/unique_fd.h"
 #include "sandbox/egress.h"
 #include "sandbox/fd_passing.h"
 #include "sandbox/steps.h"

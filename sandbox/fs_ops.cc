@@ -16,7 +16,7 @@
 #include <cstring>
 
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/text.h"
 #include "policy/wpc.h"
 #include "sandbox/beneath.h"
@@ -338,12 +338,7 @@ void serve_fs_requests(int channel) {
 
 namespace {
 
-constexpr std::pair<FsOpKind, std::string_view> kOpNames[] = {
-    {FsOpKind::read, "read"},   {FsOpKind::write, "write"},   {FsOpKind::ls, "ls"},         {FsOpKind::stat, "stat"},
-    {FsOpKind::mkdir, "mkdir"}, {FsOpKind::remove, "remove"}, {FsOpKind::rename, "rename"},
-};
-
-std::string name_of(const FsOp& op) { return std::string(fs_op_name(op.op)); }
+std::string op_name(const FsOp& op) { return std::string(clawjail::name_of(op.op)); }
 
 const char* type_name(int t) {
   switch (t) {
@@ -382,7 +377,7 @@ Json listing(const std::vector<Msg>& msgs, bool& truncated) {
 Status validate_fs_op(const FsOp& op, const JailSpec& spec) {
   size_t want = op.op == FsOpKind::rename ? 2 : 1;
   if (op.paths.size() != want)
-    return fail(Reason::BAD_FIELD, name_of(op) + " takes " + std::to_string(want) + " path(s)");
+    return fail(Reason::BAD_FIELD, op_name(op) + " takes " + std::to_string(want) + " path(s)");
   for (const auto& p : op.paths) {
     if (p.empty() || p.find('\0') != std::string::npos || p.size() >= sizeof FsRequest{}.paths[0])
       return fail(Reason::BAD_FIELD, "bad path");
@@ -422,23 +417,11 @@ Error fs_op_error(const FsOp& op, const Error& e) {
   // The kernel says EXDEV when RESOLVE_BENEATH stopped an escape and ELOOP for a symlink.
   const std::string& d = e.detail;
   if (d.find(strerror(EXDEV)) != std::string::npos || d.find(strerror(ELOOP)) != std::string::npos)
-    return fail(Reason::PATH_OUTSIDE_WORKSPACE, name_of(op) + " " + op.paths[0] + ": leaves the workspace or crosses a symlink (" + d + ")");
-  return fail(Reason::FS_OP_FAILED, name_of(op) + " " + op.paths[0] + ": " + d);
+    return fail(Reason::PATH_OUTSIDE_WORKSPACE, op_name(op) + " " + op.paths[0] + ": leaves the workspace or crosses a symlink (" + d + ")");
+  return fail(Reason::FS_OP_FAILED, op_name(op) + " " + op.paths[0] + ": " + d);
 }
 
 }  // namespace detail
-
-std::string_view fs_op_name(FsOpKind op) {
-  for (auto [kind, name] : detail::kOpNames)
-    if (kind == op) return name;
-  return "unknown";
-}
-
-std::optional<FsOpKind> fs_op_of_name(std::string_view name) {
-  for (auto [kind, n] : detail::kOpNames)
-    if (n == name) return kind;
-  return std::nullopt;
-}
 
 FsCall::FsCall() = default;
 FsCall::FsCall(FsCall&&) noexcept = default;
@@ -469,7 +452,7 @@ Result<FsResult> FsCall::result() {
   Outcome outcome = jail_.wait();
   if (outcome.error) return detail::fs_op_error(op_, *outcome.error);
   if (outcome.status != RunStatus::success)
-    return fail(Reason::FS_OP_FAILED, detail::name_of(op_) + ": the file tool ended with " + std::string(run_status_name(outcome.status)));
+    return fail(Reason::FS_OP_FAILED, detail::op_name(op_) + ": the file tool ended with " + std::string(name_of(outcome.status)));
   FsResult result = detail::fs_result_of(op_, jail_.runner().fs_messages());
   result.outcome = std::move(outcome);
   return result;

@@ -10,7 +10,7 @@
 
 #include <cstring>
 
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "sandbox/fs_ops.h"
 #include "sandbox/output_relay.h"
 #include "sandbox/runner.h"

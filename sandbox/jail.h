@@ -15,9 +15,10 @@
 #include <thread>
 #include <vector>
 
+#include "base/named_enum.h"
+#include "base/run_status.h"
+#include "base/unique_fd.h"
 #include "policy/json.h"
-#include "policy/run_status.h"
-#include "policy/unique_fd.h"
 #include "policy/wpc.h"
 
 namespace clawjail::sandbox {
@@ -287,9 +288,14 @@ class JailPool {
 // File tools, run inside a jail by clawjail's own code with execve refused (fs_ops.cc).
 // Paths are relative to /workspace and can never leave it.
 enum class FsOpKind { read, write, ls, stat, mkdir, remove, rename };
-// The names of the protocol and the CLI: strings only at that edge.
-std::string_view fs_op_name(FsOpKind op);
-std::optional<FsOpKind> fs_op_of_name(std::string_view name);
+}  // namespace clawjail::sandbox
+namespace clawjail {
+template <>
+struct EnumNames<sandbox::FsOpKind> {  // the protocol's and the CLI's names
+  static constexpr std::array<std::string_view, 7> names{"read", "write", "ls", "stat", "mkdir", "remove", "rename"};
+};
+}  // namespace clawjail
+namespace clawjail::sandbox {
 struct FsOp {
   FsOpKind op = FsOpKind::stat;
   std::vector<std::string> paths;

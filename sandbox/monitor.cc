@@ -1,8 +1,8 @@
 // The watcher: the monitor thread clones the jail's init, then watches it until its tree is gone:
 // relays its output under the cap, answers seccomp notifications, enforces the deadline, reaps
 // the init, and hands what it saw to classify_outcome() (outcome.cc).
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
+#include "base/reason.h"
+#include "base/unique_fd.h"
 #include "sandbox/fd_passing.h"
 #include "sandbox/output_relay.h"
 #include "sandbox/runner.h"

@@ -7,7 +7,7 @@
 
 #include <csignal>
 
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "sandbox/egress.h"
 #include "sandbox/jail.h"
 
@@ -16,7 +16,7 @@ namespace clawjail::sandbox {
 Json Outcome::to_json() const {
   Json violations_json = Json::array();
   for (const auto& v : violations) violations_json.push_back({{"syscall", v.syscall}, {"count", v.count}});
-  Json j = {{"status", std::string(run_status_name(status))},
+  Json j = {{"status", std::string(name_of(status))},
             {"exit_code", exit_code},
             {"signal", signal},
             {"duration_ms", duration_ms},

@@ -1,6 +1,6 @@
 // Jails built ahead of their calls: the namespaces, mounts, cgroup and filters of the next call
 // are ready before it arrives (jail.h, JailPool).
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "sandbox/runner.h"
 #include "sandbox/spec.h"
 

@@ -13,8 +13,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
+#include "base/reason.h"
+#include "base/unique_fd.h"
 #include "policy/wpc.h"
 #include "sandbox/cgroups.h"
 #include "sandbox/fd_passing.h"

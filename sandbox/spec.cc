@@ -3,7 +3,7 @@
 // the same jail hash wherever it is explained.
 #include <algorithm>
 
-#include "policy/bounded_memo.h"
+#include "base/bounded_memo.h"
 #include "policy/canonical_json.h"
 #include "policy/decision.h"
 #include "policy/json.h"
@@ -126,7 +126,7 @@ Json describe(const JailSpec& spec) {
 // Every call is admitted with one of a few specs, and describing one costs more than the rest of
 // its admission's checks: each distinct spec is described and hashed once.
 std::string jail_hash_b64u(const JailSpec& spec) {
-  static policy::BoundedMemo<std::string> hashes(64);
+  static BoundedMemo<std::string> hashes(64);
   std::string key = detail::spec_key(spec);
   if (auto known = hashes.find(key)) return *known;
   std::string hash = policy::canonical_hash_b64u(describe(spec));

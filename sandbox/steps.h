@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "policy/unique_fd.h"
+#include "base/unique_fd.h"
 #include "sandbox/jail.h"
 
 namespace clawjail::sandbox::detail {

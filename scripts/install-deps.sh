@@ -5,6 +5,8 @@ packages=(build-essential cmake pkg-config clang libclang-rt-14-dev systemd-cont
           libseccomp-dev libcap-dev libsodium-dev nlohmann-json3-dev libspdlog-dev libsystemd-dev libctemplate-dev
           libgtest-dev libcli11-dev systemd bubblewrap util-linux iproute2 procps curl
           ccache dpkg-dev lintian jq chromium)
+# The fleet test (tests/hosts/fleet_test.sh): the hosts' and the collector's certificates.
+packages+=(openssl)
 # The pure cgroup v2 test (tests/hostvm): a Debian 12 VM built with mmdebstrap, run by QEMU.
 packages+=(qemu-system-x86 qemu-utils mmdebstrap)
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

@@ -16,7 +16,7 @@
 #include <sstream>
 
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
 #include "supervisor/audit/openclaw.h"
 #include "supervisor/common/subprocess.h"

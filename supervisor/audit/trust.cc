@@ -1,7 +1,7 @@
 // Whom the supervisor trusts, and which paths no jail may see.
 #include <fcntl.h>
 
-#include "policy/unique_fd.h"
+#include "base/unique_fd.h"
 #include "supervisor/audit/checks.h"
 #include "supervisor/daemon/logging.h"
 

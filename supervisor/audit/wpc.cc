@@ -6,7 +6,7 @@
 
 #include "policy/decision.h"
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
 #include "policy/wpc.h"
 #include "policy/wpc_store.h"

@@ -1,12 +1,11 @@
 // clawjail bundle export|verify|report: proof bundles (docs/formats.md §5).
 #include <iostream>
-#include <sstream>
 
 #include "policy/encoding.h"
 #include "policy/file_io.h"
 #include "policy/json.h"
 #include "policy/keys.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
 #include "policy/wpc.h"
 #include "receipts/claw_bundle.h"
@@ -59,17 +58,6 @@ ClawFiles claw_files(const std::string& out) {
   files.native = files.out.parent_path() / (files.stem() + ".native.json");
   files.wpc = files.out.parent_path() / (files.stem() + ".wpc.json");
   return files;
-}
-
-std::vector<std::string> split_dids(std::string_view what, const std::string& list, std::string_view flag = "--trust") {
-  std::vector<std::string> dids;
-  std::stringstream in(list);
-  for (std::string did; std::getline(in, did, ',');) {
-    if (did.empty()) continue;
-    if (auto pk = policy::public_key_from_did(did); !pk) die(what, std::string(flag) + " " + did + ": " + pk.error().detail, 2);
-    dids.push_back(did);
-  }
-  return dids;
 }
 
 void export_claw(const BundleFlags& f, const policy::SecretKey& key, const Json& native,

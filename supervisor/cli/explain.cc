@@ -8,7 +8,7 @@
 #include "policy/encoding.h"
 #include "policy/json.h"
 #include "policy/paths.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
 #include "policy/wpc.h"
 #include "policy/wpc_store.h"

@@ -32,7 +32,7 @@ int stop_offline(const JobFlags& f, const Error& why) {
 void stop(const JobFlags& f) {
   if (auto id = policy::check_job_id(f.job); !id) die("job stop", "not a job id: " + f.job + ": " + id.error().detail, 2);
   proto::Request r;
-  r.type = "stop_job";
+  r.type = RequestType::stop_job;
   r.job_id = f.job;
   if (!f.cst_file.empty()) {
     auto token = client::read_cst_file(f.cst_file);
@@ -41,7 +41,7 @@ void stop(const JobFlags& f) {
   }
   auto response = client::call(client::resolve_socket(f.socket, f.config), r, {});
   if (!response) exit_with(stop_offline(f, response.error()));
-  if (response->type != "stopped") exit_with(client::report("job stop", *response));
+  if (response->type != ResponseType::stopped) exit_with(client::report("job stop", *response));
   if (f.json)
     std::cout << policy::Json{{"job_id", f.job}, {"stopped", true}, {"killed_calls", response->killed_calls}}.dump() << "\n";
   else

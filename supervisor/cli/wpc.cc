@@ -1,6 +1,5 @@
 // clawjail wpc hash|sign|verify|install: the Work Policy Contract on the command line.
 #include <iostream>
-#include <sstream>
 
 #include "policy/json.h"
 #include "policy/keys.h"
@@ -28,17 +27,6 @@ Json read_json(std::string_view what, const std::string& file) {
   auto json = policy::parse_strict_json_file(file);
   if (!json) refuse(what, json.error());
   return *json;
-}
-
-std::vector<std::string> split_dids(const std::string& list) {
-  std::vector<std::string> dids;
-  std::stringstream in(list);
-  for (std::string did; std::getline(in, did, ',');) {
-    if (did.empty()) continue;
-    if (auto pk = policy::public_key_from_did(did); !pk) die("wpc verify", "--trust: " + pk.error().detail, 2);
-    dids.push_back(did);
-  }
-  return dids;
 }
 
 void hash(const WpcFlags& f) {
@@ -71,7 +59,7 @@ void print_verdict(const WpcFlags& f, const Result<policy::VerifiedWpc>& r) {
 }
 
 void verify(const WpcFlags& f) {
-  auto trusted = split_dids(f.trust);
+  auto trusted = split_dids("wpc verify", f.trust);
   auto json = policy::parse_strict_json_file(f.file);
   auto r = json ? policy::verify_wpc_envelope(*json, trusted) : Result<policy::VerifiedWpc>(json.error());
   print_verdict(f, r);

@@ -12,10 +12,10 @@
 
 #include "policy/encoding.h"
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
 #include "policy/text.h"
-#include "policy/unique_fd.h"
+#include "base/unique_fd.h"
 #include "supervisor/common/commands.h"
 #include "supervisor/common/config.h"
 
@@ -103,7 +103,7 @@ proto::Request call_request(std::string_view command, const CallFlags& f, std::s
   auto token = read_cst_file(f.cst_file);
   if (!token) cli::die(command, token.error().detail, kExitSupervisor);
   proto::Request r;
-  r.type = "call";
+  r.type = RequestType::call;
   r.job_id = f.job;
   r.cst = *token;
   r.wpc_hash_b64u = f.wpc.empty() ? pinned_policy_hash(*token) : f.wpc;
@@ -123,15 +123,15 @@ proto::Response send_call(std::string_view command, const CallFlags& f, const pr
 int report(std::string_view command, const proto::Response& r) {
   auto code = std::string(reason_name(r.reason));
   const std::string detail = policy::printable(r.reason_detail);  // it quotes paths and names: no raw escapes
-  if (r.decision == "blocked" && r.exit_code == kExitBlocked)
+  if (r.decision == Verdict::blocked && r.exit_code == kExitBlocked)
     std::cerr << "clawjail: blocked: " << code << ": " << detail << "\n";
-  else if (r.status == "failed" || r.exit_code == kExitSupervisor)
+  else if (r.status == CallStatus::failed || r.exit_code == kExitSupervisor)
     std::cerr << "clawjail: " << command << ": " << code << ": " << detail << "\n";
-  else if (r.status == "timeout")
+  else if (r.status == CallStatus::timeout)
     std::cerr << "clawjail: " << command << ": timed out" << (detail.empty() ? "" : ": " + detail) << "\n";
-  else if (r.status == "killed")
+  else if (r.status == CallStatus::killed)
     std::cerr << "clawjail: " << command << ": killed: " << code << ": " << detail << "\n";
-  else if (r.status == "limit")
+  else if (r.status == CallStatus::limit)
     std::cerr << "clawjail: " << command << ": stopped at a limit of the WPC\n";
   else if (r.reason != Reason::OK)
     std::cerr << "clawjail: " << command << ": " << code << ": " << detail << "\n";

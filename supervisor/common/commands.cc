@@ -2,6 +2,9 @@
 
 #include <iostream>
 #include <map>
+#include <sstream>
+
+#include "policy/keys.h"
 
 
 namespace clawjail::cli {
@@ -51,5 +54,16 @@ void die(std::string_view what, std::string_view why, int code) {
 }
 
 void exit_with(int code) { throw ExitRequest{code}; }
+
+std::vector<std::string> split_dids(std::string_view what, const std::string& list, std::string_view flag) {
+  std::vector<std::string> dids;
+  std::stringstream in(list);
+  for (std::string did; std::getline(in, did, ',');) {
+    if (did.empty()) continue;
+    if (auto pk = policy::public_key_from_did(did); !pk) die(what, std::string(flag) + " " + did + ": " + pk.error().detail, 2);
+    dids.push_back(did);
+  }
+  return dids;
+}
 
 }  // namespace clawjail::cli

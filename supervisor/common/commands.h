@@ -5,6 +5,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "supervisor/proto/exit_codes.h"
 
@@ -27,5 +28,9 @@ struct ExitRequest {
 };
 [[noreturn]] void die(std::string_view what, std::string_view why, int code = 1);
 [[noreturn]] void exit_with(int code);
+
+// A comma-separated list of did:keys given with `flag`; a name that is not one ends the command
+// (usage, exit 2).
+std::vector<std::string> split_dids(std::string_view what, const std::string& list, std::string_view flag = "--trust");
 
 }  // namespace clawjail::cli

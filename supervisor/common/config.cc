@@ -8,7 +8,7 @@
 #include "policy/cst.h"
 #include "policy/json.h"
 #include "policy/keys.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
 
 namespace clawjail {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "policy/reason.h"
+#include "base/reason.h"
 
 namespace clawjail {
 

@@ -11,7 +11,7 @@
 #include "policy/decision.h"
 #include "policy/encoding.h"
 #include "policy/models.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/wpc.h"
 #include "policy/wpc_store.h"
 

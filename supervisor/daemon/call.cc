@@ -12,10 +12,10 @@
 #include "policy/job_id.h"
 #include "policy/json.h"
 #include "policy/paths.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
 #include "policy/text.h"
-#include "policy/unique_fd.h"
+#include "base/unique_fd.h"
 #include "policy/wpc.h"
 #include "supervisor/daemon/admission.h"
 #include "supervisor/daemon/peer.h"
@@ -51,15 +51,14 @@ struct CallState {
   bool started = false, finished = false;  // which receipts of an admitted call exist
 };
 
-receipts::Draft draft(const CallState& c, const std::string& phase) {
+receipts::Draft draft(const CallState& c, ReceiptPhase phase) {
   const auto& a = c.admission;
   receipts::Draft d;
   d.phase = phase;
   d.job_id = *c.job_id;
   d.call_id = c.call_id;
-  d.tool = !c.request ? "unknown" : c.request->type == "stop_job" ? "job_stop" : c.request->tool;
+  d.tool = !c.request ? "unknown" : c.request->type == RequestType::stop_job ? "job_stop" : c.request->tool;
   d.scopes = a.scopes;
-  d.decision = phase == "blocked" ? "blocked" : "allowed";
   d.agent_did = a.cst ? a.cst->sub : "";
   d.policy_hash_b64u = a.wpc ? a.wpc->policy.hash_b64u : a.policy_hash_b64u.value_or("");
   if (a.cst) {
@@ -79,15 +78,15 @@ void send_response(CallState& c) {
 
 // Refusal: a `blocked` receipt whenever the job is known, exit 126 for the client.
 void refuse(CallState& c, const Error& why) {
-  c.response.decision = "blocked";
-  c.response.status = "blocked";
+  c.response.decision = Verdict::blocked;
+  c.response.status = CallStatus::blocked;
   c.response.reason = why.reason;
   c.response.reason_detail = why.detail;
   c.response.exit_code = kExitBlocked;
   spdlog::warn("call {} of job {} blocked: {}: {}", c.call_id, c.job_id.value_or("?"), reason_name(why.reason),
                policy::printable(why.detail));
   if (c.job_id) {
-    auto d = draft(c, "blocked");
+    auto d = draft(c, ReceiptPhase::blocked);
     d.reason = why.reason;
     d.reason_detail = why.detail;
     auto written = c.ctx.receipts().record(d);
@@ -95,7 +94,7 @@ void refuse(CallState& c, const Error& why) {
       spdlog::error("call {}: blocked receipt not stored: {}", c.call_id, written.error().detail);
       c.response.reason = Reason::RECEIPT_STORE_FAILED;
       c.response.reason_detail = written.error().detail + " (the call was blocked: " + why.detail + ")";
-      c.response.status = "failed";
+      c.response.status = CallStatus::failed;
       c.response.exit_code = kExitSupervisor;
     } else {
       c.response.receipt_ids.push_back(written->receipt_id);
@@ -193,7 +192,7 @@ RunResult run_exec(CallState& c, Result<sandbox::Jail>& jail) {
 // leaves the workspace goes as it is, for the jail to refuse).
 sandbox::FsOp fs_op_of(const proto::FsArgs& f) {
   sandbox::FsOp op;
-  op.op = sandbox::fs_op_of_name(f.op).value();  // the protocol admits only these names
+  op.op = from_name<sandbox::FsOpKind>(f.op).value();  // the protocol admits only these names
   for (const auto& p : f.paths) {
     auto normal = policy::normalize_workspace_path(p);
     op.paths.push_back(normal ? *normal : p);
@@ -222,8 +221,8 @@ RunResult fs_ran(CallState& c, const sandbox::FsOp& op, Result<sandbox::FsResult
   RunResult r{std::move(outcome), Reason::OK, ""};
   if (auto killed = reg.killed()) return {r.outcome, killed->reason, killed->detail};
   if (result && r.outcome.status != RunStatus::success)
-    result = fail(Reason::FS_OP_FAILED, std::string(sandbox::fs_op_name(op.op)) + ": the file tool ended with " +
-                                            std::string(run_status_name(r.outcome.status)));
+    result = fail(Reason::FS_OP_FAILED, std::string(name_of(op.op)) + ": the file tool ended with " +
+                                            std::string(name_of(r.outcome.status)));
   if (!result) {
     r.reason = result.reason();
     r.detail = result.error().detail;
@@ -279,13 +278,13 @@ int fs_exit_code(const RunResult& run) {
 }
 
 void finish(CallState& c, const RunResult& run) {
-  auto d = draft(c, "finished");
+  auto d = draft(c, ReceiptPhase::finished);
   d.reason = run.reason;
   d.reason_detail = run.detail;
   d.result = run.outcome.to_json();
   auto& resp = c.response;
-  resp.decision = "allowed";
-  resp.status = run_status_name(run.outcome.status);
+  resp.decision = Verdict::allowed;
+  resp.status = call_status_of(run.outcome.status);
   resp.signal = run.outcome.signal;
   resp.reason = run.reason;
   resp.reason_detail = run.detail;
@@ -296,13 +295,13 @@ void finish(CallState& c, const RunResult& run) {
     spdlog::error("call {}: finished receipt not stored: {}", c.call_id, written.error().detail);
     resp.reason = Reason::RECEIPT_STORE_FAILED;
     resp.reason_detail = written.error().detail;
-    resp.status = "failed";
+    resp.status = CallStatus::failed;
     resp.exit_code = kExitSupervisor;
   } else {
     resp.receipt_ids.push_back(written->receipt_id);
   }
   send_response(c);  // the log line is not the client's to wait for
-  spdlog::info("call {} of job {} finished: {} exit {} ({})", c.call_id, *c.job_id, run_status_name(run.outcome.status),
+  spdlog::info("call {} of job {} finished: {} exit {} ({})", c.call_id, *c.job_id, name_of(run.outcome.status),
                resp.exit_code, reason_name(resp.reason));
 }
 
@@ -354,13 +353,13 @@ void run_call(CallState& c, std::vector<UniqueFd>& fds) {
   std::optional<Result<sandbox::Jail>> jail;
   if (c.request->exec) jail.emplace(c.ctx.jails().begin(*c.admission.spec, command_of(*c.request->exec), io));
   const auto began = std::chrono::steady_clock::now();
-  auto started = c.ctx.receipts().record(draft(c, "started"));
+  auto started = c.ctx.receipts().record(draft(c, ReceiptPhase::started));
   if (!started) {
     // No action without evidence: the tool does not run.
     spdlog::error("call {}: started receipt not stored: {}", c.call_id, started.error().detail);
     c.response.reason = Reason::RECEIPT_STORE_FAILED;
     c.response.reason_detail = started.error().detail;
-    c.response.status = "failed";
+    c.response.status = CallStatus::failed;
     c.response.exit_code = kExitSupervisor;
     return send_response(c);
   }
@@ -380,13 +379,13 @@ void stop_job(CallState& c) {
   if (!s) {
     c.response.reason = s.reason();
     c.response.reason_detail = s.error().detail;
-    c.response.status = "failed";
+    c.response.status = CallStatus::failed;
     c.response.exit_code = kExitSupervisor;
     return send_response(c);
   }
-  c.response.type = "stopped";
-  c.response.decision = "allowed";
-  c.response.status = "success";
+  c.response.type = ResponseType::stopped;
+  c.response.decision = Verdict::allowed;
+  c.response.status = CallStatus::success;
   c.response.reason = Reason::OK;
   c.response.exit_code = 0;
   c.response.killed_calls = c.ctx.calls().kill_job(job, {Reason::JOB_STOPPED, "job " + job + " was stopped"});
@@ -413,7 +412,7 @@ void fail_internally(CallState& c, const std::string& what) noexcept {
     }
     c.response.reason = why.reason;
     c.response.reason_detail = why.detail;
-    c.response.status = "failed";
+    c.response.status = CallStatus::failed;
     c.response.exit_code = kExitSupervisor;
     send_response(c);
   } catch (...) {
@@ -427,7 +426,7 @@ void handle(CallState& c, const Peer& peer) {
   if (auto bad = read_request(c, *frame)) return refuse(c, *bad);
   auto snap = c.ctx.snapshot();
   AdmissionInputs in{*snap.config, *snap.store, c.ctx.ledger(), peer};
-  if (c.request->type == "stop_job") {
+  if (c.request->type == RequestType::stop_job) {
     if (auto s = admit_stop(*c.request, in, c.admission); !s) return refuse(c, s.error());
     return stop_job(c);
   }

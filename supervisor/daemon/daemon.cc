@@ -207,7 +207,7 @@ class Server {
   void refuse_busy(int fd) {
     spdlog::warn("connection refused: {} connections already open (SUPERVISOR_BUSY)", connections_.size());
     proto::Response r;
-    r.status = "failed";
+    r.status = CallStatus::failed;
     r.reason = Reason::SUPERVISOR_BUSY;
     r.reason_detail = std::to_string(connections_.size()) + " connections are open, the most this supervisor takes";
     r.exit_code = kExitSupervisor;

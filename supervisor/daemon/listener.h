@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <optional>
 
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
+#include "base/reason.h"
+#include "base/unique_fd.h"
 #include "supervisor/common/config.h"
 
 namespace clawjail {

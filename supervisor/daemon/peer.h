@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "supervisor/common/config.h"
 
 namespace clawjail {

@@ -13,7 +13,7 @@
 
 #include "policy/encoding.h"
 #include "policy/json.h"
-#include "policy/unique_fd.h"
+#include "base/unique_fd.h"
 #include "receipts/receipts.h"
 #include "supervisor/client/client.h"
 #include "supervisor/common/commands.h"

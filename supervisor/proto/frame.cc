@@ -5,8 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
+#include "base/reason.h"
+#include "base/unique_fd.h"
 #include "supervisor/proto/protocol.h"
 
 namespace clawjail::proto {

@@ -10,7 +10,7 @@
 #include "policy/job_id.h"
 #include "policy/json.h"
 #include "policy/models.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/text.h"
 #include "supervisor/proto/exit_codes.h"
 
@@ -36,6 +36,21 @@ Status field(const Json& obj, const char* key, T& out, std::string_view where, b
     return fail(Reason::BAD_FIELD, "field " + std::string(where) + key + " has the wrong type");
   }
   return ok_status();
+}
+
+// An enum field: its name must be one of the enum's names.
+template <NamedEnum E>
+Status field(const Json& obj, const char* key, E& out, std::string_view where, bool required = false) {
+  std::string name;
+  if (auto s = field(obj, key, name, where, required); !s || !obj.contains(key)) return s;
+  auto value = from_name<E>(name);
+  if (value) {
+    out = *value;
+    return ok_status();
+  }
+  std::string names;
+  for (auto n : EnumNames<E>::names) names += (names.empty() ? "" : ", ") + std::string(n);
+  return fail(Reason::BAD_FIELD, "field " + std::string(where) + key + " must be one of: " + names);
 }
 
 template <class T>
@@ -174,11 +189,9 @@ std::variant<Request, ParseFailure> parse_request(const Json& j) {
     s = fail(Reason::REQUEST_MALFORMED, "protocol version " + std::to_string(version) + ", this supervisor speaks 1");
   if (s)
     if (auto id = policy::check_job_id(r.job_id); !id) s = fail(Reason::BAD_FIELD, "job_id: " + id.error().detail);
-  if (s && r.type == "call") s = parse_call_body(j, r);
-  else if (s && r.type == "stop_job")
-    s = first_error({only_known(j, {"clawjail_protocol", "type", "job_id", "cst"}, ""), opt_field(j, "cst", r.cst, "")});
+  if (s && r.type == RequestType::call) s = parse_call_body(j, r);
   else if (s)
-    s = fail(Reason::BAD_FIELD, "type must be call or stop_job");
+    s = first_error({only_known(j, {"clawjail_protocol", "type", "job_id", "cst"}, ""), opt_field(j, "cst", r.cst, "")});
   if (!s) {
     failure.error = s.error();
     return failure;
@@ -187,9 +200,9 @@ std::variant<Request, ParseFailure> parse_request(const Json& j) {
 }
 
 Json request_to_json(const Request& r) {
-  Json j = {{"clawjail_protocol", kProtocolVersion}, {"type", r.type}, {"job_id", r.job_id}};
+  Json j = {{"clawjail_protocol", kProtocolVersion}, {"type", name_of(r.type)}, {"job_id", r.job_id}};
   if (r.cst) j["cst"] = *r.cst;
-  if (r.type != "call") return j;
+  if (r.type != RequestType::call) return j;
   j["tool"] = r.tool;
   if (r.wpc_hash_b64u) j["wpc_hash_b64u"] = *r.wpc_hash_b64u;
   if (r.workspace) j["workspace"] = *r.workspace;
@@ -219,9 +232,9 @@ Json request_to_json(const Request& r) {
 }
 
 Json response_to_json(const Response& r) {
-  Json j = {{"type", r.type}, {"call_id", r.call_id}, {"decision", r.decision},
+  Json j = {{"type", name_of(r.type)}, {"call_id", r.call_id}, {"decision", name_of(r.decision)},
             {"reason_code", std::string(reason_name(r.reason))}, {"reason", r.reason_detail},
-            {"status", r.status}, {"exit_code", r.exit_code}, {"signal", r.signal},
+            {"status", name_of(r.status)}, {"exit_code", r.exit_code}, {"signal", r.signal},
             {"receipt_ids", r.receipt_ids}, {"killed_calls", r.killed_calls}, {"truncated", r.truncated}};
   if (r.value) j["value"] = *r.value;
   return j;
@@ -238,7 +251,7 @@ std::string response_body(const Response& r) {
   clean.truncated = false;
   clean.reason = Reason::INTERNAL_ERROR;
   clean.reason_detail = "the answer would exceed " + std::to_string(kMaxFrameBytes) + " bytes";
-  clean.status = "failed";
+  clean.status = CallStatus::failed;
   clean.exit_code = kExitSupervisor;
   return response_to_json(clean).dump(-1, ' ', false, Json::error_handler_t::replace);
 }

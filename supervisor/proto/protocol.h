@@ -13,9 +13,39 @@
 #include <vector>
 
 #include "policy/json.h"
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
+#include "base/named_enum.h"
+#include "base/reason.h"
+#include "base/run_status.h"
+#include "base/unique_fd.h"
+#include "base/verdict.h"
 #include "supervisor/proto/exit_codes.h"
+
+namespace clawjail {
+
+// The protocol's typed words; their strings appear only in the JSON of a frame.
+enum class RequestType { call, stop_job };
+template <>
+struct EnumNames<RequestType> {
+  static constexpr std::array<std::string_view, 2> names{"call", "stop_job"};
+};
+enum class ResponseType { result, stopped };
+template <>
+struct EnumNames<ResponseType> {
+  static constexpr std::array<std::string_view, 2> names{"result", "stopped"};
+};
+// A response's status: how the command ended (RunStatus), or that it was refused (blocked) or
+// that the supervisor failed it (failed).
+enum class CallStatus { success, error, timeout, killed, limit, blocked, failed };
+template <>
+struct EnumNames<CallStatus> {
+  static constexpr std::array<std::string_view, 7> names{"success", "error",   "timeout", "killed",
+                                                         "limit",   "blocked", "failed"};
+};
+constexpr CallStatus call_status_of(RunStatus s) { return static_cast<CallStatus>(s); }
+static_assert(EnumNames<CallStatus>::names[static_cast<size_t>(RunStatus::limit)] == "limit",
+              "CallStatus starts with RunStatus's values, in its order");
+
+}  // namespace clawjail
 
 namespace clawjail::proto {
 
@@ -62,7 +92,7 @@ struct ModelArgs {
   std::string model;
 };
 struct Request {
-  std::string type;  // "call" or "stop_job"
+  RequestType type = RequestType::call;
   std::string job_id;
   std::optional<std::string> cst;  // stop_job: the job's token, unless the caller is root
   std::optional<std::string> wpc_hash_b64u;
@@ -82,12 +112,12 @@ std::variant<Request, ParseFailure> parse_request(const Json& json);
 Json request_to_json(const Request& request);
 
 struct Response {
-  std::string type = "result";  // "result" or "stopped"
+  ResponseType type = ResponseType::result;
   std::string call_id;
-  std::string decision = "blocked";  // allowed|blocked
+  Verdict decision = Verdict::blocked;
   Reason reason = Reason::INTERNAL_ERROR;
   std::string reason_detail;
-  std::string status = "blocked";  // success|error|timeout|killed|limit|blocked|failed
+  CallStatus status = CallStatus::blocked;
   int exit_code = kExitSupervisor;  // what `clawjail run` exits with (docs/cli.md "Exit codes")
   int signal = 0;
   std::optional<Json> value;       // fs ops: the result

@@ -16,7 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "policy/unique_fd.h"
+#include "base/unique_fd.h"
 
 extern char** environ;
 

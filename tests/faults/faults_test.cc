@@ -65,7 +65,7 @@ TEST_F(Faults, KillNineMidLoadThenRestartLosesNothing) {
   // A token bound to no job: its jti is bound to crash-a at first use, which the ledger must remember.
   auto free_token = demo::issue_token(world, {.job = "crash-a", .policy_hash_b64u = main_wpc, .bind_job = false});
   auto first = call_once(world.socket, exec_request("crash-a", free_token, {{"argv", {"/bin/true"}}}));
-  ASSERT_TRUE(first.ok() && first->status == "success") << (first ? proto::response_to_json(*first).dump() : first.error().detail);
+  ASSERT_TRUE(first.ok() && first->status == CallStatus::success) << (first ? proto::response_to_json(*first).dump() : first.error().detail);
   for (const char* j : {"crash-revoked", "crash-stopped"})
     ASSERT_TRUE(call_once(world.socket, exec_request(j, tok[j], {{"argv", {"/bin/true"}}})).ok());
   auto revoked_file = root / "revoked.cst";
@@ -154,7 +154,7 @@ TEST_F(Faults, KillNineMidLoadThenRestartLosesNothing) {
   for (const char* job : {"crash-a", "crash-b"}) {
     auto r = call_once(world.socket, exec_request(job, tok[job], {{"argv", {"/bin/true"}}}));
     ASSERT_TRUE(r.ok()) << r.error().detail;
-    EXPECT_EQ(r->status, "success") << proto::response_to_json(*r).dump();
+    EXPECT_EQ(r->status, CallStatus::success) << proto::response_to_json(*r).dump();
   }
   // Every log verifies; the calls that were running are exactly the interrupted ones.
   long interrupted_total = 0;
@@ -223,7 +223,7 @@ TEST_F(Faults, FullStateDirectoryRefusesCallsThenResumesWithoutRestart) {
     return exec_request("job-full", token, {{"argv", {"/bin/sh", "-c", "echo > /workspace/ran-" + std::to_string(i)}}});
   };
   auto r0 = call_once(world.socket, touch(0));
-  ASSERT_TRUE(r0.ok() && r0->status == "success") << (r0 ? proto::response_to_json(*r0).dump() : r0.error().detail);
+  ASSERT_TRUE(r0.ok() && r0->status == CallStatus::success) << (r0 ? proto::response_to_json(*r0).dump() : r0.error().detail);
   ASSERT_TRUE(ran(0));
 
   auto filler = fill(world.state_dir);
@@ -243,10 +243,10 @@ TEST_F(Faults, FullStateDirectoryRefusesCallsThenResumesWithoutRestart) {
       bool started = false;
       for (const auto& p : receipts("job-full")) started = started || (p["call_id"] == r->call_id && p["phase"] == "started");
       EXPECT_TRUE(started) << "call " << i << " ran without a durable started receipt: " << text;
-      EXPECT_EQ(r->status, "failed") << text;
+      EXPECT_EQ(r->status, CallStatus::failed) << text;
       lost_finish.insert(r->call_id);
     } else {
-      EXPECT_EQ(r->decision, "blocked") << text;
+      EXPECT_EQ(r->decision, Verdict::blocked) << text;
       ++refused;
     }
   }
@@ -264,7 +264,7 @@ TEST_F(Faults, FullStateDirectoryRefusesCallsThenResumesWithoutRestart) {
   const pid_t same = supervisor;
   auto back = call_once(world.socket, touch(9));
   ASSERT_TRUE(back.ok());
-  EXPECT_EQ(back->status, "success") << proto::response_to_json(*back).dump();
+  EXPECT_EQ(back->status, CallStatus::success) << proto::response_to_json(*back).dump();
   EXPECT_TRUE(ran(9));
   EXPECT_EQ(supervisor, same);
   EXPECT_EQ(::kill(same, 0), 0);
@@ -302,7 +302,7 @@ TEST_F(Faults, JournaldStoppedCallsGoOnWithOneWarning) {
   for (int i = 0; i < 20; ++i) {
     auto r = call();
     ASSERT_TRUE(r.ok()) << r.error().detail;
-    EXPECT_EQ(r->status, "success") << proto::response_to_json(*r).dump();
+    EXPECT_EQ(r->status, CallStatus::success) << proto::response_to_json(*r).dump();
   }
   EXPECT_EQ(receipts("job-journal").size(), 46u) << "the disk log is complete";
   EXPECT_EQ(verify_job("job-journal").value("result", ""), "PASS");
@@ -450,7 +450,7 @@ TEST_F(Faults, KillNineWhileAFinishedReceiptWaitsForRoomRecordsItInterrupted) {
   bool refused = false;
   for (int i = 0; i < 20 && !refused; ++i) {
     auto r = call_once(world.socket, exec_request("job-owed", token, {{"argv", {"/bin/true"}}}));
-    refused = r.ok() && r->decision == "blocked";
+    refused = r.ok() && r->decision == Verdict::blocked;
   }
   ASSERT_TRUE(refused) << "the state directory never filled up";
   EXPECT_NE(wait_exit_code(slow.pid), 0) << "its finished receipt could not be stored";

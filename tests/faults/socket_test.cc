@@ -55,7 +55,7 @@ TEST_F(HostileSocket, BadPeersGetClearErrorsWhileARealClientIsServed) {
     auto r = read_answer(fd, std::chrono::seconds(30));
     ASSERT_TRUE(r.ok()) << what << ": " << r.error().detail;
     EXPECT_EQ(r->reason, want) << what << ": " << reason_name(r->reason) << " " << r->reason_detail;
-    EXPECT_EQ(r->decision, "blocked") << what;
+    EXPECT_EQ(r->decision, Verdict::blocked) << what;
     EXPECT_FALSE(r->reason_detail.empty()) << what;
   };
   expect_reason(garbage.get(), Reason::REQUEST_MALFORMED, "garbage");

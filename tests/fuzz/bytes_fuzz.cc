@@ -7,7 +7,7 @@
 #include <string>
 
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
 #include "policy/text.h"
 #include "receipts/internal.h"
@@ -51,11 +51,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // A signed receipt payload quoting them: explicit \xNN, always valid JSON.
   receipts::Draft d;
-  d.phase = "blocked";
+  d.phase = clawjail::ReceiptPhase::blocked;
   d.job_id = "job-fuzz";
   d.call_id = "call-fuzz";
   d.tool = "exec";
-  d.decision = "blocked";
   d.reason = Reason::FS_OP_FAILED;
   d.reason_detail = bytes;
   d.result = std::nullopt;

@@ -10,7 +10,7 @@
 #include "policy/encoding.h"
 #include "policy/json.h"
 #include "policy/keys.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/text.h"
 #include "policy/wpc.h"
 #include "receipts/receipts.h"
@@ -70,7 +70,7 @@ std::string frame(const std::string& body) {
 
 void protocol_seeds(const fs::path& dir) {
   proto::Request call;
-  call.type = "call";
+  call.type = clawjail::RequestType::call;
   call.job_id = "job-fuzz";
   call.cst = "a.b.c";
   call.tool = "exec";
@@ -115,12 +115,11 @@ int bundle_seeds(const fs::path& dir) {
   if (!store) return 1;
   for (const char* phase : {"blocked", "started", "finished"}) {
     receipts::Draft d;
-    d.phase = phase;
+    d.phase = clawjail::from_name<clawjail::ReceiptPhase>(phase).value();
     d.job_id = "job-fuzz";
     d.call_id = std::string(phase) == "blocked" ? "call-1" : "call-2";
     d.tool = "exec";
     d.scopes = {"exec"};
-    d.decision = std::string(phase) == "blocked" ? "blocked" : "allowed";
     d.reason = std::string(phase) == "blocked" ? Reason::TOOL_DENIED : Reason::OK;
     d.policy_hash_b64u = hash;
     d.request_hash_b64u = policy::sha256_b64u(phase);

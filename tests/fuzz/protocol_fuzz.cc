@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "policy/strict_json.h"
-#include "policy/unique_fd.h"
+#include "base/unique_fd.h"
 #include "supervisor/proto/protocol.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -10,7 +10,7 @@
 
 #include "policy/encoding.h"
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "tests/load/harness.h"
 
 namespace clawjail::test {
@@ -101,10 +101,10 @@ TEST_F(Load, ManyConcurrentCallsKeepEveryReceiptAndReturnEveryResource) {
   long wrong = 0;
   for (const auto& o : outcomes) {
     const auto& r = o.response;
-    bool right = o.kind == Kind::allowed   ? r.status == "success" && r.exit_code == 0 && r.receipt_ids.size() == 2
-                 : o.kind == Kind::blocked ? r.decision == "blocked" && r.reason == Reason::ELEVATED_DENIED &&
+    bool right = o.kind == Kind::allowed   ? r.status == CallStatus::success && r.exit_code == 0 && r.receipt_ids.size() == 2
+                 : o.kind == Kind::blocked ? r.decision == Verdict::blocked && r.reason == Reason::ELEVATED_DENIED &&
                                                  r.receipt_ids.size() == 1
-                                           : r.status == "timeout" && r.exit_code == 124 && r.receipt_ids.size() == 2;
+                                           : r.status == CallStatus::timeout && r.exit_code == 124 && r.receipt_ids.size() == 2;
     if (!right && wrong++ < 5)
       ADD_FAILURE() << "kind " << static_cast<int>(o.kind) << ": " << proto::response_to_json(r).dump();
     EXPECT_TRUE(expected[o.job].emplace(r.call_id, r.receipt_ids).second) << "call id reused: " << r.call_id;

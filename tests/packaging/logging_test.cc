@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "policy/json.h"
-#include "policy/unique_fd.h"
+#include "base/unique_fd.h"
 #include "supervisor/daemon/logging.h"
 #include "tests/common/journald.h"
 

@@ -7,9 +7,9 @@
 #include <thread>
 #include <vector>
 
-#include "policy/bounded_memo.h"
+#include "base/bounded_memo.h"
 
-namespace clawjail::policy {
+namespace clawjail {
 namespace {
 
 TEST(BoundedMemo, FindsWhatWasRememberedAndNothingElse) {
@@ -49,4 +49,4 @@ TEST(BoundedMemo, ConcurrentCallersSeeOnlyValuesThatWereRemembered) {
 }
 
 }  // namespace
-}  // namespace clawjail::policy
+}  // namespace clawjail

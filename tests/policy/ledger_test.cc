@@ -13,7 +13,7 @@
 
 #include "policy/cst.h"
 #include "policy/ledger.h"
-#include "policy/unique_fd.h"
+#include "base/unique_fd.h"
 #include "tests/policy/test_util.h"
 
 namespace clawjail::policy {

@@ -6,7 +6,7 @@
 #include "policy/decision.h"
 #include "policy/json.h"
 #include "policy/models.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/wpc.h"
 #include "wpc_fixtures.h"
 

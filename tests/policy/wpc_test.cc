@@ -8,7 +8,7 @@
 #include "policy/json.h"
 #include "policy/keys.h"
 #include "policy/paths.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/strict_json.h"
 #include "policy/wpc.h"
 #include "tests/policy/wpc_fixtures.h"

@@ -2,7 +2,7 @@
 #include "policy/cst.h"
 #include "policy/encoding.h"
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/wpc.h"
 #include "test_util.h"
 

@@ -8,8 +8,8 @@
 
 #include "policy/encoding.h"
 #include "policy/json.h"
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
+#include "base/reason.h"
+#include "base/unique_fd.h"
 #include "test_util.h"
 
 namespace clawjail::receipts::testing {

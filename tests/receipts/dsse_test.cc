@@ -1,7 +1,7 @@
 #include "policy/encoding.h"
 #include "policy/json.h"
 #include "policy/keys.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "test_util.h"
 
 namespace clawjail::receipts::testing {

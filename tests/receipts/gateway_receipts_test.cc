@@ -5,7 +5,7 @@
 #include "policy/json.h"
 #include "policy/keys.h"
 #include "policy/models.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/wpc.h"
 #include "receipts/claw_bundle.h"
 #include "receipts/gateway_receipts.h"

@@ -4,7 +4,7 @@
 #include "policy/cst.h"
 #include "policy/encoding.h"
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "test_util.h"
 
 namespace clawjail::receipts::testing {

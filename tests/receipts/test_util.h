@@ -14,7 +14,7 @@
 #include "policy/encoding.h"
 #include "policy/json.h"
 #include "policy/keys.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "policy/wpc.h"
 #include "receipts/receipts.h"
 
@@ -82,12 +82,11 @@ inline std::string install_wpc(const fs::path& state_dir, const SecretKey& signe
 inline Draft draft(const std::string& phase, const std::string& job, const std::string& call,
                    const std::string& policy_hash) {
   Draft d;
-  d.phase = phase;
+  d.phase = clawjail::from_name<clawjail::ReceiptPhase>(phase).value();
   d.job_id = job;
   d.call_id = call;
   d.tool = "exec";
   d.scopes = {"exec"};
-  d.decision = phase == "blocked" ? "blocked" : "allowed";
   d.reason = phase == "blocked" ? Reason::EXEC_DENIED : Reason::OK;
   d.reason_detail = phase == "blocked" ? "exec is denied by the WPC" : "";
   d.agent_did = "did:key:z6MktwupdmLXVVqTzCw4i46r4uGyosGXRnR3XjN4Zq7oMMsw";

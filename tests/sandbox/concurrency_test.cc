@@ -50,7 +50,7 @@ TEST(Concurrency, JailsStartInParallelAndLeaveNothingBehind) {
         for (int i = 0; i < kRounds; ++i) {
           Ran r = sh(spec, "echo call-" + std::to_string(t) + " > /workspace/out-" + std::to_string(t) + "-" +
                                std::to_string(i) + " && cat /workspace/out-" + std::to_string(t) + "-" + std::to_string(i));
-          statuses.push_back(std::string(run_status_name(r.outcome.status)) + ":" + r.out + (r.outcome.error ? r.outcome.error->detail : ""));
+          statuses.push_back(std::string(name_of(r.outcome.status)) + ":" + r.out + (r.outcome.error ? r.outcome.error->detail : ""));
         }
         return statuses;
       }));

@@ -139,9 +139,9 @@ TEST(ClassifyOutcome, EachStatusHasOneNameInTheReceipt) {
     Outcome o;
     o.status = status;
     EXPECT_EQ(o.to_json()["status"], name);
-    EXPECT_EQ(run_status_from_name(name), status);
+    EXPECT_EQ(from_name<RunStatus>(name), status);
   }
-  EXPECT_EQ(run_status_from_name("failed"), std::nullopt) << "a response status is not a run's";
+  EXPECT_EQ(from_name<RunStatus>("failed"), std::nullopt) << "a response status is not a run's";
   EXPECT_EQ(Outcome{}.status, RunStatus::error) << "an Outcome nobody classified must not say success";
 }
 

@@ -11,7 +11,7 @@
 #include <fcntl.h>
 
 #include "fixture.h"
-#include "policy/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace clawjail::test {
 namespace {

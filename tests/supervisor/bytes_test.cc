@@ -9,7 +9,7 @@
 #include "fixture.h"
 #include "policy/encoding.h"
 #include "policy/json.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 
 namespace clawjail::test {
 namespace {

@@ -1,8 +1,8 @@
 #include "fixture.h"
 #include "policy/encoding.h"
 #include "policy/json.h"
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
+#include "base/reason.h"
+#include "base/unique_fd.h"
 
 #include <fcntl.h>
 #include <grp.h>

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "policy/json.h"
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
+#include "base/reason.h"
+#include "base/unique_fd.h"
 #include "supervisor/common/subprocess.h"
 #include "supervisor/demo/world.h"
 

@@ -15,8 +15,8 @@
 #include "policy/canonical_json.h"
 #include "policy/encoding.h"
 #include "policy/json.h"
-#include "policy/reason.h"
-#include "policy/unique_fd.h"
+#include "base/reason.h"
+#include "base/unique_fd.h"
 #include "supervisor/client/client.h"
 #include "supervisor/proto/protocol.h"
 
@@ -62,7 +62,7 @@ TEST_F(Protocol, GarbageFrameIsRefused) {
   ASSERT_TRUE(proto::write_frame(fd.get(), "\x01\x02 this is not json", std_fds).ok());
   auto r = answer(fd.get());
   ASSERT_TRUE(r.ok()) << r.error().detail;
-  EXPECT_EQ(r->decision, "blocked");
+  EXPECT_EQ(r->decision, Verdict::blocked);
   EXPECT_EQ(r->reason, Reason::REQUEST_MALFORMED);
 }
 
@@ -73,7 +73,7 @@ TEST_F(Protocol, DuplicateKeysAreRefusedWithABlockedReceipt) {
   ASSERT_TRUE(proto::write_frame(fd.get(), body, std_fds).ok());
   auto r = answer(fd.get());
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->decision, "blocked");
+  EXPECT_EQ(r->decision, Verdict::blocked);
   auto receipts_of_job = receipts("job-dup");
   ASSERT_EQ(receipts_of_job.size(), 1u);
   EXPECT_EQ(receipts_of_job[0]["phase"], "blocked");

@@ -10,7 +10,7 @@
 
 #include "fixture.h"
 #include "policy/encoding.h"
-#include "policy/unique_fd.h"
+#include "base/unique_fd.h"
 
 namespace clawjail::test {
 namespace {

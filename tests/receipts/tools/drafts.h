@@ -7,7 +7,7 @@
 #include "policy/encoding.h"
 #include "policy/json.h"
 #include "policy/keys.h"
-#include "policy/reason.h"
+#include "base/reason.h"
 #include "receipts/receipts.h"
 
 namespace clawjail::receipts::testing {
@@ -23,12 +23,11 @@ inline Draft exec_draft(const std::string& job, const std::string& phase, const 
                         const std::string& policy_hash, const std::string& blocked_detail = "") {
   using policy::Json;
   Draft d;
-  d.phase = phase;
+  d.phase = clawjail::from_name<clawjail::ReceiptPhase>(phase).value();
   d.job_id = job;
   d.call_id = call;
   d.tool = "exec";
   d.scopes = {"exec"};
-  d.decision = phase == "blocked" ? "blocked" : "allowed";
   d.reason = phase == "blocked" ? Reason::EXEC_DENIED : Reason::OK;
   d.reason_detail = phase == "blocked" ? blocked_detail : "";
   d.agent_did = seeded_key('\x09').did();

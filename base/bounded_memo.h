@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-namespace clawjail::policy {
+namespace clawjail {
 
 // Thread-safe. Once it holds `capacity` entries it forgets them all: memory stays bounded and
 // there is no eviction order to get wrong; a forgotten entry is only computed again.
@@ -32,4 +32,4 @@ class BoundedMemo {
   std::map<std::string, T> values_;
 };
 
-}  // namespace clawjail::policy
+}  // namespace clawjail

@@ -1,4 +1,4 @@
-#include "policy/reason.h"
+#include "base/reason.h"
 
 #include <array>
 
