@@ -6,6 +6,8 @@
 // worker side uses raw syscalls and stack buffers only (see sandbox/steps.h).
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -99,26 +101,39 @@ bool is_regular_file(int fd) {
   return false;
 }
 
-bool op_read(int ws, const FsPlan& p) {
-  int fd = open_beneath(ws, p.paths[0].c_str(), O_RDONLY | O_NONBLOCK);
-  if (fd < 0 || !is_regular_file(fd)) return false;
-  return copy(fd, 1);
+// Closes a descriptor an operation opened, keeping the operation's errno.
+struct Closing {
+  int fd;
+  ~Closing() {
+    int saved = errno;
+    if (fd >= 0) close(fd);
+    errno = saved;
+  }
+};
+
+bool op_read(int ws, const FsRequest& p, int out) {
+  int fd = open_beneath(ws, p.paths[0], O_RDONLY | O_NONBLOCK);
+  if (fd < 0) return false;
+  Closing closing{fd};
+  return is_regular_file(fd) && copy(fd, out);
 }
 
-bool op_write(int ws, const FsPlan& p) {
+bool op_write(int ws, const FsRequest& p, int in) {
   int flags = O_WRONLY | O_NONBLOCK;
   if (p.create || p.exclusive) flags |= O_CREAT;
   if (p.exclusive) flags |= O_EXCL;
   if (p.truncate) flags |= O_TRUNC;
-  int fd = open_beneath(ws, p.paths[0].c_str(), flags, 0644);
-  if (fd < 0 || !is_regular_file(fd)) return false;
-  return copy(0, fd) && fsync(fd) == 0;
+  int fd = open_beneath(ws, p.paths[0], flags, 0644);
+  if (fd < 0) return false;
+  Closing closing{fd};
+  return is_regular_file(fd) && copy(in, fd) && fsync(fd) == 0;
 }
 
 // Sends at most kMaxListEntries + 1 entries: the one past the cap only says there are more.
-bool op_ls(int ws, const FsPlan& p, int report) {
-  int fd = open_beneath(ws, p.paths[0].c_str(), O_RDONLY | O_DIRECTORY);
+bool op_ls(int ws, const FsRequest& p, int report) {
+  int fd = open_beneath(ws, p.paths[0], O_RDONLY | O_DIRECTORY);
   if (fd < 0) return false;
+  Closing closing{fd};
   alignas(dirent64) char buf[8192];
   for (size_t sent = 0; sent <= kMaxListEntries;) {
     long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
@@ -139,8 +154,8 @@ bool op_ls(int ws, const FsPlan& p, int report) {
 
 // A symlink itself is reported (type "symlink"), never followed: O_PATH|O_NOFOLLOW with
 // RESOLVE_NO_SYMLINKS returns the link for the last component only.
-bool op_stat(int ws, const FsPlan& p, int report) {
-  int fd = open_beneath(ws, p.paths[0].c_str(), O_PATH | O_NOFOLLOW);
+bool op_stat(int ws, const FsRequest& p, int report) {
+  int fd = open_beneath(ws, p.paths[0], O_PATH | O_NOFOLLOW);
   if (fd < 0 && (errno == ENOENT)) {
     Msg m;
     m.kind = MsgKind::fs_entry;
@@ -148,8 +163,10 @@ bool op_stat(int ws, const FsPlan& p, int report) {
     send_msg(report, m);
     return true;
   }
+  if (fd < 0) return false;
+  Closing closing{fd};
   struct stat st;
-  if (fd < 0 || fstat(fd, &st) != 0) return false;
+  if (fstat(fd, &st) != 0) return false;
   send_entry(report, "", st);
   return true;
 }
@@ -163,21 +180,37 @@ int open_parent(int ws, const char* path, char (&name)[256]) {
   return open_beneath(ws, dir, O_PATH | O_DIRECTORY);
 }
 
-bool op_mkdir(int ws, const FsPlan& p) {
-  if (!p.recursive) {
-    char name[256];
-    int parent = open_parent(ws, p.paths[0].c_str(), name);
-    return parent >= 0 && mkdirat(parent, name, 0755) == 0;
-  }
+// mkdir -p: each component of the path in turn, each resolved beneath the last.
+bool mkdir_parents(int ws, const char* path) {
+  char part[256];
   int cur = ws;
-  for (const auto& part : p.components) {
-    if (mkdirat(cur, part.c_str(), 0755) != 0 && errno != EEXIST) return false;
-    int next = open_beneath(cur, part.c_str(), O_PATH | O_DIRECTORY);
-    if (next < 0) return false;
-    if (cur != ws) close(cur);
-    cur = next;
+  for (const char* p = path; *p;) {
+    while (*p == '/') ++p;
+    size_t n = 0;
+    while (p[n] && p[n] != '/') ++n;
+    if (n == 0) break;
+    if (n >= sizeof part) {
+      errno = ENAMETOOLONG;
+      break;
+    }
+    memcpy(part, p, n);
+    part[n] = '\0';
+    p += n;
+    if (strcmp(part, ".") == 0) continue;
+    Closing previous{cur == ws ? -1 : cur};
+    if (mkdirat(cur, part, 0755) != 0 && errno != EEXIST) return false;
+    cur = open_beneath(cur, part, O_PATH | O_DIRECTORY);
+    if (cur < 0) return false;
   }
-  return true;
+  Closing last{cur == ws ? -1 : cur};
+  return errno != ENAMETOOLONG;
+}
+
+bool op_mkdir(int ws, const FsRequest& p) {
+  if (p.recursive) return mkdir_parents(ws, p.paths[0]);
+  char name[256];
+  Closing parent{open_parent(ws, p.paths[0], name)};
+  return parent.fd >= 0 && mkdirat(parent.fd, name, 0755) == 0;
 }
 
 bool remove_tree(int parent, const char* name, int depth) {
@@ -187,6 +220,7 @@ bool remove_tree(int parent, const char* name, int depth) {
   }
   int fd = open_beneath(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   if (fd < 0) return false;
+  Closing closing{fd};
   alignas(dirent64) char buf[2048];
   bool ok = true;
   for (bool again = true; again && ok;) {  // rescan until empty: unlinking shifts the stream
@@ -205,70 +239,106 @@ bool remove_tree(int parent, const char* name, int depth) {
       else ok = unlinkat(fd, d->d_name, 0) == 0;
     }
   }
-  close(fd);
   return ok;
 }
 
-bool op_remove(int ws, const FsPlan& p) {
+bool op_remove(int ws, const FsRequest& p) {
   char name[256];
-  int parent = open_parent(ws, p.paths[0].c_str(), name);
-  if (parent < 0) return false;
+  Closing parent{open_parent(ws, p.paths[0], name)};
+  if (parent.fd < 0) return false;
   struct stat st;
-  if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
-  if (!S_ISDIR(st.st_mode)) return unlinkat(parent, name, 0) == 0;
-  if (p.recursive && !remove_tree(parent, name, 0)) return false;
-  return unlinkat(parent, name, AT_REMOVEDIR) == 0;
+  if (fstatat(parent.fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
+  if (!S_ISDIR(st.st_mode)) return unlinkat(parent.fd, name, 0) == 0;
+  if (p.recursive && !remove_tree(parent.fd, name, 0)) return false;
+  return unlinkat(parent.fd, name, AT_REMOVEDIR) == 0;
 }
 
-bool op_rename(int ws, const FsPlan& p) {
+bool op_rename(int ws, const FsRequest& p) {
   char from_name[256], to_name[256];
-  int from = open_parent(ws, p.paths[0].c_str(), from_name);
-  int to = open_parent(ws, p.paths[1].c_str(), to_name);
-  return from >= 0 && to >= 0 && renameat(from, from_name, to, to_name) == 0;
+  Closing from{open_parent(ws, p.paths[0], from_name)};
+  Closing to{open_parent(ws, p.paths[1], to_name)};
+  return from.fd >= 0 && to.fd >= 0 && renameat(from.fd, from_name, to.fd, to_name) == 0;
 }
 
-bool dispatch(int ws, const FsPlan& p, int report) {
-  const std::string& op = p.op;
-  if (op == "read") return op_read(ws, p);
-  if (op == "write") return op_write(ws, p);
-  if (op == "ls") return op_ls(ws, p, report);
-  if (op == "stat") return op_stat(ws, p, report);
-  if (op == "mkdir") return op_mkdir(ws, p);
-  if (op == "remove") return op_remove(ws, p);
-  if (op == "rename") return op_rename(ws, p);
+// The file worker lives across operations: every descriptor an operation opens, it closes.
+bool dispatch(int ws, const FsRequest& p, int data_fd, int report) {
+  switch (p.op) {
+    case FsOpKind::read: return op_read(ws, p, data_fd);
+    case FsOpKind::write: return op_write(ws, p, data_fd);
+    case FsOpKind::ls: return op_ls(ws, p, report);
+    case FsOpKind::stat: return op_stat(ws, p, report);
+    case FsOpKind::mkdir: return op_mkdir(ws, p);
+    case FsOpKind::remove: return op_remove(ws, p);
+    case FsOpKind::rename: return op_rename(ws, p);
+  }
   errno = EINVAL;
   return false;
 }
 
+int open_workspace_root() { return open("/workspace", O_PATH | O_DIRECTORY | O_CLOEXEC); }
+
+// One FsRequest and, for read and write, its data descriptor.
+ssize_t receive_request(int channel, FsRequest& req, int& data_fd) {
+  iovec iov{&req, sizeof req};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  while ((n = recvmsg(channel, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  }
+  data_fd = -1;
+  if (cmsghdr* c = n > 0 ? CMSG_FIRSTHDR(&msg) : nullptr; c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+    memcpy(&data_fd, CMSG_DATA(c), sizeof data_fd);
+  return n;
+}
+
 }  // namespace
 
-void run_fs_worker(const FsPlan& plan, int report_fd) {
-  int ws = open("/workspace", O_PATH | O_DIRECTORY | O_CLOEXEC);
+void serve_one(int ws, const FsRequest& req, int data_fd, int report_fd) {
   errno = 0;
-  if (ws < 0 || !dispatch(ws, plan, report_fd)) fail_and_exit(report_fd, failed(Step::fs_op));
+  Msg end;
+  end.kind = MsgKind::fs_done;
+  if (ws < 0 || !dispatch(ws, req, data_fd, report_fd)) {
+    end.kind = MsgKind::failed;
+    end.step = Step::fs_op;
+    end.err = errno;
+  }
+  send_msg(report_fd, end);
+}
+
+void run_fs_worker(const FsRequest& req, int report_fd) {
+  int ws = open_workspace_root();
+  errno = 0;
+  if (ws < 0 || !dispatch(ws, req, req.op == FsOpKind::write ? 0 : 1, report_fd)) fail_and_exit(report_fd, failed(Step::fs_op));
   Msg done;
   done.kind = MsgKind::fs_done;
   send_msg(report_fd, done);
   _exit(0);
 }
 
+// The supervisor is the only peer of the channel: a message that is not one whole request ends
+// the worker (the supervisor then builds a new one).
+void serve_fs_requests(int channel) {
+  // Nothing of the jail's uid reads this process through /proc: it is a copy of the supervisor.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  const int ws = open_workspace_root();
+  static FsRequest req;  // this process's own copy of memory: not shared with the supervisor
+  for (;;) {
+    int data_fd = -1;
+    ssize_t n = receive_request(channel, req, data_fd);
+    if (n != static_cast<ssize_t>(sizeof req) || req.path_count < 1 || req.path_count > 2) _exit(n == 0 ? 0 : 125);
+    req.paths[0][sizeof req.paths[0] - 1] = req.paths[1][sizeof req.paths[1] - 1] = '\0';
+    serve_one(ws, req, data_fd, channel);
+    if (data_fd >= 0) close(data_fd);
+  }
+}
+
 namespace {
 
-Status validate(const FsOp& op, const JailSpec& spec) {
-  static const std::vector<std::string> kOps = {"read", "write", "ls", "stat", "mkdir", "remove", "rename"};
-  if (std::find(kOps.begin(), kOps.end(), op.op) == kOps.end()) return fail(Reason::BAD_FIELD, "unknown file op: " + op.op);
-  size_t want = op.op == "rename" ? 2 : 1;
-  if (op.paths.size() != want)
-    return fail(Reason::BAD_FIELD, op.op + " takes " + std::to_string(want) + " path(s)");
-  for (const auto& p : op.paths) {
-    if (p.empty() || p.find('\0') != std::string::npos || p.size() >= 4096)
-      return fail(Reason::BAD_FIELD, "bad path");
-    if (p[0] == '/') return fail(Reason::PATH_OUTSIDE_WORKSPACE, p + ": paths are relative to the workspace");
-  }
-  if (spec.workspace_access == policy::WorkspaceAccess::none)
-    return fail(Reason::WORKSPACE_INVALID, "this policy gives the jail no workspace");
-  return ok_status();
-}
+std::string op_name(const FsOp& op) { return std::string(clawjail::name_of(op.op)); }
 
 const char* type_name(int t) {
   switch (t) {
@@ -302,15 +372,55 @@ Json listing(const std::vector<Msg>& msgs, bool& truncated) {
   return entries;
 }
 
-Error op_error(const FsOp& op, const Error& e) {
+}  // namespace
+
+Status validate_fs_op(const FsOp& op, const JailSpec& spec) {
+  size_t want = op.op == FsOpKind::rename ? 2 : 1;
+  if (op.paths.size() != want)
+    return fail(Reason::BAD_FIELD, op_name(op) + " takes " + std::to_string(want) + " path(s)");
+  for (const auto& p : op.paths) {
+    if (p.empty() || p.find('\0') != std::string::npos || p.size() >= sizeof FsRequest{}.paths[0])
+      return fail(Reason::BAD_FIELD, "bad path");
+    if (p[0] == '/') return fail(Reason::PATH_OUTSIDE_WORKSPACE, p + ": paths are relative to the workspace");
+  }
+  if (spec.workspace_access == policy::WorkspaceAccess::none)
+    return fail(Reason::WORKSPACE_INVALID, "this policy gives the jail no workspace");
+  return ok_status();
+}
+
+void fs_request_of(const FsOp& op, FsRequest& out) {
+  out.op = op.op;
+  out.path_count = static_cast<int32_t>(op.paths.size());
+  for (size_t i = 0; i < op.paths.size() && i < 2; ++i) memcpy(out.paths[i], op.paths[i].c_str(), op.paths[i].size() + 1);
+  out.create = op.create;
+  out.truncate = op.truncate;
+  out.exclusive = op.exclusive;
+  out.recursive = op.recursive;
+}
+
+// The value of a successful operation from what the worker sent.
+FsResult fs_result_of(const FsOp& op, const std::vector<Msg>& msgs) {
+  FsResult result;
+  if (op.op == FsOpKind::ls) {
+    result.value = listing(msgs, result.truncated);
+  } else if (op.op == FsOpKind::stat) {
+    result.value = nullptr;
+    for (const auto& m : msgs)
+      if (m.kind == MsgKind::fs_entry && m.present) result.value = entry_json(m, false);
+  } else {
+    result.value = Json::object();
+  }
+  return result;
+}
+
+Error fs_op_error(const FsOp& op, const Error& e) {
   // The kernel says EXDEV when RESOLVE_BENEATH stopped an escape and ELOOP for a symlink.
   const std::string& d = e.detail;
   if (d.find(strerror(EXDEV)) != std::string::npos || d.find(strerror(ELOOP)) != std::string::npos)
-    return fail(Reason::PATH_OUTSIDE_WORKSPACE, op.op + " " + op.paths[0] + ": leaves the workspace or crosses a symlink (" + d + ")");
-  return fail(Reason::FS_OP_FAILED, op.op + " " + op.paths[0] + ": " + d);
+    return fail(Reason::PATH_OUTSIDE_WORKSPACE, op_name(op) + " " + op.paths[0] + ": leaves the workspace or crosses a symlink (" + d + ")");
+  return fail(Reason::FS_OP_FAILED, op_name(op) + " " + op.paths[0] + ": " + d);
 }
 
-}  // namespace
 }  // namespace detail
 
 FsCall::FsCall() = default;
@@ -321,22 +431,13 @@ FsCall::~FsCall() = default;
 Result<FsCall> FsCall::start(const JailSpec& spec_in, const FsOp& op, const Io& io) {
   JailSpec spec = spec_in;
   spec.allow_exec = false;  // the file tools never start a program
-  if (auto s = detail::validate(op, spec); !s) return s.error();
+  if (auto s = detail::validate_fs_op(op, spec); !s) return s.error();
   FsCall call;
   call.op_ = op;
-  call.plan_ = std::make_unique<detail::FsPlan>();
-  detail::FsPlan& plan = *call.plan_;
-  plan.op = op.op;
-  plan.paths = op.paths;
-  plan.create = op.create;
-  plan.truncate = op.truncate;
-  plan.exclusive = op.exclusive;
-  plan.recursive = op.recursive;
-  if (op.op == "mkdir" && op.recursive)
-    for (const auto& part : std::filesystem::path(op.paths[0]))
-      if (!part.empty() && part != ".") plan.components.push_back(part.string());
+  call.plan_ = std::make_unique<detail::FsRequest>();
+  detail::fs_request_of(op, *call.plan_);
   auto fill = [&](detail::WorkerPlan& w) {
-    w.fs = &plan;
+    w.fs = call.plan_.get();
     w.workdir = "/workspace";
     return ok_status();
   };
@@ -348,21 +449,12 @@ Result<FsCall> FsCall::start(const JailSpec& spec_in, const FsOp& op, const Io& 
 }
 
 Result<FsResult> FsCall::result() {
-  FsResult result;
-  result.outcome = jail_.wait();
-  if (result.outcome.error) return detail::op_error(op_, *result.outcome.error);
-  if (result.outcome.status != RunStatus::success)
-    return fail(Reason::FS_OP_FAILED, op_.op + ": the file tool ended with " + std::string(name_of(result.outcome.status)));
-  const auto& msgs = jail_.runner().fs_messages();
-  if (op_.op == "ls") {
-    result.value = detail::listing(msgs, result.truncated);
-  } else if (op_.op == "stat") {
-    result.value = nullptr;
-    for (const auto& m : msgs)
-      if (m.kind == detail::MsgKind::fs_entry && m.present) result.value = detail::entry_json(m, false);
-  } else {
-    result.value = Json::object();
-  }
+  Outcome outcome = jail_.wait();
+  if (outcome.error) return detail::fs_op_error(op_, *outcome.error);
+  if (outcome.status != RunStatus::success)
+    return fail(Reason::FS_OP_FAILED, detail::op_name(op_) + ": the file tool ended with " + std::string(name_of(outcome.status)));
+  FsResult result = detail::fs_result_of(op_, jail_.runner().fs_messages());
+  result.outcome = std::move(outcome);
   return result;
 }
 

@@ -131,6 +131,7 @@ void wait_for_release() {
   if (p.terminal)
     if (StepResult r = take_terminal(p.terminal); !r.ok()) fail_and_exit(kReportFd, r);
   if (p.worker->fs) run_fs_worker(*p.worker->fs, kReportFd);
+  if (p.worker->fs_serve) serve_fs_requests(0);
   exec_command(*p.worker);
 }
 
@@ -141,7 +142,7 @@ int worker_entry(void* plan) { run_worker(*static_cast<const ChildPlan*>(plan));
 // address space is copied. A file tool runs clawjail's own code to the end, so it gets a copy.
 pid_t start_worker(const ChildPlan& p) {
   auto* plan = const_cast<ChildPlan*>(&p);
-  if (p.worker->fs || !p.worker_stack) return clone_copying_memory(0, worker_entry, plan, nullptr);
+  if (p.worker->fs || p.worker->fs_serve || !p.worker_stack) return clone_copying_memory(0, worker_entry, plan, nullptr);
   return clone_sharing_memory(CLONE_VFORK, *p.worker_stack, worker_entry, plan, nullptr);
 }
 

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -14,9 +15,10 @@
 #include <thread>
 #include <vector>
 
-#include "policy/json.h"
+#include "base/named_enum.h"
 #include "base/run_status.h"
 #include "base/unique_fd.h"
+#include "policy/json.h"
 #include "policy/wpc.h"
 
 namespace clawjail::sandbox {
@@ -25,7 +27,7 @@ using policy::Json;
 
 namespace detail {
 class Runner;
-struct FsPlan;
+struct FsRequest;
 }  // namespace detail
 
 // What this host can do, probed once at start-up (probe.cc). `problem` is the one clear sentence,
@@ -230,6 +232,7 @@ class Jail {
  private:
   friend class JailPool;
   friend class FsCall;
+  friend class FsWorker;
   Jail();
   explicit Jail(std::unique_ptr<detail::Runner> runner);
   detail::Runner& runner();
@@ -284,8 +287,17 @@ class JailPool {
 
 // File tools, run inside a jail by clawjail's own code with execve refused (fs_ops.cc).
 // Paths are relative to /workspace and can never leave it.
+enum class FsOpKind { read, write, ls, stat, mkdir, remove, rename };
+}  // namespace clawjail::sandbox
+namespace clawjail {
+template <>
+struct EnumNames<sandbox::FsOpKind> {  // the protocol's and the CLI's names
+  static constexpr std::array<std::string_view, 7> names{"read", "write", "ls", "stat", "mkdir", "remove", "rename"};
+};
+}  // namespace clawjail
+namespace clawjail::sandbox {
 struct FsOp {
-  std::string op;  // read|write|ls|stat|mkdir|remove|rename
+  FsOpKind op = FsOpKind::stat;
   std::vector<std::string> paths;
   bool create = true, truncate = true, exclusive = false;  // write
   bool recursive = false;                                  // remove, mkdir (-p)
@@ -317,10 +329,42 @@ class FsCall {
  private:
   FsCall();
   FsOp op_;
-  std::unique_ptr<detail::FsPlan> plan_;  // read by the jail's worker: outlives jail_
+  std::unique_ptr<detail::FsRequest> plan_;  // read by the jail's worker: outlives jail_
   Jail jail_;
 };
 // start() + result().
 Result<FsResult> run_fs_op(const JailSpec& spec, const FsOp& op, const Io& io);
+
+// A file worker (fs_worker.cc): one jail built like FsCall's (the same namespaces, mounts and
+// limits, execve refused, the jail's uid, paths resolved beneath /workspace), whose worker then
+// runs operations one after another, each sent with its own data pipe, until it is dropped
+// (Sandbox2's fork server is the model: the jail is built once, not per operation). Nothing but
+// clawjail's own code ever runs in it. One operation at a time; dropping it kills the jail.
+class FsWorker {
+ public:
+  static Result<std::unique_ptr<FsWorker>> start(const JailSpec& spec);
+  ~FsWorker();
+  // Whether a later call's spec gets this jail: the same spec (but for its timeout) and the same
+  // workspace and bind objects still behind their paths.
+  bool serves(const JailSpec& spec) const;
+  bool alive() const;
+  pid_t pid() const;
+  size_t operations() const { return operations_; }
+  // Thread-safe: kills the jail; a running operation ends as `killed`.
+  void kill();
+  // One operation: `write` reads io's stdin, `read` streams to io's stdout (hashed, counted,
+  // capped as a command's output). While it runs, `watch` (the client's connection) becoming
+  // readable or hung up calls on_watch once (which cancels the call: kill()). The operation's
+  // deadline is the spec's timeout; a jail that ends or misses it is not used again.
+  Result<FsResult> run(const FsOp& op, const Io& io, int watch, const std::function<void()>& on_watch);
+
+ private:
+  FsWorker() = default;
+  JailSpec spec_;
+  std::string key_;
+  UniqueFd channel_;
+  std::optional<Jail> jail_;
+  size_t operations_ = 0;
+};
 
 }  // namespace clawjail::sandbox

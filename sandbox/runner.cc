@@ -260,7 +260,7 @@ Status Runner::prepare(const JailSpec& spec, const FillWorker& fill, const Io& i
   child_.landlock = &landlock_;
   child_.terminal = pty_path_.empty() ? nullptr : pty_path_.c_str();
   child_.worker_stack = &worker_stack_;
-  if (spec_.network && !worker_.fs) {
+  if (spec_.network && !worker_.fs && !worker_.fs_serve) {
     auto egress = EgressProxy::start(spec_.approved_hosts);
     if (!egress) return egress.error();
     egress_ = std::move(egress.value());
@@ -289,6 +289,10 @@ Status Runner::prepare_pty(const Io& io) {
 // Without a terminal of its own the jail's stdin is its own /dev/null or a pipe the monitor fills
 // from the client's stdin (stdin_relay.cc), never the client's descriptor.
 Status Runner::plan_stdin(const Io& io, UniqueFd& jail_end) {
+  if (worker_.fs_serve) {  // a file worker's stdin is its channel from the supervisor (FsWorker)
+    jail_end.reset(fcntl(io.stdin_fd, F_DUPFD_CLOEXEC, 3));
+    return jail_end ? ok_status() : Status(setup_error("the file worker's channel"));
+  }
   if (io.stdin_fd < 0 || is_dev_null(io.stdin_fd)) {
     jail_end.reset(open("/dev/null", O_RDONLY | O_CLOEXEC));
     return jail_end ? ok_status() : Status(setup_error("/dev/null"));

@@ -58,11 +58,13 @@ class Runner {
   const Outcome& wait();                       // joins the monitor
   int done_fd() const { return done_.get(); }  // readable once wait() no longer blocks
   const std::vector<Msg>& fs_messages() const { return fs_msgs_; }
+  // The workspace and binds `call` opens are the objects this jail bound (and the workspace has
+  // the owner the idmap maps): a jail built for an earlier call may serve this one.
+  Status sources_unchanged(const JailSpec& call) const;
 
  private:
   Status prepare(const JailSpec& spec, const FillWorker& fill, const Io& io);
   Status fill_worker(const FillWorker& fill);
-  Status sources_unchanged(const JailSpec& call) const;
   void start_monitor();
   Status prepare_pty(const Io& io);
   Status plan_stdin(const Io& io, UniqueFd& jail_end);

@@ -10,7 +10,8 @@ struct WorkerPlan {
   std::vector<std::string> argv_storage, env_storage;
   std::vector<char*> argv, envp;
   std::string workdir;
-  const FsPlan* fs = nullptr;  // set: run the file tool instead of exec
+  const FsRequest* fs = nullptr;  // set: run the file tool instead of exec
+  bool fs_serve = false;          // set: be a file worker on stdin (FsWorker) instead of exec
 };
 
 }  // namespace clawjail::sandbox::detail

@@ -192,7 +192,7 @@ RunResult run_exec(CallState& c, Result<sandbox::Jail>& jail) {
 // leaves the workspace goes as it is, for the jail to refuse).
 sandbox::FsOp fs_op_of(const proto::FsArgs& f) {
   sandbox::FsOp op;
-  op.op = f.op;
+  op.op = from_name<sandbox::FsOpKind>(f.op).value();  // the protocol admits only these names
   for (const auto& p : f.paths) {
     auto normal = policy::normalize_workspace_path(p);
     op.paths.push_back(normal ? *normal : p);
@@ -215,18 +215,14 @@ void hide_denied_entries(const policy::Policy& wpc, const std::string& dir, std:
   entries.erase(std::remove_if(entries.begin(), entries.end(), denied), entries.end());
 }
 
-// A file tool is cancelled like a command: by its client, `job stop`, a revocation, shutdown.
-RunResult run_fs(CallState& c, const sandbox::Io& io) {
-  auto call = sandbox::FsCall::start(*c.admission.spec, fs_op_of(*c.request->fs), io);
-  if (!call) {
-    RunResult r{{}, call.reason(), call.error().detail};
-    r.outcome.error = call.error();
-    return r;
-  }
-  auto reg = c.ctx.calls().add(c.call_id, {c.request->job_id, c.admission.cst, &call->jail(), std::nullopt});
-  RunResult r{wait_watching_client(call->jail(), c.conn, reg), Reason::OK, ""};
+// What a file operation came to, for the `finished` receipt and the answer.
+RunResult fs_ran(CallState& c, const sandbox::FsOp& op, Result<sandbox::FsResult> result, sandbox::Outcome outcome,
+                 const RunningCalls::Registration& reg) {
+  RunResult r{std::move(outcome), Reason::OK, ""};
   if (auto killed = reg.killed()) return {r.outcome, killed->reason, killed->detail};
-  auto result = call->result();
+  if (result && r.outcome.status != RunStatus::success)
+    result = fail(Reason::FS_OP_FAILED, std::string(name_of(op.op)) + ": the file tool ended with " +
+                                            std::string(name_of(r.outcome.status)));
   if (!result) {
     r.reason = result.reason();
     r.detail = result.error().detail;
@@ -235,8 +231,42 @@ RunResult run_fs(CallState& c, const sandbox::Io& io) {
   }
   c.response.value = std::move(result->value);
   c.response.truncated = result->truncated;
-  if (c.request->fs->op == "ls") hide_denied_entries(c.admission.wpc->policy, fs_op_of(*c.request->fs).paths[0], c.response.value);
+  if (op.op == sandbox::FsOpKind::ls) hide_denied_entries(c.admission.wpc->policy, op.paths[0], c.response.value);
   return r;
+}
+
+// In a jail of its own, as when the job's file worker is busy with another operation.
+RunResult run_fs_alone(CallState& c, const sandbox::FsOp& op, const sandbox::Io& io) {
+  auto call = sandbox::FsCall::start(*c.admission.spec, op, io);
+  if (!call) {
+    RunResult r{{}, call.reason(), call.error().detail};
+    r.outcome.error = call.error();
+    return r;
+  }
+  auto reg = c.ctx.calls().add(c.call_id, {c.request->job_id, c.admission.cst, &call->jail(), std::nullopt});
+  auto outcome = wait_watching_client(call->jail(), c.conn, reg);
+  auto result = call->result();
+  return fs_ran(c, op, std::move(result), outcome, reg);
+}
+
+// A file tool is cancelled like a command: by its client, `job stop`, a revocation, shutdown;
+// that kills the job's file worker, and its next operation gets a new one.
+RunResult run_fs(CallState& c, const sandbox::Io& io) {
+  const sandbox::FsOp op = fs_op_of(*c.request->fs);
+  auto lease = c.ctx.fs_workers().take(c.request->job_id, c.admission.cst, *c.admission.spec);
+  if (!lease) {
+    RunResult r{{}, lease.reason(), lease.error().detail};
+    r.outcome.error = lease.error();
+    return r;
+  }
+  if (!*lease) return run_fs_alone(c, op, io);
+  sandbox::FsWorker& worker = (*lease)->worker();
+  auto reg = c.ctx.calls().add(c.call_id, {c.request->job_id, c.admission.cst, nullptr, std::nullopt, &worker});
+  auto result = worker.run(op, io, c.conn, [&] { reg.kill({Reason::CLIENT_DISCONNECTED, "the client closed its connection"}); });
+  sandbox::Outcome outcome;
+  if (result) outcome = result->outcome;
+  else outcome.error = result.error();
+  return fs_ran(c, op, std::move(result), std::move(outcome), reg);
 }
 
 // 0 or 1 for the operation itself; a killed or timed-out file tool exits as `run` would.
@@ -359,6 +389,7 @@ void stop_job(CallState& c) {
   c.response.reason = Reason::OK;
   c.response.exit_code = 0;
   c.response.killed_calls = c.ctx.calls().kill_job(job, {Reason::JOB_STOPPED, "job " + job + " was stopped"});
+  c.ctx.fs_workers().drop_job(job);
   spdlog::warn("job {} stopped: {} running call(s) killed", job, c.response.killed_calls);
   send_response(c);
 }

@@ -40,6 +40,7 @@ RunningCalls::Registration RunningCalls::add(const std::string& call_id, Entry e
   if (closed_ && !entry.killed) {
     entry.killed = closed_;
     if (entry.jail) entry.jail->kill();
+    if (entry.fs_worker) entry.fs_worker->kill();
   }
   calls_[call_id] = std::move(entry);
   return Registration(this, call_id);
@@ -57,6 +58,7 @@ void RunningCalls::kill(const std::string& call_id, KillReason why) {
   if (it == calls_.end()) return;
   if (!it->second.killed) it->second.killed = std::move(why);
   if (it->second.jail) it->second.jail->kill();
+  if (it->second.fs_worker) it->second.fs_worker->kill();
 }
 
 std::optional<KillReason> RunningCalls::killed(const std::string& call_id) const {
@@ -75,6 +77,7 @@ int RunningCalls::kill_if(const std::function<std::optional<KillReason>(const En
     spdlog::warn("killing call {} of job {}: {}: {}", id, entry.job_id, reason_name(reason->reason), reason->detail);
     entry.killed = std::move(reason);
     if (entry.jail) entry.jail->kill();
+    if (entry.fs_worker) entry.fs_worker->kill();
     ++n;
   }
   return n;

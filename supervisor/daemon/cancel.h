@@ -45,6 +45,7 @@ class RunningCalls {
     std::optional<policy::Cst> cst;
     sandbox::Jail* jail = nullptr;
     std::optional<KillReason> killed;
+    sandbox::FsWorker* fs_worker = nullptr;  // a file operation runs in the job's file worker
   };
   // Registered for the lifetime of the returned handle; the jail must outlive it.
   class Registration {

@@ -44,6 +44,7 @@ void DaemonContext::replace(Config config) {
     snapshot_ = {std::move(shared), std::move(store)};
   }
   jails_.clear();
+  fs_workers_.clear();
 }
 
 namespace {

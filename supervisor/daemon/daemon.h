@@ -11,6 +11,7 @@
 #include "supervisor/common/config.h"
 #include "supervisor/daemon/cancel.h"
 #include "supervisor/fleet/fleet.h"
+#include "supervisor/daemon/fs_workers.h"
 
 namespace clawjail {
 
@@ -33,10 +34,12 @@ class DaemonContext {
   // Set while the server runs (it owns the Fleet); calls read it for issuer keys and the feed.
   fleet::Fleet* fleet() { return fleet_; }
   void set_fleet(fleet::Fleet* f) { fleet_ = f; }
+  FsWorkers& fs_workers() { return fs_workers_; }
   bool draining() const { return draining_; }
   void start_draining() {
     draining_ = true;
     jails_.clear();
+    fs_workers_.clear();
   }
 
  private:
@@ -46,6 +49,7 @@ class DaemonContext {
   RunningCalls calls_;
   std::unique_ptr<receipts::ReceiptStore> receipts_;
   sandbox::JailPool jails_;
+  FsWorkers fs_workers_{ledger_};
   std::atomic<bool> draining_{false};
   std::atomic<fleet::Fleet*> fleet_{nullptr};
 };

@@ -31,7 +31,7 @@ class FsOps : public ::testing::Test {
   }
   static FsOp make(std::string name, std::vector<std::string> paths) {
     FsOp o;
-    o.op = std::move(name);
+    o.op = *from_name<FsOpKind>(name);
     o.paths = std::move(paths);
     return o;
   }
