@@ -10,8 +10,8 @@
 #include "sandbox/jail.h"
 #include "supervisor/common/config.h"
 #include "supervisor/daemon/cancel.h"
-#include "supervisor/fleet/fleet.h"
 #include "supervisor/daemon/fs_workers.h"
+#include "supervisor/fleet/fleet.h"
 
 namespace clawjail {
 
