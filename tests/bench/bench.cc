@@ -438,7 +438,7 @@ Timer host_op(const std::string& op, const fs::path& ws) {
 // One `fs` call through the socket, timed from connect to the answer.
 Timer socket_op(Bench& b, const std::string& op, const std::string& job) {
   proto::Request r;
-  r.type = "call";
+  r.type = RequestType::call;
   r.job_id = job;
   r.cst = *client::read_cst_file(b.cst_of(job));
   r.wpc_hash_b64u = b.wpc;
