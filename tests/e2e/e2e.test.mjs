@@ -132,7 +132,9 @@ function openclawConfig(port, token, modelPort, pluginConfig = { job: JOB, cstFi
       },
       ...(agentEntries ? { entries: agentEntries } : {}),
     },
-    tools: { exec: { host: "sandbox" } },
+    // A background exec's exit would otherwise wake its session for another agent turn a few
+    // seconds later, whose model call (and exec) would land in the next test's receipts.
+    tools: { exec: { host: "sandbox", notifyOnExit: false } },
   };
 }
 
