@@ -109,18 +109,6 @@ bool RunningCalls::wait_empty(std::chrono::steady_clock::time_point deadline) {
   return changed_.wait_until(lock, deadline, [&] { return calls_.empty(); });
 }
 
-LedgerWatcher::LedgerWatcher(Ledger& ledger, RunningCalls& calls, std::chrono::milliseconds period)
-    : ledger_(ledger), calls_(calls), period_(period), thread_([this] { loop(); }) {}
-
-LedgerWatcher::~LedgerWatcher() {
-  {
-    std::lock_guard lock(m_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
-}
-
 void LedgerWatcher::check_now() {
   if (calls_.size() == 0) return;
   ledger_.reload();
@@ -131,17 +119,6 @@ void LedgerWatcher::check_now() {
     }
     return std::nullopt;
   });
-}
-
-void LedgerWatcher::loop() {
-  std::unique_lock lock(m_);
-  while (!stop_) {
-    wake_.wait_for(lock, period_, [&] { return stop_; });
-    if (stop_) break;
-    lock.unlock();
-    check_now();
-    lock.lock();
-  }
 }
 
 }  // namespace clawjail

@@ -1,18 +1,17 @@
 // Stopping running calls: the registry of running jails, the thread-safe token ledger, and the
 // watcher that kills a call within a second of `job stop` or `cst revoke` (from any process).
 #pragma once
-#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "policy/cst.h"
 #include "policy/ledger.h"
 #include "sandbox/jail.h"
+#include "supervisor/common/ticker.h"
 
 namespace clawjail {
 
@@ -91,19 +90,14 @@ class RunningCalls {
 // `period` and kills the calls it now refuses.
 class LedgerWatcher {
  public:
-  LedgerWatcher(Ledger& ledger, RunningCalls& calls, std::chrono::milliseconds period);
-  ~LedgerWatcher();
+  LedgerWatcher(Ledger& ledger, RunningCalls& calls, std::chrono::milliseconds period)
+      : ledger_(ledger), calls_(calls), ticker_(period, [this] { check_now(); }) {}
   void check_now();
 
  private:
-  void loop();
   Ledger& ledger_;
   RunningCalls& calls_;
-  std::chrono::milliseconds period_;
-  std::mutex m_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  std::thread thread_;
+  Ticker ticker_;  // last: stopped before the references it uses
 };
 
 }  // namespace clawjail

@@ -3,38 +3,18 @@
 // (WPCs by hash are fetched on demand: supervisor/fleet/wpc_fetch.h.)
 #pragma once
 #include <chrono>
-#include <condition_variable>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "policy/cst.h"
 #include "policy/ledger.h"
 #include "supervisor/common/config.h"
+#include "supervisor/common/ticker.h"
 
 namespace clawjail::fleet {
-
-// Runs `tick` every `period` on its own thread until destroyed; wake() runs it now.
-class Ticker {
- public:
-  Ticker(std::chrono::milliseconds period, std::function<void()> tick);
-  ~Ticker();
-  Ticker(const Ticker&) = delete;
-  Ticker& operator=(const Ticker&) = delete;
-
- private:
-  void loop();
-  std::chrono::milliseconds period_;
-  std::function<void()> tick_;
-  std::mutex m_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
-};
 
 // The configured cst_issuers {kid, did} first, then the keys of every jwks_url as last fetched.
 // A JWKS that cannot be fetched keeps its last good keys (from memory, or at start from the copy

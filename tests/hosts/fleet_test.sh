@@ -18,25 +18,14 @@ src=$1 build=$2
 here=$(cd "$(dirname "$0")" && pwd)
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (systemd-nspawn, mmdebstrap)"; exit 77; }
 . "$here/nspawn_lib.sh"
-t_start=$(now)
 export LC_ALL=C.UTF-8 SYSTEMD_PAGER='' SYSTEMD_COLORS=0
 
-work=$(mktemp -d /var/tmp/clawjail-fleet-XXXXXX)
 name=cjf$$
+nspawn_begin clawjail-fleet
 collector=$name-collector
 hosts=("$name-host1" "$name-host2" "$name-host3")
 remote_dir=/var/log/journal/remote   # the collector's journal of the fleet (the Debian unit's --output)
 ws=/root/.openclaw/workspace          # a root gateway's workspace on each host
-
-cleanup() {
-  local rc=$?
-  nspawn_cleanup
-  rm -rf --one-file-system "$work"
-  echo "time: total $(since "$t_start") s"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 143' TERM INT HUP
 
 ensure_tools
 # The operator's side: certificates, the forged upload, reading the collector's JSON.

@@ -2,8 +2,8 @@
 # (nspawn_test.sh, fleet_test.sh): the tools, the cached root filesystem, booting and halting
 # containers, and the run's own cgroups. Every container is bounded and leaves nothing behind:
 # halted (killed if it does not halt), its cgroups removed; the caller removes its directory.
-# The caller sets `name` (unique per run) and `work` (its scratch directory), and calls
-# nspawn_cleanup from its EXIT trap.
+# The caller sets `name` (unique per run) and calls nspawn_begin, which makes `work` (its scratch
+# directory) and installs the traps; a caller with more to stop defines on_cleanup first.
 readonly harness_version=1
 cache=${CLAWJAIL_TESTS_CACHE:-/var/cache/clawjail-tests}
 boot_timeout=${boot_timeout:-60}
@@ -203,4 +203,21 @@ nspawn_cleanup() {
   kill_cgroup_leftovers
   for o in "${overlays[@]}"; do umount "$o" 2>/dev/null || umount -l "$o" || echo "warning: could not unmount $o" >&2; done
   [ -z "$image_tmp" ] || rm -rf --one-file-system "$image_tmp"
+}
+
+# Every exit path: the caller's own on_cleanup, the containers, the scratch directory.
+nspawn_exit() {
+  local rc=$?
+  if declare -F on_cleanup >/dev/null; then on_cleanup || true; fi
+  nspawn_cleanup
+  rm -rf --one-file-system "$work"
+  echo "time: total $(since "$t_start") s"
+  exit $rc
+}
+
+nspawn_begin() {  # PREFIX: the scratch directory is /var/tmp/PREFIX-XXXXXX
+  t_start=$(now)
+  work=$(mktemp -d "/var/tmp/$1-XXXXXX")
+  trap nspawn_exit EXIT
+  trap 'exit 143' TERM INT HUP
 }

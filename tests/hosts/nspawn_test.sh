@@ -15,23 +15,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 checks_timeout=${CLAWJAIL_HOSTS_TIMEOUT:-270}
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (systemd-nspawn, mmdebstrap)"; exit 77; }
 . "$here/nspawn_lib.sh"
-t_start=$(now)
 
 # ---- per-run state, removed on every exit path ----
-work=$(mktemp -d /var/tmp/clawjail-hosts-XXXXXX)
 name=cjh$$
 checks_pid=''
-
-cleanup() {
-  local rc=$?
+on_cleanup() {
   if [ -n "$checks_pid" ]; then kill -KILL "$checks_pid" 2>/dev/null || true; wait "$checks_pid" 2>/dev/null || true; fi
-  nspawn_cleanup
-  rm -rf --one-file-system "$work"
-  echo "time: total $(since "$t_start") s"
-  exit $rc
 }
-trap cleanup EXIT
-trap 'exit 143' TERM INT HUP
+nspawn_begin clawjail-hosts
 
 ensure_tools
 enter_own_cgroups
