@@ -21,16 +21,16 @@ sandbox::FsWorker& FsWorkers::Lease::worker() { return *entry_->worker; }
 
 FsWorkers::FsWorkers(Ledger& ledger, std::chrono::milliseconds idle, size_t max_operations)
     : ledger_(ledger), idle_(idle), max_operations_(max_operations) {
-  thread_ = std::thread([this] { reaper(); });
+  // Idle workers, and those of a stopped job or a revoked token, are dropped within a second.
+  reaper_.emplace(std::min<std::chrono::milliseconds>(idle_, std::chrono::seconds(1)), [this] { reap(); });
 }
 
 FsWorkers::~FsWorkers() {
+  reaper_.reset();
   {
     std::lock_guard lock(m_);
     stopping_ = true;
   }
-  wake_.notify_all();
-  thread_.join();
   clear();
 }
 
@@ -113,31 +113,22 @@ size_t FsWorkers::size() const {
   return entries_.size();
 }
 
-// Idle workers, and those of a stopped job or a revoked token, are dropped within a second.
-void FsWorkers::reaper() {
-  std::unique_lock lock(m_);
-  while (!stopping_) {
-    wake_.wait_for(lock, std::min<std::chrono::milliseconds>(idle_, std::chrono::seconds(1)));
-    std::vector<std::shared_ptr<Entry>> idle;
+void FsWorkers::reap() {
+  std::vector<std::shared_ptr<Entry>> idle;
+  {
+    std::lock_guard lock(m_);
     for (const auto& e : entries_)
       if (!e->busy) idle.push_back(e);
-    lock.unlock();
-    std::vector<std::shared_ptr<Entry>> gone;
-    const auto oldest = std::chrono::steady_clock::now() - idle_;
-    for (const auto& e : idle) {
-      bool revoked = ledger_.job_stopped(e->job) || (e->cst && !ledger_.check_not_revoked(*e->cst));
-      if (revoked || e->last_used < oldest || !e->worker->alive()) gone.push_back(e);
-    }
-    lock.lock();
-    for (const auto& e : gone) {
-      if (e->busy) continue;  // taken meanwhile: the next round looks again
-      entries_.remove(e);
-    }
-    lock.unlock();
-    gone.clear();
-    idle.clear();
-    lock.lock();
   }
+  std::vector<std::shared_ptr<Entry>> gone;  // dropped outside the lock: dropping waits for the jail
+  const auto oldest = std::chrono::steady_clock::now() - idle_;
+  for (const auto& e : idle) {
+    bool revoked = ledger_.job_stopped(e->job) || (e->cst && !ledger_.check_not_revoked(*e->cst));
+    if (revoked || e->last_used < oldest || !e->worker->alive()) gone.push_back(e);
+  }
+  std::lock_guard lock(m_);
+  for (const auto& e : gone)
+    if (!e->busy) entries_.remove(e);  // taken meanwhile: the next round looks again
 }
 
 }  // namespace clawjail

@@ -4,16 +4,15 @@
 // shared. Thread-safe.
 #pragma once
 #include <chrono>
-#include <condition_variable>
 #include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "policy/cst.h"
 #include "sandbox/jail.h"
+#include "supervisor/common/ticker.h"
 #include "supervisor/daemon/cancel.h"
 
 namespace clawjail {
@@ -47,15 +46,14 @@ class FsWorkers {
 
  private:
   void give_back(const std::shared_ptr<Entry>& entry);
-  void reaper();
+  void reap();  // idle workers, and those of a stopped job or a revoked token
   Ledger& ledger_;
   std::chrono::milliseconds idle_;
   size_t max_operations_;
   mutable std::mutex m_;
-  std::condition_variable wake_;
   std::list<std::shared_ptr<Entry>> entries_;
   bool stopping_ = false;
-  std::thread thread_;
+  std::optional<Ticker> reaper_;  // stopped first in the destructor
 };
 
 }  // namespace clawjail
