@@ -47,13 +47,12 @@ expect -rw-r--r-- /usr/lib/systemd/system/clawjail-cst@.service
 expect -rw-r--r-- /usr/lib/systemd/system/clawjail-cst@.timer
 expect drwxr-xr-x /etc/clawjail/cst/
 expect -rw-r--r-- /usr/share/doc/clawjail/examples/cst-renew.conf
-expect -rw-r--r-- /usr/share/doc/clawjail/openclaw.md
 expect -rw-r--r-- /usr/lib/sysusers.d/clawjail.conf
 expect -rw-r--r-- /usr/lib/tmpfiles.d/clawjail.conf
 expect drwxr-xr-x /etc/clawjail/
 expect -rw-r--r-- /etc/clawjail/config.json
 expect -rw-r--r-- /usr/share/man/man1/clawjail.1.gz
-expect -rw-r--r-- /usr/share/doc/clawjail/operations.md
+for page in "$src"/docs/*.md; do expect -rw-r--r-- "/usr/share/doc/clawjail/$(basename "$page")"; done
 expect drwxr-xr-x /usr/share/clawjail/openclaw-plugin/
 expect -rw-r--r-- /usr/share/clawjail/openclaw-plugin/package.json
 expect -rw-r--r-- /usr/share/clawjail/openclaw-plugin/openclaw.plugin.json
