@@ -29,6 +29,7 @@ namespace clawjail {
   /* decisions */                                                                              \
   X(TOOL_DENIED) X(TOOL_NOT_ALLOWED) X(EXEC_DENIED) X(ELEVATED_DENIED)                         \
   X(DOCKER_SOCKET_DENIED) X(NETWORK_DENIED) X(PATH_OUTSIDE_WORKSPACE) X(JOB_STOPPED)           \
+  X(JOB_CALL_LIMIT)                                                                            \
   /* jail */                                                                                   \
   X(BIND_REFUSED_SOCKET) X(BIND_REFUSED_SENSITIVE) X(BIND_SOURCE_MISSING) X(BIND_INVALID)      \
   X(WORKSPACE_INVALID) X(JAIL_UNAVAILABLE) X(JAIL_SETUP_FAILED) X(FS_OP_FAILED)                \

@@ -147,7 +147,7 @@ Result<Config> parse_config(const Json& j, const std::filesystem::path& path) {
                                               "cst_issuers", "audience", "cst_max_lifetime_s",
                                               "clients", "jail", "pinned_wpc_hashes", "log_level",
                                               "gateway_receipt_signers", "wpc_registry", "jwks_refresh_s",
-                                              "revocation_feed", "control_plane_timeout_ms"};
+                                              "revocation_feed", "control_plane_timeout_ms", "max_calls_per_job"};
   Config c;
   c.path = path;
   std::string socket = c.socket, state = c.state_dir, key = c.signing_key;
@@ -157,8 +157,11 @@ Result<Config> parse_config(const Json& j, const std::filesystem::path& path) {
                  read_field(j, "cst_max_lifetime_s", c.cst_max_lifetime_s, ""),
                  read_field(j, "pinned_wpc_hashes", c.pinned_wpc_hashes, ""),
                  read_field(j, "gateway_receipt_signers", c.gateway_receipt_signers, ""),
-                 read_field(j, "log_level", c.log_level, "")})
+                 read_field(j, "log_level", c.log_level, ""),
+                 read_field(j, "max_calls_per_job", c.max_calls_per_job, "")})
     if (!s) return s.error();
+  if (c.max_calls_per_job < 1 || c.max_calls_per_job > 4096)
+    return fail(Reason::BAD_FIELD, "max_calls_per_job: between 1 and 4096");
   c.socket = socket;
   c.state_dir = state;
   c.signing_key = key;
@@ -210,7 +213,8 @@ Json config_to_json(const Config& c) {
           {"gateway_receipt_signers", c.gateway_receipt_signers},
           {"log_level", c.log_level},
           {"jwks_refresh_s", c.jwks_refresh_s},
-          {"control_plane_timeout_ms", c.control_plane_timeout_ms}};
+          {"control_plane_timeout_ms", c.control_plane_timeout_ms},
+          {"max_calls_per_job", c.max_calls_per_job}};
   if (!c.wpc_registry.empty()) out["wpc_registry"] = c.wpc_registry;
   if (const auto& f = c.revocation_feed)
     out["revocation_feed"] = {{"url", f->url}, {"token_file", f->token_file.string()}, {"poll_s", f->poll_s},

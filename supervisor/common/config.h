@@ -47,6 +47,7 @@ struct Config {
   int64_t jwks_refresh_s = 300;
   std::optional<RevocationFeedConfig> revocation_feed;
   int64_t control_plane_timeout_ms = 5000;  // each request to the registry, a JWKS or the feed
+  int64_t max_calls_per_job = 64;           // running at once; past it a call is refused JOB_CALL_LIMIT
 };
 
 // $CLAWJAIL_CONFIG, else /etc/clawjail/config.json — unless `explicit_path` is given.

@@ -435,6 +435,11 @@ void handle(CallState& c, const Peer& peer) {
     return refuse(c, fail(Reason::REQUEST_MALFORMED, "a call must carry stdin, stdout and stderr (3 descriptors)"));
   if (c.ctx.draining()) return refuse(c, fail(Reason::SUPERVISOR_SHUTTING_DOWN, "the supervisor is shutting down"));
   if (auto s = admit(*c.request, in, c.admission); !s) return refuse(c, s.error());
+  const auto max = static_cast<size_t>(snap.config->max_calls_per_job);
+  auto slot = c.ctx.job_slots().take(c.request->job_id, max);
+  if (!slot)
+    return refuse(c, fail(Reason::JOB_CALL_LIMIT, "job " + c.request->job_id + " already has " + std::to_string(max) +
+                                                      " calls running (max_calls_per_job)"));
   run_call(c, frame->fds);
 }
 

@@ -11,6 +11,7 @@
 #include "supervisor/common/config.h"
 #include "supervisor/daemon/cancel.h"
 #include "supervisor/daemon/fs_workers.h"
+#include "supervisor/daemon/job_slots.h"
 #include "supervisor/fleet/fleet.h"
 
 namespace clawjail {
@@ -35,6 +36,7 @@ class DaemonContext {
   fleet::Fleet* fleet() { return fleet_; }
   void set_fleet(fleet::Fleet* f) { fleet_ = f; }
   FsWorkers& fs_workers() { return fs_workers_; }
+  JobSlots& job_slots() { return job_slots_; }
   bool draining() const { return draining_; }
   void start_draining() {
     draining_ = true;
@@ -50,6 +52,7 @@ class DaemonContext {
   std::unique_ptr<receipts::ReceiptStore> receipts_;
   sandbox::JailPool jails_;
   FsWorkers fs_workers_{ledger_};
+  JobSlots job_slots_;
   std::atomic<bool> draining_{false};
   std::atomic<fleet::Fleet*> fleet_{nullptr};
 };
