@@ -10,6 +10,10 @@
 # from anyone who reaches it) and an edited field do not; and a bundle exported on one host
 # verifies on the collector, which has no clawjail configuration at all. Prints how long a
 # receipt takes to reach the collector.
+# The hosts share one control plane (tests/fleet/control_plane.mjs on this machine's loopback, as
+# clawcontrols and clawscope answer): no host has the WPC installed, each fetches it by hash from
+# the registry at its first call; a token revoked once at the feed is refused on its host within
+# the feed's poll period, while the other hosts' tokens go on working.
 # Upload is HTTPS with a certificate per machine from the fleet's own CA, as in production, on
 # the test machine's loopback (the containers share its network namespace).
 # usage: fleet_test.sh SOURCE_DIR BUILD_DIR   (CLAWJAIL_DEB, CLAWJAIL_TESTS_CACHE as nspawn_test.sh)
@@ -21,6 +25,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 export LC_ALL=C.UTF-8 SYSTEMD_PAGER='' SYSTEMD_COLORS=0
 
 name=cjf$$
+cp_pid=''
+on_cleanup() { [ -z "$cp_pid" ] || kill -KILL "$cp_pid" 2>/dev/null || true; }
 nspawn_begin clawjail-fleet
 collector=$name-collector
 hosts=("$name-host1" "$name-host2" "$name-host3")
@@ -29,10 +35,10 @@ ws=/root/.openclaw/workspace          # a root gateway's workspace on each host
 
 ensure_tools
 # The operator's side: certificates, the forged upload, reading the collector's JSON.
-for tool in jq curl openssl; do
-  command -v $tool >/dev/null ||
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $tool >/dev/null ||
-    fail "cannot install $tool"
+for tool in jq curl openssl node:nodejs; do
+  command -v ${tool%%:*} >/dev/null ||
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends ${tool##*:} >/dev/null ||
+    fail "cannot install ${tool##*:}"
 done
 enter_own_cgroups
 
@@ -82,8 +88,11 @@ cst_for() {  # cst_for JOB KEY: a CST of the job signed with KEY under the issue
 # host_config: a host's /etc/clawjail/config.json, the packaged one with the fleet's trust. Every
 # host's configuration comes from here: the fleet's shared settings are added in this one place.
 host_config() {
-  jq --arg signer "$(cat "$team/signer.did")" --arg issuer "$(cat "$team/issuer.did")" \
-    '.wpc_signers = [$signer] | .cst_issuers = [{kid: "issuer-1", did: $issuer}]' \
+  jq --arg signer "$(cat "$team/signer.did")" --arg issuer "$(cat "$team/issuer.did")" --arg cp "$cp_base" \
+    '.wpc_signers = [$signer] | .cst_issuers = [{kid: "issuer-1", did: $issuer}]
+     | .wpc_registry = $cp
+     | .revocation_feed = {url: ($cp + "/v1/revocations/events"), token_file: "/etc/clawjail/feed.token",
+                           poll_s: 1, max_staleness_s: 60}' \
     "$work/pkg/etc/clawjail/config.json"
 }
 
@@ -146,7 +155,7 @@ for i in 1 2 3; do
   mkdir -p "$h/srv/in" "$h/etc/systemd/journal-upload.conf.d"
   cp "$deb" "$h/srv/in/clawjail.deb"
   host_config >"$h/srv/in/config.json"
-  cp "$team/policy.wpc.json" "$h/srv/in/"
+  cp "$team/feed.token" "$h/srv/in/"
   cst_for "$(job_of $i)" "$team/issuer.key" >"$h/srv/in/job.cst" || fail "cst issue"
   cst_for "$(job_of $i)" "$team/stranger.key" >"$h/srv/in/forged.cst" || fail "cst issue (forged)"
   # The upload service runs as a dynamic user: its key stays root's, handed over as a credential.
@@ -179,12 +188,13 @@ echo "time: boot x4 $(since "$t") s"
 # as_root HOST COMMAND…: a command as a unit of the host's systemd (a root gateway's client).
 as_root() { local m=$1; shift; inside "$m" systemd-run --quiet --wait --pipe --collect -p WorkingDirectory=/root -- "$@"; }
 
-# host_setup HOST: dpkg -i, the fleet's configuration, the team's WPC, the socket enabled.
+# host_setup HOST: dpkg -i, the fleet's configuration and feed token, the socket enabled. No WPC
+# is installed: the first call fetches it from the registry.
 host_setup() {
   local m=$1 out
   out=$(inside "$m" dpkg -i /srv/in/clawjail.deb 2>&1) || { echo "$out"; fail "$m: dpkg -i failed"; }
   inside "$m" install -m 0644 /srv/in/config.json /etc/clawjail/config.json
-  as_root "$m" clawjail wpc install /srv/in/policy.wpc.json >/dev/null || fail "$m: wpc install"
+  inside "$m" install -m 0600 /srv/in/feed.token /etc/clawjail/feed.token
   inside "$m" systemctl enable --now clawjail.socket 2>/dev/null || fail "$m: systemctl enable --now clawjail.socket"
 }
 
@@ -193,9 +203,11 @@ host_setup() {
 host_calls() {
   local m=$1 i=$2 job out rc
   job=$(job_of "$i")
+  inside "$m" test ! -e "/var/lib/clawjail/policies/$policy_hash.json" || fail "$m: the WPC is there before any call"
   out=$(as_root "$m" clawjail run --job "$job" --cst-file /srv/in/job.cst --workspace "$ws" -- echo "allowed on host$i" </dev/null 2>&1) ||
     fail "$m: the allowed call failed: $out"
   [ "$out" = "allowed on host$i" ] || fail "$m: the allowed call said: $out"
+  inside "$m" test -e "/var/lib/clawjail/policies/$policy_hash.json" || fail "$m: the WPC fetched from the registry is not in the store"
   for _ in $(seq "$i"); do
     rc=0
     out=$(echo x | as_root "$m" clawjail fs --job "$job" --cst-file /srv/in/job.cst --workspace "$ws" write x.txt 2>&1) || rc=$?
@@ -247,6 +259,29 @@ done
 [ -z "$failed" ] || fail "on$failed"
 echo "time: hosts $(since "$t") s"
 
+# ---- a token revoked once, at the feed: refused on its host (host2), the others unaffected ----
+h2=${hosts[1]}
+cp_cmd "$(jq -nc --arg h "$(head -n 1 "${root_of[$h2]}/srv/in/job.cst" | tr -d '\n' | sha256sum | cut -d' ' -f1)" \
+  '{cmd: "revoke", token_hash: $h}')"
+t=$(now)
+revoked=''
+for _ in $(seq 100); do
+  rc=0
+  out=$(as_root "$h2" clawjail run --job "$(job_of 2)" --cst-file /srv/in/job.cst --workspace "$ws" -- echo after </dev/null 2>&1) || rc=$?
+  if [ $rc = 126 ]; then
+    grep -q 'CST_REVOKED' <<<"$out" || fail "$h2: refused after the revocation, but not CST_REVOKED: $out"
+    revoked=$(since "$t")
+    break
+  fi
+  [ $rc = 0 ] || fail "$h2: a call after the revocation: exit $rc ($out)"
+  sleep 0.1
+done
+[ -n "$revoked" ] || fail "$h2: the token revoked at the feed still works after 10 s"
+echo "time: $h2 refuses the token revoked at the feed after $revoked s (poll_s 1)"
+out=$(as_root "$h1" clawjail run --job "$(job_of 1)" --cst-file /srv/in/job.cst --workspace "$ws" -- echo still </dev/null 2>&1) ||
+  fail "$h1: its own token stopped working after host2's was revoked: $out"
+arrival "$h2"
+
 # ---- on the collector ----
 collector_journal() { inside "$collector" journalctl --no-pager -q -D "$remote_dir" "$@"; }
 query_blocked() { collector_journal --all -o json SYSLOG_IDENTIFIER=clawjail CLAWJAIL_DECISION=blocked; }
@@ -258,6 +293,22 @@ for m in "${hosts[@]}"; do
 done
 trust_all=$(IFS=,; echo "${did_of[*]}")
 h1=${hosts[0]}
+
+# ---- the control plane: the team publishes its WPC once, in the registry ----
+feed_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+coproc CP { exec node "$src/tests/fleet/control_plane.mjs" --feed-token "$feed_token"; }
+cp_pid=$CP_PID
+read -r -t 20 cp_hello <&"${CP[0]}" || fail "the control plane did not start"
+cp_base=http://127.0.0.1:$(jq -r .port <<<"$cp_hello")
+cp_cmd() {  # cp_cmd JSON: one command, its answer (must say ok)
+  local answer
+  printf '%s\n' "$1" >&"${CP[1]}"
+  read -r -t 10 answer <&"${CP[0]}" || fail "the control plane did not answer $1"
+  [ "$(jq -r .ok <<<"$answer")" = true ] || fail "control plane: $1: $answer"
+}
+cp_cmd "$(jq -c '{cmd: "publish_wpc", envelope: .}' "$team/policy.wpc.json")"
+echo "$feed_token" >"$team/feed.token"
+echo "control plane: $cp_base (registry and revocation feed), the WPC published once"
 
 # What the transport does not stop: Debian 12's journal-remote checks no client certificate
 # (systemd issue #4092), so anyone who reaches its port can upload entries in any host's name. A
@@ -279,13 +330,14 @@ collector_journal -o cat CLAWJAIL_RECEIPT_ID=rcpt_forged | grep -q . ||
   fail "the forged upload did not land: curl said $(cat "$work/forged.out"); $(inside "$collector" journalctl --no-pager -n 5 -u systemd-journal-remote.service)"
 echo "collector: an upload without a client certificate, in $h1's name: taken"
 
-# The fleet's blocked calls, one query; per host by _HOSTNAME. Host I made I + 1 (host1: and the forgery).
+# The fleet's blocked calls, one query; per host by _HOSTNAME. Host I made I + 1 (host1: and the
+# forgery; host2: and the revoked token's).
 blocked=$(query_blocked)
 echo "collector: journalctl -D $remote_dir SYSLOG_IDENTIFIER=clawjail CLAWJAIL_DECISION=blocked"
 collector_journal -o short SYSLOG_IDENTIFIER=clawjail CLAWJAIL_DECISION=blocked | sed 's/^/  | /'
 for i in 1 2 3; do
   m=${hosts[$((i - 1))]}
-  want=$((i + 1 + (i == 1)))
+  want=$((i + 1 + (i == 1) + (i == 2)))
   n=$(on_host "$m" <<<"$blocked" | jq -r .CLAWJAIL_RECEIPT_ID | sort -u | wc -l)
   [ "$n" = "$want" ] || fail "the collector holds $n blocked entries of $m, want $want"
   reasons=$(on_host "$m" <<<"$blocked" | jq -r .CLAWJAIL_REASON | sort | uniq -c | awk '{ printf "%s%s x%s", s, $2, $1; s = ", " }')
@@ -305,7 +357,8 @@ echo "$verify_out" | sed 's/^/  | /'
 for i in 1 2 3; do
   m=${hosts[$((i - 1))]}
   n=$(grep -c "^PASS $m .* signer=${did_of[$m]}$" <<<"$verify_out" || true)
-  [ "$n" = $((i + 1)) ] || fail "$n blocked receipts of $m verify by its key ${did_of[$m]}, want $((i + 1))"
+  want=$((i + 1 + (i == 2)))
+  [ "$n" = "$want" ] || fail "$n blocked receipts of $m verify by its key ${did_of[$m]}, want $want"
   echo "collector: $m: $n blocked receipts verified by its supervisor key"
 done
 # Trust is by key: with host1's key alone, host2's receipts do not verify.
