@@ -5,10 +5,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Gateway, clawjail, env, log, run, runAsync, scriptOf, startDaemon, stopDaemon, tail, textOf, waitFor } from "./harness.mjs";
+import { Gateway, Operator, clawjail, env, freePort, log, run, runAsync, scriptOf, stopDaemon, textOf, waitFor } from "./harness.mjs";
 import { startScriptedModel } from "./scripted-model.mjs";
 
 const JOB = "job-openclaw-e2e";
@@ -19,72 +18,25 @@ const CODER_TIMEOUT_MS = 4000;
 const W = env.work;
 const ws = path.join(W, "workspace");
 const cstFile = path.join(W, "job.cst");
-const socket = path.join(W, "clawjail.sock");
-const configFile = path.join(W, "clawjail.json");
-const keys = path.join(W, "keys");
+const operator = new Operator(W);
+const { socket, configFile, dids } = operator;
 let supervisor;
 let gateway;
 let model;
 const policies = {};
-const dids = {};
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function keygen(name) {
-  const out = clawjail(["keygen", "--out", keys, "--name", name]).stdout;
-  const did = out.match(/did:key:z[1-9A-HJ-NP-Za-km-z]+/)?.[0];
-  assert.ok(did, `keygen printed no did:key: ${out}`);
-  return did;
-}
-
-function writeSupervisorConfig() {
-  const config = {
-    socket,
-    state_dir: path.join(W, "state"),
-    signing_key: path.join(keys, "supervisor.key"),
-    wpc_signers: [dids.signer],
-    cst_issuers: [{ kid: "e2e-issuer", did: dids.issuer }],
-    audience: "clawjail",
-  };
-  fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
-}
 
 function wpcPayload(id, tools, job = JOB, limits = { timeout_ms: 60000 }) {
-  return {
-    wpc_version: "v1", policy_id: id, issuer_did: dids.signer,
-    job: { id: job, anti_replay: { bind_job_scoped_cst: true } },
-    tools: { ...tools, elevated: { enabled: false } },
-    tokens: { require_cst: true, pin_wpc_hash: true },
-    sandbox: { workspace_access: "rw", limits: { pids: 64, ...limits } },
-  };
+  return operator.wpcPayload(id, tools, job, limits);
 }
 
 function installWpc(name, payload) {
-  const file = path.join(W, `${name}.payload.json`);
-  fs.writeFileSync(file, JSON.stringify(payload, null, 2));
-  const envelope = clawjail(["wpc", "sign", "--key", path.join(keys, "signer.key"), file]).stdout;
-  const envFile = path.join(W, `${name}.wpc.json`);
-  fs.writeFileSync(envFile, envelope);
-  const hash = clawjail(["wpc", "install", "--config", configFile, envFile]).stdout.trim().split(/\s+/).pop();
-  assert.match(hash, /^[A-Za-z0-9_-]{43}$/, `wpc install printed no hash`);
-  return hash;
+  return operator.installWpc(name, payload);
 }
 
 // The operator's issuer rotates this file (as clawjail-cst@JOB.service does); the plugin hands its
 // path to every call.
 function issueCst(policyHash, ttl = 3600, { job = JOB, out = cstFile } = {}) {
-  clawjail(["cst", "issue", "--key", path.join(keys, "issuer.key"), "--kid", "e2e-issuer",
-    "--sub", dids.issuer, "--job", job, "--aud", "clawjail", "--scope", "clawjail:call", "--policy", policyHash,
-    "--ttl", String(ttl), "--out", out]);
+  operator.issueCst(policyHash, { ttl, job, out });
 }
 
 // The job's receipt payloads, in order (`receipts show --json`: {job_id, receipts:[payload…], torn}).
@@ -139,15 +91,7 @@ function openclawConfig(port, token, modelPort, pluginConfig = { job: JOB, cstFi
 }
 
 async function startSupervisor() {
-  supervisor = startDaemon("supervisor", [env.binary, "serve", "--config", configFile]);
-  await waitFor("the supervisor's socket", () => {
-    if (supervisor.child.exitCode !== null) throw new Error(`clawjail serve exited:\n${tail(path.join(W, "supervisor.log"))}`);
-    try {
-      return fs.statSync(socket).isSocket();
-    } catch {
-      return false;
-    }
-  });
+  supervisor = await operator.startSupervisor();
 }
 
 // The body of a script that starts `command` with exec({background: true}) and drives it with the
@@ -173,11 +117,7 @@ function hostProcesses(pattern) {
 
 before(async () => {
   fs.mkdirSync(ws, { recursive: true });
-  fs.mkdirSync(keys, { recursive: true });
-  dids.supervisor = keygen("supervisor");
-  dids.signer = keygen("signer");
-  dids.issuer = keygen("issuer");
-  writeSupervisorConfig();
+  operator.setUp();
   policies.allow = installWpc("allow", wpcPayload("openclaw-e2e-allow", {
     allow: ["exec", "process", "read", "write:workspace"], deny: ["docker_socket"] }));
   policies.denyExec = installWpc("deny-exec", wpcPayload("openclaw-e2e-deny-exec", {

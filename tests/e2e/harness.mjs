@@ -2,6 +2,7 @@
 // gateway, and cron script jobs that make OpenClaw's own tool code call the clawjail backend.
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -94,6 +95,93 @@ export function tail(file, lines = 40) {
   }
 }
 
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// The operator's side of clawjail for a gateway test: keys, the supervisor's config, WPCs signed
+// and installed, CSTs issued, and `clawjail serve`, all under `dir`.
+export class Operator {
+  constructor(dir) {
+    this.dir = dir;
+    this.keys = path.join(dir, "keys");
+    this.configFile = path.join(dir, "clawjail.json");
+    this.socket = path.join(dir, "clawjail.sock");
+    this.dids = {};
+  }
+
+  keygen(name) {
+    fs.mkdirSync(this.keys, { recursive: true });
+    const out = clawjail(["keygen", "--out", this.keys, "--name", name]).stdout;
+    const did = out.match(/did:key:z[1-9A-HJ-NP-Za-km-z]+/)?.[0];
+    if (!did) throw new Error(`keygen printed no did:key: ${out}`);
+    return did;
+  }
+
+  // The three keys and the supervisor's config that trusts the signer and the issuer.
+  setUp() {
+    for (const name of ["supervisor", "signer", "issuer"]) this.dids[name] = this.keygen(name);
+    const config = {
+      socket: this.socket,
+      state_dir: path.join(this.dir, "state"),
+      signing_key: path.join(this.keys, "supervisor.key"),
+      wpc_signers: [this.dids.signer],
+      cst_issuers: [{ kid: "e2e-issuer", did: this.dids.issuer }],
+      audience: "clawjail",
+    };
+    fs.writeFileSync(this.configFile, JSON.stringify(config, null, 2));
+  }
+
+  wpcPayload(id, tools, job, limits = { timeout_ms: 60000 }) {
+    return {
+      wpc_version: "v1", policy_id: id, issuer_did: this.dids.signer,
+      job: { id: job, anti_replay: { bind_job_scoped_cst: true } },
+      tools: { ...tools, elevated: { enabled: false } },
+      tokens: { require_cst: true, pin_wpc_hash: true },
+      sandbox: { workspace_access: "rw", limits: { pids: 64, ...limits } },
+    };
+  }
+
+  // Signs and installs a WPC; returns its hash.
+  installWpc(name, payload) {
+    const file = path.join(this.dir, `${name}.payload.json`);
+    fs.writeFileSync(file, JSON.stringify(payload, null, 2));
+    const envelope = clawjail(["wpc", "sign", "--key", path.join(this.keys, "signer.key"), file]).stdout;
+    const envFile = path.join(this.dir, `${name}.wpc.json`);
+    fs.writeFileSync(envFile, envelope);
+    const hash = clawjail(["wpc", "install", "--config", this.configFile, envFile]).stdout.trim().split(/\s+/).pop();
+    if (!/^[A-Za-z0-9_-]{43}$/.test(hash)) throw new Error(`wpc install printed no hash: ${hash}`);
+    return hash;
+  }
+
+  // Writes a CST for `job` pinned to `policyHash` into `out`, as the operator's issuer does.
+  issueCst(policyHash, { ttl = 3600, job, out }) {
+    clawjail(["cst", "issue", "--key", path.join(this.keys, "issuer.key"), "--kid", "e2e-issuer",
+      "--sub", this.dids.issuer, "--job", job, "--aud", "clawjail", "--scope", "clawjail:call", "--policy", policyHash,
+      "--ttl", String(ttl), "--out", out]);
+  }
+
+  async startSupervisor() {
+    const supervisor = startDaemon("supervisor", [env.binary, "serve", "--config", this.configFile]);
+    await waitFor("the supervisor's socket", () => {
+      if (supervisor.child.exitCode !== null) throw new Error(`clawjail serve exited:\n${tail(path.join(env.work, "supervisor.log"))}`);
+      try {
+        return fs.statSync(this.socket).isSocket();
+      } catch {
+        return false;
+      }
+    });
+    return supervisor;
+  }
+}
+
 export class Gateway {
   constructor({ port, token, home }) {
     Object.assign(this, { port, token, home });
@@ -140,23 +228,35 @@ export class Gateway {
   // that OpenClaw agent (default: the default agent); `failedRun` returns a run that did not
   // finish ok instead of throwing.
   scriptJob(source, { timeoutSeconds = 120, agent, failedRun = false } = {}) {
+    const id = this.createScriptJob(source, { timeoutSeconds, agent });
+    return this.runScriptJob(id, { timeoutSeconds, failedRun });
+  }
+
+  // The two halves of scriptJob: a kept job can be run again. `toolBudget` raises OpenClaw's
+  // limit of tool calls per run (default 50, at most 200).
+  createScriptJob(source, { timeoutSeconds = 120, agent, toolBudget } = {}) {
     const name = `e2e-${process.pid}-${++this.jobCount}`;
     const file = path.join(env.work, `${name}.js`);
     fs.writeFileSync(file, source);
     const created = JSON.parse(this.cli(["automations", "create", "--name", name, "--at", "1h", "--script", file,
       "--script-timeout-seconds", String(timeoutSeconds), "--session", "isolated", "--no-deliver",
-      ...(agent ? ["--agent", agent] : []), "--keep-after-run", "--json", ...this.auth()]).stdout);
-    const r = this.cli(["automations", "run", created.id, "--wait", ...this.auth()],
+      ...(agent ? ["--agent", agent] : []), ...(toolBudget ? ["--script-tool-budget", String(toolBudget)] : []),
+      "--keep-after-run", "--json", ...this.auth()]).stdout);
+    return created.id;
+  }
+
+  runScriptJob(id, { timeoutSeconds = 120, failedRun = false } = {}) {
+    const r = this.cli(["automations", "run", id, "--wait", ...this.auth()],
                        { timeoutMs: (timeoutSeconds + 60) * 1000, allowFailure: failedRun });
     let ran;
     try {
       ran = JSON.parse(r.stdout);  // a failed run exits 1 and still prints it
     } catch {
-      throw new Error(`automations run of ${name} exited ${r.status}:\n${r.stderr}${r.stdout}`);
+      throw new Error(`automations run of ${id} exited ${r.status}:\n${r.stderr}${r.stdout}`);
     }
     if (ran.run?.status !== "ok") {
       if (failedRun) return { failed: true, run: ran.run ?? ran };
-      throw new Error(`script job ${name} did not finish ok: ${JSON.stringify(ran.run ?? ran)}`);
+      throw new Error(`script job ${id} did not finish ok: ${JSON.stringify(ran.run ?? ran)}`);
     }
     return JSON.parse(ran.run.summary);
   }

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# The OpenClaw end-to-end suite: tests/e2e/run.sh /path/to/clawjail
+# The OpenClaw end-to-end suite: tests/e2e/run.sh /path/to/clawjail [SCRIPT.mjs ARG…]
 # Installs Node and OpenClaw once into $CLAWJAIL_E2E_CACHE (default /var/cache/clawjail-e2e), then
-# runs e2e.test.mjs against a real gateway and a real supervisor. Every process the suite starts
+# runs e2e.test.mjs against a real gateway and a real supervisor; with SCRIPT.mjs, runs that script
+# with its arguments instead (the gateway benchmark, tests/bench/gateway/run.sh), within
+# $CLAWJAIL_E2E_TIMEOUT seconds (default 780). Every process the suite starts
 # records its pid in the work directory, and the trap below stops them on every exit path.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-[ $# -eq 1 ] || { echo "usage: tests/e2e/run.sh /path/to/clawjail" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: tests/e2e/run.sh /path/to/clawjail [SCRIPT.mjs ARG…]" >&2; exit 2; }
 binary=$(readlink -f "$1")
 [ -x "$binary" ] || { echo "clawjail-e2e: $1 is not an executable" >&2; exit 2; }
+shift
 cache=${CLAWJAIL_E2E_CACHE:-/var/cache/clawjail-e2e}
 
 ms() { date +%s%3N; }
@@ -59,8 +62,13 @@ export CLAWJAIL_E2E_WORK=$work CLAWJAIL_BINARY=$binary CLAWJAIL_E2E_NODE=$node \
        CLAWJAIL_E2E_OPENCLAW=$openclaw CLAWJAIL_E2E_PLUGIN="$root/packaging/openclaw-plugin"
 t2=$(ms)
 status=0
+if [ $# -gt 0 ]; then
+  command=("$node" "$@")
+else
+  command=("$node" --test --test-reporter=spec --test-concurrency=1 "$here/e2e.test.mjs")
+fi
 # In the background so that a signal to this script runs the trap at once instead of after the suite.
-timeout --kill-after=10 780 "$node" --test --test-reporter=spec --test-concurrency=1 "$here/e2e.test.mjs" &
+timeout --kill-after=10 "${CLAWJAIL_E2E_TIMEOUT:-780}" "${command[@]}" &
 runner=$!
 wait "$runner" || status=$?
 runner=
