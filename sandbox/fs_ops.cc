@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -75,10 +76,14 @@ void send_entry(int report, const char* name, const struct stat& st) {
   send_msg(report, m);
 }
 
-bool copy(int from, int to) {
+// At most `limit` bytes (all of them when it is negative).
+bool copy(int from, int to, int64_t limit = -1) {
   char buf[16384];
   for (;;) {
-    ssize_t n = read(from, buf, sizeof buf);
+    size_t want = sizeof buf;
+    if (limit >= 0) want = static_cast<size_t>(std::min<int64_t>(limit, static_cast<int64_t>(want)));
+    if (want == 0) return true;
+    ssize_t n = read(from, buf, want);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return false;
     if (n == 0) return true;
@@ -88,6 +93,7 @@ bool copy(int from, int to) {
       if (w <= 0) return false;
       off += w;
     }
+    if (limit >= 0) limit -= n;
   }
 }
 
@@ -111,11 +117,24 @@ struct Closing {
   }
 };
 
-bool op_read(int ws, const FsRequest& p, int out) {
+// A range read says whether it reached the end: a byte past the range is looked for, not sent.
+bool op_read(int ws, const FsRequest& p, int out, int report) {
   int fd = open_beneath(ws, p.paths[0], O_RDONLY | O_NONBLOCK);
   if (fd < 0) return false;
   Closing closing{fd};
-  return is_regular_file(fd) && copy(fd, out);
+  if (!is_regular_file(fd) || (p.offset > 0 && lseek(fd, p.offset, SEEK_SET) < 0) || !copy(fd, out, p.length))
+    return false;
+  if (p.length < 0) return true;
+  char past;
+  ssize_t n;
+  while ((n = read(fd, &past, 1)) < 0 && errno == EINTR) {
+  }
+  if (n < 0) return false;
+  Msg m;
+  m.kind = MsgKind::fs_entry;
+  m.present = n == 0 ? 1 : 0;  // the end of the file was reached
+  send_msg(report, m);
+  return true;
 }
 
 bool op_write(int ws, const FsRequest& p, int in) {
@@ -126,7 +145,7 @@ bool op_write(int ws, const FsRequest& p, int in) {
   int fd = open_beneath(ws, p.paths[0], flags, 0644);
   if (fd < 0) return false;
   Closing closing{fd};
-  return is_regular_file(fd) && copy(in, fd) && fsync(fd) == 0;
+  return is_regular_file(fd) && (p.offset == 0 || lseek(fd, p.offset, SEEK_SET) >= 0) && copy(in, fd) && fsync(fd) == 0;
 }
 
 // Sends at most kMaxListEntries + 1 entries: the one past the cap only says there are more.
@@ -263,7 +282,7 @@ bool op_rename(int ws, const FsRequest& p) {
 // The file worker lives across operations: every descriptor an operation opens, it closes.
 bool dispatch(int ws, const FsRequest& p, int data_fd, int report) {
   switch (p.op) {
-    case FsOpKind::read: return op_read(ws, p, data_fd);
+    case FsOpKind::read: return op_read(ws, p, data_fd, report);
     case FsOpKind::write: return op_write(ws, p, data_fd);
     case FsOpKind::ls: return op_ls(ws, p, report);
     case FsOpKind::stat: return op_stat(ws, p, report);
@@ -383,6 +402,7 @@ Status validate_fs_op(const FsOp& op, const JailSpec& spec) {
       return fail(Reason::BAD_FIELD, "bad path");
     if (p[0] == '/') return fail(Reason::PATH_OUTSIDE_WORKSPACE, p + ": paths are relative to the workspace");
   }
+  if (op.offset < 0 || (op.length && *op.length < 0)) return fail(Reason::BAD_FIELD, "a negative offset or length");
   if (spec.workspace_access == policy::WorkspaceAccess::none)
     return fail(Reason::WORKSPACE_INVALID, "this policy gives the jail no workspace");
   return ok_status();
@@ -396,6 +416,12 @@ void fs_request_of(const FsOp& op, FsRequest& out) {
   out.truncate = op.truncate;
   out.exclusive = op.exclusive;
   out.recursive = op.recursive;
+  out.offset = op.offset;
+  out.length = op.length.value_or(-1);
+}
+
+int64_t read_cap(const FsOp& op, int64_t output_bytes) {
+  return op.length ? std::min(*op.length, output_bytes) : output_bytes;
 }
 
 // The value of a successful operation from what the worker sent.
@@ -407,6 +433,10 @@ FsResult fs_result_of(const FsOp& op, const std::vector<Msg>& msgs) {
     result.value = nullptr;
     for (const auto& m : msgs)
       if (m.kind == MsgKind::fs_entry && m.present) result.value = entry_json(m, false);
+  } else if (op.op == FsOpKind::read && op.length) {
+    result.value = {{"eof", false}};
+    for (const auto& m : msgs)
+      if (m.kind == MsgKind::fs_entry) result.value["eof"] = m.present != 0;
   } else {
     result.value = Json::object();
   }
@@ -432,6 +462,7 @@ Result<FsCall> FsCall::start(const JailSpec& spec_in, const FsOp& op, const Io& 
   JailSpec spec = spec_in;
   spec.allow_exec = false;  // the file tools never start a program
   if (auto s = detail::validate_fs_op(op, spec); !s) return s.error();
+  spec.limits.output_bytes = detail::read_cap(op, spec.limits.output_bytes);
   FsCall call;
   call.op_ = op;
   call.plan_ = std::make_unique<detail::FsRequest>();

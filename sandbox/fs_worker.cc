@@ -143,7 +143,7 @@ Result<FsResult> FsWorker::run(const FsOp& op, const Io& io, int watch, const st
     else ours.reset();
   }
   detail::Stream out;
-  detail::Cap cap{spec_.limits.output_bytes, false};
+  detail::Cap cap{detail::read_cap(op, spec_.limits.output_bytes), false};
   if (op.op == FsOpKind::read) {
     out.in = ours.get();
     out.out = io.stdout_fd;

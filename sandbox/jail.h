@@ -301,13 +301,18 @@ struct FsOp {
   std::vector<std::string> paths;
   bool create = true, truncate = true, exclusive = false;  // write
   bool recursive = false;                                  // remove, mkdir (-p)
+  // read: from `offset`, at most `length` bytes (to the end without one); the result then says
+  // whether the end of the file was reached. write: the data goes at `offset`.
+  int64_t offset = 0;
+  std::optional<int64_t> length;
 };
 // A listing is cut at whichever comes first, so that it fits one answer (docs/protocol.md) and a
 // directory of any size costs the supervisor a bounded amount of memory per call.
 inline constexpr size_t kMaxListEntries = 10000;
 inline constexpr size_t kMaxListBytes = 640 * 1024;  // of the entries as JSON
 struct FsResult {
-  // ls: [{name[,name_b64],type,size,mtime_ms}], stat: {type,size,mtime_ms}|null, others: {}
+  // ls: [{name[,name_b64],type,size,mtime_ms}], stat: {type,size,mtime_ms}|null, a read with a
+  // length: {eof}, others: {}
   Json value;
   bool truncated = false;  // ls: the directory has more entries than `value`
   Outcome outcome;

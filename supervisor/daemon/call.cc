@@ -18,6 +18,7 @@
 #include "base/unique_fd.h"
 #include "policy/wpc.h"
 #include "supervisor/daemon/admission.h"
+#include "supervisor/daemon/inline_fs.h"
 #include "supervisor/daemon/peer.h"
 #include "supervisor/proto/exit_codes.h"
 #include "supervisor/proto/protocol.h"
@@ -200,6 +201,8 @@ sandbox::FsOp fs_op_of(const proto::FsArgs& f) {
   op.exclusive = f.exclusive;
   op.truncate = f.truncate;
   op.recursive = f.recursive;
+  op.offset = f.offset;
+  op.length = f.length;
   return op;
 }
 
@@ -277,6 +280,27 @@ int fs_exit_code(const RunResult& run) {
   return run.reason == Reason::FS_OP_FAILED || run.reason == Reason::PATH_OUTSIDE_WORKSPACE ? 1 : 125;
 }
 
+// An inline read's answer carries its bytes: exactly those its `finished` receipt hashes. A read
+// cut by the WPC's output cap did not reach the end: the client reads on from where it stopped.
+void answer_inline_read(CallState& c, int stdout_memfd, RunResult& run) {
+  if (c.request->fs->op != "read" || run.outcome.status != RunStatus::success || !c.response.value ||
+      !c.response.value->is_object())
+    return;
+  auto bytes = inline_output(stdout_memfd);
+  if (bytes && static_cast<int64_t>(bytes->size()) != run.outcome.stdout_bytes)
+    bytes = fail(Reason::INTERNAL_ERROR, "the read's bytes are not those relayed");
+  if (!bytes) {
+    c.response.value.reset();
+    run.outcome.status = RunStatus::error;
+    run.outcome.error = bytes.error();
+    run.reason = bytes.reason();
+    run.detail = bytes.error().detail;
+    return;
+  }
+  (*c.response.value)["data_b64"] = policy::b64_encode(*bytes);
+  if (run.outcome.output_truncated) (*c.response.value)["eof"] = false;
+}
+
 void finish(CallState& c, const RunResult& run) {
   auto d = draft(c, ReceiptPhase::finished);
   d.reason = run.reason;
@@ -339,6 +363,12 @@ RunResult model_call_ended(const policy::Json& binding, std::chrono::steady_cloc
 }
 
 void run_call(CallState& c, std::vector<UniqueFd>& fds) {
+  const bool inline_fs = fds.empty();  // check_call_descriptors admitted it for a file tool
+  if (inline_fs) {
+    auto made = inline_descriptors(*c.request->fs);
+    if (!made) return refuse(c, made.error());
+    fds = std::move(*made);
+  }
   if (c.admission.cst) {  // for the job's proof bundle
     if (auto s = receipts::record_job_cst(c.ctx.snapshot().config->state_dir, *c.job_id, *c.admission.cst); !s)
       return refuse(c, fail(Reason::RECEIPT_STORE_FAILED, "cannot record the job's CST: " + s.error().detail));
@@ -369,7 +399,9 @@ void run_call(CallState& c, std::vector<UniqueFd>& fds) {
     c.response.value = model_binding(c, *started);
     return finish(c, model_call_ended(*c.response.value, began));
   }
-  finish(c, jail ? run_exec(c, *jail) : run_fs(c, io));
+  RunResult run = jail ? run_exec(c, *jail) : run_fs(c, io);
+  if (inline_fs) answer_inline_read(c, fds[1].get(), run);
+  finish(c, run);
   if (jail) c.ctx.jails().build_ahead(*c.admission.spec);
 }
 
@@ -431,8 +463,7 @@ void handle(CallState& c, const Peer& peer) {
     if (auto s = admit_stop(*c.request, in, c.admission); !s) return refuse(c, s.error());
     return stop_job(c);
   }
-  if (frame->fds.size() != 3)
-    return refuse(c, fail(Reason::REQUEST_MALFORMED, "a call must carry stdin, stdout and stderr (3 descriptors)"));
+  if (auto s = check_call_descriptors(*c.request, frame->fds.size()); !s) return refuse(c, s.error());
   if (c.ctx.draining()) return refuse(c, fail(Reason::SUPERVISOR_SHUTTING_DOWN, "the supervisor is shutting down"));
   if (auto s = admit(*c.request, in, c.admission); !s) return refuse(c, s.error());
   const auto max = static_cast<size_t>(snap.config->max_calls_per_job);

@@ -116,13 +116,39 @@ Status parse_paths(const Json& j, std::vector<std::string>& paths) {
   return ok_status();
 }
 
+// A write's inline data: standard base64 of at most kMaxInlineBytes.
+Status parse_data(const Json& j, FsArgs& a) {
+  std::optional<std::string> encoded;
+  if (auto s = opt_field(j, "data_b64", encoded, "fs."); !s || !encoded) return s;
+  if (a.op != "write") return fail(Reason::BAD_FIELD, "fs.data_b64 is for write only");
+  if (static_cast<int64_t>(encoded->size()) > (kMaxInlineBytes + 2) / 3 * 4)  // not even decoded
+    return fail(Reason::BAD_FIELD, "fs.data_b64 holds more than " + std::to_string(kMaxInlineBytes) + " bytes");
+  auto bytes = policy::b64_decode(*encoded);
+  if (!bytes) return fail(Reason::BAD_FIELD, "fs.data_b64 is not standard base64");
+  if (static_cast<int64_t>(bytes->size()) > kMaxInlineBytes)
+    return fail(Reason::BAD_FIELD, "fs.data_b64 holds more than " + std::to_string(kMaxInlineBytes) +
+                                       " bytes (send larger data in ranges: fs.offset)");
+  a.data = std::move(*bytes);
+  return ok_status();
+}
+
+// offset (read, write) and length (read), never negative.
+Status check_range(const FsArgs& a) {
+  if (a.offset < 0 || (a.length && *a.length < 0)) return fail(Reason::BAD_FIELD, "fs.offset and fs.length cannot be negative");
+  if (a.offset != 0 && a.op != "read" && a.op != "write") return fail(Reason::BAD_FIELD, "fs." + a.op + " takes no offset");
+  if (a.length && a.op != "read") return fail(Reason::BAD_FIELD, "fs." + a.op + " takes no length");
+  return ok_status();
+}
+
 Result<FsArgs> parse_fs(const Json& j) {
   if (!j.is_object()) return fail(Reason::BAD_FIELD, "fs must be an object");
   FsArgs a;
-  auto s = first_error({only_known(j, {"op", "paths", "paths_b64", "exclusive", "truncate", "recursive"}, "fs."),
+  auto s = first_error({only_known(j, {"op", "paths", "paths_b64", "exclusive", "truncate", "recursive", "offset",
+                                       "length", "data_b64"}, "fs."),
                         field(j, "op", a.op, "fs.", true), parse_paths(j, a.paths),
                         field(j, "exclusive", a.exclusive, "fs."), field(j, "truncate", a.truncate, "fs."),
-                        field(j, "recursive", a.recursive, "fs.")});
+                        field(j, "recursive", a.recursive, "fs."), field(j, "offset", a.offset, "fs."),
+                        opt_field(j, "length", a.length, "fs."), parse_data(j, a), check_range(a)});
   if (!s) return s.error();
   static const std::map<std::string, size_t> arity = {{"read", 1}, {"write", 1}, {"ls", 1}, {"stat", 1},
                                                       {"mkdir", 1}, {"remove", 1}, {"rename", 2}};
@@ -227,6 +253,9 @@ Json request_to_json(const Request& r) {
       Json& encoded = j["fs"]["paths_b64"] = Json::array();
       for (const auto& p : paths) encoded.push_back(policy::b64_encode(p));
     }
+    if (r.fs->offset != 0) j["fs"]["offset"] = r.fs->offset;
+    if (r.fs->length) j["fs"]["length"] = *r.fs->length;
+    if (r.fs->data) j["fs"]["data_b64"] = policy::b64_encode(*r.fs->data);
   }
   return j;
 }

@@ -55,6 +55,10 @@ inline constexpr int kProtocolVersion = 1;
 inline constexpr size_t kMaxFrameBytes = 1 << 20;  // 1 MiB, requests and responses alike
 inline constexpr size_t kMaxFds = 3;               // stdin, stdout, stderr
 inline constexpr auto kRequestDeadline = std::chrono::seconds(10);
+// A file tool's data in the frames of a call without descriptors (docs/protocol.md, "Inline file
+// tools"): at most this many bytes a call, so that its base64 and the rest of a frame stay well
+// under kMaxFrameBytes; more is sent in ranges.
+inline constexpr int64_t kMaxInlineBytes = 512 * 1024;
 
 // ---- framing (frame.cc) ----
 struct Frame {
@@ -84,6 +88,9 @@ struct FsArgs {
   std::string op;  // read|write|ls|stat|mkdir|remove|rename
   std::vector<std::string> paths;  // bytes: sent as paths_b64 when one is not UTF-8
   bool exclusive = false, truncate = true, recursive = false;
+  int64_t offset = 0;                 // read, write: where the data starts in the file
+  std::optional<int64_t> length{};    // read: at most this many bytes
+  std::optional<std::string> data{};  // write without descriptors: the bytes (sent as data_b64)
 };
 // A model call (docs/claw-bundles.md, "Model calls in the same proof"): admitted and recorded by the supervisor,
 // made by the client through clawproxy with the binding the answer carries.

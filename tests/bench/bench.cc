@@ -435,8 +435,9 @@ Timer host_op(const std::string& op, const fs::path& ws) {
   };
 }
 
-// One `fs` call through the socket, timed from connect to the answer.
-Timer socket_op(Bench& b, const std::string& op, const std::string& job) {
+// One `fs` call through the socket, timed from connect to the answer; `inline_data` sends it
+// without descriptors (docs/protocol.md "Inline file tools"), as the OpenClaw plugin does.
+Timer socket_op(Bench& b, const std::string& op, const std::string& job, bool inline_data = false) {
   proto::Request r;
   r.type = RequestType::call;
   r.job_id = job;
@@ -444,19 +445,45 @@ Timer socket_op(Bench& b, const std::string& op, const std::string& job) {
   r.wpc_hash_b64u = b.wpc;
   r.tool = op;
   r.workspace = b.w.workspace.string();
-  r.fs = proto::FsArgs{op, {op == "write" ? "bench-out-socket.txt" : "bench-small.txt"}};
+  r.fs.emplace();
+  r.fs->op = op;
+  r.fs->paths = {op == "write" ? "bench-out-socket.txt" : "bench-small.txt"};
+  if (inline_data && op == "write") r.fs->data = std::string(kSmallFile, 'i');
   const fs::path socket = b.w.socket, small = b.w.workspace / "bench-small.txt";
-  return [r, socket, small, op] {
+  return [r, socket, small, op, inline_data] {
     UniqueFd in(::open(op == "write" ? small.c_str() : "/dev/null", O_RDONLY | O_CLOEXEC));
     UniqueFd null(::open("/dev/null", O_WRONLY | O_CLOEXEC));
     int fds[3] = {in.get(), null.get(), null.get()};
     auto t0 = Clock::now();
-    auto resp = client::call(socket, r, fds);
+    auto resp = client::call(socket, r, inline_data ? std::span<const int>{} : std::span<const int>(fds));
     double ms = ms_since(t0);
     if (!resp) die("fs " + op + " through the socket: " + resp.error().detail);
     if (resp->exit_code != 0) die("fs " + op + " through the socket: " + std::string(reason_name(resp->reason)) + ": " + resp->reason_detail);
     return ms;
   };
+}
+
+// The OpenClaw plugin's own file bridge (Node, inline requests on the socket), after the others;
+// the operations it made (a warm-up and the samples of each), 0 without node.
+long plugin_fs_ops(Bench& b, const std::string& job) {
+  const std::string node = fs::exists("/usr/bin/node") ? "/usr/bin/node" : "/usr/local/bin/node";
+  if (!fs::exists(node)) {
+    std::printf("  (no node: the OpenClaw plugin's figures are skipped)\n");
+    return 0;
+  }
+  const std::string src = CLAWJAIL_SOURCE_DIR;
+  auto ran = run_captured({node, src + "/tests/bench/plugin_fs.mjs", src + "/packaging/openclaw-plugin", b.w.socket.string(),
+                           job, b.cst_of(job).string(), b.wpc, b.w.workspace.string(), std::to_string(b.o.fs_samples)},
+                          {}, std::chrono::minutes(10));
+  if (!ran || ran->exit_code != 0) die("the plugin's file bridge: " + (ran ? ran->err : ran.error().detail));
+  const Json figures = Json::parse(ran->out);
+  for (const std::string op : {"stat", "read", "write"}) {
+    const Json& f = figures[op];
+    std::printf("  %-5s %-38s %7.2f  %7.2f  %7.2f\n", op.c_str(), "OpenClaw plugin (node, inline socket)",
+                f["p50_ms"].get<double>(), f["p99_ms"].get<double>(), f["mean_ms"].get<double>());
+    b.out["fs"][op]["OpenClaw plugin (node, inline socket)"] = f;
+  }
+  return 3L * (1 + b.o.fs_samples);
 }
 
 void fs_ops(Bench& b) {
@@ -482,6 +509,7 @@ void fs_ops(Bench& b) {
          };
        }},
       {"clawjail at the supervisor (socket)", [&](const std::string& op) { return socket_op(b, op, job); }},
+      {"clawjail inline (socket, no descriptors)", [&](const std::string& op) { return socket_op(b, op, job, true); }},
       {"clawjail fs (client process)",
        [&](const std::string& op) -> Timer {
          Cmd c{b.fs_args(job, {op, op == "write" ? "bench-out-client.txt" : "bench-small.txt"}), 0,
@@ -499,9 +527,10 @@ void fs_ops(Bench& b) {
       j[ways[i].name] = st[i].json();
     }
     char peer[160];
-    std::snprintf(peer, sizeof peer, "bwrap %.2f ms, host %.3f ms, clawjail fs process %.2f ms", st[1].p50, st[0].p50, st[3].p50);
+    std::snprintf(peer, sizeof peer, "bwrap %.2f ms, host %.3f ms, clawjail fs process %.2f ms", st[1].p50, st[0].p50, st[4].p50);
     b.targets.push_back({"fs " + op + " p50 at the supervisor (ms)", peer, st[2].p50, 1.0, false, "ms"});
   }
+  const long plugin_ops = plugin_fs_ops(b, job);
   // What no file operation at the supervisor avoids: its two receipts made durable.
   auto sync = fdatasync_cost(b.w.state_dir, o.fs_samples, pause);
   std::printf("  floor of an operation at the supervisor: two receipt-sized fdatasyncs, p50 %.2f ms (one %.2f)\n",
@@ -512,7 +541,8 @@ void fs_ops(Bench& b) {
   eo.job_id = job;
   auto bundle = receipts::export_bundle(b.w.state_dir, *b.w.supervisor_key, eo);
   auto v = bundle ? receipts::verify_bundle(*bundle, {b.w.supervisor_key->did()}) : receipts::Verdict{};
-  const long expected = 2L * 3 * 2 * (10 + o.fs_samples);  // 3 ops, 2 ways through the supervisor, warm-up included
+  // 3 ops, 3 ways through the supervisor, warm-up included, and the plugin's.
+  const long expected = 2L * (3 * 3 * (10 + o.fs_samples) + plugin_ops);
   std::printf("  receipts of the file operations %ld (expected %ld), the chain verifies: %s\n\n", long(v.receipts), expected,
               v.pass ? "yes" : "NO");
   b.out["fs_receipts"] = {{"receipts", v.receipts}, {"expected", expected}, {"chain_verifies", v.pass}};

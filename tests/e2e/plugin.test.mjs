@@ -17,6 +17,7 @@ const { errorForExit, parseBlocked } = await import(`${plugin}/src/cli.js`);
 const { BACKGROUND_ENV, markBackgroundExec } = await import(`${plugin}/src/background.js`);
 const { agentIdOf, createFactory, createManager, runtimeIdFor } = await import(`${plugin}/src/backend.js`);
 const { describeAgents } = await import(`${plugin}/src/describe.js`);
+const { MAX_INLINE_BYTES, encodeFrame } = await import(`${plugin}/src/socket.js`);
 
 const good = { binary: "/usr/bin/clawjail", job: "job-1", cstFile: "/etc/clawjail/job.cst" };
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "clawjail-plugin-test-"));
@@ -263,16 +264,125 @@ describe("clawjail's answers become errors OpenClaw shows", () => {
     const e = errorForExit(result(125, "clawjail: fs: REQUEST_TIMEOUT: connect: No such file or directory\n"), "read a");
     assert.match(e.message, /^clawjail: supervisor unavailable for read a/);
   });
-  test("the file bridge turns a real non-zero exit into a tool error with the reason code", async () => {
-    const fake = path.join(tmp, "blocked-client");
-    fs.writeFileSync(fake, "#!/bin/sh\necho 'clawjail: blocked: PATH_OUTSIDE_WORKSPACE: escape-link leaves the workspace' >&2\nexit 126\n", { mode: 0o755 });
-    const bridge = new ClawjailFsBridge({ config: resolveConfig({ ...good, binary: fake }), workspaceDir: tmp });
-    await assert.rejects(bridge.readFile({ filePath: "escape-link" }),
+  test("the file bridge turns a blocked answer into a tool error with the reason code", async () => {
+    const server = await fakeSupervisor(() => ({ ...answer(126, "blocked"), decision: "blocked",
+      reason_code: "PATH_OUTSIDE_WORKSPACE", reason: "escape-link leaves the workspace" }));
+    await assert.rejects(server.bridge.readFile({ filePath: "escape-link" }),
       (e) => e.reasonCode === "PATH_OUTSIDE_WORKSPACE" && /clawjail: blocked: PATH_OUTSIDE_WORKSPACE/.test(e.message));
+    await server.close();
   });
   test("sandbox list reports a runtime as running only while the supervisor's socket exists", async () => {
     const manager = createManager({ ...good, socket: path.join(tmp, "absent.sock") });
     const d = await manager.describeRuntime({ entry: { image: "job job-1, wpc from CST" } });
     assert.deepEqual(d, { running: false, actualConfigLabel: "job job-1, wpc from CST", configLabelMatch: true });
+  });
+});
+
+// A Unix-socket server standing in for the supervisor: it checks each frame's bytes (4-byte
+// big-endian length, then exactly that much JSON, no descriptors possible from Node) and answers
+// with `respond(request)`, or never when that returns undefined.
+function answer(exit_code, status = exit_code === 0 ? "success" : "error", value = {}) {
+  return { type: "result", call_id: "call_x", decision: "allowed", reason_code: exit_code === 0 ? "OK" : "FS_OP_FAILED",
+           reason: "", status, exit_code, signal: 0, receipt_ids: [], killed_calls: 0, truncated: false, value };
+}
+async function fakeSupervisor(respond) {
+  const net = await import("node:net");
+  const dir = fs.mkdtempSync(path.join(tmp, "sock-"));
+  const socket = path.join(dir, "s.sock");
+  const cst = path.join(dir, "job.cst");
+  const claims = Buffer.from(JSON.stringify({ policy_hash_b64u: "P".repeat(43) })).toString("base64url");
+  fs.writeFileSync(cst, `\n  hdr.${claims}.sig \n`);
+  const requests = [], closed = [];
+  const server = net.createServer((conn) => {
+    let got = Buffer.alloc(0);
+    conn.on("close", () => closed.push(true));
+    conn.on("error", () => {});
+    conn.on("data", (d) => {
+      got = Buffer.concat([got, d]);
+      if (got.length < 4 || got.length < 4 + got.readUInt32BE(0)) return;
+      assert.equal(got.length, 4 + got.readUInt32BE(0), "one frame, nothing after it");
+      const request = JSON.parse(got.subarray(4).toString("utf8"));
+      requests.push(request);
+      const reply = respond(request);
+      if (reply !== undefined) conn.write(encodeFrame(reply));
+    });
+  });
+  await new Promise((r) => server.listen(socket, r));
+  const config = resolveConfig({ ...good, cstFile: cst, socket });
+  const bridge = new ClawjailFsBridge({ config, workspaceDir: "/srv/ws" });
+  return { bridge, requests, closed, close: () => new Promise((r) => server.close(r)) };
+}
+
+describe("the file bridge speaks the supervisor's socket (no client process)", () => {
+  test("a request is one frame: the job, the CST read from its file, the pinned WPC, the workspace", async () => {
+    const s = await fakeSupervisor(() => answer(0, "success", { type: "file", size: 3, mtime_ms: 7 }));
+    assert.deepEqual(await s.bridge.stat({ filePath: "/workspace/a/b.txt" }), { type: "file", size: 3, mtimeMs: 7 });
+    const claims = Buffer.from(JSON.stringify({ policy_hash_b64u: "P".repeat(43) })).toString("base64url");
+    assert.deepEqual(s.requests[0], { clawjail_protocol: 1, type: "call", job_id: "job-1", cst: `hdr.${claims}.sig`,
+      wpc_hash_b64u: "P".repeat(43), tool: "stat", workspace: "/srv/ws", fs: { op: "stat", paths: ["a/b.txt"] } });
+    const frame = encodeFrame({ a: "é" });
+    assert.equal(frame.readUInt32BE(0), Buffer.byteLength('{"a":"é"}'));
+    assert.throws(() => encodeFrame({ a: "x".repeat(1 << 20) }), /does not fit one frame/);
+    await s.close();
+  });
+  test("binary data above the inline bound is written in ranges and read back in ranges", async () => {
+    let file = Buffer.alloc(0);
+    const s = await fakeSupervisor(({ fs: f }) => {
+      if (f.op === "write") {
+        const data = Buffer.from(f.data_b64, "base64");
+        assert.ok(data.length <= MAX_INLINE_BYTES);
+        const offset = f.offset ?? 0;
+        if (f.truncate !== false) file = Buffer.alloc(0);
+        const grown = Buffer.alloc(Math.max(file.length, offset + data.length));
+        file.copy(grown);
+        data.copy(grown, offset);
+        file = grown;
+        return answer(0);
+      }
+      assert.ok(f.length <= MAX_INLINE_BYTES);
+      const bytes = file.subarray(f.offset, f.offset + f.length);
+      return answer(0, "success", { data_b64: bytes.toString("base64"), eof: f.offset + bytes.length >= file.length });
+    });
+    const data = Buffer.alloc(MAX_INLINE_BYTES + 70000);
+    for (let i = 0; i < data.length; ++i) data[i] = (i * 7919) & 0xff;
+    await s.bridge.writeFile({ filePath: "big.bin", data });
+    assert.equal(s.requests.length, 2);
+    assert.equal(s.requests[0].fs.offset, undefined);
+    assert.equal(s.requests[1].fs.offset, MAX_INLINE_BYTES);
+    assert.equal(s.requests[1].fs.truncate, false);
+    assert.ok(file.equals(data));
+    assert.ok((await s.bridge.readFile({ filePath: "big.bin" })).equals(data));
+    assert.deepEqual(s.requests.slice(2).map((r) => [r.fs.offset, r.fs.length]), [[0, MAX_INLINE_BYTES], [MAX_INLINE_BYTES, MAX_INLINE_BYTES]]);
+    assert.ok((await s.bridge.readFile({ filePath: "big.bin", maxBytes: 10 })).equals(data.subarray(0, 10)));
+    assert.deepEqual([s.requests[4].fs.offset, s.requests[4].fs.length], [0, 10]);
+    await s.close();
+  });
+  test("a missing parent makes one mkdir and a retry; an exclusive create reports EEXIST", async () => {
+    const s = await fakeSupervisor(({ fs: f }) => {
+      if (f.op === "mkdir") return answer(0);
+      if (f.exclusive) return { ...answer(1), reason: "write x: File exists (EEXIST)" };
+      return s.requests.filter((r) => r.fs.op === "write").length === 1
+        ? { ...answer(1), reason: "write d/x: No such file or directory" } : answer(0);
+    });
+    await s.bridge.writeFile({ filePath: "d/x", data: "hi" });
+    assert.deepEqual(s.requests.map((r) => r.fs.op), ["write", "mkdir", "write"]);
+    assert.deepEqual(s.requests[1].fs, { op: "mkdir", paths: ["d"], recursive: true });
+    assert.equal(await s.bridge.createFileExclusive({ filePath: "x", data: "hi" }), "exists");
+    await s.close();
+  });
+  test("an abort closes the connection (the supervisor then kills the call)", async () => {
+    const s = await fakeSupervisor(() => undefined);
+    const abort = new AbortController();
+    const reading = s.bridge.readFile({ filePath: "slow", signal: abort.signal });
+    while (s.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    abort.abort(new Error("stop"));
+    await assert.rejects(reading, /stop/);
+    while (s.closed.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await s.close();
+  });
+  test("an unreachable supervisor is a supervisor error, not a missing file", async () => {
+    const s = await fakeSupervisor(() => undefined);
+    await s.close();
+    await assert.rejects(s.bridge.remove({ filePath: "x" }), /supervisor unavailable for remove/);
   });
 });

@@ -5,9 +5,9 @@ import fs from "node:fs";
 import { AGENT_ID, ClawjailAgentError, checkRuntimeFiles, configForAgent, resolveConfig } from "./config.js";
 import { JAIL_WORKDIR, buildExecSpec, runShellCommand } from "./exec.js";
 import { ClawjailFsBridge } from "./fs-bridge.js";
+import { supervisorSocket } from "./socket.js";
 
 export const BACKEND_ID = "clawjail";
-const DEFAULT_SOCKET = "/run/clawjail/clawjail.sock";
 
 export function runtimeIdFor(scopeKey) {
   const safe = String(scopeKey ?? "default").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
@@ -97,16 +97,6 @@ function checkReady(config) {
   }
   if (!isSocket)
     throw new Error(`clawjail: the supervisor is not running: no socket at ${socket} (start clawjail.service); nothing was run`);
-}
-
-function supervisorSocket(config) {
-  if (config.socket) return config.socket;
-  try {
-    const file = process.env.CLAWJAIL_CONFIG || "/etc/clawjail/config.json";
-    return JSON.parse(fs.readFileSync(file, "utf8")).socket ?? DEFAULT_SOCKET;
-  } catch {
-    return DEFAULT_SOCKET;
-  }
 }
 
 // `openclaw sandbox list|recreate`. "Running" means the supervisor's socket is there; connecting

@@ -1,9 +1,12 @@
-// OpenClaw's file tools (read, write, edit, ls, apply_patch) through `clawjail fs`: one supervisor
-// round trip per operation, run by clawjail inside a jail. Nothing here opens a workspace file on
-// the host; paths are only mapped between OpenClaw's view and /workspace.
+// OpenClaw's file tools (read, write, edit, ls, apply_patch) through the supervisor's socket: one
+// request per operation (per 512 KiB of data), without a client process, run by clawjail inside a
+// jail. Nothing here opens a workspace file on the host; paths are only mapped between OpenClaw's
+// view and /workspace.
+import fs from "node:fs";
 import path from "node:path";
-import { callFlags, errorForExit, runClient } from "./cli.js";
+import { ClawjailCallError, EXIT_SUPERVISOR, errorForExit } from "./cli.js";
 import { JAIL_WORKDIR } from "./exec.js";
+import { MAX_INLINE_BYTES, pinnedPolicyHash, reportLine, request, supervisorSocket } from "./socket.js";
 
 const posix = path.posix;
 
@@ -27,10 +30,8 @@ export function toJailPath(filePath, cwd, workspaceDir) {
 }
 
 // The supervisor takes paths relative to /workspace.
-function cliPath(jailPath) {
-  const rel = posix.relative(JAIL_WORKDIR, jailPath);
-  if (rel === "") return ".";
-  return rel.startsWith("-") ? `./${rel}` : rel;
+function workspacePath(jailPath) {
+  return posix.relative(JAIL_WORKDIR, jailPath) || ".";
 }
 
 // The supervisor says "dir"; OpenClaw wants "directory".
@@ -39,16 +40,13 @@ function statType(type) {
   return type === "file" ? "file" : "other";
 }
 
-function parseJsonValue(stdout, what) {
-  let parsed;
+// The CST is read for every call: it may have been rotated.
+function readToken(cstFile) {
   try {
-    parsed = JSON.parse(stdout.toString("utf8"));
-  } catch {
-    throw new Error(`clawjail: ${what}: the supervisor's answer is not JSON`);
+    return fs.readFileSync(cstFile, "utf8").trim();
+  } catch (e) {
+    throw new ClawjailCallError(`clawjail: cannot read the CST file ${cstFile}: ${e.message}`, { exitCode: EXIT_SUPERVISOR });
   }
-  // `--json` may print the whole response or just its value.
-  return parsed && typeof parsed === "object" && !Array.isArray(parsed) && "decision" in parsed
-    ? parsed.value : parsed;
 }
 
 export class ClawjailFsBridge {
@@ -68,12 +66,24 @@ export class ClawjailFsBridge {
     return { relativePath: posix.relative(JAIL_WORKDIR, containerPath), containerPath };
   }
 
-  async call(op, jailPaths, { flags = [], json = false, stdin, signal } = {}) {
+  // One file-tool call in the inline form (docs/protocol.md). The answer is put as `clawjail fs`
+  // would have exited: its exit code and its stderr line, so both map to the same errors.
+  async call(op, jailPaths, { args = {}, signal } = {}) {
     this.beforeCall();
-    const args = ["fs", ...callFlags(this.config, this.workspaceDir), ...flags, ...(json ? ["--json"] : []),
-                  op, ...jailPaths.map(cliPath)];
-    const result = await runClient(this.config.binary, args, { stdin, signal });
-    return { ...result, what: `${op} ${jailPaths.join(" ")}` };
+    const cst = readToken(this.config.cstFile);
+    const message = { clawjail_protocol: 1, type: "call", job_id: this.config.job, cst,
+                      wpc_hash_b64u: this.config.wpc ?? pinnedPolicyHash(cst), tool: op, workspace: this.workspaceDir,
+                      fs: { op, paths: jailPaths.map(workspacePath), ...args } };
+    if (message.wpc_hash_b64u === undefined) delete message.wpc_hash_b64u;
+    const what = `${op} ${jailPaths.join(" ")}`;
+    let answer;
+    try {
+      answer = await request(supervisorSocket(this.config), message, { signal });
+    } catch (e) {
+      if (e.exitCode === undefined) throw e;  // aborted
+      return { code: EXIT_SUPERVISOR, stderr: Buffer.from(e.message), value: undefined, what };
+    }
+    return { code: answer.exit_code, stderr: Buffer.from(reportLine(answer)), value: answer.value, what };
   }
 
   async checked(op, jailPaths, options) {
@@ -90,18 +100,28 @@ export class ClawjailFsBridge {
     if (this.readOnly) throw new Error(`Sandbox path is read-only; cannot ${action}: ${jailPath}`);
   }
 
+  // In ranges of at most MAX_INLINE_BYTES, each a call with its receipts, up to maxBytes.
   async readFile(params) {
-    const { stdout } = await this.checked("read", [this.target(params)], { signal: params.signal });
-    return params.maxBytes !== undefined && stdout.length > params.maxBytes ? stdout.subarray(0, params.maxBytes) : stdout;
+    const jailPath = this.target(params), limit = params.maxBytes;
+    const parts = [];
+    for (let offset = 0; ;) {
+      const length = limit === undefined ? MAX_INLINE_BYTES : Math.max(0, Math.min(MAX_INLINE_BYTES, limit - offset));
+      const { value } = await this.checked("read", [jailPath], { args: { offset, length }, signal: params.signal });
+      const bytes = Buffer.from(value?.data_b64 ?? "", "base64");
+      parts.push(bytes);
+      offset += bytes.length;
+      if (value?.eof !== false || bytes.length === 0) break;
+    }
+    return Buffer.concat(parts);
   }
 
   async writeFile(params) {
-    await this.write(params, []);
+    await this.write(params, {});
   }
 
   async createFileExclusive(params) {
     try {
-      await this.write(params, ["--exclusive"]);
+      await this.write(params, { exclusive: true });
       return "created";
     } catch (e) {
       if (e.code === "EEXIST") return "exists";
@@ -109,36 +129,39 @@ export class ClawjailFsBridge {
     }
   }
 
-  // One round trip; a missing parent costs a second one (mkdir) and a retry, as OpenClaw asks.
-  async write(params, flags) {
+  // One round trip per MAX_INLINE_BYTES of data (the first truncates, the next go at their
+  // offset); a missing parent costs a second one (mkdir) and a retry, as OpenClaw asks.
+  async write(params, { exclusive = false }) {
     const jailPath = this.target(params);
     this.ensureWritable(jailPath, "write files");
     const data = Buffer.isBuffer(params.data) ? params.data : Buffer.from(params.data, params.encoding ?? "utf8");
-    const attempt = () => this.call("write", [jailPath], { flags, stdin: data, signal: params.signal });
+    const chunk = (offset) => data.subarray(offset, offset + MAX_INLINE_BYTES).toString("base64");
+    const attempt = () => this.call("write", [jailPath], { args: { exclusive, data_b64: chunk(0) }, signal: params.signal });
     let result = await attempt();
     if (result.code !== 0 && params.mkdir !== false && isMissing(result)) {
-      await this.checked("mkdir", [posix.dirname(jailPath)], { flags: ["--recursive"], signal: params.signal });
+      await this.checked("mkdir", [posix.dirname(jailPath)], { args: { recursive: true }, signal: params.signal });
       result = await attempt();
     }
     if (result.code !== 0) {
       const error = errorForExit(result, result.what);
-      if (flags.includes("--exclusive") && /\bEEXIST\b|exists/i.test(result.stderr.toString("utf8"))) error.code = "EEXIST";
+      if (exclusive && /\bEEXIST\b|exists/i.test(result.stderr.toString("utf8"))) error.code = "EEXIST";
       throw error;
     }
+    for (let offset = MAX_INLINE_BYTES; offset < data.length; offset += MAX_INLINE_BYTES)
+      await this.checked("write", [jailPath], { args: { offset, truncate: false, data_b64: chunk(offset) }, signal: params.signal });
   }
 
   async mkdirp(params) {
     const jailPath = this.target(params);
     this.ensureWritable(jailPath, "create directories");
     if (jailPath === JAIL_WORKDIR) return;
-    await this.checked("mkdir", [jailPath], { flags: ["--recursive"], signal: params.signal });
+    await this.checked("mkdir", [jailPath], { args: { recursive: true }, signal: params.signal });
   }
 
   async remove(params) {
     const jailPath = this.target(params);
     this.ensureWritable(jailPath, "remove files");
-    const result = await this.call("remove", [jailPath], {
-      flags: params.recursive ? ["--recursive"] : [], signal: params.signal });
+    const result = await this.call("remove", [jailPath], { args: { recursive: Boolean(params.recursive) }, signal: params.signal });
     if (result.code === 0 || (params.force !== false && isMissing(result))) return;
     throw errorForExit(result, result.what);
   }
@@ -151,20 +174,20 @@ export class ClawjailFsBridge {
   }
 
   async stat(params) {
-    const { stdout, what } = await this.checked("stat", [this.target(params)], { json: true, signal: params.signal });
-    const value = parseJsonValue(stdout, what);
+    const { value } = await this.checked("stat", [this.target(params)], { signal: params.signal });
     if (value === null || value === undefined) return null;
     return { type: statType(value.type), size: value.size ?? 0, mtimeMs: value.mtime_ms ?? value.mtimeMs ?? 0 };
   }
 
   async readDirectory(params) {
-    const { stdout, what } = await this.checked("ls", [this.target(params)], { json: true, signal: params.signal });
-    const value = parseJsonValue(stdout, what);
+    const { value, what } = await this.checked("ls", [this.target(params)], { signal: params.signal });
     if (!Array.isArray(value)) throw new Error(`clawjail: ${what}: expected a list of entries`);
     return value.map((e) => ({ name: String(e.name), isDirectory: statType(e.type) === "directory" }));
   }
 }
 
+// Only an operation that ran and failed (exit 1) can have met a missing file: a supervisor that
+// cannot be reached (125; its socket path gone is ENOENT too) or a refusal (126) never did.
 function isMissing(result) {
-  return result.code !== 126 && /\bENOENT\b|No such file or directory/.test(result.stderr.toString("utf8"));
+  return result.code === 1 && /\bENOENT\b|No such file or directory/.test(result.stderr.toString("utf8"));
 }
