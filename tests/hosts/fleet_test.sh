@@ -26,10 +26,11 @@ export LC_ALL=C.UTF-8 SYSTEMD_PAGER='' SYSTEMD_COLORS=0
 
 name=cjf$$
 cp_pid=''
-on_cleanup() { [ -z "$cp_pid" ] || kill -KILL "$cp_pid" 2>/dev/null || true; }
+on_cleanup() { [ -z "$cp_pid" ] || { kill -KILL "$cp_pid"; wait "$cp_pid"; } 2>/dev/null || true; }
 nspawn_begin clawjail-fleet
 collector=$name-collector
 hosts=("$name-host1" "$name-host2" "$name-host3")
+h1=${hosts[0]} h2=${hosts[1]}
 remote_dir=/var/log/journal/remote   # the collector's journal of the fleet (the Debian unit's --output)
 ws=/root/.openclaw/workspace          # a root gateway's workspace on each host
 
@@ -84,6 +85,22 @@ cst_for() {  # cst_for JOB KEY: a CST of the job signed with KEY under the issue
   "$cj" cst issue --key "$2" --kid issuer-1 --sub "$(cat "$team/agent.did")" --job "$1" \
     --scope clawjail:call --policy "$policy_hash" --ttl 3600
 }
+
+# ---- the control plane: the team publishes its WPC once, in the registry ----
+feed_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+coproc CP { exec node "$src/tests/fleet/control_plane.mjs" --feed-token "$feed_token"; }
+cp_pid=$CP_PID
+read -r -t 20 cp_hello <&"${CP[0]}" || fail "the control plane did not start"
+cp_base=http://127.0.0.1:$(jq -r .port <<<"$cp_hello")
+cp_cmd() {  # cp_cmd JSON: one command, its answer (must say ok)
+  local answer
+  printf '%s\n' "$1" >&"${CP[1]}"
+  read -r -t 10 answer <&"${CP[0]}" || fail "the control plane did not answer $1"
+  [ "$(jq -r .ok <<<"$answer")" = true ] || fail "control plane: $1: $answer"
+}
+cp_cmd "$(jq -c '{cmd: "publish_wpc", envelope: .}' "$team/policy.wpc.json")"
+echo "$feed_token" >"$team/feed.token"
+echo "control plane: $cp_base (registry and revocation feed), the WPC published once"
 
 # host_config: a host's /etc/clawjail/config.json, the packaged one with the fleet's trust. Every
 # host's configuration comes from here: the fleet's shared settings are added in this one place.
@@ -260,7 +277,6 @@ done
 echo "time: hosts $(since "$t") s"
 
 # ---- a token revoked once, at the feed: refused on its host (host2), the others unaffected ----
-h2=${hosts[1]}
 cp_cmd "$(jq -nc --arg h "$(head -n 1 "${root_of[$h2]}/srv/in/job.cst" | tr -d '\n' | sha256sum | cut -d' ' -f1)" \
   '{cmd: "revoke", token_hash: $h}')"
 t=$(now)
@@ -292,23 +308,6 @@ for m in "${hosts[@]}"; do
   did_of[$m]=$(inside "$m" cat /var/lib/clawjail/keys/supervisor.pub) || fail "no supervisor.pub on $m"
 done
 trust_all=$(IFS=,; echo "${did_of[*]}")
-h1=${hosts[0]}
-
-# ---- the control plane: the team publishes its WPC once, in the registry ----
-feed_token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
-coproc CP { exec node "$src/tests/fleet/control_plane.mjs" --feed-token "$feed_token"; }
-cp_pid=$CP_PID
-read -r -t 20 cp_hello <&"${CP[0]}" || fail "the control plane did not start"
-cp_base=http://127.0.0.1:$(jq -r .port <<<"$cp_hello")
-cp_cmd() {  # cp_cmd JSON: one command, its answer (must say ok)
-  local answer
-  printf '%s\n' "$1" >&"${CP[1]}"
-  read -r -t 10 answer <&"${CP[0]}" || fail "the control plane did not answer $1"
-  [ "$(jq -r .ok <<<"$answer")" = true ] || fail "control plane: $1: $answer"
-}
-cp_cmd "$(jq -c '{cmd: "publish_wpc", envelope: .}' "$team/policy.wpc.json")"
-echo "$feed_token" >"$team/feed.token"
-echo "control plane: $cp_base (registry and revocation feed), the WPC published once"
 
 # What the transport does not stop: Debian 12's journal-remote checks no client certificate
 # (systemd issue #4092), so anyone who reaches its port can upload entries in any host's name. A
