@@ -55,7 +55,8 @@ if [ "$mode" = demo ]; then
 fi
 
 # The test builds carry no optimisation or debug flags: on a 2-core machine that halves the build,
-# and no test measures speed (tests/bench is run by hand from an optimised build).
+# and no test measures speed (the benchmarks are run by hand from an optimised build; ctest runs
+# the gateway benchmark once as a smoke, which asserts that its calls work, never how fast).
 build build-test "" -DCLAWJAIL_WERROR=ON
 # The benchmark is never run here, only compiled, so that a change cannot break it unseen.
 cmake --build build-test --target clawjail_bench -j"$jobs"
