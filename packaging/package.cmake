@@ -42,7 +42,7 @@ add_custom_command(OUTPUT ${CLAWJAIL_MANPAGE}
 add_custom_target(clawjail_manpage ALL DEPENDS ${CLAWJAIL_MANPAGE})
 install(FILES ${CLAWJAIL_MANPAGE} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
-# Every page of docs/: README and operations.md point operators at the reference (cli, formats,
+# Every page of docs/: README and docs/operations.md point operators at the reference (cli, formats,
 # jail, protocol), which must be on the host that runs clawjail.
 file(GLOB CLAWJAIL_DOC_PAGES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/docs/*.md)
 install(FILES ${CMAKE_CURRENT_SOURCE_DIR}/README.md ${CLAWJAIL_DOC_PAGES}
