@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,20 @@ inline Usage usage_of(pid_t pid) {
     if (kept_for_next_jails(it->path())) ++u.kept_fds;
   }
   u.children = static_cast<long>(descendants(pid).size());
+  return u;
+}
+// The usage once nothing changes any more: two readings 300 ms apart agree on descriptors,
+// threads and children (at most 10 s). Right after calls the pool may still be building the
+// jails it keeps ahead, whose descriptors are not all open yet; a reading then is no baseline.
+inline Usage usage_at_rest(pid_t pid) {
+  Usage u = usage_of(pid);
+  for (int i = 0; i < 33; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    Usage next = usage_of(pid);
+    bool same = next.fds == u.fds && next.kept_fds == u.kept_fds && next.threads == u.threads && next.children == u.children;
+    u = next;
+    if (same) break;
+  }
   return u;
 }
 inline std::string to_string(const Usage& u) {

@@ -88,8 +88,7 @@ TEST_F(Load, ManyConcurrentCallsKeepEveryReceiptAndReturnEveryResource) {
   // Warm up (every job's log opened, allocator arenas of the connection threads), then measure.
   const long warm = 2 * clients;
   run_batch(0, warm);
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  const Usage before = usage_of(supervisor);
+  const Usage before = usage_at_rest(supervisor);
   auto t0 = Clock::now();
   run_batch(warm, warm + total);
   double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
