@@ -26,7 +26,7 @@ class Cancel : public SupervisorTest {
     auto c = start_client(run_args(job, cst, flags));
     EXPECT_TRUE(wait_receipts(job, 1)) << "no started receipt";
     // started is durable before the jail exists: wait for the process itself.
-    for (int i = 0; i < 100 && !process_with_marker_exists(marker); ++i) std::this_thread::sleep_for(milliseconds(20));
+    for (int i = 0; i < 500 && !process_with_marker_exists(marker); ++i) std::this_thread::sleep_for(milliseconds(20));
     EXPECT_TRUE(process_with_marker_exists(marker));
     return c;
   }

@@ -288,7 +288,7 @@ TEST_F(Fleet, FeedRevocationRefusesTheTokenAndKillsItsRunningCall) {
   auto cst = job_token(job);
   auto c = start_client(run_args(job, cst, {"--", "/bin/sh", "-c", "sleep 30; : marker-feed"}));
   ASSERT_TRUE(wait_receipts(job, 1));
-  for (int i = 0; i < 100 && !process_with_marker_exists("marker-feed"); ++i) std::this_thread::sleep_for(milliseconds(20));
+  for (int i = 0; i < 500 && !process_with_marker_exists("marker-feed"); ++i) std::this_thread::sleep_for(milliseconds(20));
   std::ifstream in(cst);
   std::string token;
   std::getline(in, token);

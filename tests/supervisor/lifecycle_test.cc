@@ -126,7 +126,7 @@ TEST_F(Lifecycle, KilledSupervisorTakesItsJailsAlongAndRestarts) {
   auto cst = job_token("job-sigkill");
   auto c = start_client(run_args("job-sigkill", cst, {"--", "/bin/sh", "-c", "sleep 30; : marker-sigkill"}));
   ASSERT_TRUE(wait_receipts("job-sigkill", 1));
-  for (int i = 0; i < 100 && !process_with_marker_exists("marker-sigkill"); ++i)
+  for (int i = 0; i < 500 && !process_with_marker_exists("marker-sigkill"); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   stop_supervisor(SIGKILL);
   EXPECT_EQ(wait_exit_code(c.pid), 125);
