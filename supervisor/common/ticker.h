@@ -1,5 +1,5 @@
 // A background thread that runs one task on a fixed period until it is destroyed: the ledger
-// watcher, the JWKS refresh and the revocation feed each own one.
+// watcher, the file workers' reaper, the JWKS refresh and the revocation feed each own one.
 #pragma once
 #include <chrono>
 #include <condition_variable>

@@ -13,12 +13,6 @@ std::optional<JobSlots::Slot> JobSlots::take(const std::string& job, size_t max)
   return std::optional<Slot>(std::in_place, this, job);
 }
 
-size_t JobSlots::held(const std::string& job) const {
-  std::lock_guard lock(m_);
-  auto it = held_.find(job);
-  return it == held_.end() ? 0 : it->second;
-}
-
 void JobSlots::release(const std::string& job) {
   std::lock_guard lock(m_);
   auto it = held_.find(job);

@@ -32,11 +32,10 @@ class JobSlots {
 
   // A slot, unless `max` calls of the job already hold one.
   std::optional<Slot> take(const std::string& job, size_t max);
-  size_t held(const std::string& job) const;
 
  private:
   void release(const std::string& job);
-  mutable std::mutex m_;
+  std::mutex m_;
   std::map<std::string, size_t, std::less<>> held_;
 };
 

@@ -86,6 +86,7 @@ export function createFactory(rawConfig) {
 
 // Before every call: the CST file and binary are there, and so is the supervisor's socket. A
 // stopped supervisor then gives one clear tool error instead of a command's exit status 125.
+// Returns the socket it checked (the file bridge connects to that one).
 function checkReady(config) {
   checkRuntimeFiles(config);
   const socket = supervisorSocket(config);
@@ -97,6 +98,7 @@ function checkReady(config) {
   }
   if (!isSocket)
     throw new Error(`clawjail: the supervisor is not running: no socket at ${socket} (start clawjail.service); nothing was run`);
+  return socket;
 }
 
 // `openclaw sandbox list|recreate`. "Running" means the supervisor's socket is there; connecting

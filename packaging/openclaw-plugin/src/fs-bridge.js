@@ -50,6 +50,7 @@ function readToken(cstFile) {
 }
 
 export class ClawjailFsBridge {
+  // `beforeCall`: the readiness check before each call; it may return the socket path it checked.
   constructor({ config, workspaceDir, readOnly, beforeCall }) {
     this.config = config;
     this.workspaceDir = workspaceDir;
@@ -69,7 +70,8 @@ export class ClawjailFsBridge {
   // One file-tool call in the inline form (docs/protocol.md). The answer is put as `clawjail fs`
   // would have exited: its exit code and its stderr line, so both map to the same errors.
   async call(op, jailPaths, { args = {}, signal } = {}) {
-    this.beforeCall();
+    // The readiness check resolves the socket (reading the supervisor's configuration): once per call.
+    const socket = this.beforeCall() ?? supervisorSocket(this.config);
     const cst = readToken(this.config.cstFile);
     const message = { clawjail_protocol: 1, type: "call", job_id: this.config.job, cst,
                       wpc_hash_b64u: this.config.wpc ?? pinnedPolicyHash(cst), tool: op, workspace: this.workspaceDir,
@@ -78,7 +80,7 @@ export class ClawjailFsBridge {
     const what = `${op} ${jailPaths.join(" ")}`;
     let answer;
     try {
-      answer = await request(supervisorSocket(this.config), message, { signal });
+      answer = await request(socket, message, { signal });
     } catch (e) {
       if (e.exitCode === undefined) throw e;  // aborted
       return { code: EXIT_SUPERVISOR, stderr: Buffer.from(e.message), value: undefined, what };
