@@ -22,6 +22,7 @@
 #include "base/unique_fd.h"
 #include "sandbox/egress.h"
 #include "sandbox/fd_passing.h"
+#include "sandbox/sigpipe.h"
 #include "sandbox/steps.h"
 
 namespace clawjail::sandbox::detail {
@@ -375,10 +376,7 @@ Result<std::unique_ptr<EgressProxy>> EgressProxy::start(const std::vector<std::s
 }
 
 void EgressProxy::accept_loop() {
-  sigset_t pipe_set;  // a jail's client that went away must not kill the supervisor
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
+  const SigpipeBlocked pipes;  // a jail's client that went away must not kill the supervisor
   Shared& s = *shared_;
   UniqueFd listener;
   std::list<Tunnel> tunnels;

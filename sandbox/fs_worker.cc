@@ -14,6 +14,7 @@
 #include "sandbox/fs_ops.h"
 #include "sandbox/output_relay.h"
 #include "sandbox/runner.h"
+#include "sandbox/sigpipe.h"
 #include "sandbox/spec.h"
 #include "sandbox/stdin_relay.h"
 
@@ -119,6 +120,9 @@ void FsWorker::kill() {
 
 Result<FsResult> FsWorker::run(const FsOp& op, const Io& io, int watch, const std::function<void()>& on_watch) {
   if (auto s = detail::validate_fs_op(op, spec_); !s) return s.error();
+  // A worker that refuses an operation closes its end of the data pipe before the write's bytes
+  // are in: that is an answer, not a reason to end the caller.
+  const detail::SigpipeBlocked pipes;
   ++operations_;
   auto req = std::make_unique<detail::FsRequest>();
   detail::fs_request_of(op, *req);

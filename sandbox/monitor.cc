@@ -7,6 +7,7 @@
 #include "sandbox/output_relay.h"
 #include "sandbox/runner.h"
 #include "sandbox/seccomp.h"
+#include "sandbox/sigpipe.h"
 #include "sandbox/steps.h"
 
 #include <linux/seccomp.h>
@@ -58,11 +59,7 @@ struct Runner::Watch {
 // ---- from the clone to the outcome ----
 
 void Runner::monitor() {
-  // A client that went away must not kill the supervisor: writes fail with EPIPE instead.
-  sigset_t pipe_set;
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
+  const SigpipeBlocked pipes;  // a client that went away must not kill the supervisor
   started_ = Clock::now();
   int pidfd = -1;
   born_in_cgroup_ = cgroup_.enter_thread();

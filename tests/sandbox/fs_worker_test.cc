@@ -149,6 +149,33 @@ TEST_F(FsWorkerTest, EscapesPlantedBetweenOperationsAreRefused) {
   close(in);
 }
 
+// A refused write closes the worker's end of the data pipe while the caller still has bytes to
+// pass on: the caller gets the refusal, not SIGPIPE (whose default action ends the process), and
+// its thread's signal mask is as it was.
+TEST_F(FsWorkerTest, ARefusedWriteWithDataStillComingDoesNotEndTheCaller) {
+  auto w = FsWorker::start(spec_);
+  ASSERT_TRUE(w.ok()) << w.error().detail;
+  Ran planted = sh(spec_, "ln -s " + outside_.path().string() + " /workspace/dirlink");
+  ASSERT_EQ(planted.outcome.status, RunStatus::success) << planted.err;
+  int in = memfd_create("in", MFD_CLOEXEC);
+  const std::string mib(1 << 20, 'X');  // far more than a pipe holds: the caller is still writing
+  ASSERT_EQ(write(in, mib.data(), mib.size()), static_cast<ssize_t>(mib.size()));
+  for (int i = 0; i < 3; ++i) {
+    lseek(in, 0, SEEK_SET);
+    auto r = run(**w, make(FsOpKind::write, {"dirlink/new"}), in);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.reason(), Reason::PATH_OUTSIDE_WORKSPACE) << r.error().detail;
+  }
+  EXPECT_FALSE(std::filesystem::exists(outside_.path() / "new"));
+  sigset_t mask, pending;
+  pthread_sigmask(SIG_SETMASK, nullptr, &mask);
+  EXPECT_FALSE(sigismember(&mask, SIGPIPE)) << "the run left SIGPIPE blocked";
+  sigpending(&pending);
+  EXPECT_FALSE(sigismember(&pending, SIGPIPE));
+  EXPECT_TRUE(run(**w, make(FsOpKind::read, {"hello.txt"})).ok());
+  close(in);
+}
+
 TEST_F(FsWorkerTest, AMissedDeadlineOrAKillEndsTheWorker) {
   spec_.limits.timeout_ms = 500;
   auto w = FsWorker::start(spec_);
