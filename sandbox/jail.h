@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/fs_op_kind.h"
 #include "base/named_enum.h"
 #include "base/run_status.h"
 #include "base/unique_fd.h"
@@ -287,15 +288,7 @@ class JailPool {
 
 // File tools, run inside a jail by clawjail's own code with execve refused (fs_ops.cc).
 // Paths are relative to /workspace and can never leave it.
-enum class FsOpKind { read, write, ls, stat, mkdir, remove, rename };
-}  // namespace clawjail::sandbox
-namespace clawjail {
-template <>
-struct EnumNames<sandbox::FsOpKind> {  // the protocol's and the CLI's names
-  static constexpr std::array<std::string_view, 7> names{"read", "write", "ls", "stat", "mkdir", "remove", "rename"};
-};
-}  // namespace clawjail
-namespace clawjail::sandbox {
+using FsOpKind = clawjail::FsOpKind;  // base/fs_op_kind.h
 struct FsOp {
   FsOpKind op = FsOpKind::stat;
   std::vector<std::string> paths;

@@ -1,7 +1,8 @@
-// clawjail fs --job J --cst-file F [--wpc HASH] [--workspace DIR] [--json] OP PATH…
+// clawjail fs --job J --cst-file F [--wpc HASH] [--workspace DIR] [--json] [--offset N] [--length N] OP PATH…
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 
 #include "policy/json.h"
 #include "policy/text.h"
@@ -17,6 +18,8 @@ struct FsFlags {
   std::string op;
   std::vector<std::string> paths;
   bool json = false, exclusive = false, no_truncate = false, recursive = false;
+  int64_t offset = 0;
+  std::optional<int64_t> length;
 };
 
 // Names are the jail's bytes: the terminal gets them escaped (policy::printable), --json exact.
@@ -33,7 +36,9 @@ void print_human(const std::string& op, const policy::Json& value) {
 
 void run(const FsFlags& f) {
   auto r = client::call_request("fs", f.call, f.op);
-  r.fs = proto::FsArgs{f.op, f.paths, f.exclusive, !f.no_truncate, f.recursive};
+  r.fs = proto::FsArgs{from_name<FsOpKind>(f.op).value(), f.paths, f.exclusive, !f.no_truncate, f.recursive};
+  r.fs->offset = f.offset;
+  r.fs->length = f.length;
   auto response = client::send_call("fs", f.call, r);
   int code = client::report("fs", response);
   if (code == 0 && response.value && f.op != "read" && f.op != "write") {
@@ -57,9 +62,15 @@ const CommandRegistrar kFs("fs", [](CLI::App& app) {
   sub->add_flag("--exclusive", f->exclusive, "write: fail if the file exists");
   sub->add_flag("--no-truncate", f->no_truncate, "write: overwrite in place instead of truncating");
   sub->add_flag("-p,--recursive", f->recursive, "mkdir: create parents; remove: a whole tree");
+  sub->add_option("--offset", f->offset, "read: start at this byte; write: put the data here (a file larger "
+                                         "than one call carries goes in ranges)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option_function<int64_t>(
+         "--length", [f](const int64_t& n) { f->length = n; }, "read: at most this many bytes")
+      ->check(CLI::NonNegativeNumber);
   sub->add_option("op", f->op, "read|write|ls|stat|mkdir|remove|rename")
       ->required()
-      ->check(CLI::IsMember({"read", "write", "ls", "stat", "mkdir", "remove", "rename"}));
+      ->check(CLI::IsMember(std::vector<std::string>(EnumNames<FsOpKind>::names.begin(), EnumNames<FsOpKind>::names.end())));
   sub->add_option("paths", f->paths, "PATH (rename: FROM TO)")->required();
   sub->callback([f] { run(*f); });
 });

@@ -190,10 +190,11 @@ RunResult run_exec(CallState& c, Result<sandbox::Jail>& jail) {
 }
 
 // The jail acts on the normalised path, the one the WPC's path rules were checked on (a path that
-// leaves the workspace goes as it is, for the jail to refuse).
-sandbox::FsOp fs_op_of(const proto::FsArgs& f) {
+// leaves the workspace goes as it is, for the jail to refuse). An inline read (no descriptors)
+// returns at most kMaxInlineBytes, whatever the file holds.
+sandbox::FsOp fs_op_of(const proto::FsArgs& f, bool inline_fs) {
   sandbox::FsOp op;
-  op.op = from_name<sandbox::FsOpKind>(f.op).value();  // the protocol admits only these names
+  op.op = f.op;
   for (const auto& p : f.paths) {
     auto normal = policy::normalize_workspace_path(p);
     op.paths.push_back(normal ? *normal : p);
@@ -202,7 +203,7 @@ sandbox::FsOp fs_op_of(const proto::FsArgs& f) {
   op.truncate = f.truncate;
   op.recursive = f.recursive;
   op.offset = f.offset;
-  op.length = f.length;
+  op.length = inline_fs ? f.length.value_or(proto::kMaxInlineBytes) : f.length;
   return op;
 }
 
@@ -254,8 +255,8 @@ RunResult run_fs_alone(CallState& c, const sandbox::FsOp& op, const sandbox::Io&
 
 // A file tool is cancelled like a command: by its client, `job stop`, a revocation, shutdown;
 // that kills the job's file worker, and its next operation gets a new one.
-RunResult run_fs(CallState& c, const sandbox::Io& io) {
-  const sandbox::FsOp op = fs_op_of(*c.request->fs);
+RunResult run_fs(CallState& c, const sandbox::Io& io, bool inline_fs) {
+  const sandbox::FsOp op = fs_op_of(*c.request->fs, inline_fs);
   auto lease = c.ctx.fs_workers().take(c.request->job_id, c.admission.cst, *c.admission.spec);
   if (!lease) {
     RunResult r{{}, lease.reason(), lease.error().detail};
@@ -283,7 +284,7 @@ int fs_exit_code(const RunResult& run) {
 // An inline read's answer carries its bytes: exactly those its `finished` receipt hashes. A read
 // cut by the WPC's output cap did not reach the end: the client reads on from where it stopped.
 void answer_inline_read(CallState& c, int stdout_memfd, RunResult& run) {
-  if (c.request->fs->op != "read" || run.outcome.status != RunStatus::success || !c.response.value ||
+  if (c.request->fs->op != FsOpKind::read || run.outcome.status != RunStatus::success || !c.response.value ||
       !c.response.value->is_object())
     return;
   auto bytes = inline_output(stdout_memfd);
@@ -399,7 +400,7 @@ void run_call(CallState& c, std::vector<UniqueFd>& fds) {
     c.response.value = model_binding(c, *started);
     return finish(c, model_call_ended(*c.response.value, began));
   }
-  RunResult run = jail ? run_exec(c, *jail) : run_fs(c, io);
+  RunResult run = jail ? run_exec(c, *jail) : run_fs(c, io, inline_fs);
   if (inline_fs) answer_inline_read(c, fds[1].get(), run);
   finish(c, run);
   if (jail) c.ctx.jails().build_ahead(*c.admission.spec);

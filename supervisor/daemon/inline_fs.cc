@@ -40,8 +40,8 @@ Status write_all(int fd, const std::string& bytes) {
 
 }  // namespace
 
-Status check_call_descriptors(proto::Request& request, size_t fds) {
-  auto* fs = request.fs ? &*request.fs : nullptr;
+Status check_call_descriptors(const proto::Request& request, size_t fds) {
+  const auto* fs = request.fs ? &*request.fs : nullptr;
   if (fds == 3) {
     if (fs && fs->data)
       return fail(Reason::REQUEST_MALFORMED, "fs.data_b64 is for a call without descriptors (its stdin carries the data)");
@@ -50,13 +50,11 @@ Status check_call_descriptors(proto::Request& request, size_t fds) {
   if (fds != 0 || !fs)
     return fail(Reason::REQUEST_MALFORMED,
                 "a call must carry stdin, stdout and stderr (3 descriptors); only a file tool may carry none");
-  if (fs->op == "write" && !fs->data) return fail(Reason::BAD_FIELD, "a write without descriptors needs fs.data_b64");
-  if (fs->op == "read") {
-    if (fs->length && *fs->length > proto::kMaxInlineBytes)
-      return fail(Reason::BAD_FIELD, "fs.length: a read without descriptors returns at most " +
-                                         std::to_string(proto::kMaxInlineBytes) + " bytes");
-    if (!fs->length) fs->length = proto::kMaxInlineBytes;
-  }
+  if (fs->op == FsOpKind::write && !fs->data)
+    return fail(Reason::BAD_FIELD, "a write without descriptors needs fs.data_b64");
+  if (fs->op == FsOpKind::read && fs->length && *fs->length > proto::kMaxInlineBytes)
+    return fail(Reason::BAD_FIELD, "fs.length: a read without descriptors returns at most " +
+                                       std::to_string(proto::kMaxInlineBytes) + " bytes");
   return ok_status();
 }
 
@@ -66,7 +64,7 @@ Result<std::vector<UniqueFd>> inline_descriptors(const proto::FsArgs& fs) {
   if (!in) return in.error();
   if (fs.data)
     if (auto s = write_all(in->get(), *fs.data); !s) return s.error();
-  auto out = fs.op == "read" ? memfd("clawjail-read") : dev_null(O_WRONLY);
+  auto out = fs.op == FsOpKind::read ? memfd("clawjail-read") : dev_null(O_WRONLY);
   if (!out) return out.error();
   auto err = dev_null(O_WRONLY);
   if (!err) return err.error();

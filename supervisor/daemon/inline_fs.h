@@ -14,8 +14,8 @@ namespace clawjail {
 
 // Whether a call's descriptors fit its request: 3 for every call (stdin, stdout, stderr), or none
 // for a file tool, whose write then carries fs.data_b64; data_b64 never comes with descriptors.
-// An inline read without a length reads at most kMaxInlineBytes, and never more.
-Status check_call_descriptors(proto::Request& request, size_t fds);
+// An inline read asks for at most kMaxInlineBytes (without a length it gets that many).
+Status check_call_descriptors(const proto::Request& request, size_t fds);
 
 // stdin: a memfd holding a write's data (else /dev/null); stdout: a memfd for a read's bytes
 // (else /dev/null); stderr: /dev/null.

@@ -120,14 +120,16 @@ Status parse_paths(const Json& j, std::vector<std::string>& paths) {
 Status parse_data(const Json& j, FsArgs& a) {
   std::optional<std::string> encoded;
   if (auto s = opt_field(j, "data_b64", encoded, "fs."); !s || !encoded) return s;
-  if (a.op != "write") return fail(Reason::BAD_FIELD, "fs.data_b64 is for write only");
-  if (static_cast<int64_t>(encoded->size()) > (kMaxInlineBytes + 2) / 3 * 4)  // not even decoded
-    return fail(Reason::BAD_FIELD, "fs.data_b64 holds more than " + std::to_string(kMaxInlineBytes) + " bytes");
-  auto bytes = policy::b64_decode(*encoded);
-  if (!bytes) return fail(Reason::BAD_FIELD, "fs.data_b64 is not standard base64");
-  if (static_cast<int64_t>(bytes->size()) > kMaxInlineBytes)
+  if (a.op != FsOpKind::write) return fail(Reason::BAD_FIELD, "fs.data_b64 is for write only");
+  const auto too_large = [] {
     return fail(Reason::BAD_FIELD, "fs.data_b64 holds more than " + std::to_string(kMaxInlineBytes) +
                                        " bytes (send larger data in ranges: fs.offset)");
+  };
+  // Text longer than the bound's encoding is refused before it is decoded.
+  if (static_cast<int64_t>(encoded->size()) > (kMaxInlineBytes + 2) / 3 * 4) return too_large();
+  auto bytes = policy::b64_decode(*encoded);
+  if (!bytes) return fail(Reason::BAD_FIELD, "fs.data_b64 is not standard base64");
+  if (static_cast<int64_t>(bytes->size()) > kMaxInlineBytes) return too_large();
   a.data = std::move(*bytes);
   return ok_status();
 }
@@ -135,8 +137,10 @@ Status parse_data(const Json& j, FsArgs& a) {
 // offset (read, write) and length (read), never negative.
 Status check_range(const FsArgs& a) {
   if (a.offset < 0 || (a.length && *a.length < 0)) return fail(Reason::BAD_FIELD, "fs.offset and fs.length cannot be negative");
-  if (a.offset != 0 && a.op != "read" && a.op != "write") return fail(Reason::BAD_FIELD, "fs." + a.op + " takes no offset");
-  if (a.length && a.op != "read") return fail(Reason::BAD_FIELD, "fs." + a.op + " takes no length");
+  const std::string op(name_of(a.op));
+  if (a.offset != 0 && a.op != FsOpKind::read && a.op != FsOpKind::write)
+    return fail(Reason::BAD_FIELD, "fs." + op + " takes no offset");
+  if (a.length && a.op != FsOpKind::read) return fail(Reason::BAD_FIELD, "fs." + op + " takes no length");
   return ok_status();
 }
 
@@ -150,12 +154,9 @@ Result<FsArgs> parse_fs(const Json& j) {
                         field(j, "recursive", a.recursive, "fs."), field(j, "offset", a.offset, "fs."),
                         opt_field(j, "length", a.length, "fs."), parse_data(j, a), check_range(a)});
   if (!s) return s.error();
-  static const std::map<std::string, size_t> arity = {{"read", 1}, {"write", 1}, {"ls", 1}, {"stat", 1},
-                                                      {"mkdir", 1}, {"remove", 1}, {"rename", 2}};
-  auto it = arity.find(a.op);
-  if (it == arity.end()) return fail(Reason::BAD_FIELD, "fs.op " + a.op + " is not a file tool");
-  if (a.paths.size() != it->second)
-    return fail(Reason::BAD_FIELD, "fs." + a.op + " takes " + std::to_string(it->second) + " path(s)");
+  if (a.paths.size() != path_count(a.op))
+    return fail(Reason::BAD_FIELD,
+                "fs." + std::string(name_of(a.op)) + " takes " + std::to_string(path_count(a.op)) + " path(s)");
   return a;
 }
 
@@ -190,7 +191,8 @@ Status parse_call_body(const Json& j, Request& r) {
   } else {
     auto f = parse_fs(j["fs"]);
     if (!f) return f.error();
-    if (r.tool != f->op) return fail(Reason::BAD_FIELD, "tool " + r.tool + " does not match fs.op " + f->op);
+    if (r.tool != name_of(f->op))
+      return fail(Reason::BAD_FIELD, "tool " + r.tool + " does not match fs.op " + std::string(name_of(f->op)));
     r.fs = std::move(f.value());
   }
   if (r.workspace && (r.workspace->empty() || r.workspace->front() != '/'))
@@ -244,7 +246,7 @@ Json request_to_json(const Request& r) {
   }
   if (r.model) j["model"] = {{"provider", r.model->provider}, {"model", r.model->model}};
   if (r.fs) {
-    j["fs"] = {{"op", r.fs->op}, {"exclusive", r.fs->exclusive}, {"truncate", r.fs->truncate},
+    j["fs"] = {{"op", name_of(r.fs->op)}, {"exclusive", r.fs->exclusive}, {"truncate", r.fs->truncate},
                {"recursive", r.fs->recursive}};
     const auto& paths = r.fs->paths;
     if (std::all_of(paths.begin(), paths.end(), [](const std::string& p) { return policy::is_utf8(p); })) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "policy/json.h"
+#include "base/fs_op_kind.h"
 #include "base/named_enum.h"
 #include "base/reason.h"
 #include "base/run_status.h"
@@ -85,7 +86,7 @@ struct ExecArgs {
   std::optional<PtySize> pty_size;  // with pty: the client's own terminal size (else 24x80)
 };
 struct FsArgs {
-  std::string op;  // read|write|ls|stat|mkdir|remove|rename
+  FsOpKind op = FsOpKind::stat;
   std::vector<std::string> paths;  // bytes: sent as paths_b64 when one is not UTF-8
   bool exclusive = false, truncate = true, recursive = false;
   int64_t offset = 0;                 // read, write: where the data starts in the file

@@ -446,7 +446,7 @@ Timer socket_op(Bench& b, const std::string& op, const std::string& job, bool in
   r.tool = op;
   r.workspace = b.w.workspace.string();
   r.fs.emplace();
-  r.fs->op = op;
+  r.fs->op = from_name<FsOpKind>(op).value();
   r.fs->paths = {op == "write" ? "bench-out-socket.txt" : "bench-small.txt"};
   if (inline_data && op == "write") r.fs->data = std::string(kSmallFile, 'i');
   const fs::path socket = b.w.socket, small = b.w.workspace / "bench-small.txt";

@@ -79,18 +79,18 @@ void protocol_seeds(const fs::path& dir) {
   write_seed(dir, "exec.frame", frame(proto::request_to_json(call).dump()));
   call.tool = "read";
   call.exec.reset();
-  call.fs = proto::FsArgs{"read", {"notes.txt"}};
+  call.fs = proto::FsArgs{FsOpKind::read, {"notes.txt"}};
   write_seed(dir, "fs.frame", frame(proto::request_to_json(call).dump()));
-  call.fs = proto::FsArgs{"ls", {"d/x\xff"}};  // travels as paths_b64
+  call.fs = proto::FsArgs{FsOpKind::ls, {"d/x\xff"}};  // travels as paths_b64
   write_seed(dir, "fs-bytes.frame", frame(proto::request_to_json(call).dump()));
   call.tool = "write";
-  call.fs = proto::FsArgs{"write", {"w.bin"}};
+  call.fs = proto::FsArgs{FsOpKind::write, {"w.bin"}};
   call.fs->offset = 524288;
   call.fs->truncate = false;
   call.fs->data = std::string("\0\xff data", 7);  // an inline write's range (fs.data_b64)
   write_seed(dir, "fs-inline.frame", frame(proto::request_to_json(call).dump()));
   call.tool = "read";
-  call.fs = proto::FsArgs{"read", {"w.bin"}};
+  call.fs = proto::FsArgs{FsOpKind::read, {"w.bin"}};
   call.fs->length = 4096;
   write_seed(dir, "fs-range.frame", frame(proto::request_to_json(call).dump()));
   proto::Response answer;

@@ -127,6 +127,35 @@ TEST_F(AllowedCall, FileToolsWriteReadListInTheWorkspace) {
   EXPECT_EQ(receipts("job-fs").size(), 8u);
 }
 
+// A file larger than one call carries goes in ranges: --offset places a write, --offset and
+// --length pick a read's bytes; a negative one never reaches the supervisor.
+TEST_F(AllowedCall, FileToolsTakeRangesFromTheCommandLine) {
+  auto cst = job_token("job-range");
+  auto fs_args = [&](std::vector<std::string> tail) {
+    std::vector<std::string> a = {"fs", "--socket", world.socket.string(), "--job", "job-range", "--cst-file",
+                                  cst.string(), "--workspace", world.workspace.string()};
+    a.insert(a.end(), tail.begin(), tail.end());
+    return a;
+  };
+  ASSERT_EQ(clawjail(fs_args({"write", "r.txt"}), "0123456789").exit_code, 0);
+  auto tail = clawjail(fs_args({"--offset", "10", "--no-truncate", "write", "r.txt"}), "abcdef");
+  ASSERT_EQ(tail.exit_code, 0) << tail.err;
+  EXPECT_EQ(clawjail(fs_args({"read", "r.txt"})).out, "0123456789abcdef");
+  auto middle = clawjail(fs_args({"--offset", "8", "--length", "4", "read", "r.txt"}));
+  EXPECT_EQ(middle.exit_code, 0) << middle.err;
+  EXPECT_EQ(middle.out, "89ab");
+  EXPECT_EQ(clawjail(fs_args({"--offset", "14", "read", "r.txt"})).out, "ef");
+  EXPECT_EQ(clawjail(fs_args({"--length", "0", "read", "r.txt"})).out, "");
+  const size_t before = receipts("job-range").size();
+  auto negative = clawjail(fs_args({"--offset", "-1", "read", "r.txt"}));
+  EXPECT_NE(negative.exit_code, 0);
+  EXPECT_NE(negative.err.find("--offset"), std::string::npos) << negative.err;
+  auto on_ls = clawjail(fs_args({"--length", "3", "ls", "."}));
+  EXPECT_EQ(on_ls.exit_code, 126) << on_ls.err;
+  EXPECT_NE(on_ls.err.find("takes no length"), std::string::npos) << on_ls.err;
+  EXPECT_EQ(receipts("job-range").size(), before + 1) << "a refused request gets one blocked receipt";
+}
+
 TEST_F(AllowedCall, CallsOfDifferentJobsDoNotWaitForEachOther) {
   auto slow_cst = job_token("job-slow");
   auto fast_cst = job_token("job-fast");
