@@ -3,11 +3,12 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
-#include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -119,7 +120,7 @@ TEST(Logging, WithoutJournaldLinesGoToStderr) {
   TempDir dir;
   init_logging("info", dir.path() / "no-journal.socket");
   ASSERT_EQ(spdlog::default_logger()->sinks().size(), 1u);
-  EXPECT_EQ(std::dynamic_pointer_cast<spdlog::sinks::systemd_sink_mt>(spdlog::default_logger()->sinks()[0]), nullptr);
+  EXPECT_EQ(std::dynamic_pointer_cast<JournalOrStderrSink>(spdlog::default_logger()->sinks()[0]), nullptr);
   const std::string token = unique("stderr-line");
   ::testing::internal::CaptureStderr();
   spdlog::info("{}", token);
@@ -158,7 +159,7 @@ TEST(Logging, JournalSocketSelectsTheJournal) {
   TempDir dir;
   init_logging("debug", bound_socket(dir.path() / "journal.socket"));
   ASSERT_EQ(spdlog::default_logger()->sinks().size(), 1u);
-  EXPECT_NE(std::dynamic_pointer_cast<spdlog::sinks::systemd_sink_mt>(spdlog::default_logger()->sinks()[0]), nullptr);
+  EXPECT_NE(std::dynamic_pointer_cast<JournalOrStderrSink>(spdlog::default_logger()->sinks()[0]), nullptr);
   EXPECT_EQ(spdlog::default_logger()->level(), spdlog::level::debug);
 }
 
@@ -172,6 +173,45 @@ TEST(Logging, LinesReachARealJournaldWithIdentifierAndPriority) {
   ASSERT_EQ(entries.size(), 1u) << "journalctl SYSLOG_IDENTIFIER=clawjail MESSAGE=" << token << " found nothing";
   EXPECT_EQ(entries[0]["PRIORITY"], "4");  // LOG_WARNING
   EXPECT_EQ(entries[0]["_PID"], std::to_string(::getpid()));
+}
+
+// journald stopped (or restarting) while its socket file stays: sd_journal_send() fails, and the
+// lines go to stderr instead of nowhere, after one warning that says why. Run in a child with its
+// own mount namespace, where a socket nobody reads is bound over journald's.
+TEST(Logging, AJournaldThatStoppedTakingLinesDoesNotSwallowThem) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: a mount namespace with journald's socket replaced";
+  ASSERT_TRUE(ensure_journald());
+  TempDir dir;
+  const fs::path dead = bound_socket(dir.path() / "dead.socket");  // closed at once: ECONNREFUSED
+  const std::string token = unique("refused-line");
+  std::array<int, 2> err{};
+  ASSERT_EQ(::pipe2(err.data(), O_CLOEXEC), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::dup2(err[1], STDERR_FILENO);
+    if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::mount(dead.c_str(), kJournalSocket, nullptr, MS_BIND, nullptr) != 0)
+      ::_exit(3);
+    init_logging("info");
+    spdlog::warn("{}-1", token);
+    spdlog::error("{}-2", token);
+    spdlog::default_logger()->flush();
+    ::_exit(0);
+  }
+  ::close(err[1]);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(err[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  ::close(err[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the child could not replace the socket: " << status;
+  EXPECT_NE(out.find(token + "-1\n"), std::string::npos) << out;
+  EXPECT_NE(out.find(token + "-2\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("journald does not take the log"), std::string::npos) << out;
+  EXPECT_EQ(out.find("journald does not take the log"), out.rfind("journald does not take the log")) << "warned twice";
+  EXPECT_TRUE(journal({"MESSAGE=" + token + "-1"}).empty()) << "the line reached journald after all";
 }
 
 }  // namespace
