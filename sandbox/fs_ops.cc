@@ -6,6 +6,7 @@
 // worker side uses raw syscalls and stack buffers only (see sandbox/steps.h).
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -118,16 +119,20 @@ struct Closing {
 };
 
 // A range read says whether it reached the end: a byte past the range is looked for, not sent.
+// A range that starts at or past the end is empty and reached it, wherever it starts (a seek past
+// the largest offset the filesystem allows would fail).
 bool op_read(int ws, const FsRequest& p, int out, int report) {
   int fd = open_beneath(ws, p.paths[0], O_RDONLY | O_NONBLOCK);
   if (fd < 0) return false;
   Closing closing{fd};
-  if (!is_regular_file(fd) || (p.offset > 0 && lseek(fd, p.offset, SEEK_SET) < 0) || !copy(fd, out, p.length))
-    return false;
+  struct stat st;
+  if (!is_regular_file(fd) || fstat(fd, &st) != 0) return false;
+  const bool past_end = p.offset >= st.st_size;
+  if (!past_end && ((p.offset > 0 && lseek(fd, p.offset, SEEK_SET) < 0) || !copy(fd, out, p.length))) return false;
   if (p.length < 0) return true;
   char past;
-  ssize_t n;
-  while ((n = read(fd, &past, 1)) < 0 && errno == EINTR) {
+  ssize_t n = 0;
+  while (!past_end && (n = read(fd, &past, 1)) < 0 && errno == EINTR) {
   }
   if (n < 0) return false;
   Msg m;
@@ -314,6 +319,14 @@ ssize_t receive_request(int channel, FsRequest& req, int& data_fd) {
   return n;
 }
 
+// A write past the WPC's file_size_mb (RLIMIT_FSIZE, also reached by a far offset) then fails
+// with EFBIG, an answer the caller can read, instead of SIGXFSZ ending the worker.
+void ignore_file_size_signal() {
+  struct sigaction sa{};
+  sa.sa_handler = SIG_IGN;
+  sigaction(SIGXFSZ, &sa, nullptr);
+}
+
 }  // namespace
 
 void serve_one(int ws, const FsRequest& req, int data_fd, int report_fd) {
@@ -329,6 +342,7 @@ void serve_one(int ws, const FsRequest& req, int data_fd, int report_fd) {
 }
 
 void run_fs_worker(const FsRequest& req, int report_fd) {
+  ignore_file_size_signal();
   int ws = open_workspace_root();
   errno = 0;
   if (ws < 0 || !dispatch(ws, req, req.op == FsOpKind::write ? 0 : 1, report_fd)) fail_and_exit(report_fd, failed(Step::fs_op));
@@ -343,6 +357,7 @@ void run_fs_worker(const FsRequest& req, int report_fd) {
 void serve_fs_requests(int channel) {
   // Nothing of the jail's uid reads this process through /proc: it is a copy of the supervisor.
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  ignore_file_size_signal();
   const int ws = open_workspace_root();
   static FsRequest req;  // this process's own copy of memory: not shared with the supervisor
   for (;;) {

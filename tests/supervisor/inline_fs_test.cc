@@ -2,6 +2,7 @@
 // frames, bounded per call, with the same admission, jail and receipts as a file tool whose client
 // passes its stdin and stdout.
 #include <fstream>
+#include <limits>
 
 #include "fixture.h"
 #include "policy/encoding.h"
@@ -205,6 +206,31 @@ TEST_F(InlineFs, TheSameRangeRulesHoldWithDescriptors) {
   EXPECT_EQ(answer["status"], "success") << answer.dump();
   EXPECT_EQ(answer["value"], Json({{"eof", false}}));
   EXPECT_EQ(read_all(rd.get()), "234");
+}
+
+// Offsets at the far end of the range: a write there would make a file as large as the offset
+// says (sparse, but its size is what the WPC's file_size_mb bounds), and offset + length can
+// overflow. Each is refused or reads nothing; none grows a file past the limit or ends the
+// supervisor, and every one has its receipts.
+TEST_F(InlineFs, OffsetsAtTheEndOfTheRangeNeitherGrowFilesNorBreakTheSupervisor) {
+  ASSERT_EQ(send(fs_call("job-far", "write", {"f.dat"}, {{"data_b64", policy::b64_encode("abc")}}))["status"], "success");
+  for (int64_t offset : {int64_t{1} << 40, std::numeric_limits<int64_t>::max() - 1, std::numeric_limits<int64_t>::max()}) {
+    auto w = send(fs_call("job-far", "write", {"f.dat"},
+                          {{"data_b64", policy::b64_encode("xyz")}, {"offset", offset}, {"truncate", false}}));
+    EXPECT_NE(w["status"], "success") << offset << ": " << w.dump();
+    EXPECT_EQ(w["exit_code"], 1) << w.dump();
+    EXPECT_EQ(w["reason_code"], "FS_OP_FAILED") << w.dump();
+    if (offset == int64_t{1} << 40) {  // past file_size_mb: an answer, not a killed file worker
+      EXPECT_NE(w["reason"].get<std::string>().find("File too large"), std::string::npos) << w.dump();
+    }
+    auto r = send(fs_call("job-far", "read", {"f.dat"}, {{"offset", offset}, {"length", kBound}}));
+    EXPECT_EQ(r["status"], "success") << offset << ": " << r.dump();
+    EXPECT_EQ(bytes_of(r), "");
+  }
+  EXPECT_EQ(std::filesystem::file_size(world.workspace / "f.dat"), 3u) << "a write far out grew the file";
+  EXPECT_EQ(host_file("f.dat"), "abc");
+  EXPECT_EQ(send(fs_call("job-far", "read", {"f.dat"}))["status"], "success") << "the supervisor stopped serving";
+  EXPECT_EQ(receipts("job-far").size(), 2u * 8u);
 }
 
 }  // namespace
