@@ -225,11 +225,14 @@ describe("exec", () => {
     assert.ok(spec.argv.indexOf("--pty") > 0 && spec.argv.indexOf("--pty") < dashes, spec.argv.join(" "));
     assert.deepEqual(spec.argv.slice(dashes), ["--", "sh", "-c", "tty"]);
   });
-  test("background and yieldMs calls are marked for buildExecSpec; a foreground call's own mark is removed", () => {
+  test("background calls are marked for buildExecSpec; yieldMs and foreground calls are not, and their own mark is removed", () => {
     const hook = (params, extra = {}) => markBackgroundExec({ toolName: "exec", params, ...extra });
     assert.deepEqual(hook({ command: "srv", background: true, env: { A: "1" } }),
                      { params: { env: { A: "1", [BACKGROUND_ENV]: "1" } } });
-    assert.deepEqual(hook({ command: "srv", yieldMs: 5000 }), { params: { env: { [BACKGROUND_ENV]: "1" } } });
+    // yieldMs (a long wait; Code Mode sets it on every exec) stays a foreground call: no process scope.
+    assert.equal(hook({ command: "make", yieldMs: 5000 }), undefined);
+    assert.deepEqual(hook({ command: "make", yieldMs: 1000, env: { [BACKGROUND_ENV]: "1" } }), { params: { env: {} } });
+    assert.deepEqual(hook({ command: "srv", yieldMs: 5000, background: true }), { params: { env: { [BACKGROUND_ENV]: "1" } } });
     assert.equal(hook({ command: "ls" }), undefined);
     assert.equal(hook({ command: "ls", background: "true" }), undefined);  // OpenClaw runs it in the foreground too
     assert.deepEqual(hook({ command: "ls", env: { [BACKGROUND_ENV]: "1", B: "2" } }), { params: { env: { B: "2" } } });

@@ -1,15 +1,19 @@
-// Background exec: OpenClaw's exec tool runs a call with `background: true` (or `yieldMs`) as a
-// process session the `process` tool can poll, read and kill, but it hands the sandbox backend
-// only {command, workdir, env, usePty}. A before_tool_call hook therefore marks such a call in
+// Background exec: OpenClaw's exec tool runs a call with `background: true` as a process session
+// the `process` tool can poll, read and kill, but it hands the sandbox backend only
+// {command, workdir, env, usePty}. A before_tool_call hook therefore marks such a call in
 // its env; buildExecSpec takes the mark out again (it never reaches the jail) and asks the
 // supervisor for a background call, which needs the WPC's `process` scope and lives up to its
 // sandbox.limits.background_ms. Nothing is gained by forging the mark: it only asks for what
 // `background: true` asks for, under the same scope.
 export const BACKGROUND_ENV = "CLAWJAIL_BACKGROUND";
 
-// OpenClaw's own test for a call that may continue in the background (its exec tool).
+// Only an explicit `background: true` asks for a background call. `yieldMs` is how long OpenClaw
+// waits before it hands the agent a session to poll, and every exec has such a window (10 s by
+// default); OpenClaw's prompt suggests `yieldMs` for a long wait and its Code Mode sets it on
+// every exec. Such a call is a foreground call for clawjail: it needs no `process` scope and
+// ends at the WPC's timeout_ms.
 export function wantsBackground(params) {
-  return params?.background === true || typeof params?.yieldMs === "number";
+  return params?.background === true;
 }
 
 // before_tool_call on `exec`: the params to merge (OpenClaw merges them shallowly), or nothing.

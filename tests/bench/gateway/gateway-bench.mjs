@@ -252,8 +252,8 @@ async function main() {
     if (modes.includes("clawjail")) {
       operator.setUp();
       const policy = operator.installWpc("bench", operator.wpcPayload("gateway-bench", {
-        // OpenClaw may move any exec to the background, which needs the process scope (docs/operations.md).
-      allow: ["exec", "process", "read", "write:workspace"], deny: ["docker_socket"] }, JOB));
+        // No `process`: Code Mode gives every exec a yieldMs, which stays a foreground call (docs/openclaw.md §6).
+      allow: ["exec", "read", "write:workspace"], deny: ["docker_socket"] }, JOB));
       operator.issueCst(policy, { job: JOB, out: cstFile });
       supervisor = await operator.startSupervisor();
     }
