@@ -4,7 +4,6 @@
 #pragma once
 #include <fcntl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +18,7 @@
 
 #include "receipts/receipts.h"
 #include "sandbox/jail.h"
+#include "supervisor/client/client.h"
 #include "supervisor/proto/protocol.h"
 #include "tests/supervisor/fixture.h"
 
@@ -26,14 +26,7 @@ namespace clawjail::test {
 
 using Clock = std::chrono::steady_clock;
 
-inline UniqueFd connect_unix(const fs::path& socket) {
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strncpy(addr.sun_path, socket.c_str(), sizeof(addr.sun_path) - 1);
-  if (!fd || ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) != 0) return UniqueFd();
-  return fd;
-}
+using client::connect_unix;
 
 inline Result<proto::Response> read_answer(int fd, std::chrono::seconds within = std::chrono::seconds(60)) {
   auto frame = proto::read_frame(fd, Clock::now() + within);
