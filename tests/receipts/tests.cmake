@@ -10,4 +10,4 @@ set_tests_properties(receipts_js_independent_verifier PROPERTIES LABELS js TIMEO
 add_test(NAME receipts_cli_evidence
          COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/cli_evidence.sh $<TARGET_FILE:receipts_make_bundles>
                  $<TARGET_FILE:clawjail>)
-set_tests_properties(receipts_cli_evidence PROPERTIES LABELS cli TIMEOUT 120)
+set_tests_properties(receipts_cli_evidence PROPERTIES LABELS cli TIMEOUT 300)
