@@ -177,6 +177,11 @@ struct Command {
   std::string workdir = "/workspace";
   std::map<std::string, std::string> env;
 };
+// Whether a jail can take the command as it stands: a non-empty argv, environment names that are
+// not empty and hold no '=', and no NUL byte anywhere (the kernel would cut the string at it and
+// run another command, or in another directory). Every jail checks it; the supervisor checks it
+// before a call starts, to refuse one that could never run.
+Status check_command(const Command& command);
 struct Violation {
   std::string syscall;
   int64_t count = 0;
@@ -332,6 +337,9 @@ class FsCall {
 };
 // start() + result().
 Result<FsResult> run_fs_op(const JailSpec& spec, const FsOp& op, const Io& io);
+// Whether a file tool can take its paths as they stand: each non-empty, without a NUL byte and
+// shorter than 4096 bytes. Every file tool checks it; the supervisor before a call starts.
+Status check_fs_paths(const FsOp& op);
 
 // A file worker (fs_worker.cc): one jail built like FsCall's (the same namespaces, mounts and
 // limits, execve refused, the jail's uid, paths resolved beneath /workspace), whose worker then

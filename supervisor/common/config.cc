@@ -25,6 +25,7 @@ Status only_known_keys(const Json& obj, const std::set<std::string>& known, std:
 template <class T>
 Status read_field(const Json& obj, const char* key, T& out, std::string_view where) {
   if (!obj.contains(key)) return ok_status();
+  if (!policy::holds_exactly<T>(obj.at(key))) return fail(Reason::BAD_FIELD, std::string(where) + key + ": wrong type");
   try {
     out = obj.at(key).get<T>();
   } catch (const Json::exception&) {

@@ -273,6 +273,14 @@ RunResult run_fs(CallState& c, const sandbox::Io& io, bool inline_fs) {
   return fs_ran(c, op, std::move(result), std::move(outcome), reg);
 }
 
+// What the jail could never take (a NUL byte in an argument, a path it cannot hold) is a bad
+// request, refused with a `blocked` receipt before the `started` one: the tool never starts.
+Status check_arguments(const Request& r, bool inline_fs) {
+  if (r.exec) return sandbox::check_command(command_of(*r.exec));
+  if (r.fs) return sandbox::check_fs_paths(fs_op_of(*r.fs, inline_fs));
+  return ok_status();
+}
+
 // 0 or 1 for the operation itself; a killed or timed-out file tool exits as `run` would.
 int fs_exit_code(const RunResult& run) {
   const auto& o = run.outcome;
@@ -465,6 +473,7 @@ void handle(CallState& c, const Peer& peer) {
     return stop_job(c);
   }
   if (auto s = check_call_descriptors(*c.request, frame->fds.size()); !s) return refuse(c, s.error());
+  if (auto s = check_arguments(*c.request, frame->fds.empty()); !s) return refuse(c, s.error());
   if (c.ctx.draining()) return refuse(c, fail(Reason::SUPERVISOR_SHUTTING_DOWN, "the supervisor is shutting down"));
   if (auto s = admit(*c.request, in, c.admission); !s) return refuse(c, s.error());
   const auto max = static_cast<size_t>(snap.config->max_calls_per_job);

@@ -233,5 +233,37 @@ TEST_F(InlineFs, OffsetsAtTheEndOfTheRangeNeitherGrowFilesNorBreakTheSupervisor)
   EXPECT_EQ(receipts("job-far").size(), 2u * 8u);
 }
 
+// A path the jail cannot take (empty, holding a NUL byte, longer than its 4095 bytes) is a bad
+// request: refused with a `blocked` receipt before anything starts, for each path of each tool,
+// not failed after a `started` receipt as if the supervisor had.
+TEST_F(InlineFs, PathsTheJailCannotTakeAreRefusedBeforeTheCallStarts) {
+  std::ofstream(world.workspace / "plain.txt") << "0123456789";
+  const std::vector<std::string> bad = {std::string("plain.txt\0x", 11), "", std::string(4096, 'a'), std::string(70000, 'b')};
+  int n = 0;
+  for (const auto& path : bad) {
+    for (const std::string op : {"read", "write", "stat", "ls", "remove", "mkdir", "rename"}) {
+      for (bool first : {true, false}) {
+        if (!first && op != "rename") continue;
+        const std::string job = "job-path-" + std::to_string(n++);
+        Json extra = op == "write" ? Json{{"data_b64", "QUJD"}} : Json::object();
+        Json call = fs_call(job, op, op == "rename" ? std::vector<std::string>{"x", "y"} : std::vector<std::string>{"x"}, extra);
+        call["fs"].erase("paths");
+        call["fs"]["paths_b64"] = op != "rename" ? Json{policy::b64_encode(path)}
+                                  : first      ? Json{policy::b64_encode(path), policy::b64_encode("moved")}
+                                               : Json{policy::b64_encode("plain.txt"), policy::b64_encode(path)};
+        SCOPED_TRACE(op + " of a path of " + std::to_string(path.size()) + " bytes");
+        expect_refused(job, send(call), Reason::BAD_FIELD);
+      }
+    }
+  }
+  EXPECT_EQ(host_file("plain.txt"), "0123456789");
+  EXPECT_FALSE(fs::exists(world.workspace / "moved"));
+  // The longest path the jail takes is an operation like any other.
+  auto longest = send(fs_call("job-path-longest", "stat", {std::string(4095, 'c')}));
+  EXPECT_EQ(longest["status"], "error") << longest.dump().substr(0, 300);
+  EXPECT_EQ(longest["reason_code"], "FS_OP_FAILED");
+  EXPECT_EQ(longest["exit_code"], 1);
+}
+
 }  // namespace
 }  // namespace clawjail::test
