@@ -358,15 +358,16 @@ class FsWorker {
   size_t operations() const { return operations_; }
   // Thread-safe: kills the jail; a running operation ends as `killed`.
   void kill();
-  // One operation: `write` reads io's stdin, `read` streams to io's stdout (hashed, counted,
-  // capped as a command's output). While it runs, `watch` (the client's connection) becoming
-  // readable or hung up calls on_watch once (which cancels the call: kill()). The operation's
-  // deadline is the spec's timeout; a jail that ends or misses it is not used again.
-  Result<FsResult> run(const FsOp& op, const Io& io, int watch, const std::function<void()>& on_watch);
+  // One operation of a call whose spec this worker serves(): `write` reads io's stdin, `read`
+  // streams to io's stdout (hashed, counted, capped as a command's output). While it runs, `watch`
+  // (the client's connection) becoming readable or hung up calls on_watch once (which cancels the
+  // call: kill()). The operation's deadline is the call's own timeout, not that of the call the
+  // worker was built for; a jail that ends or misses it is not used again.
+  Result<FsResult> run(const JailSpec& spec, const FsOp& op, const Io& io, int watch,
+                       const std::function<void()>& on_watch);
 
  private:
   FsWorker() = default;
-  JailSpec spec_;
   std::string key_;
   UniqueFd channel_;
   std::optional<Jail> jail_;

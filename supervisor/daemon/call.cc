@@ -266,7 +266,7 @@ RunResult run_fs(CallState& c, const sandbox::Io& io, bool inline_fs) {
   if (!*lease) return run_fs_alone(c, op, io);
   sandbox::FsWorker& worker = (*lease)->worker();
   auto reg = c.ctx.calls().add(c.call_id, {c.request->job_id, c.admission.cst, nullptr, std::nullopt, &worker});
-  auto result = worker.run(op, io, c.conn, [&] { reg.kill({Reason::CLIENT_DISCONNECTED, "the client closed its connection"}); });
+  auto result = worker.run(*c.admission.spec, op, io, c.conn, [&] { reg.kill({Reason::CLIENT_DISCONNECTED, "the client closed its connection"}); });
   sandbox::Outcome outcome;
   if (result) outcome = result->outcome;
   else outcome.error = result.error();
