@@ -471,7 +471,14 @@ FsCall::FsCall(FsCall&&) noexcept = default;
 FsCall& FsCall::operator=(FsCall&&) noexcept = default;
 FsCall::~FsCall() = default;
 
-Result<FsCall> FsCall::start(const JailSpec& spec_in, const FsOp& op, const Io& io) {
+Result<FsCall> FsCall::start(const JailSpec& spec, const FsOp& op, const Io& io) {
+  auto call = begin(spec, op, io);
+  if (!call) return call.error();
+  if (auto s = call->jail_.release(); !s) return s.error();
+  return call;
+}
+
+Result<FsCall> FsCall::begin(const JailSpec& spec_in, const FsOp& op, const Io& io) {
   JailSpec spec = spec_in;
   spec.allow_exec = false;  // the file tools never start a program
   if (auto s = detail::validate_fs_op(op, spec); !s) return s.error();
@@ -488,7 +495,6 @@ Result<FsCall> FsCall::start(const JailSpec& spec_in, const FsOp& op, const Io& 
   auto runner = detail::Runner::launch(spec, fill, io);
   if (!runner) return runner.error();
   call.jail_ = Jail(std::move(runner.value()));
-  if (auto s = call.jail_.release(); !s) return s.error();
   return call;
 }
 

@@ -321,6 +321,8 @@ struct FsResult {
 class FsCall {
  public:
   static Result<FsCall> start(const JailSpec& spec, const FsOp& op, const Io& io);
+  // Built but not running until jail().release(), as Jail::begin: dropped unreleased, it never ran.
+  static Result<FsCall> begin(const JailSpec& spec, const FsOp& op, const Io& io);
   FsCall(FsCall&&) noexcept;
   FsCall& operator=(FsCall&&) noexcept;
   ~FsCall();

@@ -1,7 +1,9 @@
 // File tools without descriptors (docs/protocol.md, "Inline file tools"): the data travels in the
 // frames, bounded per call, with the same admission, jail and receipts as a file tool whose client
 // passes its stdin and stdout.
+#include <atomic>
 #include <fstream>
+#include <thread>
 #include <limits>
 
 #include "fixture.h"
@@ -263,6 +265,39 @@ TEST_F(InlineFs, PathsTheJailCannotTakeAreRefusedBeforeTheCallStarts) {
   EXPECT_EQ(longest["status"], "error") << longest.dump().substr(0, 300);
   EXPECT_EQ(longest["reason_code"], "FS_OP_FAILED");
   EXPECT_EQ(longest["exit_code"], 1);
+}
+
+// `job stop` races the job's calls in flight: one admitted just before the stop that reaches the
+// file worker after it must not run. No write lands after the stop's answer (file times lag the
+// clock, never lead it).
+TEST_F(InlineFs, NoOperationRunsAfterJobStopAnswered) {
+  const std::string job = "job-race";
+  std::atomic<bool> stopping{false};
+  std::atomic<int> ran{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 12; ++t)
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < 400; ++i) {
+        auto call = fs_call(job, "write", {"w-" + std::to_string(t) + "-" + std::to_string(i)}, {{"data_b64", "QUJD"}});
+        auto fd = client::connect_unix(world.socket);
+        if (!fd || !proto::write_frame(fd.get(), call.dump()).ok()) return;
+        auto frame = proto::read_frame(fd.get(), std::chrono::steady_clock::now() + std::chrono::seconds(20));
+        if (!frame) return;
+        auto answer = Json::parse(frame->body);
+        if (answer["status"] == "success") ++ran;
+        if (stopping && answer["decision"] == "blocked") return;
+      }
+    });
+  while (ran < 30) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  stopping = true;
+  auto stop = clawjail({"job", "stop", job, "--socket", world.socket.string()});
+  const auto stopped_at = fs::file_time_type::clock::now();
+  ASSERT_EQ(stop.exit_code, 0) << stop.err;
+  for (auto& w : writers) w.join();
+  int late = 0;
+  for (auto& e : fs::directory_iterator(world.workspace))
+    if (e.last_write_time() > stopped_at) ++late;
+  EXPECT_EQ(late, 0) << late << " write(s) ran after `job stop` answered (" << ran << " ran in all)";
 }
 
 }  // namespace
