@@ -288,8 +288,10 @@ TEST_F(InlineFs, NoOperationRunsAfterJobStopAnswered) {
         if (stopping && answer["decision"] == "blocked") return;
       }
     });
-  while (ran < 30) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (ran < 30 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   stopping = true;
+  EXPECT_GE(ran, 30) << "the writes did not run before the stop";
   auto stop = clawjail({"job", "stop", job, "--socket", world.socket.string()});
   const auto stopped_at = fs::file_time_type::clock::now();
   ASSERT_EQ(stop.exit_code, 0) << stop.err;
@@ -298,6 +300,31 @@ TEST_F(InlineFs, NoOperationRunsAfterJobStopAnswered) {
   for (auto& e : fs::directory_iterator(world.workspace))
     if (e.last_write_time() > stopped_at) ++late;
   EXPECT_EQ(late, 0) << late << " write(s) ran after `job stop` answered (" << ran << " ran in all)";
+}
+
+// A file a command of the same job keeps growing while it is read inline: each read still returns
+// at most the bound, and its `finished` receipt hashes exactly the bytes returned.
+TEST_F(InlineFs, AFileGrowingWhileItIsReadIsReadBoundedAndHashedAsReturned) {
+  auto cst = job_token("job-grow");
+  auto grower = start_client(run_args("job-grow", cst, {"--", "/bin/sh", "-c",
+      "i=0; while [ $i -lt 60 ]; do head -c 65536 /dev/zero >> grow.dat; i=$((i+1)); done"}));
+  for (int i = 0; i < 500 && !fs::exists(world.workspace / "grow.dat"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::vector<std::string> read;
+  for (int i = 0; i < 5; ++i) {
+    auto r = send(fs_call("job-grow", "read", {"grow.dat"}, {{"offset", i * 100000}}));
+    ASSERT_EQ(r["status"], "success") << r.dump().substr(0, 300);
+    read.push_back(bytes_of(r));
+    EXPECT_LE(read.back().size(), static_cast<size_t>(kBound));
+  }
+  wait_exit_code(grower.pid);
+  std::vector<Json> finished;
+  for (auto& rc : receipts("job-grow"))
+    if (rc["tool"] == "read" && rc["phase"] == "finished") finished.push_back(rc);
+  ASSERT_EQ(finished.size(), read.size());
+  for (size_t i = 0; i < read.size(); ++i) {
+    EXPECT_EQ(finished[i]["result"]["stdout_bytes"], read[i].size());
+    EXPECT_EQ(finished[i]["result"]["stdout_hash_b64u"], policy::sha256_b64u(read[i]));
+  }
 }
 
 }  // namespace
