@@ -412,11 +412,9 @@ Status validate_fs_op(const FsOp& op, const JailSpec& spec) {
   size_t want = op.op == FsOpKind::rename ? 2 : 1;
   if (op.paths.size() != want)
     return fail(Reason::BAD_FIELD, op_name(op) + " takes " + std::to_string(want) + " path(s)");
-  for (const auto& p : op.paths) {
-    if (p.empty() || p.find('\0') != std::string::npos || p.size() >= sizeof FsRequest{}.paths[0])
-      return fail(Reason::BAD_FIELD, "bad path");
+  if (auto s = check_fs_paths(op); !s) return s;
+  for (const auto& p : op.paths)
     if (p[0] == '/') return fail(Reason::PATH_OUTSIDE_WORKSPACE, p + ": paths are relative to the workspace");
-  }
   if (op.offset < 0 || (op.length && *op.length < 0)) return fail(Reason::BAD_FIELD, "a negative offset or length");
   if (spec.workspace_access == policy::WorkspaceAccess::none)
     return fail(Reason::WORKSPACE_INVALID, "this policy gives the jail no workspace");
@@ -473,7 +471,14 @@ FsCall::FsCall(FsCall&&) noexcept = default;
 FsCall& FsCall::operator=(FsCall&&) noexcept = default;
 FsCall::~FsCall() = default;
 
-Result<FsCall> FsCall::start(const JailSpec& spec_in, const FsOp& op, const Io& io) {
+Result<FsCall> FsCall::start(const JailSpec& spec, const FsOp& op, const Io& io) {
+  auto call = begin(spec, op, io);
+  if (!call) return call.error();
+  if (auto s = call->jail_.release(); !s) return s.error();
+  return call;
+}
+
+Result<FsCall> FsCall::begin(const JailSpec& spec_in, const FsOp& op, const Io& io) {
   JailSpec spec = spec_in;
   spec.allow_exec = false;  // the file tools never start a program
   if (auto s = detail::validate_fs_op(op, spec); !s) return s.error();
@@ -490,7 +495,6 @@ Result<FsCall> FsCall::start(const JailSpec& spec_in, const FsOp& op, const Io& 
   auto runner = detail::Runner::launch(spec, fill, io);
   if (!runner) return runner.error();
   call.jail_ = Jail(std::move(runner.value()));
-  if (auto s = call.jail_.release(); !s) return s.error();
   return call;
 }
 
@@ -502,6 +506,15 @@ Result<FsResult> FsCall::result() {
   FsResult result = detail::fs_result_of(op_, jail_.runner().fs_messages());
   result.outcome = std::move(outcome);
   return result;
+}
+
+Status check_fs_paths(const FsOp& op) {
+  for (const auto& p : op.paths) {
+    if (p.empty() || p.find('\0') != std::string::npos || p.size() >= sizeof detail::FsRequest{}.paths[0])
+      return fail(Reason::BAD_FIELD, "bad path: a path is not empty, holds no NUL byte and is shorter than " +
+                                         std::to_string(sizeof detail::FsRequest{}.paths[0]) + " bytes");
+  }
+  return ok_status();
 }
 
 Result<FsResult> run_fs_op(const JailSpec& spec, const FsOp& op, const Io& io) {

@@ -77,10 +77,9 @@ struct OpState {
 
 Result<std::unique_ptr<FsWorker>> FsWorker::start(const JailSpec& spec_in) {
   std::unique_ptr<FsWorker> w(new FsWorker());
-  w->spec_ = spec_in;
-  w->spec_.allow_exec = false;  // the file tools never start a program
   w->key_ = key_of(spec_in);
-  JailSpec jail_spec = w->spec_;
+  JailSpec jail_spec = spec_in;
+  jail_spec.allow_exec = false;  // the file tools never start a program
   jail_spec.limits.timeout_ms = kWorkerLifetimeMs;
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) return detail::setup_error("socketpair");
@@ -118,8 +117,10 @@ void FsWorker::kill() {
   if (jail_) jail_->kill();
 }
 
-Result<FsResult> FsWorker::run(const FsOp& op, const Io& io, int watch, const std::function<void()>& on_watch) {
-  if (auto s = detail::validate_fs_op(op, spec_); !s) return s.error();
+Result<FsResult> FsWorker::run(const JailSpec& spec, const FsOp& op, const Io& io, int watch,
+                               const std::function<void()>& on_watch) {
+  if (key_of(spec) != key_) return fail(Reason::INTERNAL_ERROR, "the file worker was built for another jail");
+  if (auto s = detail::validate_fs_op(op, spec); !s) return s.error();
   // A worker that refuses an operation closes its end of the data pipe before the write's bytes
   // are in: that is an answer, not a reason to end the caller.
   const detail::SigpipeBlocked pipes;
@@ -127,7 +128,7 @@ Result<FsResult> FsWorker::run(const FsOp& op, const Io& io, int watch, const st
   auto req = std::make_unique<detail::FsRequest>();
   detail::fs_request_of(op, *req);
   const auto started = Clock::now();
-  const auto deadline = started + std::chrono::milliseconds(spec_.limits.timeout_ms);
+  const auto deadline = started + std::chrono::milliseconds(spec.limits.timeout_ms);
   UniqueFd ours, theirs;
   if (op.op == FsOpKind::read || op.op == FsOpKind::write) {
     auto p = data_pipe();
@@ -147,7 +148,7 @@ Result<FsResult> FsWorker::run(const FsOp& op, const Io& io, int watch, const st
     else ours.reset();
   }
   detail::Stream out;
-  detail::Cap cap{detail::read_cap(op, spec_.limits.output_bytes), false};
+  detail::Cap cap{detail::read_cap(op, spec.limits.output_bytes), false};
   if (op.op == FsOpKind::read) {
     out.in = ours.get();
     out.out = io.stdout_fd;

@@ -177,6 +177,11 @@ struct Command {
   std::string workdir = "/workspace";
   std::map<std::string, std::string> env;
 };
+// Whether a jail can take the command as it stands: a non-empty argv, environment names that are
+// not empty and hold no '=', and no NUL byte anywhere (the kernel would cut the string at it and
+// run another command, or in another directory). Every jail checks it; the supervisor checks it
+// before a call starts, to refuse one that could never run.
+Status check_command(const Command& command);
 struct Violation {
   std::string syscall;
   int64_t count = 0;
@@ -316,6 +321,8 @@ struct FsResult {
 class FsCall {
  public:
   static Result<FsCall> start(const JailSpec& spec, const FsOp& op, const Io& io);
+  // Built but not running until jail().release(), as Jail::begin: dropped unreleased, it never ran.
+  static Result<FsCall> begin(const JailSpec& spec, const FsOp& op, const Io& io);
   FsCall(FsCall&&) noexcept;
   FsCall& operator=(FsCall&&) noexcept;
   ~FsCall();
@@ -332,6 +339,9 @@ class FsCall {
 };
 // start() + result().
 Result<FsResult> run_fs_op(const JailSpec& spec, const FsOp& op, const Io& io);
+// Whether a file tool can take its paths as they stand: each non-empty, without a NUL byte and
+// shorter than 4096 bytes. Every file tool checks it; the supervisor before a call starts.
+Status check_fs_paths(const FsOp& op);
 
 // A file worker (fs_worker.cc): one jail built like FsCall's (the same namespaces, mounts and
 // limits, execve refused, the jail's uid, paths resolved beneath /workspace), whose worker then
@@ -350,15 +360,16 @@ class FsWorker {
   size_t operations() const { return operations_; }
   // Thread-safe: kills the jail; a running operation ends as `killed`.
   void kill();
-  // One operation: `write` reads io's stdin, `read` streams to io's stdout (hashed, counted,
-  // capped as a command's output). While it runs, `watch` (the client's connection) becoming
-  // readable or hung up calls on_watch once (which cancels the call: kill()). The operation's
-  // deadline is the spec's timeout; a jail that ends or misses it is not used again.
-  Result<FsResult> run(const FsOp& op, const Io& io, int watch, const std::function<void()>& on_watch);
+  // One operation of a call whose spec this worker serves(): `write` reads io's stdin, `read`
+  // streams to io's stdout (hashed, counted, capped as a command's output). While it runs, `watch`
+  // (the client's connection) becoming readable or hung up calls on_watch once (which cancels the
+  // call: kill()). The operation's deadline is the call's own timeout, not that of the call the
+  // worker was built for; a jail that ends or misses it is not used again.
+  Result<FsResult> run(const JailSpec& spec, const FsOp& op, const Io& io, int watch,
+                       const std::function<void()>& on_watch);
 
  private:
   FsWorker() = default;
-  JailSpec spec_;
   std::string key_;
   UniqueFd channel_;
   std::optional<Jail> jail_;

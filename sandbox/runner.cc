@@ -68,10 +68,27 @@ Error setup_error(const char* what) {
   return fail(Reason::JAIL_SETUP_FAILED, std::string(what) + ": " + strerror(errno));
 }
 
-Status fill_command(WorkerPlan& w, const JailSpec& spec, const Command& c) {
+}  // namespace clawjail::sandbox::detail
+
+namespace clawjail::sandbox {
+
+Status check_command(const Command& c) {
+  const auto has_nul = [](const std::string& s) { return s.find('\0') != std::string::npos; };
   if (c.argv.empty() || c.argv.front().empty()) return fail(Reason::BAD_FIELD, "empty command");
-  for (const auto& a : c.argv)
-    if (a.find('\0') != std::string::npos) return fail(Reason::BAD_FIELD, "NUL in an argument");
+  if (std::any_of(c.argv.begin(), c.argv.end(), has_nul)) return fail(Reason::BAD_FIELD, "NUL in an argument");
+  if (has_nul(c.workdir)) return fail(Reason::BAD_FIELD, "NUL in the working directory");
+  for (const auto& [k, v] : c.env)
+    if (k.empty() || k.find('=') != std::string::npos || has_nul(k) || has_nul(v))
+      return fail(Reason::BAD_FIELD, "bad environment variable " + k + " (an empty name, '=' in it, or a NUL byte)");
+  return ok_status();
+}
+
+}  // namespace clawjail::sandbox
+
+namespace clawjail::sandbox::detail {
+
+Status fill_command(WorkerPlan& w, const JailSpec& spec, const Command& c) {
+  if (auto s = check_command(c); !s) return s;
   w.candidates = path_candidates(c);
   w.argv_storage = c.argv;
   std::map<std::string, std::string> env = c.env;
@@ -81,11 +98,7 @@ Status fill_command(WorkerPlan& w, const JailSpec& spec, const Command& c) {
   env.emplace("USER", "clawjail");
   env.emplace("LOGNAME", "clawjail");
   if (spec.network) add_proxy_env(env);
-  for (const auto& [k, v] : env) {
-    if (k.empty() || k.find('=') != std::string::npos || (k + v).find('\0') != std::string::npos)
-      return fail(Reason::BAD_FIELD, "bad environment variable name: " + k);
-    w.env_storage.push_back(k + "=" + v);
-  }
+  for (const auto& [k, v] : env) w.env_storage.push_back(k + "=" + v);
   w.workdir = c.workdir.empty() ? "/workspace" : c.workdir;
   if (!ws && w.workdir == "/workspace") w.workdir = "/tmp";
   return ok_status();

@@ -1,5 +1,6 @@
 #include "supervisor/common/config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -25,6 +26,7 @@ Status only_known_keys(const Json& obj, const std::set<std::string>& known, std:
 template <class T>
 Status read_field(const Json& obj, const char* key, T& out, std::string_view where) {
   if (!obj.contains(key)) return ok_status();
+  if (!policy::holds_exactly<T>(obj.at(key))) return fail(Reason::BAD_FIELD, std::string(where) + key + ": wrong type");
   try {
     out = obj.at(key).get<T>();
   } catch (const Json::exception&) {
@@ -48,13 +50,19 @@ Result<sandbox::UidRange> parse_uid_range(const std::string& text) {
 }
 
 // http only to this machine: a JWKS or a feed token read over plain http on a network would let
-// anyone on the path choose the issuer keys or read the credential.
+// anyone on the path choose the issuer keys or read the credential. The whole authority is a
+// loopback host and a port: "http://localhost:80@host/" names `host` (the rest is a user name).
 Status check_control_plane_url(const std::string& url, std::string_view where) {
-  static const char* loopback[] = {"http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:",
-                                   "http://localhost/", "http://[::1]:", "http://[::1]/"};
   if (url.rfind("https://", 0) == 0 && url.size() > 8) return ok_status();
-  for (const char* prefix : loopback)
-    if (url.rfind(prefix, 0) == 0) return ok_status();
+  if (url.rfind("http://", 0) == 0) {
+    const std::string_view rest = std::string_view(url).substr(7);
+    const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+    for (std::string_view host : {"127.0.0.1", "localhost", "[::1]"}) {
+      if (!authority.starts_with(host)) continue;
+      const std::string_view port = authority.substr(host.size());
+      if (port.empty() || (port[0] == ':' && std::all_of(port.begin() + 1, port.end(), ::isdigit))) return ok_status();
+    }
+  }
   return fail(Reason::BAD_FIELD, std::string(where) + ": want an https:// URL (http:// only on loopback): " + url);
 }
 

@@ -1,6 +1,7 @@
 #include "supervisor/daemon/call.h"
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <sodium.h>
@@ -150,6 +151,15 @@ sandbox::Outcome wait_watching_client(sandbox::Jail& jail, int conn, RunningCall
   return jail.wait();
 }
 
+// A call admitted just before `job stop` (or a revocation) may register after the stop's sweep
+// of running calls: checked again once registered, before its jail is released or its operation
+// sent to the worker, it is killed and its tool never runs.
+RunningCalls::Registration register_call(CallState& c, RunningCalls::Entry entry) {
+  auto reg = c.ctx.calls().add(c.call_id, std::move(entry));
+  if (auto why = ledger_refusal(c.ctx.ledger(), c.request->job_id, c.admission.cst)) reg.kill(std::move(*why));
+  return reg;
+}
+
 sandbox::Command command_of(const proto::ExecArgs& e) {
   sandbox::Command cmd;
   cmd.argv = e.command ? std::vector<std::string>{"/bin/sh", "-c", *e.command} : e.argv;
@@ -164,19 +174,30 @@ struct RunResult {
   std::string detail;
 };
 
+// A call killed between its registration and its start: its tool never ran, nothing was relayed.
+RunResult killed_unstarted(const KillReason& why) {
+  RunResult r{{}, why.reason, why.detail};
+  r.outcome.status = RunStatus::killed;
+  r.outcome.signal = SIGKILL;
+  r.outcome.stdout_hash_b64u = r.outcome.stderr_hash_b64u = policy::sha256_b64u("");
+  return r;
+}
+
 // Jails start concurrently: the child side of a jail makes raw system calls only (no glibc
 // set*id broadcast that once hung it when another thread was inside Jail::start).
 // `jail` outlives the answer: what is left of it (its empty cgroup) is removed after.
 RunResult run_exec(CallState& c, Result<sandbox::Jail>& jail) {
   RunResult r;
-  Status built = jail ? jail->release() : Status(jail.error());
-  if (!built) {
-    r.outcome.error = built.error();
-    r.reason = built.reason();
-    r.detail = built.error().detail;
+  const auto failed = [&r](const Error& e) {
+    r.outcome.error = e;
+    r.reason = e.reason;
+    r.detail = e.detail;
     return r;
-  }
-  auto reg = c.ctx.calls().add(c.call_id, {c.request->job_id, c.admission.cst, &jail.value(), std::nullopt});
+  };
+  if (!jail) return failed(jail.error());
+  auto reg = register_call(c, {c.request->job_id, c.admission.cst, &jail.value(), std::nullopt});
+  if (auto killed = reg.killed()) return killed_unstarted(*killed);  // the jail is dropped unreleased
+  if (Status built = jail->release(); !built) return reg.killed() ? killed_unstarted(*reg.killed()) : failed(built.error());
   r.outcome = wait_watching_client(*jail, c.conn, reg);
   if (auto killed = reg.killed()) {
     r.reason = killed->reason;
@@ -241,13 +262,16 @@ RunResult fs_ran(CallState& c, const sandbox::FsOp& op, Result<sandbox::FsResult
 
 // In a jail of its own, as when the job's file worker is busy with another operation.
 RunResult run_fs_alone(CallState& c, const sandbox::FsOp& op, const sandbox::Io& io) {
-  auto call = sandbox::FsCall::start(*c.admission.spec, op, io);
-  if (!call) {
-    RunResult r{{}, call.reason(), call.error().detail};
-    r.outcome.error = call.error();
+  auto call = sandbox::FsCall::begin(*c.admission.spec, op, io);
+  const auto failed = [](const Error& e) {
+    RunResult r{{}, e.reason, e.detail};
+    r.outcome.error = e;
     return r;
-  }
-  auto reg = c.ctx.calls().add(c.call_id, {c.request->job_id, c.admission.cst, &call->jail(), std::nullopt});
+  };
+  if (!call) return failed(call.error());
+  auto reg = register_call(c, {c.request->job_id, c.admission.cst, &call->jail(), std::nullopt});
+  if (auto killed = reg.killed()) return killed_unstarted(*killed);  // the jail is dropped unreleased
+  if (auto s = call->jail().release(); !s) return failed(s.error());
   auto outcome = wait_watching_client(call->jail(), c.conn, reg);
   auto result = call->result();
   return fs_ran(c, op, std::move(result), outcome, reg);
@@ -265,12 +289,21 @@ RunResult run_fs(CallState& c, const sandbox::Io& io, bool inline_fs) {
   }
   if (!*lease) return run_fs_alone(c, op, io);
   sandbox::FsWorker& worker = (*lease)->worker();
-  auto reg = c.ctx.calls().add(c.call_id, {c.request->job_id, c.admission.cst, nullptr, std::nullopt, &worker});
-  auto result = worker.run(op, io, c.conn, [&] { reg.kill({Reason::CLIENT_DISCONNECTED, "the client closed its connection"}); });
+  auto reg = register_call(c, {c.request->job_id, c.admission.cst, nullptr, std::nullopt, &worker});
+  if (auto killed = reg.killed()) return killed_unstarted(*killed);  // not sent to the worker
+  auto result = worker.run(*c.admission.spec, op, io, c.conn, [&] { reg.kill({Reason::CLIENT_DISCONNECTED, "the client closed its connection"}); });
   sandbox::Outcome outcome;
   if (result) outcome = result->outcome;
   else outcome.error = result.error();
   return fs_ran(c, op, std::move(result), std::move(outcome), reg);
+}
+
+// What the jail could never take (a NUL byte in an argument, a path it cannot hold) is a bad
+// request, refused with a `blocked` receipt before the `started` one: the tool never starts.
+Status check_arguments(const Request& r, bool inline_fs) {
+  if (r.exec) return sandbox::check_command(command_of(*r.exec));
+  if (r.fs) return sandbox::check_fs_paths(fs_op_of(*r.fs, inline_fs));
+  return ok_status();
 }
 
 // 0 or 1 for the operation itself; a killed or timed-out file tool exits as `run` would.
@@ -465,6 +498,7 @@ void handle(CallState& c, const Peer& peer) {
     return stop_job(c);
   }
   if (auto s = check_call_descriptors(*c.request, frame->fds.size()); !s) return refuse(c, s.error());
+  if (auto s = check_arguments(*c.request, frame->fds.empty()); !s) return refuse(c, s.error());
   if (c.ctx.draining()) return refuse(c, fail(Reason::SUPERVISOR_SHUTTING_DOWN, "the supervisor is shutting down"));
   if (auto s = admit(*c.request, in, c.admission); !s) return refuse(c, s.error());
   const auto max = static_cast<size_t>(snap.config->max_calls_per_job);

@@ -109,16 +109,17 @@ bool RunningCalls::wait_empty(std::chrono::steady_clock::time_point deadline) {
   return changed_.wait_until(lock, deadline, [&] { return calls_.empty(); });
 }
 
+std::optional<KillReason> ledger_refusal(Ledger& ledger, const std::string& job, const std::optional<policy::Cst>& cst) {
+  if (ledger.job_stopped(job)) return KillReason{Reason::JOB_STOPPED, "job " + job + " was stopped"};
+  if (cst)
+    if (auto s = ledger.check_not_revoked(*cst); !s) return KillReason{s.reason(), s.error().detail};
+  return std::nullopt;
+}
+
 void LedgerWatcher::check_now() {
   if (calls_.size() == 0) return;
   ledger_.reload();
-  calls_.kill_if([&](const RunningCalls::Entry& e) -> std::optional<KillReason> {
-    if (ledger_.job_stopped(e.job_id)) return KillReason{Reason::JOB_STOPPED, "job " + e.job_id + " was stopped"};
-    if (e.cst) {
-      if (auto s = ledger_.check_not_revoked(*e.cst); !s) return KillReason{s.reason(), s.error().detail};
-    }
-    return std::nullopt;
-  });
+  calls_.kill_if([&](const RunningCalls::Entry& e) { return ledger_refusal(ledger_, e.job_id, e.cst); });
 }
 
 }  // namespace clawjail

@@ -86,6 +86,9 @@ class RunningCalls {
   std::optional<KillReason> closed_;
 };
 
+// Why the ledger now refuses a call of `job` with `cst`: its job stopped, its token revoked.
+std::optional<KillReason> ledger_refusal(Ledger& ledger, const std::string& job, const std::optional<policy::Cst>& cst);
+
 // Polls the ledger (which `job stop` and `cst revoke` write from other processes) every
 // `period` and kills the calls it now refuses.
 class LedgerWatcher {

@@ -30,10 +30,12 @@ Status field(const Json& obj, const char* key, T& out, std::string_view where, b
     if (required) return fail(Reason::MISSING_FIELD, "missing field " + std::string(where) + key);
     return ok_status();
   }
+  const auto wrong_type = [&] { return fail(Reason::BAD_FIELD, "field " + std::string(where) + key + " has the wrong type"); };
+  if (!policy::holds_exactly<T>(obj.at(key))) return wrong_type();
   try {
     out = obj.at(key).get<T>();
   } catch (const Json::exception&) {
-    return fail(Reason::BAD_FIELD, "field " + std::string(where) + key + " has the wrong type");
+    return wrong_type();
   }
   return ok_status();
 }
@@ -195,8 +197,8 @@ Status parse_call_body(const Json& j, Request& r) {
       return fail(Reason::BAD_FIELD, "tool " + r.tool + " does not match fs.op " + std::string(name_of(f->op)));
     r.fs = std::move(f.value());
   }
-  if (r.workspace && (r.workspace->empty() || r.workspace->front() != '/'))
-    return fail(Reason::BAD_FIELD, "workspace must be an absolute host path");
+  if (r.workspace && (r.workspace->empty() || r.workspace->front() != '/' || r.workspace->find('\0') != std::string::npos))
+    return fail(Reason::BAD_FIELD, "workspace must be an absolute host path, without a NUL byte");
   return ok_status();
 }
 

@@ -48,7 +48,7 @@ class FsWorkerTest : public ::testing::Test {
   }
   Result<FsResult> run(FsWorker& w, FsOp o, int in = -1, std::string* out = nullptr) {
     int fd = memfd_create("out", MFD_CLOEXEC);
-    auto r = w.run(o, Io{in, fd, -1, false}, -1, nullptr);
+    auto r = w.run(spec_, o, Io{in, fd, -1, false}, -1, nullptr);
     if (out) *out = slurp(fd);
     close(fd);
     return r;

@@ -74,6 +74,10 @@ TEST_F(Fleet, BadControlPlaneConfigurationIsAStartUpError) {
   const std::vector<std::pair<Json, std::string>> cases = {
       {Json{{"wpc_registry", "http://registry.example"}}, "wpc_registry: want an https:// URL"},
       {Json{{"wpc_registry", "ftp://127.0.0.1/"}}, "wpc_registry: want an https:// URL"},
+      // A loopback name as the user part: the host is the one after '@'.
+      {Json{{"wpc_registry", "http://127.0.0.1:1@registry.example/"}}, "wpc_registry: want an https:// URL"},
+      {Json{{"wpc_registry", "http://localhost:80@10.0.0.1/"}}, "wpc_registry: want an https:// URL"},
+      {Json{{"wpc_registry", "http://[::1]:@registry.example/"}}, "wpc_registry: want an https:// URL"},
       {jwks_http, "cst_issuers[].jwks_url: want an https:// URL"},
       {jwks_and_kid, "cst_issuers[].kid"},
       {feed(Json{{"url", "http://feed.example/v1/revocations/events"}, {"token_file", token}}),

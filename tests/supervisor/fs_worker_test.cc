@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "policy/ledger.h"
+#include "supervisor/client/client.h"
+#include "supervisor/proto/protocol.h"
 #include "supervisor/daemon/fs_workers.h"
 #include "tests/supervisor/fixture.h"
 
@@ -120,6 +122,42 @@ TEST_F(FileWorkers, JobStopKillsTheWorkerAndAKilledOneIsRebuilt) {
   EXPECT_EQ(after.exit_code, 126) << after.err;
 }
 
+// A job's worker serves each operation under the limits of that operation's own WPC: one built
+// for a WPC with a 60 s timeout does not lend it to an operation whose WPC says 1 s.
+TEST_F(FileWorkers, AReusedWorkerKeepsEachOperationToItsOwnWpcsTimeout) {
+  const std::string job = "job-wt";
+  auto cst_long = job_token(job);  // the main WPC: 60 s
+  auto payload = demo::wpc_payload(world, {.policy_id = "short-timeout", .timeout_ms = 1000});
+  auto short_wpc = demo::install_wpc(world, payload);
+  ASSERT_TRUE(short_wpc.ok()) << short_wpc.error().detail;
+  auto before = jail_processes(supervisor);
+  ASSERT_EQ(clawjail(fs_args(job, cst_long, world.workspace, {"write", "t.txt"}), "x").exit_code, 0);
+  const pid_t worker = worker_after(before);
+  ASSERT_GT(worker, 0);
+
+  // A write whose data never ends: only the timeout ends it.
+  Json call = {{"clawjail_protocol", 1}, {"type", "call"}, {"job_id", job}, {"wpc_hash_b64u", *short_wpc},
+               {"tool", "write"}, {"cst", demo::issue_token(world, {.job = job, .policy_hash_b64u = *short_wpc})},
+               {"workspace", world.workspace.string()}, {"fs", {{"op", "write"}, {"paths", {"t.txt"}}}}};
+  int p[2];
+  ASSERT_EQ(::pipe(p), 0);
+  UniqueFd data_r(p[0]), data_w(p[1]);
+  auto fd = client::connect_unix(world.socket);
+  ASSERT_TRUE(fd);
+  int fds[3] = {data_r.get(), 1, 2};
+  const auto sent = std::chrono::steady_clock::now();
+  ASSERT_TRUE(proto::write_frame(fd.get(), call.dump(), fds).ok());
+  data_r.reset();
+  auto frame = proto::read_frame(fd.get(), sent + std::chrono::seconds(15));
+  const auto took = std::chrono::steady_clock::now() - sent;
+  ASSERT_TRUE(frame.ok()) << "no answer within 15 s: the operation ran under another WPC's timeout";
+  auto answer = Json::parse(frame->body);
+  EXPECT_EQ(answer["status"], "timeout") << answer.dump();
+  EXPECT_EQ(answer["exit_code"], 124);
+  EXPECT_LT(took, std::chrono::seconds(5));
+  EXPECT_EQ(receipts(job).size(), 4u);
+}
+
 // The registry itself, with a short idle time: a worker nobody uses is dropped, and so is the
 // worker of a job stopped from another process (the ledger).
 TEST_F(FileWorkers, IdleWorkersAndThoseOfStoppedJobsAreDropped) {
@@ -136,7 +174,7 @@ TEST_F(FileWorkers, IdleWorkersAndThoseOfStoppedJobsAreDropped) {
     auto lease = workers.take("job-idle", std::nullopt, spec);
     ASSERT_TRUE(lease.ok()) << lease.error().detail;
     ASSERT_TRUE(lease->has_value());
-    ASSERT_TRUE((*lease)->worker().run(stat, {}, -1, nullptr).ok());
+    ASSERT_TRUE((*lease)->worker().run(spec, stat, {}, -1, nullptr).ok());
     init = (*lease)->worker().pid();
     auto busy = workers.take("job-idle", std::nullopt, spec);
     ASSERT_TRUE(busy.ok());

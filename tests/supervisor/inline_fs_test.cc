@@ -1,7 +1,9 @@
 // File tools without descriptors (docs/protocol.md, "Inline file tools"): the data travels in the
 // frames, bounded per call, with the same admission, jail and receipts as a file tool whose client
 // passes its stdin and stdout.
+#include <atomic>
 #include <fstream>
+#include <thread>
 #include <limits>
 
 #include "fixture.h"
@@ -231,6 +233,98 @@ TEST_F(InlineFs, OffsetsAtTheEndOfTheRangeNeitherGrowFilesNorBreakTheSupervisor)
   EXPECT_EQ(host_file("f.dat"), "abc");
   EXPECT_EQ(send(fs_call("job-far", "read", {"f.dat"}))["status"], "success") << "the supervisor stopped serving";
   EXPECT_EQ(receipts("job-far").size(), 2u * 8u);
+}
+
+// A path the jail cannot take (empty, holding a NUL byte, longer than its 4095 bytes) is a bad
+// request: refused with a `blocked` receipt before anything starts, for each path of each tool,
+// not failed after a `started` receipt as if the supervisor had.
+TEST_F(InlineFs, PathsTheJailCannotTakeAreRefusedBeforeTheCallStarts) {
+  std::ofstream(world.workspace / "plain.txt") << "0123456789";
+  const std::vector<std::string> bad = {std::string("plain.txt\0x", 11), "", std::string(4096, 'a'), std::string(70000, 'b')};
+  int n = 0;
+  for (const auto& path : bad) {
+    for (const std::string op : {"read", "write", "stat", "ls", "remove", "mkdir", "rename"}) {
+      for (bool first : {true, false}) {
+        if (!first && op != "rename") continue;
+        const std::string job = "job-path-" + std::to_string(n++);
+        Json extra = op == "write" ? Json{{"data_b64", "QUJD"}} : Json::object();
+        Json call = fs_call(job, op, op == "rename" ? std::vector<std::string>{"x", "y"} : std::vector<std::string>{"x"}, extra);
+        call["fs"].erase("paths");
+        call["fs"]["paths_b64"] = op != "rename" ? Json{policy::b64_encode(path)}
+                                  : first      ? Json{policy::b64_encode(path), policy::b64_encode("moved")}
+                                               : Json{policy::b64_encode("plain.txt"), policy::b64_encode(path)};
+        SCOPED_TRACE(op + " of a path of " + std::to_string(path.size()) + " bytes");
+        expect_refused(job, send(call), Reason::BAD_FIELD);
+      }
+    }
+  }
+  EXPECT_EQ(host_file("plain.txt"), "0123456789");
+  EXPECT_FALSE(fs::exists(world.workspace / "moved"));
+  // The longest path the jail takes is an operation like any other.
+  auto longest = send(fs_call("job-path-longest", "stat", {std::string(4095, 'c')}));
+  EXPECT_EQ(longest["status"], "error") << longest.dump().substr(0, 300);
+  EXPECT_EQ(longest["reason_code"], "FS_OP_FAILED");
+  EXPECT_EQ(longest["exit_code"], 1);
+}
+
+// `job stop` races the job's calls in flight: one admitted just before the stop that reaches the
+// file worker after it must not run. No write lands after the stop's answer (file times lag the
+// clock, never lead it).
+TEST_F(InlineFs, NoOperationRunsAfterJobStopAnswered) {
+  const std::string job = "job-race";
+  std::atomic<bool> stopping{false};
+  std::atomic<int> ran{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 12; ++t)
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < 400; ++i) {
+        auto call = fs_call(job, "write", {"w-" + std::to_string(t) + "-" + std::to_string(i)}, {{"data_b64", "QUJD"}});
+        auto fd = client::connect_unix(world.socket);
+        if (!fd || !proto::write_frame(fd.get(), call.dump()).ok()) return;
+        auto frame = proto::read_frame(fd.get(), std::chrono::steady_clock::now() + std::chrono::seconds(20));
+        if (!frame) return;
+        auto answer = Json::parse(frame->body);
+        if (answer["status"] == "success") ++ran;
+        if (stopping && answer["decision"] == "blocked") return;
+      }
+    });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (ran < 30 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  stopping = true;
+  EXPECT_GE(ran, 30) << "the writes did not run before the stop";
+  auto stop = clawjail({"job", "stop", job, "--socket", world.socket.string()});
+  const auto stopped_at = fs::file_time_type::clock::now();
+  ASSERT_EQ(stop.exit_code, 0) << stop.err;
+  for (auto& w : writers) w.join();
+  int late = 0;
+  for (auto& e : fs::directory_iterator(world.workspace))
+    if (e.last_write_time() > stopped_at) ++late;
+  EXPECT_EQ(late, 0) << late << " write(s) ran after `job stop` answered (" << ran << " ran in all)";
+}
+
+// A file a command of the same job keeps growing while it is read inline: each read still returns
+// at most the bound, and its `finished` receipt hashes exactly the bytes returned.
+TEST_F(InlineFs, AFileGrowingWhileItIsReadIsReadBoundedAndHashedAsReturned) {
+  auto cst = job_token("job-grow");
+  auto grower = start_client(run_args("job-grow", cst, {"--", "/bin/sh", "-c",
+      "i=0; while [ $i -lt 60 ]; do head -c 65536 /dev/zero >> grow.dat; i=$((i+1)); done"}));
+  for (int i = 0; i < 500 && !fs::exists(world.workspace / "grow.dat"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::vector<std::string> read;
+  for (int i = 0; i < 5; ++i) {
+    auto r = send(fs_call("job-grow", "read", {"grow.dat"}, {{"offset", i * 100000}}));
+    ASSERT_EQ(r["status"], "success") << r.dump().substr(0, 300);
+    read.push_back(bytes_of(r));
+    EXPECT_LE(read.back().size(), static_cast<size_t>(kBound));
+  }
+  wait_exit_code(grower.pid);
+  std::vector<Json> finished;
+  for (auto& rc : receipts("job-grow"))
+    if (rc["tool"] == "read" && rc["phase"] == "finished") finished.push_back(rc);
+  ASSERT_EQ(finished.size(), read.size());
+  for (size_t i = 0; i < read.size(); ++i) {
+    EXPECT_EQ(finished[i]["result"]["stdout_bytes"], read[i].size());
+    EXPECT_EQ(finished[i]["result"]["stdout_hash_b64u"], policy::sha256_b64u(read[i]));
+  }
 }
 
 }  // namespace

@@ -117,6 +117,80 @@ TEST_F(Protocol, ABadTerminalSizeIsRefusedWithABlockedReceipt) {
   }
 }
 
+// A string the jail would hand the kernel cut at a NUL byte (an argument, the command, an
+// environment variable, the working directory, the workspace) is a bad request: refused with a
+// `blocked` receipt before anything runs, never run as the shorter string it would become.
+TEST_F(Protocol, NulBytesInAnExecAreRefusedBeforeAnythingRuns) {
+  const std::string nul("\0", 1);
+  const std::vector<std::pair<std::string, Json>> cases = {
+      {"argv", {{"argv", {"/bin/sh", "-c", "touch /workspace/ran-argv" + nul + "x"}}}},
+      {"command", {{"command", "touch /workspace/ran-command" + nul + "x"}}},
+      {"env value", {{"argv", {"/bin/sh", "-c", "touch /workspace/ran-env"}}, {"env", {{"A", "b" + nul + "c"}}}}},
+      {"env name", {{"argv", {"/bin/sh", "-c", "touch /workspace/ran-env-name"}}, {"env", {{"A" + nul + "B", "c"}}}}},
+      {"env name with =", {{"argv", {"/bin/sh", "-c", "touch /workspace/ran-env-eq"}}, {"env", {{"A=B", "c"}}}}},
+      {"workdir", {{"argv", {"/bin/sh", "-c", "touch ran-workdir"}}, {"workdir", "/workspace" + nul + "/elsewhere"}}},
+  };
+  int n = 0;
+  for (const auto& [what, exec] : cases) {
+    SCOPED_TRACE(what);
+    const std::string job = "job-nul-" + std::to_string(n++);
+    auto j = call_json(job);
+    j["exec"] = exec;
+    j["workspace"] = world.workspace.string();
+    auto fd = connect_to(world.socket);
+    ASSERT_TRUE(proto::write_frame(fd.get(), j.dump(), std_fds).ok());
+    auto r = answer(fd.get());
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->reason, Reason::BAD_FIELD) << r->reason_detail;
+    EXPECT_EQ(r->exit_code, 126) << r->reason_detail;
+    auto rs = receipts(job);
+    EXPECT_EQ(rs.size(), 1u);
+    EXPECT_EQ(rs.empty() ? Json() : rs[0]["phase"], "blocked");
+  }
+  // The workspace is a host path opened by the supervisor: cut at the NUL it would name another.
+  const std::string job = "job-nul-ws";
+  auto j = call_json(job);
+  j["exec"] = {{"argv", {"/bin/sh", "-c", "touch /workspace/ran-workspace"}}};
+  j["workspace"] = world.workspace.string() + nul + "/elsewhere";
+  auto fd = connect_to(world.socket);
+  ASSERT_TRUE(proto::write_frame(fd.get(), j.dump(), std_fds).ok());
+  auto r = answer(fd.get());
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->reason, Reason::BAD_FIELD) << r->reason_detail;
+  EXPECT_EQ(receipts(job).size(), 1u);
+  for (const auto& name : {"ran-argv", "ran-command", "ran-env", "ran-env-name", "ran-env-eq", "ran-workdir", "ran-workspace"})
+    EXPECT_FALSE(fs::exists(world.workspace / name)) << name;
+}
+
+// Numbers are numbers: a boolean, or an integer past the field's range, is the wrong type, not
+// 1 or the value cut to fit (docs/protocol.md: wrong types are refused, BAD_FIELD).
+TEST_F(Protocol, ABooleanOrAnOutOfRangeIntegerIsNotANumber) {
+  auto valid = call_json("job-num-valid");
+  valid["workspace"] = world.workspace.string();
+  auto fd = connect_to(world.socket);
+  ASSERT_TRUE(proto::write_frame(fd.get(), valid.dump(), std_fds).ok());
+  auto ok = answer(fd.get());
+  ASSERT_TRUE(ok.ok());
+  ASSERT_EQ(ok->reason, Reason::OK) << "the call itself is acceptable: " << ok->reason_detail;
+  const std::vector<std::pair<Json, Reason>> cases = {
+      {true, Reason::BAD_FIELD}, {4294967297LL, Reason::BAD_FIELD}, {-4294967295LL, Reason::BAD_FIELD},
+      {1.0, Reason::FLOAT_NOT_ALLOWED}};
+  int n = 0;
+  for (const auto& [version, reason] : cases) {
+    const std::string job = "job-num-" + std::to_string(n++);
+    auto j = call_json(job);
+    j["workspace"] = world.workspace.string();
+    j["clawjail_protocol"] = version;
+    fd = connect_to(world.socket);
+    ASSERT_TRUE(proto::write_frame(fd.get(), j.dump(), std_fds).ok());
+    auto r = answer(fd.get());
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->decision, Verdict::blocked) << version.dump();
+    EXPECT_EQ(r->reason, reason) << version.dump() << ": " << r->reason_detail;
+    EXPECT_EQ(receipts(job).size(), 1u);
+  }
+}
+
 // A model call (docs/claw-bundles.md) is parsed as strictly as any call, and under a WPC without a
 // `models` block it is refused: each refusal a blocked receipt.
 TEST_F(Protocol, ModelCallsAreStrictAndNeedTheWpcsModels) {
