@@ -439,6 +439,8 @@ void run_call(CallState& c, std::vector<UniqueFd>& fds) {
   if (jail) c.ctx.jails().build_ahead(*c.admission.spec);
 }
 
+constexpr std::chrono::seconds kStopWaitsForCalls{5};
+
 void stop_job(CallState& c) {
   const auto& job = c.request->job_id;
   auto s = c.ctx.ledger().revoke_job(job);
@@ -457,6 +459,10 @@ void stop_job(CallState& c) {
   c.response.killed_calls = c.ctx.calls().kill_job(job, {Reason::JOB_STOPPED, "job " + job + " was stopped"});
   c.ctx.fs_workers().drop_job(job);
   spdlog::warn("job {} stopped: {} running call(s) killed", job, c.response.killed_calls);
+  // The answer comes once the killed calls have ended (their processes are gone), so that nothing
+  // of the job runs after it; a call that cannot end in time does not hold the answer for ever.
+  if (!c.ctx.calls().wait_job_ended(job, std::chrono::steady_clock::now() + kStopWaitsForCalls))
+    spdlog::warn("job {} stopped: a killed call had not ended after {} s", job, kStopWaitsForCalls.count());
   send_response(c);
 }
 

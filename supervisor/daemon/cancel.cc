@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 
 namespace clawjail {
 
@@ -107,6 +108,13 @@ size_t RunningCalls::size() const {
 bool RunningCalls::wait_empty(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(m_);
   return changed_.wait_until(lock, deadline, [&] { return calls_.empty(); });
+}
+
+bool RunningCalls::wait_job_ended(std::string_view job_id, std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(m_);
+  return changed_.wait_until(lock, deadline, [&] {
+    return std::none_of(calls_.begin(), calls_.end(), [&](const auto& c) { return c.second.job_id == job_id; });
+  });
 }
 
 std::optional<KillReason> ledger_refusal(Ledger& ledger, const std::string& job, const std::optional<policy::Cst>& cst) {

@@ -75,6 +75,8 @@ class RunningCalls {
   size_t size() const;
   // Blocks until no call runs or the deadline passes; true when none runs.
   bool wait_empty(std::chrono::steady_clock::time_point deadline);
+  // The same for the calls of one job: a killed call is gone once its jail or operation ended.
+  bool wait_job_ended(std::string_view job_id, std::chrono::steady_clock::time_point deadline);
 
  private:
   void remove(const std::string& call_id);

@@ -71,6 +71,8 @@ TEST_F(Cancel, JobStopKillsRunningCallWithinASecond) {
   auto stop = clawjail({"job", "stop", "job-stop", "--socket", world.socket.string()});
   EXPECT_EQ(stop.exit_code, 0) << stop.err;
   EXPECT_NE(stop.out.find("1 running call"), std::string::npos) << stop.out;
+  // `job stop` answers once the calls it killed have ended: nothing of the job runs after it.
+  EXPECT_FALSE(process_with_marker_exists("marker-job-stop")) << "the killed jail outlived the stop's answer";
   // The kill happens before `job stop` answers; the bound excludes the start-up of the `job stop`
   // process itself, which sanitizer builds under parallel load make slow.
   auto answered = steady_clock::now();
@@ -131,6 +133,7 @@ TEST_F(CancelBackground, JobStopKillsIt) {
   auto stop = clawjail({"job", "stop", "job-bg-stop", "--socket", world.socket.string()});
   EXPECT_EQ(stop.exit_code, 0) << stop.err;
   EXPECT_NE(stop.out.find("1 running call"), std::string::npos) << stop.out;
+  EXPECT_FALSE(process_with_marker_exists("marker-bg-stop")) << "the killed jail outlived the stop's answer";
   EXPECT_EQ(wait_exit_code(c.pid), 128 + SIGKILL);
   expect_killed("job-bg-stop", "JOB_STOPPED", "marker-bg-stop");
 }
