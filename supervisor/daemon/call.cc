@@ -402,6 +402,7 @@ void run_call(CallState& c, std::vector<UniqueFd>& fds) {
     auto made = inline_descriptors(*c.request->fs);
     if (!made) return refuse(c, made.error());
     fds = std::move(*made);
+    c.request->fs->data.reset();  // in the memfd now: not held for the whole call as well
   }
   if (c.admission.cst) {  // for the job's proof bundle
     if (auto s = receipts::record_job_cst(c.ctx.snapshot().config->state_dir, *c.job_id, *c.admission.cst); !s)
@@ -496,6 +497,7 @@ void handle(CallState& c, const Peer& peer) {
   auto frame = proto::read_frame(c.conn, std::chrono::steady_clock::now() + proto::kRequestDeadline);
   if (!frame) return refuse(c, frame.error());
   if (auto bad = read_request(c, *frame)) return refuse(c, *bad);
+  std::string().swap(frame->body);  // parsed and hashed: up to 1 MiB not held for the whole call
   auto snap = c.ctx.snapshot();
   AdmissionInputs in{*snap.config, *snap.store, c.ctx.ledger(), peer};
   in.fleet = c.ctx.fleet();
