@@ -15,6 +15,14 @@ class AllowedCall : public SupervisorTest {
     SupervisorTest::SetUp();
     start_supervisor();
   }
+  // `clawjail fs` of `job` in the world's workspace, then `tail` (flags, op, paths).
+  std::vector<std::string> fs_args(const std::string& job, const std::filesystem::path& cst,
+                                   std::vector<std::string> tail) {
+    std::vector<std::string> a = {"fs", "--socket", world.socket.string(), "--job", job, "--cst-file", cst.string(),
+                                  "--workspace", world.workspace.string()};
+    a.insert(a.end(), tail.begin(), tail.end());
+    return a;
+  }
 };
 
 TEST_F(AllowedCall, CommandRunsWithStartedAndFinishedReceiptsAndItsExitCode) {
@@ -108,21 +116,16 @@ TEST_F(AllowedCall, StdinReachesTheCommand) {
 
 TEST_F(AllowedCall, FileToolsWriteReadListInTheWorkspace) {
   auto cst = job_token("job-fs");
-  auto fs_args = [&](std::vector<std::string> tail) {
-    std::vector<std::string> a = {"fs", "--socket", world.socket.string(), "--job", "job-fs", "--cst-file",
-                                  cst.string(), "--workspace", world.workspace.string()};
-    a.insert(a.end(), tail.begin(), tail.end());
-    return a;
-  };
-  auto w = clawjail(fs_args({"write", "notes.txt"}), "some data\n");
+  auto fs = [&](std::vector<std::string> tail) { return fs_args("job-fs", cst, std::move(tail)); };
+  auto w = clawjail(fs({"write", "notes.txt"}), "some data\n");
   ASSERT_EQ(w.exit_code, 0) << w.err;
-  auto r = clawjail(fs_args({"read", "notes.txt"}));
+  auto r = clawjail(fs({"read", "notes.txt"}));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "some data\n");
-  auto ls = clawjail(fs_args({"--json", "ls", "."}));
+  auto ls = clawjail(fs({"--json", "ls", "."}));
   ASSERT_EQ(ls.exit_code, 0) << ls.err;
   EXPECT_NE(ls.out.find("notes.txt"), std::string::npos) << ls.out;
-  auto missing = clawjail(fs_args({"read", "absent.txt"}));
+  auto missing = clawjail(fs({"read", "absent.txt"}));
   EXPECT_EQ(missing.exit_code, 1) << missing.err;
   EXPECT_EQ(receipts("job-fs").size(), 8u);
 }
@@ -131,26 +134,21 @@ TEST_F(AllowedCall, FileToolsWriteReadListInTheWorkspace) {
 // --length pick a read's bytes; a negative one never reaches the supervisor.
 TEST_F(AllowedCall, FileToolsTakeRangesFromTheCommandLine) {
   auto cst = job_token("job-range");
-  auto fs_args = [&](std::vector<std::string> tail) {
-    std::vector<std::string> a = {"fs", "--socket", world.socket.string(), "--job", "job-range", "--cst-file",
-                                  cst.string(), "--workspace", world.workspace.string()};
-    a.insert(a.end(), tail.begin(), tail.end());
-    return a;
-  };
-  ASSERT_EQ(clawjail(fs_args({"write", "r.txt"}), "0123456789").exit_code, 0);
-  auto tail = clawjail(fs_args({"--offset", "10", "--no-truncate", "write", "r.txt"}), "abcdef");
+  auto fs = [&](std::vector<std::string> tail) { return fs_args("job-range", cst, std::move(tail)); };
+  ASSERT_EQ(clawjail(fs({"write", "r.txt"}), "0123456789").exit_code, 0);
+  auto tail = clawjail(fs({"--offset", "10", "--no-truncate", "write", "r.txt"}), "abcdef");
   ASSERT_EQ(tail.exit_code, 0) << tail.err;
-  EXPECT_EQ(clawjail(fs_args({"read", "r.txt"})).out, "0123456789abcdef");
-  auto middle = clawjail(fs_args({"--offset", "8", "--length", "4", "read", "r.txt"}));
+  EXPECT_EQ(clawjail(fs({"read", "r.txt"})).out, "0123456789abcdef");
+  auto middle = clawjail(fs({"--offset", "8", "--length", "4", "read", "r.txt"}));
   EXPECT_EQ(middle.exit_code, 0) << middle.err;
   EXPECT_EQ(middle.out, "89ab");
-  EXPECT_EQ(clawjail(fs_args({"--offset", "14", "read", "r.txt"})).out, "ef");
-  EXPECT_EQ(clawjail(fs_args({"--length", "0", "read", "r.txt"})).out, "");
+  EXPECT_EQ(clawjail(fs({"--offset", "14", "read", "r.txt"})).out, "ef");
+  EXPECT_EQ(clawjail(fs({"--length", "0", "read", "r.txt"})).out, "");
   const size_t before = receipts("job-range").size();
-  auto negative = clawjail(fs_args({"--offset", "-1", "read", "r.txt"}));
+  auto negative = clawjail(fs({"--offset", "-1", "read", "r.txt"}));
   EXPECT_NE(negative.exit_code, 0);
   EXPECT_NE(negative.err.find("--offset"), std::string::npos) << negative.err;
-  auto on_ls = clawjail(fs_args({"--length", "3", "ls", "."}));
+  auto on_ls = clawjail(fs({"--length", "3", "ls", "."}));
   EXPECT_EQ(on_ls.exit_code, 126) << on_ls.err;
   EXPECT_NE(on_ls.err.find("takes no length"), std::string::npos) << on_ls.err;
   EXPECT_EQ(receipts("job-range").size(), before + 1) << "a refused request gets one blocked receipt";
