@@ -57,6 +57,14 @@ class TempDir {
   return why.empty() ? ::testing::AssertionSuccess() : ::testing::AssertionFailure() << why;
 }
 
+// Everything a pipe gives until its writers are gone.
+std::string read_all(int fd) {
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  return out;
+}
+
 // journalctl -o json MATCH…, one entry per line.
 std::vector<policy::Json> journal(const std::vector<std::string>& matches) {
   std::vector<std::string> args = {"/usr/bin/journalctl", "--no-pager", "-o", "json"};
@@ -73,9 +81,7 @@ std::vector<policy::Json> journal(const std::vector<std::string>& matches) {
   int rc = posix_spawn(&pid, argv[0], &io, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&io);
   ::close(p[1]);
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; rc == 0 && (n = ::read(p[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  const std::string out = rc == 0 ? read_all(p[0]) : "";
   ::close(p[0]);
   if (rc == 0) ::waitpid(pid, nullptr, 0);
   std::vector<policy::Json> entries;
@@ -200,9 +206,7 @@ TEST(Logging, AJournaldThatStoppedTakingLinesDoesNotSwallowThem) {
     ::_exit(0);
   }
   ::close(err[1]);
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = ::read(err[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  const std::string out = read_all(err[0]);
   ::close(err[0]);
   int status = 0;
   ASSERT_EQ(::waitpid(pid, &status, 0), pid);
